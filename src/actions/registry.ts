@@ -1,0 +1,25 @@
+import type { EngineRegistry } from '../engine/interpreter';
+import type { Locality } from '../locality/localitySchema';
+import { VALIDATORS } from '../validators';
+import { createListContacts } from './contacts';
+
+/** Everything flows may name: validators, actions, option lists and the variables every text can use. */
+export function createRegistry(locality: Locality): EngineRegistry {
+  return {
+    validators: VALIDATORS,
+    actions: {
+      listContacts: createListContacts(locality),
+    },
+    optionSources: {
+      communes: () => locality.communes.map((c) => ({ id: c.id, label: c.name, synonyms: c.aliases })),
+    },
+    textVars: (profile, locale) => {
+      const commune = locality.communes.find((c) => c.id === profile.commune);
+      return {
+        commune: commune?.name ?? '',
+        district: locality.district[locale],
+        province: locality.province[locale],
+      };
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Where the project lives: flows/, locales/ and localities/ are found relative to it. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Empty strings in an env file mean "not set". */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+const withDefault = <T extends z.ZodType>(schema: T, fallback: z.input<T>) =>
+  z.preprocess((v) => (v === undefined || (typeof v === 'string' && v.trim() === '') ? fallback : v), schema);
+
+const urlWithProtocols = (protocols: string[], what: string) =>
+  z.string().refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return protocols.includes(u.protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected ${what}` },
+  );
+
+const positiveInt = (what: string) =>
+  z.coerce
+    .number({ message: `expected ${what}` })
+    .int({ message: `expected ${what}` })
+    .positive({ message: `expected ${what}` });
+
+const envSchema = z.object({
+  NODE_ENV: withDefault(z.enum(['development', 'production', 'test'], { message: 'expected development, production or test' }), 'development'),
+  PORT: withDefault(
+    z.coerce.number({ message: 'expected a port number from 0 to 65535' }).int({ message: 'expected a port number from 0 to 65535' }).min(0, { message: 'expected a port number from 0 to 65535' }).max(65535, { message: 'expected a port number from 0 to 65535' }),
+    '3000',
+  ),
+  HOST: withDefault(z.string(), '0.0.0.0'),
+  PUBLIC_URL: optional(urlWithProtocols(['https:', 'http:'], 'the public https:// address of this server, e.g. https://bot.example.gov.vn')),
+  REDIS_URL: optional(urlWithProtocols(['redis:', 'rediss:'], 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')),
+  REDIS_KEY_PREFIX: withDefault(z.string().regex(/^[A-Za-z0-9:_-]{1,40}$/, { message: 'expected 1-40 letters, digits, ":", "_" or "-"' }), 'cgb:'),
+  DATABASE_URL: optional(urlWithProtocols(['postgres:', 'postgresql:'], 'a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/bot')),
+  DATA_DIR: withDefault(z.string().min(1), './data'),
+  DEFAULT_LOCALE: withDefault(z.enum(['vi', 'en'], { message: 'expected vi or en' }), 'vi'),
+  LOCALITY_FILE: withDefault(z.string().min(1), 'localities/bac-ha.json'),
+  LOG_LEVEL: withDefault(z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }), 'info'),
+  SESSION_TTL_DAYS: withDefault(positiveInt('a whole number of days, e.g. 30'), '30'),
+  SESSION_RESUME_AFTER_MINUTES: withDefault(positiveInt('a whole number of minutes, e.g. 30'), '30'),
+  SHUTDOWN_TIMEOUT_MS: withDefault(positiveInt('a whole number of milliseconds, e.g. 10000'), '10000'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** The whole configuration, read once at start-up and passed to whoever needs it. */
+export interface Config {
+  nodeEnv: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  publicUrl: string | undefined;
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  defaultLocale: 'vi' | 'en';
+  localityFile: string;
+  logLevel: Env['LOG_LEVEL'];
+  sessionTtlSeconds: number;
+  resumeAfterMs: number;
+  shutdownTimeoutMs: number;
+  flowsDir: string;
+  localesDir: string;
+}
+
+/** A configuration that cannot be used; `problems` has one line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const SECRET_NAMES = /TOKEN|SECRET|PASSWORD|KEY$/;
+
+function describeValue(name: string, value: unknown): string {
+  if (value === undefined) return 'it is not set';
+  if (SECRET_NAMES.test(name)) return 'value hidden';
+  const s = String(value);
+  return `got "${s.length > 60 ? `${s.slice(0, 60)}…` : s}"`;
+}
+
+/** Parses the environment; throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '(environment)');
+      return `${name}: ${issue.message} (${describeValue(name, env[name])})`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(PROJECT_ROOT, e.DATA_DIR),
+    defaultLocale: e.DEFAULT_LOCALE,
+    localityFile: path.resolve(PROJECT_ROOT, e.LOCALITY_FILE),
+    logLevel: e.LOG_LEVEL,
+    sessionTtlSeconds: e.SESSION_TTL_DAYS * 86400,
+    resumeAfterMs: e.SESSION_RESUME_AFTER_MINUTES * 60_000,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    flowsDir: path.join(PROJECT_ROOT, 'flows'),
+    localesDir: path.join(PROJECT_ROOT, 'locales'),
+  };
+}
+
+/**
+ * Reads `.env` in the project root when it exists (variables already set win), then the process environment.
+ * The only place in the code base that reads `process.env`.
+ */
+export function loadConfigFromProcess(): Config {
+  const envFile = path.join(PROJECT_ROOT, '.env');
+  if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
+  return loadConfig(process.env);
+}

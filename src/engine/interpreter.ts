@@ -1,0 +1,980 @@
+import { matchGlobalCommand, isGreeting, type GlobalCommand } from './commands';
+import type { Condition, FlowDefinition, OptionDefinition, StepDefinition } from './flowSchema';
+import type { FlowSet } from './loadFlows';
+import { cleanTypedText, normalizeText, parseOptionNumber, parseOptionNumbers } from './normalize';
+import {
+  createSession,
+  LOCALES,
+  type ChannelName,
+  type InboundEvent,
+  type JsonValue,
+  type Locale,
+  type Reply,
+  type ReplyOption,
+  type Session,
+} from './types';
+
+/** Looks texts up by key in a locale. */
+export interface Translator {
+  t(locale: Locale, key: string, vars?: Record<string, unknown>): string;
+  has(locale: Locale, key: string): boolean;
+}
+
+/** Bad input is a value: `error` is a text key shown before the question is asked again. */
+export type ValidationResult =
+  | { ok: true; value: JsonValue; display?: string }
+  | { ok: false; error: string; vars?: Record<string, string | number> };
+
+/** A named check of typed text, registered in src/ and named by flows (`"validator": "fullName"`). */
+export type Validator = (raw: string, ctx: { locale: Locale; now: number }) => ValidationResult;
+
+export interface ActionContext {
+  channel: ChannelName;
+  userId: string;
+  /** Idempotency key: the same event id must never have a second effect. */
+  eventId: string;
+  locale: Locale;
+  profile: Session['profile'];
+  answers: Readonly<Record<string, JsonValue>>;
+  now: number;
+}
+
+/**
+ * Expected failures are values: `message` is a text key shown to the user. Infrastructure failures throw, so the
+ * event is not committed and the platform redelivers it.
+ */
+export type ActionResult =
+  | { ok: true; output?: Record<string, JsonValue> }
+  | { ok: false; message: string; vars?: Record<string, string | number> };
+
+export type Action = (ctx: ActionContext) => Promise<ActionResult>;
+
+/** A list of options computed from data (e.g. the communes of the locality file). Labels are literal text. */
+export type OptionSource = (ctx: { locale: Locale }) => Array<{ id: string; label: string; synonyms?: string[] }>;
+
+/** What flows may name. Built once at start-up. */
+export interface EngineRegistry {
+  validators: Record<string, Validator>;
+  actions: Record<string, Action>;
+  optionSources: Record<string, OptionSource>;
+  /** Variables every text may use, such as `{{commune}}`. */
+  textVars(profile: Session['profile'], locale: Locale): Record<string, string>;
+}
+
+export interface EngineOptions {
+  defaultLocale: Locale;
+  /** After this long without a message, a user in the middle of a flow is asked whether to continue. */
+  resumeAfterMs: number;
+  onboardingFlow: string;
+  menuFlow: string;
+}
+
+export interface EngineResult {
+  session: Session;
+  replies: Reply[];
+}
+
+/** A flow definition that makes the engine loop or jump nowhere: a bug in flows/, not bad user input. */
+export class FlowRuntimeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FlowRuntimeError';
+  }
+}
+
+const MAX_AUTOMATIC_STEPS = 50;
+const SKIP_WORDS = new Set(['bo qua', 'skip', 'khong', 'khong co', 'no', 'none', 'ko', 'k']);
+const DONE_WORDS = new Set(['xong', 'done', 'ok', 'roi', 'xong roi', 'tiep', 'tiep tuc', 'next']);
+const ENGINE_BUTTON = '$';
+
+/** Mutable state of one `handle` call. */
+interface Turn {
+  s: Session;
+  replies: Reply[];
+  event: InboundEvent;
+  now: number;
+}
+
+/**
+ * The flow interpreter. It takes the stored session and one event and returns the next session and the replies.
+ * It keeps no state of its own between calls; actions are the only side effects, and they are keyed by event id.
+ */
+export class Engine {
+  constructor(
+    private readonly flows: FlowSet,
+    private readonly i18n: Translator,
+    private readonly registry: EngineRegistry,
+    private readonly options: EngineOptions,
+  ) {}
+
+  async handle(stored: Session | null, event: InboundEvent, now: number): Promise<EngineResult> {
+    const turn: Turn = { s: stored ? structuredClone(stored) : createSession(now), replies: [], event, now };
+    const idleMs = stored ? now - stored.updatedAt : 0;
+    await this.dispatch(turn, idleMs, stored === null);
+    turn.s.updatedAt = now;
+    return { session: turn.s, replies: turn.replies };
+  }
+
+  /** The replies that ask the user's current question again (after a reload, a duplicate request, ...). */
+  currentPrompt(session: Session | null): Reply[] {
+    const turn: Turn = {
+      s: session ? structuredClone(session) : createSession(0),
+      replies: [],
+      event: { channel: 'web', userId: '', eventId: '', kind: 'start' },
+      now: 0,
+    };
+    if (!this.positionIsValid(turn.s) || !turn.s.flow) return [];
+    this.askCurrent(turn);
+    return turn.replies;
+  }
+
+  // ---- dispatch -------------------------------------------------------------------------------------------
+
+  private async dispatch(turn: Turn, idleMs: number, isNew: boolean): Promise<void> {
+    const { s, event } = turn;
+
+    if (!this.positionIsValid(s)) {
+      // The flow was changed or removed since this session was saved: start again politely, keep the profile.
+      this.say(turn, 'engine.flowChanged');
+      this.resetPosition(s);
+      await this.startHome(turn);
+      return;
+    }
+
+    if (event.kind === 'start') {
+      await this.handleStart(turn, idleMs);
+      return;
+    }
+
+    if (isNew || !s.flow) {
+      // A first message from someone new, or from someone at rest: start where they should be.
+      if (event.kind === 'text') {
+        const command = matchGlobalCommand(event.text);
+        if (command?.kind === 'language' && command.to) s.profile.locale = command.to;
+      }
+      await this.startHome(turn);
+      return;
+    }
+
+    const command = event.kind === 'text' ? matchGlobalCommand(event.text) : this.engineButtonCommand(event);
+    if (command) {
+      await this.runCommand(turn, command);
+      return;
+    }
+
+    if (s.sub === 'resume') {
+      await this.answerResume(turn);
+      return;
+    }
+
+    const flow = this.flow(s.flow);
+    if (idleMs > this.options.resumeAfterMs && flow.resumable !== false && s.history.length > 0) {
+      this.offerResume(turn);
+      return;
+    }
+
+    if (s.sub === 'pick-field') {
+      await this.answerPickField(turn);
+      return;
+    }
+
+    await this.answerStep(turn);
+  }
+
+  private async handleStart(turn: Turn, idleMs: number): Promise<void> {
+    const { s, event } = turn;
+    const payload = event.kind === 'start' ? event.payload?.trim() : undefined;
+    if (payload) {
+      const target = this.resolveDeepLink(payload);
+      if (target && this.isOnboarded(s)) {
+        await this.startFlow(turn, target.flow, target.step);
+        return;
+      }
+      if (target) s.pendingStart = payload;
+    }
+    if (!this.isOnboarded(s)) {
+      if (s.flow === this.options.onboardingFlow && s.step) {
+        this.askCurrent(turn);
+        return;
+      }
+      await this.startFlow(turn, this.options.onboardingFlow);
+      return;
+    }
+    const flow = s.flow ? this.flow(s.flow) : null;
+    if (flow && flow.id !== this.options.menuFlow && s.history.length > 0 && flow.resumable !== false) {
+      if (idleMs > this.options.resumeAfterMs || s.sub === 'resume') this.offerResume(turn);
+      else this.askCurrent(turn);
+      return;
+    }
+    await this.startFlow(turn, this.options.menuFlow);
+  }
+
+  /** Payload `<flow>` or `<flow>__<step>`; null when it names nothing that exists. */
+  private resolveDeepLink(payload: string): { flow: string; step?: string } | null {
+    const [flowId, stepId] = payload.split('__', 2) as [string, string | undefined];
+    const flow = this.flows.byId.get(flowId);
+    if (!flow || flow.id === this.options.onboardingFlow) return null;
+    if (stepId && !flow.steps[stepId]) return null;
+    return { flow: flowId, step: stepId };
+  }
+
+  private engineButtonCommand(event: InboundEvent): GlobalCommand | null {
+    if (event.kind !== 'choice' || !event.optionId.startsWith(`${ENGINE_BUTTON}:`)) return null;
+    const name = event.optionId.slice(2);
+    if (name === 'menu' || name === 'back' || name === 'cancel' || name === 'help') return { kind: name };
+    return null;
+  }
+
+  private async runCommand(turn: Turn, command: GlobalCommand): Promise<void> {
+    const { s } = turn;
+    switch (command.kind) {
+      case 'start':
+        await this.handleStart(turn, 0);
+        return;
+      case 'menu':
+        this.resetPosition(s);
+        await this.startHome(turn);
+        return;
+      case 'cancel': {
+        const inRealFlow = s.flow !== this.options.menuFlow && s.flow !== null;
+        if (inRealFlow && s.flow !== this.options.onboardingFlow) this.say(turn, 'engine.cancelled');
+        this.resetPosition(s);
+        await this.startHome(turn);
+        return;
+      }
+      case 'back': {
+        s.sub = null;
+        s.multiDraft = null;
+        const previous = s.history.pop();
+        if (!previous && s.flow !== this.options.menuFlow && s.flow !== this.options.onboardingFlow) {
+          // Back from the first question of a service leads to the menu it was chosen from.
+          this.resetPosition(s);
+          await this.startHome(turn);
+          return;
+        }
+        if (!previous) {
+          this.say(turn, 'engine.backNone');
+          this.askCurrent(turn);
+          return;
+        }
+        s.step = previous;
+        s.returnTo = null;
+        this.askCurrent(turn);
+        return;
+      }
+      case 'help': {
+        const step = this.currentStep(s);
+        const helpKey = step && 'help' in step && step.help ? step.help : 'engine.help';
+        this.say(turn, helpKey);
+        this.askCurrent(turn);
+        return;
+      }
+      case 'language': {
+        const current = this.locale(s);
+        const to = command.to ?? LOCALES.find((l) => l !== current) ?? current;
+        s.profile.locale = to;
+        this.say(turn, 'engine.languageChanged');
+        if (!s.step) await this.startHome(turn);
+        else this.askCurrent(turn);
+        return;
+      }
+      default: {
+        const unreachable: never = command;
+        throw new FlowRuntimeError(`Unknown command ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  // ---- resume ---------------------------------------------------------------------------------------------
+
+  private offerResume(turn: Turn): void {
+    const { s } = turn;
+    s.sub = 'resume';
+    const flow = this.flow(s.flow!);
+    this.push(turn, {
+      kind: 'choices',
+      text: this.text(s, 'engine.resumeQuestion', { flow: this.text(s, flow.title) }),
+      options: [
+        { id: `${ENGINE_BUTTON}:continue`, label: this.text(s, 'engine.resumeContinue'), number: 1 },
+        { id: `${ENGINE_BUTTON}:restart`, label: this.text(s, 'engine.resumeRestart'), number: 2 },
+      ],
+    });
+  }
+
+  private async answerResume(turn: Turn): Promise<void> {
+    const { s, event } = turn;
+    let pick: 'continue' | 'restart' | null = null;
+    if (event.kind === 'choice') {
+      if (event.optionId === `${ENGINE_BUTTON}:continue`) pick = 'continue';
+      if (event.optionId === `${ENGINE_BUTTON}:restart`) pick = 'restart';
+    } else if (event.kind === 'text') {
+      const n = parseOptionNumber(event.text);
+      const words = normalizeText(event.text);
+      if (n === 1 || ['tiep tuc', 'tiep', 'continue', 'co'].includes(words) || words === normalizeText(this.text(s, 'engine.resumeContinue'))) pick = 'continue';
+      if (n === 2 || ['lam lai', 'bat dau lai', 'restart', 'start over'].includes(words) || words === normalizeText(this.text(s, 'engine.resumeRestart'))) pick = 'restart';
+    }
+    if (!pick) {
+      this.say(turn, 'engine.hintChoice', { max: 2 });
+      this.offerResume(turn);
+      return;
+    }
+    s.sub = null;
+    if (pick === 'continue') {
+      this.askCurrent(turn);
+      return;
+    }
+    const flowId = s.flow!;
+    await this.startFlow(turn, flowId);
+  }
+
+  // ---- answering the current step -------------------------------------------------------------------------
+
+  private async answerStep(turn: Turn): Promise<void> {
+    const { s, event } = turn;
+    const step = this.currentStep(s);
+    if (!step) {
+      await this.startHome(turn);
+      return;
+    }
+
+    // A tap on a button of an earlier question.
+    if (event.kind === 'choice' && !event.optionId.startsWith(`${s.step}:`)) {
+      this.say(turn, 'engine.staleButton');
+      this.askCurrent(turn);
+      return;
+    }
+
+    switch (step.type) {
+      case 'choice':
+        return this.answerChoice(turn, step);
+      case 'multi':
+        return this.answerMulti(turn, step);
+      case 'input':
+        return this.answerInput(turn, step);
+      case 'location':
+        return this.answerLocation(turn, step);
+      case 'photo':
+        return this.answerPhoto(turn, step);
+      case 'summary':
+        return this.answerSummary(turn, step);
+      case 'message':
+      case 'branch':
+      case 'action':
+      case 'goto':
+      case 'end':
+        // Automatic steps are never current when waiting for an answer; recover by running from here.
+        await this.advance(turn, s.step!);
+        return;
+      default: {
+        const unreachable: never = step;
+        throw new FlowRuntimeError(`Unknown step type in ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private async answerChoice(turn: Turn, step: Extract<StepDefinition, { type: 'choice' }>): Promise<void> {
+    const { s, event } = turn;
+    const options = this.choiceOptions(s, step);
+    let picked: ResolvedOption | undefined;
+    if (event.kind === 'choice') {
+      const id = event.optionId.slice(s.step!.length + 1);
+      picked = options.find((o) => o.id === id);
+    } else if (event.kind === 'text') {
+      picked = this.matchOption(options, event.text);
+      if (!picked && s.flow === this.options.menuFlow && isGreeting(event.text)) {
+        this.askCurrent(turn);
+        return;
+      }
+    }
+    if (!picked) {
+      this.reask(turn, 'engine.hintChoice', { max: options.length });
+      return;
+    }
+    if (picked.flow) {
+      await this.startFlow(turn, picked.flow);
+      return;
+    }
+    this.save(s, step.save, picked.value ?? picked.id);
+    await this.moveOn(turn, picked.next ?? step.next);
+  }
+
+  private async answerMulti(turn: Turn, step: Extract<StepDefinition, { type: 'multi' }>): Promise<void> {
+    const { s, event } = turn;
+    const options = this.staticOptions(s, step.options);
+    let chosen: string[] | null = null;
+
+    if (event.kind === 'choice') {
+      const id = event.optionId.slice(s.step!.length + 1);
+      if (id === 'done') {
+        chosen = s.multiDraft ?? [];
+        if (chosen.length === 0) {
+          this.reask(turn, 'engine.hintMultiEmpty');
+          return;
+        }
+      } else if (options.some((o) => o.id === id)) {
+        const draft = new Set(s.multiDraft ?? []);
+        if (draft.has(id)) draft.delete(id);
+        else draft.add(id);
+        s.multiDraft = options.filter((o) => draft.has(o.id)).map((o) => o.id);
+        this.askCurrent(turn);
+        return;
+      }
+    } else if (event.kind === 'text') {
+      const words = normalizeText(event.text);
+      if (DONE_WORDS.has(words) && (s.multiDraft?.length ?? 0) > 0) {
+        chosen = s.multiDraft;
+      } else {
+        const numbers = parseOptionNumbers(event.text);
+        if (numbers) {
+          if (numbers.every((n) => n >= 1 && n <= options.length)) chosen = numbers.sort((a, b) => a - b).map((n) => options[n - 1]!.id);
+        } else {
+          const parts = event.text.split(/[,;\n]+|\s+(?:và|va|and)\s+/i).filter((p) => normalizeText(p) !== '');
+          const matched = parts.map((p) => this.matchOption(options, p));
+          if (matched.length > 0 && matched.every((m) => m)) chosen = [...new Set(matched.map((m) => m!.id))];
+        }
+      }
+    }
+
+    if (!chosen) {
+      this.reask(turn, 'engine.hintMulti', { max: options.length });
+      return;
+    }
+    const exclusive = new Set(step.exclusive ?? []);
+    if (chosen.length > 1 && chosen.some((id) => exclusive.has(id))) {
+      const label = options.find((o) => exclusive.has(o.id))?.label ?? '';
+      s.multiDraft = null;
+      this.reask(turn, 'engine.hintMultiExclusive', { option: label });
+      return;
+    }
+    s.multiDraft = null;
+    this.save(s, step.save, chosen);
+    await this.moveOn(turn, step.next);
+  }
+
+  private async answerInput(turn: Turn, step: Extract<StepDefinition, { type: 'input' }>): Promise<void> {
+    const { s, event } = turn;
+    let raw: string | null = null;
+    if (event.kind === 'text') raw = event.text;
+    if (event.kind === 'contact' && step.requestPhone) raw = event.phone;
+    if (raw === null) {
+      this.reask(turn, step.requestPhone ? 'engine.hintPhone' : 'engine.hintText');
+      return;
+    }
+    const validator = this.registry.validators[step.validator];
+    if (!validator) throw new FlowRuntimeError(`Flow '${s.flow}', step '${s.step}': unknown validator '${step.validator}'`);
+    const result = validator(cleanTypedText(raw), { locale: this.locale(s), now: turn.now });
+    if (!result.ok) {
+      this.reask(turn, result.error, result.vars);
+      return;
+    }
+    this.save(s, step.save, result.value);
+    await this.moveOn(turn, step.next);
+  }
+
+  private async answerLocation(turn: Turn, step: Extract<StepDefinition, { type: 'location' }>): Promise<void> {
+    const { s, event } = turn;
+    if (event.kind === 'location') {
+      this.save(s, step.save, { latitude: event.latitude, longitude: event.longitude });
+      await this.moveOn(turn, step.next);
+      return;
+    }
+    if (step.optional && this.isSkip(turn)) {
+      this.save(s, step.save, null);
+      await this.moveOn(turn, step.next);
+      return;
+    }
+    this.reask(turn, step.optional ? 'engine.hintLocationOptional' : 'engine.hintLocation');
+  }
+
+  private async answerPhoto(turn: Turn, step: Extract<StepDefinition, { type: 'photo' }>): Promise<void> {
+    const { s, event } = turn;
+    if (event.kind === 'photo') {
+      this.save(s, step.save, { fileRef: event.fileRef, channel: event.channel });
+      await this.moveOn(turn, step.next);
+      return;
+    }
+    if (step.optional && this.isSkip(turn)) {
+      this.save(s, step.save, null);
+      await this.moveOn(turn, step.next);
+      return;
+    }
+    this.reask(turn, step.optional ? 'engine.hintPhotoOptional' : 'engine.hintPhoto');
+  }
+
+  private isSkip(turn: Turn): boolean {
+    const { s, event } = turn;
+    if (event.kind === 'choice') return event.optionId === `${s.step}:skip`;
+    if (event.kind === 'text') return SKIP_WORDS.has(normalizeText(event.text)) || parseOptionNumber(event.text) === 1;
+    return false;
+  }
+
+  private async answerSummary(turn: Turn, step: Extract<StepDefinition, { type: 'summary' }>): Promise<void> {
+    const { s, event } = turn;
+    let pick: 'confirm' | 'edit' | null = null;
+    if (event.kind === 'choice') {
+      const id = event.optionId.slice(s.step!.length + 1);
+      if (id === 'confirm' || id === 'edit') pick = id;
+    } else if (event.kind === 'text') {
+      const n = parseOptionNumber(event.text);
+      const words = normalizeText(event.text);
+      if (n === 1 || ['xac nhan', 'dong y', 'gui', 'confirm', 'yes', 'co', 'dung', 'ok'].includes(words)) pick = 'confirm';
+      if (n === 2 || ['sua', 'chinh sua', 'edit', 'sua lai'].includes(words)) pick = 'edit';
+    }
+    if (!pick) {
+      this.reask(turn, 'engine.hintChoice', { max: 2 });
+      return;
+    }
+    if (pick === 'edit') {
+      s.sub = 'pick-field';
+      this.askPickField(turn, step);
+      return;
+    }
+    s.history.push(s.step!);
+    await this.advance(turn, step.next);
+  }
+
+  private askPickField(turn: Turn, step: Extract<StepDefinition, { type: 'summary' }>): void {
+    const { s } = turn;
+    this.push(turn, {
+      kind: 'choices',
+      text: this.text(s, 'engine.pickField'),
+      options: step.fields.map((f, i) => ({ id: `${s.step}:f${i}`, label: this.text(s, f.label), number: i + 1 })),
+    });
+  }
+
+  private async answerPickField(turn: Turn): Promise<void> {
+    const { s, event } = turn;
+    const step = this.currentStep(s);
+    if (!step || step.type !== 'summary') {
+      s.sub = null;
+      this.askCurrent(turn);
+      return;
+    }
+    let index: number | null = null;
+    if (event.kind === 'choice') {
+      const m = /:f(\d+)$/.exec(event.optionId);
+      if (m) index = Number(m[1]);
+    } else if (event.kind === 'text') {
+      const n = parseOptionNumber(event.text);
+      if (n !== null) index = n - 1;
+      else {
+        const labels = step.fields.map((f, i) => ({ id: String(i), label: this.text(s, f.label) }));
+        const hit = this.matchOption(labels, event.text);
+        if (hit) index = Number(hit.id);
+      }
+    }
+    const field = index !== null ? step.fields[index] : undefined;
+    if (!field) {
+      this.say(turn, 'engine.hintChoice', { max: step.fields.length });
+      this.askPickField(turn, step);
+      return;
+    }
+    s.sub = null;
+    s.returnTo = s.step;
+    s.history.push(s.step!);
+    s.step = field.step;
+    this.askCurrent(turn);
+  }
+
+  // ---- moving through a flow ------------------------------------------------------------------------------
+
+  /** After an accepted answer: remember where we were, then go on (back to the summary when editing). */
+  private async moveOn(turn: Turn, next: string | undefined): Promise<void> {
+    const { s } = turn;
+    if (s.step) s.history.push(s.step);
+    let target = next;
+    if (s.returnTo) {
+      target = s.returnTo;
+      s.returnTo = null;
+    }
+    if (!target) throw new FlowRuntimeError(`Flow '${s.flow}', step '${s.step}': no next step after the answer`);
+    await this.advance(turn, target);
+  }
+
+  private async startFlow(turn: Turn, flowId: string, stepId?: string): Promise<void> {
+    const { s } = turn;
+    const flow = this.flow(flowId);
+    s.flow = flow.id;
+    s.flowVersion = flow.version;
+    s.step = null;
+    s.answers = {};
+    s.history = [];
+    s.sub = null;
+    s.multiDraft = null;
+    s.returnTo = null;
+    await this.advance(turn, stepId ?? flow.start);
+  }
+
+  /** Onboarding for someone who has not finished it, otherwise the menu. */
+  private async startHome(turn: Turn): Promise<void> {
+    if (!this.isOnboarded(turn.s)) await this.startFlow(turn, this.options.onboardingFlow);
+    else await this.startFlow(turn, this.options.menuFlow);
+  }
+
+  /** Runs automatic steps from `stepId` until a question is asked or the flow ends. */
+  private async advance(turn: Turn, stepId: string): Promise<void> {
+    const { s } = turn;
+    let id: string = stepId;
+    for (let i = 0; i < MAX_AUTOMATIC_STEPS; i++) {
+      const flow = this.flow(s.flow!);
+      const step = flow.steps[id];
+      if (!step) throw new FlowRuntimeError(`Flow '${flow.id}': step '${id}' does not exist`);
+      switch (step.type) {
+        case 'message':
+          this.say(turn, step.text);
+          id = step.next;
+          continue;
+        case 'branch':
+          id = step.cases.find((c) => this.holds(s, c.when))?.next ?? step.otherwise;
+          continue;
+        case 'action': {
+          const action = this.registry.actions[step.action];
+          if (!action) throw new FlowRuntimeError(`Flow '${flow.id}', step '${id}': unknown action '${step.action}'`);
+          const result = await action({
+            channel: turn.event.channel,
+            userId: turn.event.userId,
+            eventId: turn.event.eventId,
+            locale: this.locale(s),
+            profile: s.profile,
+            answers: s.answers,
+            now: turn.now,
+          });
+          if (result.ok) {
+            Object.assign(s.answers, result.output ?? {});
+            id = step.next;
+            continue;
+          }
+          this.say(turn, result.message, result.vars);
+          if (step.onError) {
+            id = step.onError;
+            continue;
+          }
+          this.resetPosition(s);
+          await this.startHome(turn);
+          return;
+        }
+        case 'goto':
+          await this.startFlow(turn, step.flow, step.step);
+          return;
+        case 'end': {
+          if (step.text) this.say(turn, step.text);
+          const wasOnboarding = flow.id === this.options.onboardingFlow;
+          this.resetPosition(s);
+          if (wasOnboarding && s.pendingStart) {
+            const target = this.resolveDeepLink(s.pendingStart);
+            s.pendingStart = null;
+            if (target) {
+              await this.startFlow(turn, target.flow, target.step);
+              return;
+            }
+          }
+          if (step.menu !== false) await this.startHome(turn);
+          return;
+        }
+        case 'choice':
+        case 'multi':
+        case 'input':
+        case 'location':
+        case 'photo':
+        case 'summary':
+          s.step = id;
+          this.askCurrent(turn);
+          return;
+        default: {
+          const unreachable: never = step;
+          throw new FlowRuntimeError(`Unknown step type in ${JSON.stringify(unreachable)}`);
+        }
+      }
+    }
+    throw new FlowRuntimeError(`Flow '${s.flow}': more than ${MAX_AUTOMATIC_STEPS} steps without a question from step '${stepId}' (a loop?)`);
+  }
+
+  private holds(s: Session, c: Condition): boolean {
+    const value = this.answer(s, c.answer);
+    if (c.isSet !== undefined) return (value !== undefined && value !== null) === c.isSet;
+    if (c.equals !== undefined) return value === c.equals;
+    if (c.in !== undefined) return c.in.some((x) => x === value);
+    if (c.includes !== undefined) return Array.isArray(value) && value.includes(c.includes);
+    if (c.includesAny !== undefined) return Array.isArray(value) && c.includesAny.some((x) => value.includes(x));
+    return false;
+  }
+
+  // ---- asking ---------------------------------------------------------------------------------------------
+
+  private askCurrent(turn: Turn): void {
+    const { s } = turn;
+    if (s.sub === 'resume') {
+      this.offerResume(turn);
+      return;
+    }
+    const step = this.currentStep(s);
+    if (!step) return;
+    if (s.sub === 'pick-field' && step.type === 'summary') {
+      this.askPickField(turn, step);
+      return;
+    }
+    const flow = this.flow(s.flow!);
+    const prefix = this.progressPrefix(s, flow);
+    const q = (key: string) => prefix + this.text(s, key);
+    switch (step.type) {
+      case 'choice': {
+        const options = this.choiceOptions(s, step);
+        this.push(turn, { kind: 'choices', text: q(step.text), options: options.map((o, i) => ({ id: `${s.step}:${o.id}`, label: o.label, number: i + 1 })) });
+        return;
+      }
+      case 'multi': {
+        const options = this.staticOptions(s, step.options);
+        const selected = s.multiDraft ?? [];
+        const reply: Reply = {
+          kind: 'choices',
+          multi: true,
+          text: `${q(step.text)}\n${this.text(s, 'engine.multiHow')}`,
+          options: [
+            ...options.map((o, i) => ({ id: `${s.step}:${o.id}`, label: o.label, number: i + 1 })),
+            { id: `${s.step}:done`, label: this.text(s, 'engine.multiDone') },
+          ],
+          selected: selected.map((id) => `${s.step}:${id}`),
+        };
+        this.push(turn, reply);
+        return;
+      }
+      case 'input':
+        if (step.requestPhone) this.push(turn, { kind: 'request-phone', text: q(step.text), buttonLabel: this.text(s, 'engine.sharePhone') });
+        else this.push(turn, { kind: 'text', text: q(step.text) });
+        return;
+      case 'location':
+        this.push(turn, {
+          kind: 'request-location',
+          text: q(step.text),
+          buttonLabel: this.text(s, 'engine.shareLocation'),
+          ...(step.optional ? { skipOption: { id: `${s.step}:skip`, label: this.text(s, 'engine.skip'), number: 1 } } : {}),
+        });
+        return;
+      case 'photo':
+        if (step.optional) {
+          this.push(turn, { kind: 'choices', text: `${q(step.text)}`, options: [{ id: `${s.step}:skip`, label: this.text(s, 'engine.skip'), number: 1 }] });
+        } else this.push(turn, { kind: 'text', text: q(step.text) });
+        return;
+      case 'summary': {
+        const lines = step.fields.map((f) => `• ${this.text(s, f.label)}: ${this.displayAnswer(s, flow, f.step)}`);
+        this.push(turn, {
+          kind: 'choices',
+          text: `${this.text(s, step.text)}\n\n${lines.join('\n')}`,
+          options: [
+            { id: `${s.step}:confirm`, label: this.text(s, 'engine.confirm'), number: 1 },
+            { id: `${s.step}:edit`, label: this.text(s, 'engine.edit'), number: 2 },
+          ],
+        });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private reask(turn: Turn, hintKey: string, vars?: Record<string, unknown>): void {
+    this.say(turn, hintKey, vars);
+    this.askCurrent(turn);
+  }
+
+  private progressPrefix(s: Session, flow: FlowDefinition): string {
+    if (!flow.progress || !s.step) return '';
+    const order = this.flows.questionOrder.get(flow.id) ?? [];
+    const index = order.indexOf(s.step);
+    if (index < 0) return '';
+    return `${this.text(s, 'engine.progress', { current: index + 1, total: order.length })}\n`;
+  }
+
+  /** The answer of a step as a person reads it: option labels, not ids. */
+  private displayAnswer(s: Session, flow: FlowDefinition, stepId: string): string {
+    const step = flow.steps[stepId];
+    if (!step || !('save' in step) || !step.save) return '—';
+    const value = this.answer(s, step.save);
+    if (value === undefined || value === null) return this.text(s, 'engine.notGiven');
+    if (step.type === 'choice') {
+      const option = this.choiceOptions(s, step).find((o) => (o.value ?? o.id) === value);
+      return option?.label ?? String(value);
+    }
+    if (step.type === 'multi' && Array.isArray(value)) {
+      const options = this.staticOptions(s, step.options);
+      return value.map((id) => options.find((o) => o.id === id)?.label ?? String(id)).join(', ');
+    }
+    if (step.type === 'location') return this.text(s, 'engine.locationGiven');
+    if (step.type === 'photo') return this.text(s, 'engine.photoGiven');
+    return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+
+  // ---- options --------------------------------------------------------------------------------------------
+
+  private choiceOptions(s: Session, step: Extract<StepDefinition, { type: 'choice' }>): ResolvedOption[] {
+    if (step.options) return this.staticOptions(s, step.options);
+    const source = this.registry.optionSources[step.optionsFrom!];
+    if (!source) throw new FlowRuntimeError(`Flow '${s.flow}', step '${s.step}': unknown option list '${step.optionsFrom}'`);
+    return source({ locale: this.locale(s) }).map((o) => ({ ...o, allLabels: [o.label] }));
+  }
+
+  private staticOptions(s: Session, options: OptionDefinition[]): ResolvedOption[] {
+    const locale = this.locale(s);
+    return options.map((o) => ({
+      id: o.id,
+      label: this.i18n.t(locale, o.label, this.vars(s)),
+      allLabels: LOCALES.map((l) => this.i18n.t(l, o.label, this.vars(s))),
+      synonyms: o.synonyms,
+      value: o.value,
+      next: o.next,
+      flow: o.flow,
+    }));
+  }
+
+  /** A typed answer to a list: its number, its label in any locale, a synonym, or an unambiguous start of a label. */
+  private matchOption<T extends { id: string; label: string; allLabels?: string[]; synonyms?: string[] }>(options: T[], typed: string): T | undefined {
+    const n = parseOptionNumber(typed);
+    if (n !== null) return options[n - 1];
+    const words = normalizeText(typed);
+    if (words === '') return undefined;
+    const exact = options.filter((o) => [...(o.allLabels ?? [o.label]), ...(o.synonyms ?? [])].some((l) => normalizeText(l) === words));
+    if (exact.length === 1) return exact[0];
+    if (words.length >= 3) {
+      const partial = options.filter((o) => (o.allLabels ?? [o.label]).some((l) => normalizeText(l).split(' ').length > 1 && containsWords(normalizeText(l), words)));
+      if (partial.length === 1) return partial[0];
+    }
+    return undefined;
+  }
+
+  // ---- small helpers --------------------------------------------------------------------------------------
+
+  private save(s: Session, target: string | undefined, value: JsonValue): void {
+    if (!target) return;
+    if (target === 'profile.locale') {
+      if (value === 'vi' || value === 'en') s.profile.locale = value;
+      return;
+    }
+    if (target === 'profile.commune') {
+      s.profile.commune = typeof value === 'string' ? value : null;
+      return;
+    }
+    s.answers[target] = value;
+  }
+
+  private answer(s: Session, name: string): JsonValue | undefined {
+    if (name === 'profile.locale') return s.profile.locale;
+    if (name === 'profile.commune') return s.profile.commune;
+    return s.answers[name];
+  }
+
+  private isOnboarded(s: Session): boolean {
+    return s.profile.locale !== null && s.profile.commune !== null;
+  }
+
+  private positionIsValid(s: Session): boolean {
+    if (!s.flow) return true;
+    const flow = this.flows.byId.get(s.flow);
+    if (!flow || flow.version !== s.flowVersion) return false;
+    return s.step === null || flow.steps[s.step] !== undefined;
+  }
+
+  private resetPosition(s: Session): void {
+    s.flow = null;
+    s.flowVersion = null;
+    s.step = null;
+    s.answers = {};
+    s.history = [];
+    s.sub = null;
+    s.multiDraft = null;
+    s.returnTo = null;
+  }
+
+  private currentStep(s: Session): StepDefinition | undefined {
+    if (!s.flow || !s.step) return undefined;
+    return this.flows.byId.get(s.flow)?.steps[s.step];
+  }
+
+  private flow(id: string): FlowDefinition {
+    const flow = this.flows.byId.get(id);
+    if (!flow) throw new FlowRuntimeError(`Flow '${id}' does not exist (flows/${id}.json)`);
+    return flow;
+  }
+
+  private locale(s: Session): Locale {
+    return s.profile.locale ?? this.options.defaultLocale;
+  }
+
+  private vars(s: Session): Record<string, unknown> {
+    const vars: Record<string, unknown> = { ...this.registry.textVars(s.profile, this.locale(s)) };
+    for (const [k, v] of Object.entries(s.answers)) {
+      if (typeof v === 'string' || typeof v === 'number') vars[k] = v;
+    }
+    return vars;
+  }
+
+  private text(s: Session, key: string, vars?: Record<string, unknown>): string {
+    return this.i18n.t(this.locale(s), key, { ...this.vars(s), ...vars });
+  }
+
+  private say(turn: Turn, key: string, vars?: Record<string, unknown>): void {
+    this.push(turn, { kind: 'text', text: this.text(turn.s, key, vars) });
+  }
+
+  private push(turn: Turn, reply: Reply): void {
+    turn.replies.push(reply);
+  }
+}
+
+interface ResolvedOption {
+  id: string;
+  label: string;
+  allLabels?: string[];
+  synonyms?: string[];
+  value?: string | number | boolean | null;
+  next?: string;
+  flow?: string;
+}
+
+function containsWords(haystack: string, needle: string): boolean {
+  return ` ${haystack} `.includes(` ${needle} `);
+}
+
+/** The numbered list every channel shows under a question, so that typing a number always works. */
+export function formatChoicesAsText(reply: Extract<Reply, { kind: 'choices' }>, options?: { selectedMark?: string }): string {
+  const selected = new Set(reply.selected ?? []);
+  const mark = options?.selectedMark ?? '✓ ';
+  const lines = reply.options
+    .filter((o): o is ReplyOption & { number: number } => o.number !== undefined)
+    .map((o) => `${o.number}. ${selected.has(o.id) ? mark : ''}${o.label}`);
+  return lines.length > 0 ? `${reply.text}\n\n${lines.join('\n')}` : reply.text;
+}
+
+/** Text keys the engine uses itself; start-up checks that each exists in every locale. */
+export const ENGINE_TEXT_KEYS = [
+  'engine.flowChanged',
+  'engine.cancelled',
+  'engine.backNone',
+  'engine.help',
+  'engine.languageChanged',
+  'engine.resumeQuestion',
+  'engine.resumeContinue',
+  'engine.resumeRestart',
+  'engine.hintChoice',
+  'engine.staleButton',
+  'engine.hintMulti',
+  'engine.hintMultiEmpty',
+  'engine.hintMultiExclusive',
+  'engine.hintPhone',
+  'engine.hintText',
+  'engine.hintLocation',
+  'engine.hintLocationOptional',
+  'engine.hintPhoto',
+  'engine.hintPhotoOptional',
+  'engine.pickField',
+  'engine.multiHow',
+  'engine.multiDone',
+  'engine.sharePhone',
+  'engine.shareLocation',
+  'engine.skip',
+  'engine.confirm',
+  'engine.edit',
+  'engine.progress',
+  'engine.notGiven',
+  'engine.locationGiven',
+  'engine.photoGiven',
+] as const;

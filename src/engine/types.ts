@@ -1,0 +1,100 @@
+/**
+ * The engine's channel-neutral vocabulary. Channel adapters turn platform payloads into `InboundEvent`s and render
+ * `Reply`s into platform messages; nothing in here knows about Telegram, Zalo or the web chat.
+ */
+
+export type ChannelName = 'web' | 'telegram' | 'zalo';
+export type Locale = 'vi' | 'en';
+export const LOCALES: readonly Locale[] = ['vi', 'en'];
+
+interface EventBase {
+  channel: ChannelName;
+  /** The platform's id of the person (or group chat), as a string. */
+  userId: string;
+  /** The platform's id of this delivery; a redelivered event carries the same id. */
+  eventId: string;
+}
+
+export type InboundEvent = EventBase &
+  (
+    | { kind: 'text'; text: string }
+    /** A tap on a rendered option; `optionId` is the option's id. */
+    | { kind: 'choice'; optionId: string }
+    | { kind: 'location'; latitude: number; longitude: number }
+    /** `fileRef` is the platform's reference to the file; it is fetched only when an action needs it. */
+    | { kind: 'photo'; fileRef: string; caption?: string }
+    | { kind: 'contact'; phone: string; name?: string }
+    /** Start of a conversation, with an optional deep-link payload. */
+    | { kind: 'start'; payload?: string }
+  );
+
+export type InboundEventKind = InboundEvent['kind'];
+
+export interface ReplyOption {
+  /** Short ASCII id (at most 60 bytes), unique within the reply; sent back as a `choice` event. */
+  id: string;
+  label: string;
+  /** The number a user may type instead of tapping; options without one are buttons only (e.g. "Done"). */
+  number?: number;
+}
+
+export type Reply =
+  | { kind: 'text'; text: string }
+  /**
+   * A question with options. `text` is the question alone; `formatChoicesAsText` adds the numbered list that every
+   * channel shows (so typing `2` always works); channels with buttons also render `options` as buttons.
+   * `multi` means several may be chosen; `selected` lists the option ids chosen so far.
+   */
+  | { kind: 'choices'; text: string; options: ReplyOption[]; multi?: boolean; selected?: string[] }
+  | { kind: 'image'; url: string; caption?: string }
+  | { kind: 'request-location'; text: string; buttonLabel: string; skipOption?: ReplyOption }
+  | { kind: 'request-phone'; text: string; buttonLabel: string };
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** What the engine keeps of a user between events. Plain JSON, versioned, addressed by step id. */
+export interface Session {
+  /** Shape version of this object; a session with another version is discarded politely. */
+  v: number;
+  profile: { locale: Locale | null; commune: string | null };
+  /** The flow and step the user is in; null at rest (after the menu was shown, before onboarding). */
+  flow: string | null;
+  flowVersion: number | null;
+  step: string | null;
+  /** Answers of the current flow, by the step's `save` name. */
+  answers: Record<string, JsonValue>;
+  /** Step ids visited in the current flow, for `back`. */
+  history: string[];
+  /**
+   * A question the engine itself asks on top of the current step: whether to continue an interrupted flow
+   * (`resume`), or which field of a summary to edit (`pick-field`).
+   */
+  sub: 'resume' | 'pick-field' | null;
+  /** A deep-link payload that arrived before onboarding was finished; honoured right after it. */
+  pendingStart: string | null;
+  /** Selections made so far in a multi-choice step. */
+  multiDraft: string[] | null;
+  /** Step to return to after editing one field from a summary. */
+  returnTo: string | null;
+  /** Last time an event was handled (ms since epoch). */
+  updatedAt: number;
+}
+
+export const SESSION_VERSION = 1;
+
+export function createSession(now: number): Session {
+  return {
+    v: SESSION_VERSION,
+    profile: { locale: null, commune: null },
+    flow: null,
+    flowVersion: null,
+    step: null,
+    answers: {},
+    history: [],
+    sub: null,
+    pendingStart: null,
+    multiDraft: null,
+    returnTo: null,
+    updatedAt: now,
+  };
+}

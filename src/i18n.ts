@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import i18next, { type i18n as I18n } from 'i18next';
+import { LOCALES, type Locale } from './engine/types';
+import type { Translator } from './engine/interpreter';
+
+/** A locale file that cannot be read; names the file. */
+export class LocaleFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocaleFileError';
+  }
+}
+
+/**
+ * Loads `locales/<lang>/<namespace>.json` for every locale into one i18next instance. A key is written
+ * `<namespace>.<key>` (the file name first), e.g. `menu.title` is `title` in `locales/vi/menu.json`.
+ */
+export function loadTranslator(localesDir: string): Translator {
+  const resources: Record<string, { translation: Record<string, unknown> }> = {};
+  for (const locale of LOCALES) {
+    const dir = path.join(localesDir, locale);
+    if (!fs.existsSync(dir)) throw new LocaleFileError(`Locale folder ${dir} is missing: every locale (${LOCALES.join(', ')}) needs one.`);
+    const translation: Record<string, unknown> = {};
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+      const full = path.join(dir, file);
+      try {
+        translation[path.basename(file, '.json')] = JSON.parse(fs.readFileSync(full, 'utf8'));
+      } catch (err) {
+        throw new LocaleFileError(`${path.relative(process.cwd(), full)}: not valid JSON (${(err as Error).message})`);
+      }
+    }
+    resources[locale] = { translation };
+  }
+  const instance: I18n = i18next.createInstance();
+  void instance.init({
+    initAsync: false,
+    resources,
+    lng: 'vi',
+    fallbackLng: false,
+    interpolation: { escapeValue: false },
+    returnNull: false,
+    returnEmptyString: false,
+  });
+  return {
+    t: (locale: Locale, key: string, vars?: Record<string, unknown>) => {
+      const out = instance.t(key, { lng: locale, ...vars });
+      return typeof out === 'string' ? out : key;
+    },
+    has: (locale: Locale, key: string) => {
+      if (!instance.exists(key, { lng: locale })) return false;
+      return typeof instance.getResource(locale, 'translation', key) === 'string';
+    },
+  };
+}

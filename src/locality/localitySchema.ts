@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * One deployment's local facts: communes, hotlines, health stations, ... Another district deploys by swapping this
+ * file (`LOCALITY_FILE`). A fact nobody could source is left `null`, and the bot says it is not known yet.
+ */
+
+const localized = z.object({ vi: z.string().min(1), en: z.string().min(1) }).strict();
+const phone = z.string().regex(/^\+?[0-9 .]{3,20}$/, { message: 'expected a phone number of digits, spaces and dots, e.g. "1900 9095"' });
+
+export const healthStationSchema = z
+  .object({
+    name: z.string().min(1),
+    address: z.string().min(1).nullable(),
+    phone: phone.nullable(),
+  })
+  .strict();
+
+export const communeSchema = z
+  .object({
+    /** Stable ASCII id; stored with records, so never change it once people use the bot. */
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, { message: 'expected an id of up to 32 lower-case letters, digits or -' }),
+    name: z.string().min(1),
+    kind: z.enum(['town', 'commune', 'ward']),
+    /** Other ways people write the name (old spellings, without the "xã"/"thị trấn" prefix). */
+    aliases: z.array(z.string().min(1)).default([]),
+    healthStation: healthStationSchema,
+  })
+  .strict();
+
+export const hotlineSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]+$/),
+    label: localized,
+    number: phone,
+    note: localized.optional(),
+  })
+  .strict();
+
+export const localitySchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    id: z.string().regex(/^[a-z0-9-]+$/),
+    district: localized,
+    province: localized,
+    /** The date the facts in this file describe (YYYY-MM-DD). */
+    asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected a date YYYY-MM-DD' }),
+    sources: z.array(z.string().min(1)).default([]),
+    communes: z.array(communeSchema).min(1),
+    hotlines: z.array(hotlineSchema).min(1),
+  })
+  .strict()
+  .superRefine((loc, ctx) => {
+    const ids = new Set<string>();
+    loc.communes.forEach((c, i) => {
+      if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['communes', i, 'id'], message: `commune id '${c.id}' is used twice` });
+      ids.add(c.id);
+    });
+  });
+
+export type Locality = z.infer<typeof localitySchema>;
+export type Commune = z.infer<typeof communeSchema>;
+
+/** A locality file that cannot be used; each problem names the path inside the file. */
+export class LocalityFileError extends Error {
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(`Invalid locality file ${file}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'LocalityFileError';
+  }
+}
+
+export function loadLocality(file: string, displayRoot = process.cwd()): Locality {
+  const shown = path.relative(displayRoot, file) || file;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found (check LOCALITY_FILE)' : `not valid JSON (${(err as Error).message})`;
+    throw new LocalityFileError(shown, [why]);
+  }
+  const parsed = localitySchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new LocalityFileError(
+      shown,
+      parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(file)'}: ${i.message}`),
+    );
+  }
+  return parsed.data;
+}

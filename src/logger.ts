@@ -1,0 +1,20 @@
+import crypto from 'node:crypto';
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * JSON logs. Personal data never goes in: no message texts, names, phone numbers or platform user ids. A user is
+ * logged as `userTag(userKey)`, a short one-way hash that lets an operator follow one user's events.
+ */
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'citizen-guidance-bot' },
+    redact: { paths: ['text', '*.text', 'phone', '*.phone', 'name', '*.name', 'userId', '*.userId'], censor: '[redacted]' },
+  });
+}
+
+export function userTag(userKey: string): string {
+  return crypto.createHash('sha256').update(userKey).digest('hex').slice(0, 12);
+}

@@ -1,0 +1,140 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import { Redis } from 'ioredis';
+import { createRegistry } from './actions/registry';
+import { createWebChannel, webPublicDir } from './channels/web/webChannel';
+import { PROJECT_ROOT, type Config } from './config';
+import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
+import { loadFlows, type FlowSet } from './engine/loadFlows';
+import { loadTranslator } from './i18n';
+import { createApp } from './http/createApp';
+import { loadLocality, type Locality } from './locality/localitySchema';
+import type { Logger } from './logger';
+import { EventPipeline } from './pipeline/EventPipeline';
+import { MemorySessionStore } from './sessions/MemorySessionStore';
+import { RedisSessionStore } from './sessions/RedisSessionStore';
+import { DEFAULT_STORE_OPTIONS, type SessionStore } from './sessions/SessionStore';
+import { VALIDATOR_TEXT_KEYS } from './validators';
+
+export const ONBOARDING_FLOW = 'onboarding';
+export const MENU_FLOW = 'menu';
+
+/** Everything a running server is made of, built once from the configuration. */
+export interface Runtime {
+  config: Config;
+  app: Express;
+  engine: Engine;
+  flows: FlowSet;
+  locality: Locality;
+  pipeline: EventPipeline;
+  store: SessionStore;
+  /** Starts listening; resolves with the port. */
+  listen(): Promise<number>;
+  /** Stops accepting, finishes in-flight events, closes connections. */
+  close(): Promise<void>;
+}
+
+/** Redis could not be reached at start-up. */
+export class StorageUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+/**
+ * Loads and checks the data (locality, locales, flows): fails with one line per problem naming the file and path.
+ * Separate from `createRuntime` so that a flow check needs no server.
+ */
+export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDir' | 'flowsDir'>) {
+  const locality = loadLocality(config.localityFile, PROJECT_ROOT);
+  const i18n = loadTranslator(config.localesDir);
+  const registry = createRegistry(locality);
+  const flows = loadFlows(config.flowsDir, {
+    i18n,
+    validators: Object.keys(registry.validators),
+    actions: Object.keys(registry.actions),
+    optionSources: Object.keys(registry.optionSources),
+    requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
+    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS],
+    displayRoot: PROJECT_ROOT,
+  });
+  return { locality, i18n, registry, flows };
+}
+
+async function connectRedis(url: string, log: Logger): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, commandTimeout: 5000, connectTimeout: 5000 });
+  redis.on('error', (err) => log.warn({ err: { name: err.name, message: err.message } }, 'redis connection problem'));
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    redis.disconnect();
+    const where = new URL(url);
+    throw new StorageUnavailableError(
+      `REDIS_URL: cannot reach Redis at ${where.hostname}:${where.port || 6379} (${(err as Error).message}). Start Redis there, fix REDIS_URL, or leave REDIS_URL empty to keep sessions in memory (one process only).`,
+    );
+  }
+  return redis;
+}
+
+export async function createRuntime(config: Config, log: Logger, options: { clock?: () => number } = {}): Promise<Runtime> {
+  const clock = options.clock ?? Date.now;
+  const { locality, i18n, registry, flows } = loadDefinitions(config);
+  const storeOptions = { ...DEFAULT_STORE_OPTIONS, sessionTtlSeconds: config.sessionTtlSeconds };
+
+  let store: SessionStore;
+  if (config.redisUrl) {
+    store = new RedisSessionStore(await connectRedis(config.redisUrl, log), config.redisKeyPrefix, storeOptions, clock);
+  } else {
+    log.warn('REDIS_URL is not set: sessions are kept in memory, for this one process only, and are lost on restart. Set REDIS_URL to run several processes or keep sessions across restarts.');
+    store = new MemorySessionStore(storeOptions, clock);
+  }
+
+  const engine = new Engine(flows, i18n, registry, {
+    defaultLocale: config.defaultLocale,
+    resumeAfterMs: config.resumeAfterMs,
+    onboardingFlow: ONBOARDING_FLOW,
+    menuFlow: MENU_FLOW,
+  });
+  const pipeline = new EventPipeline(engine, store, log, clock);
+
+  let shuttingDown = false;
+  const app = createApp({
+    log,
+    isShuttingDown: () => shuttingDown,
+    readiness: [{ name: store.kind === 'redis' ? 'redis' : 'sessions', check: () => store.ping() }],
+    routers: [createWebChannel({ pipeline, engine, store, publicDir: webPublicDir(PROJECT_ROOT) })],
+  });
+
+  let server: http.Server | null = null;
+  return {
+    config,
+    app,
+    engine,
+    flows,
+    locality,
+    pipeline,
+    store,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server = http.createServer(app);
+        server.keepAliveTimeout = 65_000;
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => resolve((server!.address() as AddressInfo).port));
+      }),
+    close: async () => {
+      shuttingDown = true;
+      const closing = server
+        ? new Promise<void>((resolve) => {
+            server!.close(() => resolve());
+            server!.closeIdleConnections();
+          })
+        : Promise.resolve();
+      await pipeline.drain();
+      await closing;
+      await store.close();
+    },
+  };
+}

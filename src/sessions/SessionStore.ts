@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { createSession, SESSION_VERSION, type Session } from '../engine/types';
+
+/**
+ * Sessions, per-user serialization and event de-duplication: the part of the update pipeline that every channel
+ * shares. Two implementations keep the same contract: Redis (any number of processes) and memory (one process).
+ */
+export interface SessionStore {
+  readonly kind: 'redis' | 'memory';
+  /**
+   * Handles one event of one user exclusively: no other call for the same `userKey`, in this process or another,
+   * runs between the load and the end of `afterCommit`.
+   *
+   * - When `eventId` was already committed, nothing runs and the result is `duplicate`.
+   * - Otherwise `work` gets the stored session (null when there is none, or when it could not be read) and returns
+   *   the next session; the session and the event id are committed together, atomically.
+   * - `afterCommit` (sending the replies) still runs inside the user's lease, so replies keep their order.
+   * - If anything fails before the commit, nothing is written and the error propagates (the caller answers 5xx
+   *   and the platform redelivers).
+   */
+  runExclusive<T>(
+    userKey: string,
+    eventId: string,
+    work: (session: Session | null) => Promise<{ session: Session; value: T }>,
+    afterCommit?: (value: T, session: Session) => Promise<void>,
+  ): Promise<ExclusiveResult<T>>;
+  /** The stored session without taking the lease (read-only views such as re-showing the current question). */
+  peek(userKey: string): Promise<Session | null>;
+  /** Throws when the backing store cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type ExclusiveResult<T> =
+  | { status: 'duplicate'; session: Session | null }
+  | { status: 'committed'; session: Session; value: T };
+
+export interface SessionStoreOptions {
+  sessionTtlSeconds: number;
+  /** How long an event id is remembered (platforms redeliver for up to a day). */
+  eventTtlSeconds: number;
+  /** How long one event may hold a user's lease before another process may take it. */
+  leaseMs: number;
+  /** How long to wait for a busy user's lease before giving up (the platform then redelivers). */
+  waitMs: number;
+}
+
+export const DEFAULT_STORE_OPTIONS: Omit<SessionStoreOptions, 'sessionTtlSeconds'> = {
+  eventTtlSeconds: 48 * 3600,
+  leaseMs: 15_000,
+  waitMs: 12_000,
+};
+
+/** The user's lease was held by someone else for longer than `waitMs`. */
+export class LeaseTimeoutError extends Error {
+  constructor(userKeyHash: string, waitMs: number) {
+    super(`Could not take the lease of user ${userKeyHash} within ${waitMs} ms: another event of this user is still being handled. The platform will redeliver.`);
+    this.name = 'LeaseTimeoutError';
+  }
+}
+
+/** Our lease expired before the commit (the work took longer than `leaseMs`); nothing was written. */
+export class LeaseLostError extends Error {
+  constructor(userKeyHash: string, leaseMs: number) {
+    super(`The lease of user ${userKeyHash} expired (after ${leaseMs} ms) before the session was saved; nothing was written. The event will be redelivered.`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+const localeSchema = z.enum(['vi', 'en']).nullable();
+const jsonValue: z.ZodType<unknown> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]));
+
+const sessionSchema = z.object({
+  v: z.literal(SESSION_VERSION),
+  profile: z.object({ locale: localeSchema, commune: z.string().nullable() }),
+  flow: z.string().nullable(),
+  flowVersion: z.number().int().nullable(),
+  step: z.string().nullable(),
+  answers: z.record(z.string(), jsonValue),
+  history: z.array(z.string()),
+  sub: z.enum(['resume', 'pick-field']).nullable(),
+  pendingStart: z.string().nullable(),
+  multiDraft: z.array(z.string()).nullable(),
+  returnTo: z.string().nullable(),
+  updatedAt: z.number(),
+});
+
+/**
+ * Reads a stored session. A session of another shape version is not misread: only its profile (language and
+ * commune) is kept when it is still recognisable, and the user starts again from the menu.
+ */
+export function parseStoredSession(json: string | null, now: number): Session | null {
+  if (json === null) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  const parsed = sessionSchema.safeParse(raw);
+  if (parsed.success) return parsed.data as Session;
+  const fresh = createSession(now);
+  const profile = z.object({ profile: z.object({ locale: localeSchema, commune: z.string().nullable() }) }).safeParse(raw);
+  if (profile.success) fresh.profile = profile.data.profile;
+  return fresh;
+}
+
+export function serializeSession(session: Session): string {
+  return JSON.stringify(session);
+}

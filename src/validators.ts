@@ -1,0 +1,71 @@
+import type { Validator } from './engine/interpreter';
+import { normalizeText } from './engine/normalize';
+
+/**
+ * Named checks of typed answers; flows name them (`"validator": "fullName"`). Each returns a value or the text key
+ * of a short, friendly explanation; the engine then asks the question again.
+ */
+
+const MAX_FREE_TEXT = 1000;
+
+const freeText: Validator = (raw) => {
+  if (raw === '') return { ok: false, error: 'validation.empty' };
+  if (raw.length > MAX_FREE_TEXT) return { ok: false, error: 'validation.tooLong', vars: { max: MAX_FREE_TEXT } };
+  if (!/[\p{L}\p{N}]/u.test(raw)) return { ok: false, error: 'validation.noWords' };
+  return { ok: true, value: raw };
+};
+
+const fullName: Validator = (raw) => {
+  if (raw === '') return { ok: false, error: 'validation.empty' };
+  if (raw.length > 80) return { ok: false, error: 'validation.nameTooLong', vars: { max: 80 } };
+  if (/\d/.test(raw) || !/^[\p{L}\p{M}' .-]+$/u.test(raw)) return { ok: false, error: 'validation.nameLetters' };
+  const words = raw.split(' ').filter(Boolean);
+  if (words.length < 2) return { ok: false, error: 'validation.nameFull' };
+  return { ok: true, value: words.map((w) => w.charAt(0).toLocaleUpperCase('vi') + w.slice(1)).join(' ') };
+};
+
+const birthYear: Validator = (raw, { now }) => {
+  const year = Number(normalizeText(raw));
+  const thisYear = new Date(now).getUTCFullYear();
+  if (!/^\d{4}$/.test(normalizeText(raw))) return { ok: false, error: 'validation.year', vars: { max: thisYear } };
+  if (year > thisYear) return { ok: false, error: 'validation.yearFuture', vars: { max: thisYear } };
+  if (year < thisYear - 120) return { ok: false, error: 'validation.year', vars: { max: thisYear } };
+  return { ok: true, value: year };
+};
+
+/**
+ * Vietnamese phone numbers as people write them: `0912 345 678`, `0912.345.678`, `+84 912 345 678`, `84912345678`.
+ * Stored in E.164 (`+84912345678`).
+ */
+export function parseVietnamesePhone(raw: string): string | null {
+  const compact = raw.replace(/[\s.\-()]/g, '');
+  let national: string;
+  if (/^\+84\d+$/.test(compact)) national = compact.slice(3);
+  else if (/^84\d{9,10}$/.test(compact)) national = compact.slice(2);
+  else if (/^0\d+$/.test(compact)) national = compact.slice(1);
+  else return null;
+  // Mobile numbers have 9 digits after the 0 and start with 3, 5, 7, 8 or 9; landlines (2xx) have 9-10.
+  if (/^[35789]\d{8}$/.test(national) || /^2\d{8,9}$/.test(national)) return `+84${national}`;
+  return null;
+}
+
+const phoneVN: Validator = (raw) => {
+  const phone = parseVietnamesePhone(raw);
+  if (!phone) return { ok: false, error: 'validation.phone' };
+  return { ok: true, value: phone };
+};
+
+export const VALIDATORS: Record<string, Validator> = { freeText, fullName, birthYear, phoneVN };
+
+/** Every text key a validator may answer with; start-up checks them in every locale. */
+export const VALIDATOR_TEXT_KEYS = [
+  'validation.empty',
+  'validation.tooLong',
+  'validation.noWords',
+  'validation.nameTooLong',
+  'validation.nameLetters',
+  'validation.nameFull',
+  'validation.year',
+  'validation.yearFuture',
+  'validation.phone',
+];
