@@ -47,6 +47,8 @@ const envSchema = z.object({
   DATA_DIR: withDefault(z.string().min(1), './data'),
   DEFAULT_LOCALE: withDefault(z.enum(['vi', 'en'], { message: 'expected vi or en' }), 'vi'),
   LOCALITY_FILE: withDefault(z.string().min(1), 'localities/bac-ha.json'),
+  FLOWS_DIR: withDefault(z.string().min(1), 'flows'),
+  LOCALES_DIR: withDefault(z.string().min(1), 'locales'),
   LOG_LEVEL: withDefault(z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }), 'info'),
   SESSION_TTL_DAYS: withDefault(positiveInt('a whole number of days, e.g. 30'), '30'),
   SESSION_RESUME_AFTER_MINUTES: withDefault(positiveInt('a whole number of minutes, e.g. 30'), '30'),
@@ -118,8 +120,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sessionTtlSeconds: e.SESSION_TTL_DAYS * 86400,
     resumeAfterMs: e.SESSION_RESUME_AFTER_MINUTES * 60_000,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    flowsDir: path.join(PROJECT_ROOT, 'flows'),
-    localesDir: path.join(PROJECT_ROOT, 'locales'),
+    flowsDir: path.resolve(PROJECT_ROOT, e.FLOWS_DIR),
+    localesDir: path.resolve(PROJECT_ROOT, e.LOCALES_DIR),
   };
 }
 

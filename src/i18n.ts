@@ -13,21 +13,23 @@ export class LocaleFileError extends Error {
 }
 
 /**
- * Loads `locales/<lang>/<namespace>.json` for every locale into one i18next instance. A key is written
+ * Loads `locales/<lang>/<namespace>.json` for every locale (from one or more folders; later ones add namespaces) into one i18next instance. A key is written
  * `<namespace>.<key>` (the file name first), e.g. `menu.title` is `title` in `locales/vi/menu.json`.
  */
-export function loadTranslator(localesDir: string): Translator {
+export function loadTranslator(localesDirs: string | string[]): Translator {
   const resources: Record<string, { translation: Record<string, unknown> }> = {};
   for (const locale of LOCALES) {
-    const dir = path.join(localesDir, locale);
-    if (!fs.existsSync(dir)) throw new LocaleFileError(`Locale folder ${dir} is missing: every locale (${LOCALES.join(', ')}) needs one.`);
     const translation: Record<string, unknown> = {};
-    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
-      const full = path.join(dir, file);
-      try {
-        translation[path.basename(file, '.json')] = JSON.parse(fs.readFileSync(full, 'utf8'));
-      } catch (err) {
-        throw new LocaleFileError(`${path.relative(process.cwd(), full)}: not valid JSON (${(err as Error).message})`);
+    for (const localesDir of Array.isArray(localesDirs) ? localesDirs : [localesDirs]) {
+      const dir = path.join(localesDir, locale);
+      if (!fs.existsSync(dir)) throw new LocaleFileError(`Locale folder ${dir} is missing: every locale (${LOCALES.join(', ')}) needs one.`);
+      for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+        const full = path.join(dir, file);
+        try {
+          translation[path.basename(file, '.json')] = JSON.parse(fs.readFileSync(full, 'utf8'));
+        } catch (err) {
+          throw new LocaleFileError(`${path.relative(process.cwd(), full)}: not valid JSON (${(err as Error).message})`);
+        }
       }
     }
     resources[locale] = { translation };

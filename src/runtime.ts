@@ -65,17 +65,24 @@ export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDi
 
 async function connectRedis(url: string, log: Logger): Promise<Redis> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, commandTimeout: 5000, connectTimeout: 5000 });
-  redis.on('error', (err) => log.warn({ err: { name: err.name, message: err.message } }, 'redis connection problem'));
+  let started = false;
+  let lastError: Error | null = null;
+  redis.on('error', (err: Error) => {
+    lastError = err;
+    if (started) log.warn({ err: { name: err.name, message: err.message } }, 'redis connection problem');
+  });
   try {
     await redis.connect();
     await redis.ping();
   } catch (err) {
     redis.disconnect();
     const where = new URL(url);
+    const reason = (lastError ?? (err as Error)).message;
     throw new StorageUnavailableError(
-      `REDIS_URL: cannot reach Redis at ${where.hostname}:${where.port || 6379} (${(err as Error).message}). Start Redis there, fix REDIS_URL, or leave REDIS_URL empty to keep sessions in memory (one process only).`,
+      `REDIS_URL: cannot reach Redis at ${where.hostname}:${where.port || 6379} (${reason}). Start Redis there, fix REDIS_URL, or leave REDIS_URL empty to keep sessions in memory (one process only).`,
     );
   }
+  started = true;
   return redis;
 }
 

@@ -157,7 +157,8 @@ export class Engine {
     }
 
     const command = event.kind === 'text' ? matchGlobalCommand(event.text) : this.engineButtonCommand(event);
-    if (command) {
+    // An option of the current question named exactly ("Tiếng Việt" at the language question) answers it.
+    if (command && !(event.kind === 'text' && s.sub === null && this.namesAnOption(s, event.text))) {
       await this.runCommand(turn, command);
       return;
     }
@@ -839,6 +840,13 @@ export class Engine {
       if (partial.length === 1) return partial[0];
     }
     return undefined;
+  }
+
+  private namesAnOption(s: Session, typed: string): boolean {
+    const step = this.currentStep(s);
+    if (!step || step.type !== 'choice') return false;
+    const words = normalizeText(typed);
+    return this.choiceOptions(s, step).some((o) => [...(o.allLabels ?? [o.label]), ...(o.synonyms ?? [])].some((l) => normalizeText(l) === words));
   }
 
   // ---- small helpers --------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ export class RedisSessionStore implements SessionStore {
       // Another event of this user is in progress: wait a little (never longer than its lease has left).
       const pttl = Number(payload);
       await sleep(Math.max(1, Math.min(delay, pttl > 0 ? pttl : delay)));
-      delay = Math.min(delay * 2, 50);
+      delay = Math.min(delay * 2, 15);
     }
 
     try {
