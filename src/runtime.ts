@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import { createRegistry } from './actions/registry';
-import { createWebChannel, webPublicDir } from './channels/web/webChannel';
+import type { ChannelPlugin } from './channels/ChannelPlugin';
+import { createChannels } from './channels';
 import { PROJECT_ROOT, type Config } from './config';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
 import { loadFlows, type FlowSet } from './engine/loadFlows';
@@ -12,9 +13,11 @@ import { createApp } from './http/createApp';
 import { loadLocality, type Locality } from './locality/localitySchema';
 import type { Logger } from './logger';
 import { EventPipeline } from './pipeline/EventPipeline';
+import { Outbound } from './outbound/Outbound';
 import { MemorySessionStore } from './sessions/MemorySessionStore';
 import { RedisSessionStore } from './sessions/RedisSessionStore';
 import { DEFAULT_STORE_OPTIONS, type SessionStore } from './sessions/SessionStore';
+import { MemoryReachability, RedisReachability, type Reachability } from './users/Reachability';
 import { VALIDATOR_TEXT_KEYS } from './validators';
 
 export const ONBOARDING_FLOW = 'onboarding';
@@ -29,6 +32,9 @@ export interface Runtime {
   locality: Locality;
   pipeline: EventPipeline;
   store: SessionStore;
+  reachability: Reachability;
+  outbound: Outbound;
+  channels: ChannelPlugin[];
   /** Starts listening; resolves with the port. */
   listen(): Promise<number>;
   /** Stops accepting, finishes in-flight events, closes connections. */
@@ -92,11 +98,15 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
   const storeOptions = { ...DEFAULT_STORE_OPTIONS, sessionTtlSeconds: config.sessionTtlSeconds };
 
   let store: SessionStore;
+  let reachability: Reachability;
   if (config.redisUrl) {
-    store = new RedisSessionStore(await connectRedis(config.redisUrl, log), config.redisKeyPrefix, storeOptions, clock);
+    const redis = await connectRedis(config.redisUrl, log);
+    store = new RedisSessionStore(redis, config.redisKeyPrefix, storeOptions, clock);
+    reachability = new RedisReachability(redis, config.redisKeyPrefix);
   } else {
     log.warn('REDIS_URL is not set: sessions are kept in memory, for this one process only, and are lost on restart. Set REDIS_URL to run several processes or keep sessions across restarts.');
     store = new MemorySessionStore(storeOptions, clock);
+    reachability = new MemoryReachability();
   }
 
   const engine = new Engine(flows, i18n, registry, {
@@ -106,13 +116,16 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
     menuFlow: MENU_FLOW,
   });
   const pipeline = new EventPipeline(engine, store, log, clock);
+  const outbound = new Outbound();
+  const channels = createChannels({ config, log, engine, pipeline, store, reachability, outbound, projectRoot: PROJECT_ROOT });
+  for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
 
   let shuttingDown = false;
   const app = createApp({
     log,
     isShuttingDown: () => shuttingDown,
     readiness: [{ name: store.kind === 'redis' ? 'redis' : 'sessions', check: () => store.ping() }],
-    routers: [createWebChannel({ pipeline, engine, store, publicDir: webPublicDir(PROJECT_ROOT) })],
+    routers: channels.flatMap((c) => (c.router ? [c.router] : [])),
   });
 
   let server: http.Server | null = null;
@@ -124,15 +137,24 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
     locality,
     pipeline,
     store,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    reachability,
+    outbound,
+    channels,
+    listen: async () => {
+      const port = await new Promise<number>((resolve, reject) => {
         server = http.createServer(app);
         server.keepAliveTimeout = 65_000;
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve((server!.address() as AddressInfo).port));
-      }),
+      });
+      for (const channel of channels) await channel.start?.();
+      return port;
+    },
     close: async () => {
       shuttingDown = true;
+      for (const channel of channels) {
+        await channel.stop?.().catch((err: Error) => log.error({ channel: channel.name, err: { name: err.name, message: err.message } }, 'channel did not stop cleanly'));
+      }
       const closing = server
         ? new Promise<void>((resolve) => {
             server!.close(() => resolve());

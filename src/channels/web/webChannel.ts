@@ -1,10 +1,8 @@
 import path from 'node:path';
 import express, { type Router } from 'express';
 import { z } from 'zod';
-import type { Engine } from '../../engine/interpreter';
 import type { InboundEvent, Reply } from '../../engine/types';
-import type { EventPipeline } from '../../pipeline/EventPipeline';
-import type { SessionStore } from '../../sessions/SessionStore';
+import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 
 /** Anonymous id that each browser makes for itself and keeps in localStorage. */
 const userIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, { message: 'expected 16-64 letters, digits, _ or -' });
@@ -61,9 +59,13 @@ export function webPublicDir(projectRoot: string): string {
  *   connection) has no second effect and answers with the current question instead.
  * - `GET /api/web/prompt?userId=` answers with the current question (after a reload).
  */
-export function createWebChannel(deps: { pipeline: EventPipeline; engine: Engine; store: SessionStore; publicDir: string }): Router {
+export function createWebChannel(ctx: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot'>): ChannelPlugin {
+  return { name: 'web', router: createWebRouter(ctx) };
+}
+
+function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot'>): Router {
   const router = express.Router();
-  router.use(express.static(deps.publicDir, { index: 'index.html', maxAge: '1h' }));
+  router.use(express.static(webPublicDir(deps.projectRoot), { index: 'index.html', maxAge: '1h' }));
 
   router.post('/api/web/events', express.json({ limit: '16kb' }), async (req, res, next) => {
     const parsed = parseWebEvent(req.body);

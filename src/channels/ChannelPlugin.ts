@@ -1,0 +1,36 @@
+import type { Router } from 'express';
+import type { Config } from '../config';
+import type { Engine } from '../engine/interpreter';
+import type { ChannelName } from '../engine/types';
+import type { Logger } from '../logger';
+import type { Outbound, ChannelSender } from '../outbound/Outbound';
+import type { EventPipeline } from '../pipeline/EventPipeline';
+import type { SessionStore } from '../sessions/SessionStore';
+import type { Reachability } from '../users/Reachability';
+
+/** What a channel adapter gets to work with. */
+export interface ChannelContext {
+  config: Config;
+  log: Logger;
+  engine: Engine;
+  pipeline: EventPipeline;
+  store: SessionStore;
+  reachability: Reachability;
+  outbound: Outbound;
+  /** Where the project lives (static files). */
+  projectRoot: string;
+}
+
+/**
+ * One channel, as the runtime sees it: routes on the shared Express app (webhooks, the web chat), a sender for
+ * messages outside a request, and start/stop hooks (register a webhook, poll for updates).
+ */
+export interface ChannelPlugin {
+  readonly name: ChannelName;
+  router?: Router;
+  sender?: ChannelSender;
+  /** After the HTTP server listens. */
+  start?(): Promise<void>;
+  /** On shutdown, before in-flight events are drained. */
+  stop?(): Promise<void>;
+}

@@ -1,0 +1,8 @@
+import type { ChannelContext, ChannelPlugin } from './ChannelPlugin';
+import { createWebChannel } from './web/webChannel';
+
+/** The channels that are on for this configuration. The web chat needs nothing and is always on. */
+export function createChannels(ctx: ChannelContext): ChannelPlugin[] {
+  const channels: ChannelPlugin[] = [createWebChannel(ctx)];
+  return channels;
+}

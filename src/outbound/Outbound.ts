@@ -1,0 +1,53 @@
+import type { ChannelName, Reply } from '../engine/types';
+
+/**
+ * Sends replies to one person (or group chat) of one channel, outside a webhook request: status changes of a
+ * report, reminders, broadcasts, officials' notices. Each channel that can push implements it.
+ */
+export interface ChannelSender {
+  readonly channel: ChannelName;
+  /**
+   * Sends the replies in order. Throws `RecipientUnreachableError` when the platform says the person can no
+   * longer be reached (blocked the bot, unfollowed, left the group); other failures throw after the channel's
+   * own retries.
+   */
+  send(userId: string, replies: Reply[]): Promise<void>;
+}
+
+/** The person blocked the bot, unfollowed the account, or removed it from the group. Retrying will not help. */
+export class RecipientUnreachableError extends Error {
+  constructor(
+    readonly channel: ChannelName,
+    readonly reason: string,
+  ) {
+    super(`The ${channel} recipient cannot be reached: ${reason}`);
+    this.name = 'RecipientUnreachableError';
+  }
+}
+
+/** No sender is registered for a channel (the channel is not configured). */
+export class ChannelNotConfiguredError extends Error {
+  constructor(channel: ChannelName) {
+    super(`Cannot send on ${channel}: the channel is not configured (see the README's configuration table).`);
+    this.name = 'ChannelNotConfiguredError';
+  }
+}
+
+/** The senders of the channels that are on, by channel. */
+export class Outbound {
+  private readonly senders = new Map<ChannelName, ChannelSender>();
+
+  register(sender: ChannelSender): void {
+    this.senders.set(sender.channel, sender);
+  }
+
+  has(channel: ChannelName): boolean {
+    return this.senders.has(channel);
+  }
+
+  async send(channel: ChannelName, userId: string, replies: Reply[]): Promise<void> {
+    const sender = this.senders.get(channel);
+    if (!sender) throw new ChannelNotConfiguredError(channel);
+    await sender.send(userId, replies);
+  }
+}
