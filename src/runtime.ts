@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { createRegistry } from './actions/registry';
 import type { ChannelPlugin } from './channels/ChannelPlugin';
 import { createChannels } from './channels';
+import { GroupEvents } from './channels/GroupEvents';
 import { PROJECT_ROOT, type Config } from './config';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
 import { loadFlows, type FlowSet } from './engine/loadFlows';
@@ -17,6 +18,7 @@ import { Outbound } from './outbound/Outbound';
 import { MemorySessionStore } from './sessions/MemorySessionStore';
 import { RedisSessionStore } from './sessions/RedisSessionStore';
 import { DEFAULT_STORE_OPTIONS, type SessionStore } from './sessions/SessionStore';
+import { PersonalData } from './users/PersonalData';
 import { MemoryReachability, RedisReachability, type Reachability } from './users/Reachability';
 import { VALIDATOR_TEXT_KEYS } from './validators';
 
@@ -34,6 +36,8 @@ export interface Runtime {
   store: SessionStore;
   reachability: Reachability;
   outbound: Outbound;
+  groups: GroupEvents;
+  personalData: PersonalData;
   channels: ChannelPlugin[];
   /** Starts listening; resolves with the port. */
   listen(): Promise<number>;
@@ -117,7 +121,10 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
   });
   const pipeline = new EventPipeline(engine, store, log, clock);
   const outbound = new Outbound();
-  const channels = createChannels({ config, log, engine, pipeline, store, reachability, outbound, projectRoot: PROJECT_ROOT });
+  const groups = new GroupEvents();
+  const personalData = new PersonalData();
+  personalData.register('sessions', async (channel, userId) => store.forget(EventPipeline.userKey({ channel, userId })));
+  const channels = createChannels({ config, log, engine, pipeline, store, reachability, outbound, groups, personalData, projectRoot: PROJECT_ROOT });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
 
   let shuttingDown = false;
@@ -139,6 +146,8 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
     store,
     reachability,
     outbound,
+    groups,
+    personalData,
     channels,
     listen: async () => {
       const port = await new Promise<number>((resolve, reject) => {

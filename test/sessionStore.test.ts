@@ -82,6 +82,15 @@ describe.each(factories)('SessionStore contract (%s)', (_name, make) => {
     expect([...history].sort()).toEqual([...marks].sort());
   });
 
+  it('forgets a user\'s session on request, and only that user\'s', async () => {
+    const { store } = open();
+    await store.runExclusive('web:g1', 'e1', appendWork('1'));
+    await store.runExclusive('web:g2', 'e1', appendWork('1'));
+    await store.forget('web:g1');
+    expect(await store.peek('web:g1')).toBeNull();
+    expect((await store.peek('web:g2'))?.history).toEqual(['1']);
+  });
+
   it('runs different users in parallel', async () => {
     const { store } = open();
     const started = Date.now();

@@ -6,7 +6,9 @@ import type { Logger } from '../logger';
 import type { Outbound, ChannelSender } from '../outbound/Outbound';
 import type { EventPipeline } from '../pipeline/EventPipeline';
 import type { SessionStore } from '../sessions/SessionStore';
+import type { PersonalData } from '../users/PersonalData';
 import type { Reachability } from '../users/Reachability';
+import type { GroupEvents } from './GroupEvents';
 
 /** What a channel adapter gets to work with. */
 export interface ChannelContext {
@@ -17,6 +19,10 @@ export interface ChannelContext {
   store: SessionStore;
   reachability: Reachability;
   outbound: Outbound;
+  /** Handlers of officials' group-chat events (reports inbox, broadcasts). */
+  groups: GroupEvents;
+  /** "Delete my data": every part that keeps personal data registers here. */
+  personalData: PersonalData;
   /** Where the project lives (static files). */
   projectRoot: string;
 }

@@ -70,6 +70,10 @@ export class MemorySessionStore implements SessionStore {
     for (const [k, t] of this.events) if (t <= now) this.events.delete(k);
   }
 
+  async forget(userKey: string): Promise<void> {
+    this.sessions.delete(userKey);
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {

@@ -120,6 +120,10 @@ export class RedisSessionStore implements SessionStore {
     return parseStoredSession(await this.redis.get(this.keys(userKey, '').session), this.clock());
   }
 
+  async forget(userKey: string): Promise<void> {
+    await this.redis.del(this.keys(userKey, '').session);
+  }
+
   async ping(): Promise<void> {
     await this.redis.ping();
   }

@@ -26,6 +26,8 @@ export interface SessionStore {
   ): Promise<ExclusiveResult<T>>;
   /** The stored session without taking the lease (read-only views such as re-showing the current question). */
   peek(userKey: string): Promise<Session | null>;
+  /** Deletes the user's session (the person asked for their data to be deleted). */
+  forget(userKey: string): Promise<void>;
   /** Throws when the backing store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
