@@ -52,6 +52,7 @@ const envSchema = z.object({
   LOG_LEVEL: withDefault(z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }), 'info'),
   SESSION_TTL_DAYS: withDefault(positiveInt('a whole number of days, e.g. 30'), '30'),
   SESSION_RESUME_AFTER_MINUTES: withDefault(positiveInt('a whole number of minutes, e.g. 30'), '30'),
+  OFFICIALS_TELEGRAM_CHAT_ID: optional(z.string().regex(/^-?\d{1,20}$/, { message: 'expected a Telegram chat id such as -1001234567890' })),
   SHUTDOWN_TIMEOUT_MS: withDefault(positiveInt('a whole number of milliseconds, e.g. 10000'), '10000'),
 });
 
@@ -73,6 +74,8 @@ export interface Config {
   sessionTtlSeconds: number;
   resumeAfterMs: number;
   shutdownTimeoutMs: number;
+  /** The district officials' Telegram group: reports of communes without a group of their own go there. */
+  officialsTelegramChatId: string | undefined;
   flowsDir: string;
   localesDir: string;
 }
@@ -120,6 +123,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sessionTtlSeconds: e.SESSION_TTL_DAYS * 86400,
     resumeAfterMs: e.SESSION_RESUME_AFTER_MINUTES * 60_000,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    officialsTelegramChatId: e.OFFICIALS_TELEGRAM_CHAT_ID,
     flowsDir: path.resolve(PROJECT_ROOT, e.FLOWS_DIR),
     localesDir: path.resolve(PROJECT_ROOT, e.LOCALES_DIR),
   };

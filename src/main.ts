@@ -3,10 +3,12 @@ import { FlowValidationError } from './engine/loadFlows';
 import { LocaleFileError } from './i18n';
 import { LocalityFileError } from './locality/localitySchema';
 import { createLogger } from './logger';
+import { DatabaseUnavailableError } from './records/Database';
+import { TriageRulesError } from './records/triage';
 import { createRuntime, StorageUnavailableError, type Runtime } from './runtime';
 
 /** Problems an operator can fix: one line each, no stack trace, exit code 1. */
-const OPERATOR_ERRORS = [ConfigError, FlowValidationError, LocalityFileError, LocaleFileError, StorageUnavailableError];
+const OPERATOR_ERRORS = [ConfigError, FlowValidationError, LocalityFileError, LocaleFileError, StorageUnavailableError, DatabaseUnavailableError, TriageRulesError];
 
 function failStartup(err: unknown): never {
   if (OPERATOR_ERRORS.some((E) => err instanceof E)) {

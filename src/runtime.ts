@@ -1,4 +1,5 @@
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
@@ -21,8 +22,18 @@ import { DEFAULT_STORE_OPTIONS, type SessionStore } from './sessions/SessionStor
 import { PersonalData } from './users/PersonalData';
 import { MemoryReachability, RedisReachability, type Reachability } from './users/Reachability';
 import { VALIDATOR_TEXT_KEYS } from './validators';
+import { DailyJobs } from './records/DailyJobs';
+import { openDatabase, type Database } from './records/Database';
+import { migrate } from './records/migrate';
+import { NoticeDispatcher } from './records/NoticeDispatcher';
+import { createOfficialsInbox } from './records/officialsInbox';
+import { RecordsRepository } from './records/RecordsRepository';
+import { lateBoundRecordActions, RecordsService, RECORDS_TEXT_KEYS } from './records/RecordsService';
+import { loadTriageRules } from './records/triage';
 
 export const ONBOARDING_FLOW = 'onboarding';
+export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
+export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');
 export const MENU_FLOW = 'menu';
 
 /** Everything a running server is made of, built once from the configuration. */
@@ -34,6 +45,10 @@ export interface Runtime {
   locality: Locality;
   pipeline: EventPipeline;
   store: SessionStore;
+  db: Database;
+  records: RecordsService;
+  dispatcher: NoticeDispatcher;
+  dailyJobs: DailyJobs;
   reachability: Reachability;
   outbound: Outbound;
   groups: GroupEvents;
@@ -57,20 +72,21 @@ export class StorageUnavailableError extends Error {
  * Loads and checks the data (locality, locales, flows): fails with one line per problem naming the file and path.
  * Separate from `createRuntime` so that a flow check needs no server.
  */
-export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDir' | 'flowsDir'>) {
+export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDir' | 'flowsDir'>, recordsService: () => RecordsService | null = () => null) {
   const locality = loadLocality(config.localityFile, PROJECT_ROOT);
   const i18n = loadTranslator(config.localesDir);
-  const registry = createRegistry(locality);
+  const triageRules = loadTriageRules(TRIAGE_RULES_FILE, path.relative(PROJECT_ROOT, TRIAGE_RULES_FILE));
+  const registry = createRegistry(locality, lateBoundRecordActions(recordsService));
   const flows = loadFlows(config.flowsDir, {
     i18n,
     validators: Object.keys(registry.validators),
     actions: Object.keys(registry.actions),
     optionSources: Object.keys(registry.optionSources),
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
-    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS],
+    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...RECORDS_TEXT_KEYS, ...Object.values(triageRules.levels).map((l) => l.advice)],
     displayRoot: PROJECT_ROOT,
   });
-  return { locality, i18n, registry, flows };
+  return { locality, i18n, registry, flows, triageRules };
 }
 
 async function connectRedis(url: string, log: Logger): Promise<Redis> {
@@ -96,9 +112,20 @@ async function connectRedis(url: string, log: Logger): Promise<Redis> {
   return redis;
 }
 
-export async function createRuntime(config: Config, log: Logger, options: { clock?: () => number } = {}): Promise<Runtime> {
+export interface RuntimeOptions {
+  clock?: () => number;
+  /** Keep the embedded database in memory (tests). */
+  inMemoryDatabase?: boolean;
+  /** PostgreSQL schema for this runtime (tests on a shared server isolate themselves). */
+  databaseSchema?: string;
+  /** Start the notice dispatcher and the daily jobs on listen (default true; tests drive them by hand). */
+  backgroundJobs?: boolean;
+}
+
+export async function createRuntime(config: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const clock = options.clock ?? Date.now;
-  const { locality, i18n, registry, flows } = loadDefinitions(config);
+  let records: RecordsService | null = null;
+  const { locality, i18n, registry, flows, triageRules } = loadDefinitions(config, () => records);
   const storeOptions = { ...DEFAULT_STORE_OPTIONS, sessionTtlSeconds: config.sessionTtlSeconds };
 
   let store: SessionStore;
@@ -113,6 +140,11 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
     reachability = new MemoryReachability();
   }
 
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: options.inMemoryDatabase ? null : config.dataDir, schema: options.databaseSchema });
+  const applied = await migrate(db, MIGRATIONS_DIR);
+  if (applied.length) log.info({ applied, database: db.kind }, 'database migrated');
+  if (!config.databaseUrl) log.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: records are kept in the embedded database under DATA_DIR');
+
   const engine = new Engine(flows, i18n, registry, {
     defaultLocale: config.defaultLocale,
     resumeAfterMs: config.resumeAfterMs,
@@ -124,6 +156,24 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
   const groups = new GroupEvents();
   const personalData = new PersonalData();
   personalData.register('sessions', async (channel, userId) => store.forget(EventPipeline.userKey({ channel, userId })));
+  const repo = new RecordsRepository(db);
+  personalData.register('records', async (channel, userId) => {
+    await repo.eraseUser(channel, userId);
+  });
+  const dispatcher = new NoticeDispatcher(repo, outbound, reachability, log, undefined, clock);
+  records = new RecordsService({
+    repo,
+    locality,
+    rules: triageRules,
+    i18n,
+    outbound,
+    personalData,
+    log,
+    districtChatId: config.officialsTelegramChatId ?? null,
+    onNoticeQueued: () => dispatcher.kick(),
+  });
+  groups.register(createOfficialsInbox(records, clock));
+  const dailyJobs = new DailyJobs(records, pipeline, outbound, reachability, locality.records.dailyReminderHour, log, () => dispatcher.kick(), clock);
   const channels = createChannels({ config, log, engine, pipeline, store, reachability, outbound, groups, personalData, projectRoot: PROJECT_ROOT });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
 
@@ -131,7 +181,10 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
   const app = createApp({
     log,
     isShuttingDown: () => shuttingDown,
-    readiness: [{ name: store.kind === 'redis' ? 'redis' : 'sessions', check: () => store.ping() }],
+    readiness: [
+      { name: store.kind === 'redis' ? 'redis' : 'sessions', check: () => store.ping() },
+      { name: 'database', check: async () => void (await db.query('SELECT 1')) },
+    ],
     routers: channels.flatMap((c) => (c.router ? [c.router] : [])),
   });
 
@@ -144,6 +197,10 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
     locality,
     pipeline,
     store,
+    db,
+    records,
+    dispatcher,
+    dailyJobs,
     reachability,
     outbound,
     groups,
@@ -157,6 +214,10 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
         server.listen(config.port, config.host, () => resolve((server!.address() as AddressInfo).port));
       });
       for (const channel of channels) await channel.start?.();
+      if (options.backgroundJobs !== false) {
+        dispatcher.start();
+        dailyJobs.start();
+      }
       return port;
     },
     close: async () => {
@@ -171,8 +232,13 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
           })
         : Promise.resolve();
       await pipeline.drain();
+      await dispatcher.stop();
+      await dailyJobs.stop();
       await closing;
-      await store.close();
+      // Close every connection even when one of them fails to close.
+      const results = await Promise.allSettled([store.close(), db.close()]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     },
   };
 }

@@ -55,7 +55,16 @@ const phoneVN: Validator = (raw) => {
   return { ok: true, value: phone };
 };
 
-export const VALIDATORS: Record<string, Validator> = { freeText, fullName, birthYear, phoneVN };
+/** Body temperature in °C, with a comma or a dot; `0` means "could not measure" and is stored as null. */
+const temperature: Validator = (raw) => {
+  const t = raw.replace(/\s|°c?|độ/gi, '').replace(',', '.');
+  if (t === '0') return { ok: true, value: null };
+  const n = Number(t);
+  if (!/^\d{2}(\.\d)?$/.test(t) || n < 34 || n > 43) return { ok: false, error: 'validation.temperature' };
+  return { ok: true, value: n };
+};
+
+export const VALIDATORS: Record<string, Validator> = { freeText, fullName, birthYear, phoneVN, temperature };
 
 /** Every text key a validator may answer with; start-up checks them in every locale. */
 export const VALIDATOR_TEXT_KEYS = [
@@ -68,4 +77,5 @@ export const VALIDATOR_TEXT_KEYS = [
   'validation.year',
   'validation.yearFuture',
   'validation.phone',
+  'validation.temperature',
 ];

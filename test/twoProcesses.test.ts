@@ -8,7 +8,7 @@ const SCRIPT: Array<Record<string, unknown>> = [
   { type: 'start' },
   { type: 'text', text: '2' },
   { type: 'text', text: 'coc lau' },
-  { type: 'text', text: '1' },
+  { type: 'text', text: '5' },
   { type: 'text', text: 'change commune' },
   { type: 'text', text: 'xyz' },
   { type: 'text', text: 'quay lai' },

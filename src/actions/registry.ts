@@ -1,14 +1,15 @@
-import type { EngineRegistry } from '../engine/interpreter';
+import type { Action, EngineRegistry } from '../engine/interpreter';
 import type { Locality } from '../locality/localitySchema';
 import { VALIDATORS } from '../validators';
 import { createListContacts } from './contacts';
 
 /** Everything flows may name: validators, actions, option lists and the variables every text can use. */
-export function createRegistry(locality: Locality): EngineRegistry {
+export function createRegistry(locality: Locality, moreActions: Record<string, Action> = {}): EngineRegistry {
   return {
     validators: VALIDATORS,
     actions: {
       listContacts: createListContacts(locality),
+      ...moreActions,
     },
     optionSources: {
       communes: () => locality.communes.map((c) => ({ id: c.id, label: c.name, synonyms: c.aliases })),
@@ -19,6 +20,8 @@ export function createRegistry(locality: Locality): EngineRegistry {
         commune: commune?.name ?? '',
         district: locality.district[locale],
         province: locality.province[locale],
+        reminderHour: String(locality.records.dailyReminderHour),
+        quarantineDays: String(locality.records.quarantineDays),
       };
     },
   };

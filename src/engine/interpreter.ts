@@ -37,6 +37,8 @@ export interface ActionContext {
   profile: Session['profile'];
   answers: Readonly<Record<string, JsonValue>>;
   now: number;
+  /** An answer of the current flow as a person reads it (option labels, not ids), in the given locale. */
+  display(stepId: string, locale: Locale): string;
 }
 
 /**
@@ -639,6 +641,7 @@ export class Engine {
             profile: s.profile,
             answers: s.answers,
             now: turn.now,
+            display: (stepId, locale) => this.displayAnswer({ ...s, profile: { ...s.profile, locale } }, flow, stepId),
           });
           if (result.ok) {
             Object.assign(s.answers, result.output ?? {});

@@ -76,11 +76,12 @@ export function loadFlows(dir: string, ctx: FlowCheckContext): FlowSet {
 
   const questionOrder = new Map<string, string[]>();
   for (const flow of byId.values()) {
+    // The form is what comes before its summary (in file order); questions after it (follow-ups) are not counted.
+    const entries = Object.entries(flow.steps);
+    const summaryAt = entries.findIndex(([, step]) => step.type === 'summary');
     questionOrder.set(
       flow.id,
-      Object.entries(flow.steps)
-        .filter(([, step]) => QUESTION_STEP_TYPES.has(step.type) && step.type !== 'summary')
-        .map(([id]) => id),
+      (summaryAt >= 0 ? entries.slice(0, summaryAt) : entries).filter(([, step]) => QUESTION_STEP_TYPES.has(step.type)).map(([id]) => id),
     );
   }
   return { byId, questionOrder };

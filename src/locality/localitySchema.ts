@@ -27,6 +27,8 @@ export const communeSchema = z
     /** Other ways people write the name (old spellings, without the "xã"/"thị trấn" prefix). */
     aliases: z.array(z.string().min(1)).default([]),
     healthStation: healthStationSchema,
+    /** Telegram chat id of the commune officials' group that receives its reports (null: the district group). */
+    officialsTelegramChatId: z.string().regex(/^-?\d{1,20}$/, { message: 'expected a Telegram chat id such as "-1001234567890"' }).nullable().default(null),
   })
   .strict();
 
@@ -50,6 +52,21 @@ export const localitySchema = z
     sources: z.array(z.string().min(1)).default([]),
     communes: z.array(communeSchema).min(1),
     hotlines: z.array(hotlineSchema).min(1),
+    /** Health declarations and reports: where they go, how long they are kept. */
+    records: z
+      .object({
+        /** IANA time zone for dates in reference numbers and the daily reminder hour. */
+        timezone: z.string().min(1),
+        /** Local hour (0-23) of the daily health-update reminder for people in home quarantine. */
+        dailyReminderHour: z.number().int().min(0).max(23),
+        /** Days of daily updates after a declaration that says "stay home". */
+        quarantineDays: z.number().int().min(1).max(60),
+        /** Days each kind of record is kept before it is deleted. */
+        retentionDays: z.object({ declaration: z.number().int().min(1), symptoms: z.number().int().min(1), entrant: z.number().int().min(1) }).strict(),
+        /** Reports a person may send in one hour (symptom reports and reports of people). */
+        reportsPerHour: z.number().int().min(1),
+      })
+      .strict(),
   })
   .strict()
   .superRefine((loc, ctx) => {
@@ -58,6 +75,11 @@ export const localitySchema = z
       if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['communes', i, 'id'], message: `commune id '${c.id}' is used twice` });
       ids.add(c.id);
     });
+    try {
+      new Intl.DateTimeFormat('en-CA', { timeZone: loc.records.timezone });
+    } catch {
+      ctx.addIssue({ code: 'custom', path: ['records', 'timezone'], message: `unknown time zone '${loc.records.timezone}' (expected e.g. Asia/Ho_Chi_Minh)` });
+    }
   });
 
 export type Locality = z.infer<typeof localitySchema>;

@@ -14,7 +14,8 @@ export class PersonalData {
     this.erasers.push({ name, erase });
   }
 
-  async eraseUser(channel: ChannelName, userId: string): Promise<void> {
-    for (const { erase } of this.erasers) await erase(channel, userId);
+  /** Runs every eraser except those named in `keep` (the conversation erasing from inside keeps its session). */
+  async eraseUser(channel: ChannelName, userId: string, options: { keep?: string[] } = {}): Promise<void> {
+    for (const { name, erase } of this.erasers) if (!options.keep?.includes(name)) await erase(channel, userId);
   }
 }

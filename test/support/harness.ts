@@ -10,6 +10,7 @@ import type { InboundEvent, Reply, Session } from '../../src/engine/types';
 import { loadTranslator } from '../../src/i18n';
 import { loadLocality } from '../../src/locality/localitySchema';
 import { createLogger } from '../../src/logger';
+import { lateBoundRecordActions, RECORDS_TEXT_KEYS } from '../../src/records/RecordsService';
 import { createRuntime, MENU_FLOW, ONBOARDING_FLOW, type Runtime } from '../../src/runtime';
 import { VALIDATOR_TEXT_KEYS } from '../../src/validators';
 
@@ -42,14 +43,15 @@ export function uniquePrefix(): string {
 export function buildEngine(options: { resumeAfterMs?: number } = {}) {
   const locality = loadLocality(path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'));
   const i18n = loadTranslator([path.join(PROJECT_ROOT, 'locales'), path.join(FIXTURES, 'locales')]);
-  const registry = createRegistry(locality);
+  // The records actions are registered by name; flows that reach them need `startServer` (a database) instead.
+  const registry = createRegistry(locality, lateBoundRecordActions(() => null));
   const flows = loadFlows(flowsWithFixtures(), {
     i18n,
     validators: Object.keys(registry.validators),
     actions: Object.keys(registry.actions),
     optionSources: Object.keys(registry.optionSources),
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
-    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS],
+    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...RECORDS_TEXT_KEYS],
     displayRoot: PROJECT_ROOT,
   });
   const engine = new Engine(flows, i18n, registry, {
@@ -137,7 +139,7 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
 /** The real server (Express app, pipeline, store) on a free port. */
 export async function startServer(env: Record<string, string | undefined> = {}): Promise<{ runtime: Runtime; url: string; close: () => Promise<void> }> {
   const config = testConfig(env);
-  const runtime = await createRuntime(config, createLogger(config.logLevel));
+  const runtime = await createRuntime(config, createLogger(config.logLevel), { inMemoryDatabase: !config.databaseUrl, backgroundJobs: false });
   const port = await runtime.listen();
   return { runtime, url: `http://127.0.0.1:${port}`, close: () => runtime.close() };
 }

@@ -1,0 +1,104 @@
+import { userTag, type Logger } from '../logger';
+import { RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
+import { describe } from '../pipeline/EventPipeline';
+import type { Reachability } from '../users/Reachability';
+import type { RecordsRepository } from './RecordsRepository';
+
+export interface NoticeDispatcherOptions {
+  /** How often due notices are looked for, besides right after one is queued. */
+  pollMs: number;
+  /** How long a claimed notice is left alone by other processes while it is being sent. */
+  leaseMs: number;
+  /** Backoff after the first failure; doubles each time up to `maxBackoffMs`. */
+  firstBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_NOTICE_OPTIONS: NoticeDispatcherOptions = { pollMs: 5_000, leaseMs: 60_000, firstBackoffMs: 5_000, maxBackoffMs: 15 * 60_000 };
+
+/**
+ * Sends queued notices (to officials' groups, and status updates to citizens). Notices are rows in the records
+ * database, written in the same transaction as their record, so a notice is never lost: when a group cannot be
+ * reached, it is retried with backoff until it goes through. Any number of processes may run a dispatcher; each
+ * notice is claimed by one (FOR UPDATE SKIP LOCKED).
+ */
+export class NoticeDispatcher {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly repo: RecordsRepository,
+    private readonly outbound: Outbound,
+    private readonly reachability: Reachability,
+    private readonly log: Logger,
+    private readonly options: NoticeDispatcherOptions = DEFAULT_NOTICE_OPTIONS,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.kick(), this.options.pollMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Looks for due notices now (coalesced with a run in progress). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.runUntilIdle().finally(() => {
+      this.running = null;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Sends every notice that is due; resolves when none is left (tests call it directly). */
+  async runUntilIdle(): Promise<void> {
+    do {
+      this.again = false;
+      for (;;) {
+        let batch;
+        try {
+          batch = await this.repo.claimDueNotices(new Date(this.clock()), 20, this.options.leaseMs);
+        } catch (err) {
+          this.log.error({ err: describe(err) }, 'could not read queued notices; will retry');
+          return;
+        }
+        if (batch.length === 0) break;
+        for (const notice of batch) await this.sendOne(notice);
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  private async sendOne(notice: Awaited<ReturnType<RecordsRepository['claimDueNotices']>>[number]): Promise<void> {
+    const now = new Date(this.clock());
+    try {
+      if (!(await this.reachability.isReachable(notice.channel, notice.recipient))) {
+        await this.repo.markNoticeFailed(notice.id, 'recipient unreachable', null, now);
+        return;
+      }
+      await this.outbound.send(notice.channel, notice.recipient, notice.replies);
+      await this.repo.markNoticeSent(notice.id, new Date(this.clock()));
+    } catch (err) {
+      if (err instanceof RecipientUnreachableError) {
+        await this.reachability.markUnreachable(notice.channel, notice.recipient, err.reason);
+        await this.repo.markNoticeFailed(notice.id, err.message, null, now);
+        this.log.warn({ channel: notice.channel, recipient: userTag(notice.recipient), notice: notice.id }, 'notice recipient unreachable; not retried');
+        return;
+      }
+      const backoff = Math.min(this.options.firstBackoffMs * 2 ** notice.attempts, this.options.maxBackoffMs);
+      await this.repo.markNoticeFailed(notice.id, describe(err).message, new Date(now.getTime() + backoff), now);
+      this.log.warn({ channel: notice.channel, notice: notice.id, attempts: notice.attempts + 1, retryInMs: backoff, err: describe(err) }, 'notice not delivered; will retry');
+    }
+  }
+}

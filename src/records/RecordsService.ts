@@ -1,0 +1,355 @@
+import type { Action, ActionContext, Translator } from '../engine/interpreter';
+import type { JsonValue, Locale, Reply } from '../engine/types';
+import type { Locality } from '../locality/localitySchema';
+import { userTag, type Logger } from '../logger';
+import type { Outbound } from '../outbound/Outbound';
+import type { PersonalData } from '../users/PersonalData';
+import type { RecordKind, RecordsRepository, StoredRecord } from './RecordsRepository';
+import { triage, type TriageRules } from './triage';
+
+export interface RecordsServiceDeps {
+  repo: RecordsRepository;
+  locality: Locality;
+  rules: TriageRules;
+  i18n: Translator;
+  outbound: Outbound;
+  personalData: PersonalData;
+  log: Logger;
+  /** District officials' group: receives reports of communes that have no group of their own. */
+  districtChatId: string | null;
+  /** Called after a notice was queued, so it goes out now rather than at the next poll. */
+  onNoticeQueued: () => void;
+}
+
+/** Lines of an officials' notice: the label's text key and the flow step whose answer it shows. */
+const NOTICE_FIELDS: Record<RecordKind, Array<[string, string]>> = {
+  declaration: [
+    ['declaration.fWho', 'who'],
+    ['declaration.fName', 'name'],
+    ['declaration.fBirthYear', 'birthYear'],
+    ['declaration.fGender', 'gender'],
+    ['declaration.fPhone', 'phone'],
+    ['declaration.fAddress', 'address'],
+    ['declaration.fSymptoms', 'symptoms'],
+    ['declaration.fDanger', 'danger'],
+    ['declaration.fTravel', 'travel'],
+    ['declaration.fContact', 'contact'],
+    ['declaration.fChronic', 'chronic'],
+    ['declaration.fConsent', 'consent'],
+  ],
+  symptoms: [
+    ['declaration.fSymptoms', 'symptoms'],
+    ['declaration.fDanger', 'danger'],
+    ['declaration.fPhone', 'phone'],
+    ['declaration.fAddress', 'address'],
+  ],
+  entrant: [
+    ['report.fPlace', 'place'],
+    ['report.fLocation', 'location'],
+    ['report.fWhen', 'when'],
+    ['report.fDescription', 'description'],
+    ['report.fPhoto', 'photo'],
+  ],
+};
+
+export const RECORD_ACTION_NAMES = [
+  'useProfileCommune',
+  'submitDeclaration',
+  'submitSymptoms',
+  'submitEntrantReport',
+  'listMyReports',
+  'eraseMyData',
+  'optInDaily',
+  'checkEnrolment',
+  'submitDailyUpdate',
+] as const;
+export type RecordActionName = (typeof RECORD_ACTION_NAMES)[number];
+
+/**
+ * The records actions by name, bound late: flows are checked at start-up before the database is opened, and the
+ * service exists only once it is.
+ */
+export function lateBoundRecordActions(get: () => RecordsService | null): Record<RecordActionName, Action> {
+  return Object.fromEntries(
+    RECORD_ACTION_NAMES.map((name) => [
+      name,
+      (ctx: ActionContext) => {
+        const service = get();
+        if (!service) throw new Error(`Action '${name}' ran before the records database was opened`);
+        return service.actions()[name](ctx);
+      },
+    ]),
+  ) as Record<RecordActionName, Action>;
+}
+
+/** Text keys the records code uses outside flows; start-up checks them in every locale. */
+export const RECORDS_TEXT_KEYS = [
+  'records.rateLimited',
+  'records.noCommune',
+  'records.notEnrolled',
+  'records.status_new',
+  'records.status_acknowledged',
+  'records.status_resolved',
+  'records.kind_declaration',
+  'records.kind_symptoms',
+  'records.kind_entrant',
+  'records.statusChanged',
+  'records.noReports',
+  'records.reportLine',
+  'triage.noCall',
+  'officials.urgency_urgent',
+  'officials.urgency_notice',
+  'officials.urgency_info',
+  'officials.anonymous',
+  'officials.reporterPhone',
+  'officials.ack',
+  'officials.resolve',
+  'officials.acknowledgedBy',
+  'officials.resolvedBy',
+  'officials.notYourGroup',
+  'officials.notFound',
+  'officials.alreadyDone',
+  'officials.updated',
+  'officials.missedDay',
+  'officials.dailyWorse',
+  'officials.triage',
+  'officials.rules',
+];
+
+/** Officials read notices in Vietnamese. */
+const OFFICIALS_LOCALE: Locale = 'vi';
+
+/**
+ * Turns confirmed conversations into records: triage, reference numbers, the officials' notice, the citizen's
+ * status updates, home-quarantine follow-up and deletion. The flows name its actions (`submitDeclaration`, ...).
+ */
+export class RecordsService {
+  private readonly dateFormat: Intl.DateTimeFormat;
+  private readonly timeFormat: Intl.DateTimeFormat;
+
+  constructor(private readonly deps: RecordsServiceDeps) {
+    const timeZone = deps.locality.records.timezone;
+    this.dateFormat = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    this.timeFormat = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', day: '2-digit', month: '2-digit', hourCycle: 'h23' });
+  }
+
+  get repo(): RecordsRepository {
+    return this.deps.repo;
+  }
+
+  /** Local calendar date (YYYY-MM-DD) in the district's time zone. */
+  localDate(now: Date): string {
+    return this.dateFormat.format(now);
+  }
+
+  localHour(now: Date): number {
+    const parts = new Intl.DateTimeFormat('en-GB', { timeZone: this.deps.locality.records.timezone, hour: '2-digit', hourCycle: 'h23' }).formatToParts(now);
+    return Number(parts.find((p) => p.type === 'hour')?.value ?? 0);
+  }
+
+  addDays(date: string, days: number): string {
+    const d = new Date(`${date}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + days);
+    return d.toISOString().slice(0, 10);
+  }
+
+  /** The officials' group for a commune: its own, or the district's. */
+  noticeChatFor(commune: string): string | null {
+    return this.deps.locality.communes.find((c) => c.id === commune)?.officialsTelegramChatId ?? this.deps.districtChatId;
+  }
+
+  communeName(commune: string): string {
+    return this.deps.locality.communes.find((c) => c.id === commune)?.name ?? commune;
+  }
+
+  private t(locale: Locale, key: string, vars?: Record<string, unknown>): string {
+    return this.deps.i18n.t(locale, key, vars);
+  }
+
+  /** The notice an officials' group receives: reference, kind, urgency, details; buttons to acknowledge and resolve. */
+  renderNotice(record: StoredRecord, lines: string[], photoRef: string | null): Reply[] {
+    const vi = OFFICIALS_LOCALE;
+    const head = [
+      `${this.t(vi, `officials.urgency_${record.urgency}`)} · ${record.reference}`,
+      `${this.t(vi, `records.kind_${record.kind}`)} · ${this.communeName(record.commune)}`,
+      `${this.t(vi, 'officials.triage')}: ${record.triageLevel ?? '—'}${record.ruleVersion ? ` (${this.t(vi, 'officials.rules')} ${record.ruleVersion})` : ''}`,
+    ];
+    const replies: Reply[] = [];
+    if (photoRef) replies.push({ kind: 'image', url: photoRef, caption: record.reference });
+    replies.push({
+      kind: 'choices',
+      text: [...head, '', ...lines].join('\n'),
+      options: [
+        { id: `rec:ack:${record.id}`, label: this.t(vi, 'officials.ack') },
+        { id: `rec:done:${record.id}`, label: this.t(vi, 'officials.resolve') },
+      ],
+    });
+    return replies;
+  }
+
+  private noticeLines(kind: RecordKind, ctx: ActionContext, reporterVisible: boolean): string[] {
+    const vi = OFFICIALS_LOCALE;
+    const lines = NOTICE_FIELDS[kind]
+      .filter(([, step]) => ctx.answers[step] !== undefined)
+      .map(([label, step]) => `${this.t(vi, label)}: ${ctx.display(step, vi)}`);
+    if (kind === 'entrant') {
+      lines.push(reporterVisible ? `${this.t(vi, 'officials.reporterPhone')}: ${String(ctx.answers.phone ?? '—')}` : this.t(vi, 'officials.anonymous'));
+    }
+    return lines;
+  }
+
+  private async submit(kind: RecordKind, ctx: ActionContext): Promise<{ record: StoredRecord; advice: string; offerDaily: boolean }> {
+    const now = new Date(ctx.now);
+    const commune = typeof ctx.answers.commune === 'string' ? ctx.answers.commune : ctx.profile.commune;
+    if (!commune) throw new Error(`Flow for ${kind}: no commune in the answers or the profile (a flow must ask it before submitting)`);
+    const reporterVisible = kind !== 'entrant' || ctx.answers.anonymous !== true;
+    const result = kind === 'entrant' ? null : triage(this.deps.rules, ctx.answers);
+    const data: Record<string, JsonValue> = { locale: ctx.locale };
+    for (const [key, value] of Object.entries(ctx.answers)) {
+      if (key === 'phone' && !reporterVisible) continue;
+      data[key] = value;
+    }
+    const photo = ctx.answers.photo as { fileRef?: string; channel?: string } | null | undefined;
+    const photoRef = photo && photo.channel === 'telegram' && typeof photo.fileRef === 'string' ? photo.fileRef : null;
+    const lines = this.noticeLines(kind, ctx, reporterVisible);
+    const retention = this.deps.locality.records.retentionDays[kind];
+    const { record, created } = await this.deps.repo.createRecord(
+      {
+        kind,
+        channel: ctx.channel,
+        userId: ctx.userId,
+        commune,
+        urgency: result?.urgency ?? 'notice',
+        data,
+        triageLevel: result?.level,
+        ruleVersion: result?.ruleVersion,
+        reporterVisible,
+        idempotencyKey: `${ctx.channel}:${ctx.eventId}`,
+        noticeChatId: this.noticeChatFor(commune),
+        localDay: this.localDate(now).replace(/-/g, '').slice(2),
+        now,
+        deleteAfter: new Date(now.getTime() + retention * 86_400_000),
+      },
+      (rec) => this.renderNotice(rec, lines, photoRef),
+    );
+    if (created) {
+      this.deps.log.info({ kind, reference: record.reference, urgency: record.urgency, commune, user: userTag(`${ctx.channel}:${ctx.userId}`), notice: record.noticeChatId !== null }, 'record stored');
+      if (!record.noticeChatId) this.deps.log.warn({ commune, reference: record.reference }, 'no officials group for this commune: set officialsTelegramChatId in the locality file or OFFICIALS_TELEGRAM_CHAT_ID');
+      this.deps.onNoticeQueued();
+    }
+    let advice = result ? this.t(ctx.locale, result.advice) : '';
+    if (result && ctx.answers.consent === false) advice += `\n${this.t(ctx.locale, 'triage.noCall')}`;
+    return { record, advice, offerDaily: result?.offerDailyUpdates === true && this.deps.outbound.has(ctx.channel) };
+  }
+
+  private async rateLimited(ctx: ActionContext): Promise<boolean> {
+    const since = new Date(ctx.now - 3600_000);
+    return (await this.deps.repo.countReportsSince(ctx.channel, ctx.userId, since)) >= this.deps.locality.records.reportsPerHour;
+  }
+
+  /** The actions the records flows name. */
+  actions(): Record<RecordActionName, Action> {
+    return {
+      useProfileCommune: async ({ profile }) => (profile.commune ? { ok: true, output: { commune: profile.commune } } : { ok: false, message: 'records.noCommune' }),
+      submitDeclaration: async (ctx) => {
+        const { record, advice, offerDaily } = await this.submit('declaration', ctx);
+        return { ok: true, output: { reference: record.reference, recordId: record.id, advice, offerDaily } };
+      },
+      submitSymptoms: async (ctx) => {
+        if (await this.rateLimited(ctx)) return { ok: false, message: 'records.rateLimited' };
+        const { record, advice } = await this.submit('symptoms', ctx);
+        return { ok: true, output: { reference: record.reference, recordId: record.id, advice } };
+      },
+      submitEntrantReport: async (ctx) => {
+        if (await this.rateLimited(ctx)) return { ok: false, message: 'records.rateLimited' };
+        const { record } = await this.submit('entrant', ctx);
+        return { ok: true, output: { reference: record.reference, recordId: record.id } };
+      },
+      listMyReports: async ({ channel, userId, locale }) => {
+        const records = await this.deps.repo.recordsOfUser(channel, userId, 10);
+        const list = records.length
+          ? records
+              .map((r) =>
+                this.t(locale, 'records.reportLine', {
+                  reference: r.reference,
+                  kind: this.t(locale, `records.kind_${r.kind}`),
+                  date: this.localDate(r.createdAt).split('-').reverse().join('/'),
+                  status: this.t(locale, `records.status_${r.status}`),
+                }),
+              )
+              .join('\n')
+          : this.t(locale, 'records.noReports');
+        return { ok: true, output: { reportList: list } };
+      },
+      eraseMyData: async ({ channel, userId }) => {
+        await this.deps.personalData.eraseUser(channel, userId, { keep: ['sessions'] });
+        return { ok: true, output: {} };
+      },
+      optInDaily: async (ctx) => {
+        const recordId = Number(ctx.answers.recordId);
+        const record = Number.isFinite(recordId) ? await this.deps.repo.findRecord(recordId) : null;
+        if (!record || record.channel !== ctx.channel || record.userId !== ctx.userId) throw new Error('optInDaily: the declaration to follow up is missing from the answers (the flow must submit it first)');
+        const today = this.localDate(new Date(ctx.now));
+        await this.deps.repo.enrol({
+          recordId: record.id,
+          channel: ctx.channel,
+          userId: ctx.userId,
+          commune: record.commune,
+          startsOn: today,
+          endsOn: this.addDays(today, this.deps.locality.records.quarantineDays - 1),
+          now: new Date(ctx.now),
+        });
+        return { ok: true, output: {} };
+      },
+      checkEnrolment: async ({ channel, userId, now }) => {
+        const enrolment = await this.deps.repo.activeEnrolment(channel, userId, this.localDate(new Date(now)));
+        return enrolment ? { ok: true, output: { enrolmentId: enrolment.id } } : { ok: false, message: 'records.notEnrolled' };
+      },
+      submitDailyUpdate: async (ctx) => {
+        const now = new Date(ctx.now);
+        const day = this.localDate(now);
+        const enrolment = await this.deps.repo.activeEnrolment(ctx.channel, ctx.userId, day);
+        if (!enrolment) return { ok: false, message: 'records.notEnrolled' };
+        const symptoms = Array.isArray(ctx.answers.symptoms) ? ctx.answers.symptoms.map(String) : [];
+        const temperature = typeof ctx.answers.temperature === 'number' ? ctx.answers.temperature : null;
+        await this.deps.repo.addDailyUpdate({ enrolmentId: enrolment.id, day, temperature, symptoms, idempotencyKey: `${ctx.channel}:${ctx.eventId}`, now });
+        const worse = symptoms.some((s) => s !== 'none') || (temperature !== null && temperature >= 38);
+        const record = await this.deps.repo.findRecord(enrolment.recordId);
+        const chat = record?.noticeChatId ?? null;
+        if (worse && record && chat) {
+          const text = this.t(OFFICIALS_LOCALE, 'officials.dailyWorse', {
+            reference: record.reference,
+            day,
+            symptoms: ctx.display('symptoms', OFFICIALS_LOCALE),
+            temperature: temperature === null ? '—' : `${temperature}°C`,
+          });
+          await this.deps.repo.enqueueNotice({ recordId: record.id, channel: 'telegram', recipient: chat, replies: [{ kind: 'text', text }], now });
+          this.deps.onNoticeQueued();
+        }
+        return { ok: true, output: {} };
+      },
+    };
+  }
+
+  /** Tells the citizen that their report changed status, on their own channel when it can push. */
+  async notifyCitizen(record: StoredRecord, now: Date): Promise<void> {
+    if (!this.deps.outbound.has(record.channel)) return;
+    const locale: Locale = record.data.locale === 'en' ? 'en' : 'vi';
+    const text = this.t(locale, 'records.statusChanged', {
+      reference: record.reference,
+      kind: this.t(locale, `records.kind_${record.kind}`),
+      status: this.t(locale, `records.status_${record.status}`),
+    });
+    await this.deps.repo.enqueueNotice({ recordId: record.id, channel: record.channel, recipient: record.userId, replies: [{ kind: 'text', text }], now });
+    this.deps.onNoticeQueued();
+  }
+
+  formatTime(date: Date): string {
+    return this.timeFormat.format(date);
+  }
+
+  /** A text for officials (their groups read Vietnamese). */
+  officialsText(key: string, vars?: Record<string, unknown>): string {
+    return this.t(OFFICIALS_LOCALE, key, vars);
+  }
+}
