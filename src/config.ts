@@ -53,6 +53,10 @@ const envSchema = z.object({
   SESSION_TTL_DAYS: withDefault(positiveInt('a whole number of days, e.g. 30'), '30'),
   SESSION_RESUME_AFTER_MINUTES: withDefault(positiveInt('a whole number of minutes, e.g. 30'), '30'),
   OFFICIALS_TELEGRAM_CHAT_ID: optional(z.string().regex(/^-?\d{1,20}$/, { message: 'expected a Telegram chat id such as -1001234567890' })),
+  ADMIN_TOKEN: optional(z.string().min(16, { message: 'expected a random secret of at least 16 characters' })),
+  TELEGRAM_BROADCAST_RATE: withDefault(positiveInt('messages per second, e.g. 25'), '25'),
+  ZALO_BROADCAST_RATE_PER_MINUTE: withDefault(positiveInt('messages per minute, e.g. 3000 (below the OA limit of 4,000, so replies keep room)'), '3000'),
+  BROADCAST_CONCURRENCY: withDefault(positiveInt('a whole number, e.g. 8'), '8'),
   SHUTDOWN_TIMEOUT_MS: withDefault(positiveInt('a whole number of milliseconds, e.g. 10000'), '10000'),
 });
 
@@ -74,6 +78,10 @@ export interface Config {
   sessionTtlSeconds: number;
   resumeAfterMs: number;
   shutdownTimeoutMs: number;
+  adminToken: string | undefined;
+  telegramBroadcastRate: number;
+  zaloBroadcastRatePerMinute: number;
+  broadcastConcurrency: number;
   /** The district officials' Telegram group: reports of communes without a group of their own go there. */
   officialsTelegramChatId: string | undefined;
   flowsDir: string;
@@ -124,6 +132,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     resumeAfterMs: e.SESSION_RESUME_AFTER_MINUTES * 60_000,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     officialsTelegramChatId: e.OFFICIALS_TELEGRAM_CHAT_ID,
+    adminToken: e.ADMIN_TOKEN,
+    telegramBroadcastRate: e.TELEGRAM_BROADCAST_RATE,
+    zaloBroadcastRatePerMinute: e.ZALO_BROADCAST_RATE_PER_MINUTE,
+    broadcastConcurrency: e.BROADCAST_CONCURRENCY,
     flowsDir: path.resolve(PROJECT_ROOT, e.FLOWS_DIR),
     localesDir: path.resolve(PROJECT_ROOT, e.LOCALES_DIR),
   };

@@ -9,6 +9,7 @@ import { createChannels } from './channels';
 import { GroupEvents } from './channels/GroupEvents';
 import { PROJECT_ROOT, type Config } from './config';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
+import type { ChannelName } from './engine/types';
 import { loadFlows, type FlowSet } from './engine/loadFlows';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
@@ -30,6 +31,11 @@ import { createOfficialsInbox } from './records/officialsInbox';
 import { RecordsRepository } from './records/RecordsRepository';
 import { lateBoundRecordActions, RecordsService, RECORDS_TEXT_KEYS } from './records/RecordsService';
 import { loadTriageRules } from './records/triage';
+import { createBroadcastApi } from './broadcasts/broadcastApi';
+import { BroadcastRepository } from './broadcasts/BroadcastRepository';
+import { BroadcastSender } from './broadcasts/BroadcastSender';
+import { BROADCAST_TEXT_KEYS, BroadcastService, lateBoundBroadcastActions } from './broadcasts/BroadcastService';
+import { MemoryRateLimiter, RedisRateLimiter } from './broadcasts/RateLimiter';
 
 export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
@@ -49,6 +55,8 @@ export interface Runtime {
   records: RecordsService;
   dispatcher: NoticeDispatcher;
   dailyJobs: DailyJobs;
+  broadcasts: BroadcastService;
+  broadcastSender: BroadcastSender;
   reachability: Reachability;
   outbound: Outbound;
   groups: GroupEvents;
@@ -72,18 +80,23 @@ export class StorageUnavailableError extends Error {
  * Loads and checks the data (locality, locales, flows): fails with one line per problem naming the file and path.
  * Separate from `createRuntime` so that a flow check needs no server.
  */
-export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDir' | 'flowsDir'>, recordsService: () => RecordsService | null = () => null) {
+export function loadDefinitions(
+  config: Pick<Config, 'localityFile' | 'localesDir' | 'flowsDir'>,
+  recordsService: () => RecordsService | null = () => null,
+  broadcastService: () => BroadcastService | null = () => null,
+  canPush: (channel: ChannelName) => boolean = () => false,
+) {
   const locality = loadLocality(config.localityFile, PROJECT_ROOT);
   const i18n = loadTranslator(config.localesDir);
   const triageRules = loadTriageRules(TRIAGE_RULES_FILE, path.relative(PROJECT_ROOT, TRIAGE_RULES_FILE));
-  const registry = createRegistry(locality, lateBoundRecordActions(recordsService));
+  const registry = createRegistry(locality, { ...lateBoundRecordActions(recordsService), ...lateBoundBroadcastActions(broadcastService) }, (channel) => canPush(channel));
   const flows = loadFlows(config.flowsDir, {
     i18n,
     validators: Object.keys(registry.validators),
     actions: Object.keys(registry.actions),
     optionSources: Object.keys(registry.optionSources),
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
-    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...RECORDS_TEXT_KEYS, ...Object.values(triageRules.levels).map((l) => l.advice)],
+    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...RECORDS_TEXT_KEYS, ...BROADCAST_TEXT_KEYS, ...Object.values(triageRules.levels).map((l) => l.advice)],
     displayRoot: PROJECT_ROOT,
   });
   return { locality, i18n, registry, flows, triageRules };
@@ -125,13 +138,16 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const clock = options.clock ?? Date.now;
   let records: RecordsService | null = null;
-  const { locality, i18n, registry, flows, triageRules } = loadDefinitions(config, () => records);
+  let broadcasts: BroadcastService | null = null;
+  let outboundRef: Outbound | null = null;
+  const { locality, i18n, registry, flows, triageRules } = loadDefinitions(config, () => records, () => broadcasts, (channel) => outboundRef?.has(channel) ?? false);
   const storeOptions = { ...DEFAULT_STORE_OPTIONS, sessionTtlSeconds: config.sessionTtlSeconds };
 
   let store: SessionStore;
   let reachability: Reachability;
+  let redis: Redis | null = null;
   if (config.redisUrl) {
-    const redis = await connectRedis(config.redisUrl, log);
+    redis = await connectRedis(config.redisUrl, log);
     store = new RedisSessionStore(redis, config.redisKeyPrefix, storeOptions, clock);
     reachability = new RedisReachability(redis, config.redisKeyPrefix);
   } else {
@@ -153,6 +169,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   });
   const pipeline = new EventPipeline(engine, store, log, clock);
   const outbound = new Outbound();
+  outboundRef = outbound;
   const groups = new GroupEvents();
   const personalData = new PersonalData();
   personalData.register('sessions', async (channel, userId) => store.forget(EventPipeline.userKey({ channel, userId })));
@@ -173,6 +190,44 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     onNoticeQueued: () => dispatcher.kick(),
   });
   groups.register(createOfficialsInbox(records, clock));
+
+  const broadcastRepo = new BroadcastRepository(db);
+  personalData.register('subscriptions', async (channel, userId) => broadcastRepo.deleteSubscription(channel, userId));
+  const limiter = (name: string, perSecond: number) => (redis ? new RedisRateLimiter(redis, `${config.redisKeyPrefix}rate:${name}`, perSecond) : new MemoryRateLimiter(perSecond));
+  let sender: BroadcastSender | null = null;
+  const broadcastService = new BroadcastService({
+    repo: broadcastRepo,
+    records: repo,
+    locality,
+    i18n,
+    outbound,
+    log,
+    districtChatId: config.officialsTelegramChatId ?? null,
+    onCreated: () => sender?.kick(),
+    onNoticeQueued: () => dispatcher.kick(),
+    clock,
+  });
+  broadcasts = broadcastService;
+  sender = new BroadcastSender(
+    broadcastRepo,
+    outbound,
+    reachability,
+    [
+      { channel: 'telegram', limiter: limiter('telegram', config.telegramBroadcastRate), concurrency: config.broadcastConcurrency },
+      { channel: 'zalo', limiter: limiter('zalo', config.zaloBroadcastRatePerMinute / 60), concurrency: config.broadcastConcurrency },
+    ],
+    {
+      render: (b, locale) => broadcastService.render(b, locale),
+      onUnreachable: (channel, userId) => broadcastRepo.unsubscribe(channel, userId, 'blocked', new Date(clock())),
+      onProgress: (b) => broadcastService.onProgress(b),
+      onFinished: (b) => broadcastService.onFinished(b),
+    },
+    log,
+    undefined,
+    clock,
+  );
+  const broadcastSender = sender;
+  groups.register(broadcastService.groupHandler());
   const dailyJobs = new DailyJobs(records, pipeline, outbound, reachability, locality.records.dailyReminderHour, log, () => dispatcher.kick(), clock);
   const channels = createChannels({ config, log, engine, pipeline, store, reachability, outbound, groups, personalData, projectRoot: PROJECT_ROOT });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
@@ -185,7 +240,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       { name: store.kind === 'redis' ? 'redis' : 'sessions', check: () => store.ping() },
       { name: 'database', check: async () => void (await db.query('SELECT 1')) },
     ],
-    routers: channels.flatMap((c) => (c.router ? [c.router] : [])),
+    routers: [...channels.flatMap((c) => (c.router ? [c.router] : [])), createBroadcastApi(broadcastService, config.adminToken, locality.communes.map((c) => c.id))],
   });
 
   let server: http.Server | null = null;
@@ -201,6 +256,8 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     records,
     dispatcher,
     dailyJobs,
+    broadcasts: broadcastService,
+    broadcastSender,
     reachability,
     outbound,
     groups,
@@ -217,6 +274,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       if (options.backgroundJobs !== false) {
         dispatcher.start();
         dailyJobs.start();
+        broadcastSender.start();
       }
       return port;
     },
@@ -232,6 +290,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
           })
         : Promise.resolve();
       await pipeline.drain();
+      await broadcastSender.stop();
       await dispatcher.stop();
       await dailyJobs.stop();
       await closing;

@@ -27,8 +27,9 @@ describe.each([
     expect(await u.say('tieng viet')).toContain('Bạn sống ở xã, thị trấn nào?');
     const menu = await u.say('nam khanh');
     expect(menu).toContain('Đã lưu: Xã Nậm Khánh');
-    expect(menu).toContain('5. Số điện thoại cần biết');
-    expect(await u.say('5')).toContain('1900 9095');
+    const number = /(\d+)\. Số điện thoại cần biết/.exec(menu)?.[1];
+    expect(number).toBeDefined();
+    expect(await u.say(number!)).toContain('1900 9095');
   });
 
   it('the same event id sent three times has one effect, and the repeats get the current question back', async () => {

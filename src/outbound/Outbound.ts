@@ -51,3 +51,28 @@ export class Outbound {
     await sender.send(userId, replies);
   }
 }
+
+/** The platform asked us to slow down (Telegram 429 `retry_after`, Zalo -32). */
+export class RateLimitedError extends Error {
+  constructor(
+    readonly channel: ChannelName,
+    readonly retryAfterMs: number,
+  ) {
+    super(`${channel} asked to slow down: retry after ${Math.round(retryAfterMs / 1000)} s`);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/**
+ * Zalo only lets an OA send consultation messages to someone who interacted in the last 7 days (-230/-232).
+ * Not retried; counted separately in broadcast reports.
+ */
+export class RecipientOutsideWindowError extends Error {
+  constructor(
+    readonly channel: ChannelName,
+    readonly code: string,
+  ) {
+    super(`The ${channel} recipient is outside the messaging window (${code}): they have not written to the account recently`);
+    this.name = 'RecipientOutsideWindowError';
+  }
+}

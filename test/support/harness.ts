@@ -11,6 +11,7 @@ import { loadTranslator } from '../../src/i18n';
 import { loadLocality } from '../../src/locality/localitySchema';
 import { createLogger } from '../../src/logger';
 import { lateBoundRecordActions, RECORDS_TEXT_KEYS } from '../../src/records/RecordsService';
+import { BROADCAST_TEXT_KEYS, lateBoundBroadcastActions } from '../../src/broadcasts/BroadcastService';
 import { createRuntime, MENU_FLOW, ONBOARDING_FLOW, type Runtime } from '../../src/runtime';
 import { VALIDATOR_TEXT_KEYS } from '../../src/validators';
 
@@ -44,14 +45,14 @@ export function buildEngine(options: { resumeAfterMs?: number } = {}) {
   const locality = loadLocality(path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'));
   const i18n = loadTranslator([path.join(PROJECT_ROOT, 'locales'), path.join(FIXTURES, 'locales')]);
   // The records actions are registered by name; flows that reach them need `startServer` (a database) instead.
-  const registry = createRegistry(locality, lateBoundRecordActions(() => null));
+  const registry = createRegistry(locality, { ...lateBoundRecordActions(() => null), ...lateBoundBroadcastActions(() => null) });
   const flows = loadFlows(flowsWithFixtures(), {
     i18n,
     validators: Object.keys(registry.validators),
     actions: Object.keys(registry.actions),
     optionSources: Object.keys(registry.optionSources),
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
-    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...RECORDS_TEXT_KEYS],
+    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...RECORDS_TEXT_KEYS, ...BROADCAST_TEXT_KEYS],
     displayRoot: PROJECT_ROOT,
   });
   const engine = new Engine(flows, i18n, registry, {

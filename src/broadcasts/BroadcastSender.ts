@@ -1,0 +1,184 @@
+import type { ChannelName, Locale, Reply } from '../engine/types';
+import type { Logger } from '../logger';
+import { RateLimitedError, RecipientOutsideWindowError, RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
+import { describe } from '../pipeline/EventPipeline';
+import type { Reachability } from '../users/Reachability';
+import type { Broadcast, BroadcastRepository, ClaimedDelivery, DeliveryOutcome } from './BroadcastRepository';
+import type { RateLimiter } from './RateLimiter';
+
+export interface SenderChannel {
+  channel: ChannelName;
+  /** Global (all processes) send rate of broadcasts on this channel. */
+  limiter: RateLimiter;
+  /** Deliveries claimed and in flight at once in this process. */
+  concurrency: number;
+}
+
+export interface BroadcastSenderOptions {
+  /** How long a claimed delivery is ours; after that, if still `sending`, it counts as in flight when we died. */
+  leaseMs: number;
+  /** Pause when there is nothing to send. */
+  idleMs: number;
+  maxAttempts: number;
+  firstBackoffMs: number;
+  /** Progress messages to the group that started a broadcast, at most this often. */
+  progressEveryMs: number;
+}
+
+export const DEFAULT_SENDER_OPTIONS: BroadcastSenderOptions = { leaseMs: 60_000, idleMs: 1_000, maxAttempts: 5, firstBackoffMs: 5_000, progressEveryMs: 60_000 };
+
+export interface BroadcastSenderHooks {
+  /** The message one recipient gets, in their language. */
+  render(broadcast: Broadcast, locale: Locale): Reply[];
+  /** A recipient blocked the bot or unfollowed: stop their subscription. */
+  onUnreachable(channel: ChannelName, userId: string): Promise<void>;
+  /** Progress of a running broadcast, and its final report. */
+  onProgress(broadcast: Broadcast): Promise<void>;
+  onFinished(broadcast: Broadcast): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Sends broadcast deliveries, one loop per channel, at the channel's global rate. Any number of processes may run a
+ * sender: each delivery row is claimed by one of them (FOR UPDATE SKIP LOCKED) and marked `sending` before the
+ * platform is called, so a process killed mid-send never causes a second message; a restarted process simply
+ * continues with the rows still `pending`.
+ */
+export class BroadcastSender {
+  private stopped = true;
+  private loops: Array<Promise<void>> = [];
+  private readonly cache = new Map<number, Broadcast>();
+  private wake: (() => void) | null = null;
+  /** Sends attempted by this process (for benchmarks and logs). */
+  sentCount = 0;
+
+  constructor(
+    private readonly repo: BroadcastRepository,
+    private readonly outbound: Outbound,
+    private readonly reachability: Reachability,
+    private readonly channels: SenderChannel[],
+    private readonly hooks: BroadcastSenderHooks,
+    private readonly log: Logger,
+    private readonly options: BroadcastSenderOptions = DEFAULT_SENDER_OPTIONS,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loops = [...this.channels.filter((c) => this.outbound.has(c.channel)).map((c) => this.channelLoop(c)), this.housekeepingLoop()];
+  }
+
+  /** A broadcast was created: stop idling. */
+  kick(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+
+  private async idle(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = null;
+  }
+
+  private async channelLoop(c: SenderChannel): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const sent = await this.sendBatch(c);
+        if (sent === 0) await this.idle(this.options.idleMs);
+      } catch (err) {
+        this.log.error({ channel: c.channel, err: describe(err) }, 'broadcast sender: batch failed; retrying shortly');
+        await this.idle(this.options.idleMs);
+      }
+    }
+  }
+
+  private async housekeepingLoop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.housekeeping();
+      } catch (err) {
+        this.log.error({ err: describe(err) }, 'broadcast housekeeping failed');
+      }
+      await this.idle(this.options.idleMs);
+    }
+  }
+
+  /** Expires deliveries left in flight by a dead process, reports progress, closes finished broadcasts. */
+  async housekeeping(): Promise<void> {
+    const now = new Date(this.clock());
+    const expired = await this.repo.expireInFlight(now);
+    if (expired > 0) this.log.warn({ expired }, 'broadcast deliveries were in flight when a sender stopped: counted as unknown, not resent');
+    for (const b of await this.repo.takeProgressTurn(now, this.options.progressEveryMs)) await this.hooks.onProgress(b);
+    for (const b of await this.repo.finishCompleted(now)) {
+      this.cache.delete(b.id);
+      this.log.info({ broadcast: b.id, total: b.total }, 'broadcast finished');
+      await this.hooks.onFinished(b);
+    }
+  }
+
+  private async broadcast(id: number): Promise<Broadcast | null> {
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    const b = await this.repo.findBroadcast(id);
+    if (b) {
+      if (this.cache.size > 50) this.cache.clear();
+      this.cache.set(id, b);
+    }
+    return b;
+  }
+
+  /** Claims up to `concurrency` deliveries, sends them at the global rate, records the outcomes. Returns how many. */
+  async sendBatch(c: SenderChannel): Promise<number> {
+    const claimedAt = this.clock();
+    const batch = await this.repo.claimDeliveries(c.channel, new Date(claimedAt), c.concurrency, this.options.leaseMs);
+    if (batch.length === 0) return 0;
+    const outcomes = await Promise.all(batch.map((d) => this.deliver(c, d, claimedAt)));
+    await this.repo.recordOutcomes(outcomes, new Date(this.clock()));
+    return batch.length;
+  }
+
+  private async deliver(c: SenderChannel, d: ClaimedDelivery, claimedAt: number): Promise<DeliveryOutcome> {
+    const base = { broadcastId: d.broadcastId, channel: d.channel, userId: d.userId };
+    const broadcast = await this.broadcast(d.broadcastId);
+    if (!broadcast) return { ...base, status: 'failed', error: 'broadcast not found' };
+    if (!(await this.reachability.isReachable(d.channel, d.userId))) return { ...base, status: 'unreachable', error: 'marked unreachable' };
+    const wait = await c.limiter.reserve();
+    // Never send after our claim could have expired: another process would already count this row as lost.
+    if (this.clock() + wait > claimedAt + this.options.leaseMs - 5_000) {
+      return { ...base, status: 'pending', retryAt: new Date(this.clock() + wait) };
+    }
+    if (wait > 0) await sleep(wait);
+    try {
+      this.sentCount++;
+      await this.outbound.send(d.channel, d.userId, this.hooks.render(broadcast, d.locale));
+      return { ...base, status: 'sent' };
+    } catch (err) {
+      if (err instanceof RateLimitedError) {
+        await c.limiter.penalize(err.retryAfterMs);
+        return { ...base, status: 'pending', error: err.message, retryAt: new Date(this.clock() + err.retryAfterMs) };
+      }
+      if (err instanceof RecipientUnreachableError) {
+        await this.reachability.markUnreachable(d.channel, d.userId, err.reason);
+        await this.hooks.onUnreachable(d.channel, d.userId);
+        return { ...base, status: 'unreachable', error: err.reason };
+      }
+      if (err instanceof RecipientOutsideWindowError) return { ...base, status: 'outside_window', error: err.message };
+      const reason = describe(err).message;
+      if (d.attempts >= this.options.maxAttempts) return { ...base, status: 'failed', error: reason };
+      return { ...base, status: 'pending', error: reason, retryAt: new Date(this.clock() + this.options.firstBackoffMs * 2 ** (d.attempts - 1)) };
+    }
+  }
+}
