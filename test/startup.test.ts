@@ -67,7 +67,7 @@ describe('flow and data checks at start-up', () => {
 
   it('accepts the bundled flows, locales and locality file', () => {
     const { flows, locality } = loadDefinitions(base);
-    expect([...flows.byId.keys()].sort()).toEqual(['commune', 'contacts', 'daily', 'declaration', 'deletedata', 'help', 'language', 'menu', 'myreports', 'onboarding', 'report', 'symptoms']);
+    expect([...flows.byId.keys()].sort()).toEqual(['commune', 'contacts', 'daily', 'declaration', 'deletedata', 'help', 'language', 'menu', 'myreports', 'onboarding', 'report', 'subscriptions', 'symptoms']);
     expect(locality.communes).toHaveLength(19);
   });
 
@@ -78,7 +78,7 @@ describe('flow and data checks at start-up', () => {
     flow.steps.pick.next = 'dnoe';
     fs.writeFileSync(file, JSON.stringify(flow));
     const problems = problemsOf(() => loadDefinitions({ ...base, flowsDir }));
-    expect(problems).toEqual([expect.stringMatching(/commune\.json: steps\.pick\.next: unknown step id 'dnoe' \(steps are: pick, done\)/)]);
+    expect(problems).toEqual([expect.stringMatching(/commune\.json: steps\.pick\.next: unknown step id 'dnoe' \(steps are: pick, sync, done\)/)]);
   });
 
   it('names the file, the step and the key of a text missing in en', () => {
