@@ -2,12 +2,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
-import { createRegistry } from './actions/registry';
+import { createRegistry, REGISTRY_TEXT_KEYS } from './actions/registry';
+import { MemoryCampaignStore, type CampaignStore } from './campaign/CampaignStore';
 import type { ChannelPlugin } from './channels/ChannelPlugin';
 import { createChannels } from './channels';
 import { GroupEvents } from './channels/GroupEvents';
 import { PROJECT_ROOT, type Config } from './config';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
+import { LexiconIntentMatcher, loadIntentLexicon } from './engine/intents';
 import { loadFlows, type FlowSet } from './engine/loadFlows';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
@@ -32,6 +34,8 @@ export interface Runtime {
   engine: Engine;
   flows: FlowSet;
   locality: Locality;
+  /** Campaign figures ("installed the app" per commune). */
+  campaign: CampaignStore;
   pipeline: EventPipeline;
   store: SessionStore;
   reachability: Reachability;
@@ -57,20 +61,22 @@ export class StorageUnavailableError extends Error {
  * Loads and checks the data (locality, locales, flows): fails with one line per problem naming the file and path.
  * Separate from `createRuntime` so that a flow check needs no server.
  */
-export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDir' | 'flowsDir'>) {
+export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDir' | 'flowsDir'>, options: { campaign?: CampaignStore } = {}) {
   const locality = loadLocality(config.localityFile, PROJECT_ROOT);
   const i18n = loadTranslator(config.localesDir);
-  const registry = createRegistry(locality);
+  const campaign = options.campaign ?? new MemoryCampaignStore();
+  const registry = createRegistry({ locality, i18n, campaign });
   const flows = loadFlows(config.flowsDir, {
     i18n,
     validators: Object.keys(registry.validators),
     actions: Object.keys(registry.actions),
     optionSources: Object.keys(registry.optionSources),
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
-    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS],
+    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...REGISTRY_TEXT_KEYS],
     displayRoot: PROJECT_ROOT,
   });
-  return { locality, i18n, registry, flows };
+  const intents = new LexiconIntentMatcher(loadIntentLexicon(config.localesDir, [...flows.byId.keys()], PROJECT_ROOT));
+  return { locality, i18n, registry, flows, intents, campaign };
 }
 
 async function connectRedis(url: string, log: Logger): Promise<Redis> {
@@ -98,7 +104,7 @@ async function connectRedis(url: string, log: Logger): Promise<Redis> {
 
 export async function createRuntime(config: Config, log: Logger, options: { clock?: () => number } = {}): Promise<Runtime> {
   const clock = options.clock ?? Date.now;
-  const { locality, i18n, registry, flows } = loadDefinitions(config);
+  const { locality, i18n, registry, flows, intents, campaign } = loadDefinitions(config);
   const storeOptions = { ...DEFAULT_STORE_OPTIONS, sessionTtlSeconds: config.sessionTtlSeconds };
 
   let store: SessionStore;
@@ -118,6 +124,7 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
     resumeAfterMs: config.resumeAfterMs,
     onboardingFlow: ONBOARDING_FLOW,
     menuFlow: MENU_FLOW,
+    intents,
   });
   const pipeline = new EventPipeline(engine, store, log, clock);
   const outbound = new Outbound();
@@ -142,6 +149,7 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
     engine,
     flows,
     locality,
+    campaign,
     pipeline,
     store,
     reachability,

@@ -67,7 +67,7 @@ describe('flow and data checks at start-up', () => {
 
   it('accepts the bundled flows, locales and locality file', () => {
     const { flows, locality } = loadDefinitions(base);
-    expect([...flows.byId.keys()].sort()).toEqual(['commune', 'contacts', 'help', 'language', 'menu', 'onboarding']);
+    expect([...flows.byId.keys()].sort()).toEqual(['bluezone', 'commune', 'contacts', 'epidemic', 'help', 'language', 'menu', 'onboarding', 'qr', 'services']);
     expect(locality.communes).toHaveLength(19);
   });
 

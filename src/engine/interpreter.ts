@@ -1,5 +1,6 @@
 import { matchGlobalCommand, isGreeting, type GlobalCommand } from './commands';
 import type { Condition, FlowDefinition, OptionDefinition, StepDefinition } from './flowSchema';
+import type { IntentMatcher } from './intents';
 import type { FlowSet } from './loadFlows';
 import { cleanTypedText, normalizeText, parseOptionNumber, parseOptionNumbers } from './normalize';
 import {
@@ -49,8 +50,15 @@ export type ActionResult =
 
 export type Action = (ctx: ActionContext) => Promise<ActionResult>;
 
-/** A list of options computed from data (e.g. the communes of the locality file). Labels are literal text. */
-export type OptionSource = (ctx: { locale: Locale }) => Array<{ id: string; label: string; synonyms?: string[] }>;
+/**
+ * A list of options computed from data (e.g. the communes of the locality file, or search results kept in the
+ * answers). Labels are literal text.
+ */
+export type OptionSource = (ctx: {
+  locale: Locale;
+  profile: Session['profile'];
+  answers: Readonly<Record<string, JsonValue>>;
+}) => Array<{ id: string; label: string; synonyms?: string[] }>;
 
 /** What flows may name. Built once at start-up. */
 export interface EngineRegistry {
@@ -67,6 +75,11 @@ export interface EngineOptions {
   resumeAfterMs: number;
   onboardingFlow: string;
   menuFlow: string;
+  /**
+   * Understands a typed message that answers no question (at the menu, or at a question with options) and offers
+   * the flow it asks for. Without it, such messages only get the hint.
+   */
+  intents?: IntentMatcher;
 }
 
 export interface EngineResult {
@@ -168,6 +181,11 @@ export class Engine {
       return;
     }
 
+    if (s.sub === 'guess') {
+      await this.answerGuess(turn);
+      return;
+    }
+
     const flow = this.flow(s.flow);
     if (idleMs > this.options.resumeAfterMs && flow.resumable !== false && s.history.length > 0) {
       this.offerResume(turn);
@@ -245,6 +263,7 @@ export class Engine {
       }
       case 'back': {
         s.sub = null;
+        delete s.guesses;
         s.multiDraft = null;
         const previous = s.history.pop();
         if (!previous && s.flow !== this.options.menuFlow && s.flow !== this.options.onboardingFlow) {
@@ -388,6 +407,7 @@ export class Engine {
       }
     }
     if (!picked) {
+      if (await this.divertToIntent(turn)) return;
       this.reask(turn, 'engine.hintChoice', { max: options.length });
       return;
     }
@@ -437,6 +457,7 @@ export class Engine {
     }
 
     if (!chosen) {
+      if (await this.divertToIntent(turn)) return;
       this.reask(turn, 'engine.hintMulti', { max: options.length });
       return;
     }
@@ -484,6 +505,7 @@ export class Engine {
       await this.moveOn(turn, step.next);
       return;
     }
+    if (await this.divertToIntent(turn)) return;
     this.reask(turn, step.optional ? 'engine.hintLocationOptional' : 'engine.hintLocation');
   }
 
@@ -575,6 +597,80 @@ export class Engine {
     s.history.push(s.step!);
     s.step = field.step;
     this.askCurrent(turn);
+  }
+
+  // ---- understanding typed messages (intents) --------------------------------------------------------------
+
+  /**
+   * A typed message that answers nothing at a question with options (or at the menu): when it asks for a flow, start
+   * it (at the menu, when sure) or offer the best guesses, with "go on with this question" when in a flow. Free-text
+   * answers (input steps) and onboarding never come here. Returns false when the message asks for nothing.
+   */
+  private async divertToIntent(turn: Turn): Promise<boolean> {
+    const { s, event } = turn;
+    const matcher = this.options.intents;
+    if (!matcher || event.kind !== 'text' || s.flow === this.options.onboardingFlow) return false;
+    const match = matcher.match(event.text);
+    if (match.kind === 'greeting') {
+      this.askCurrent(turn);
+      return true;
+    }
+    if (match.kind === 'none') return false;
+    const flows = (match.kind === 'sure' ? [match.flow] : match.flows).filter((f) => f !== s.flow && this.flows.byId.has(f));
+    if (flows.length === 0) return false;
+    if (match.kind === 'sure' && s.flow === this.options.menuFlow) {
+      await this.startFlow(turn, flows[0]!);
+      return true;
+    }
+    s.sub = 'guess';
+    s.guesses = flows;
+    this.offerGuesses(turn);
+    return true;
+  }
+
+  private guessOptions(s: Session): ReplyOption[] {
+    const options: ReplyOption[] = (s.guesses ?? []).map((flow, i) => ({ id: `${ENGINE_BUTTON}:go:${flow}`, label: this.flowLabel(s, flow), number: i + 1 }));
+    if (s.flow !== this.options.menuFlow) options.push({ id: `${ENGINE_BUTTON}:stay`, label: this.text(s, 'engine.guessStay'), number: options.length + 1 });
+    return options;
+  }
+
+  private offerGuesses(turn: Turn): void {
+    this.push(turn, { kind: 'choices', text: this.text(turn.s, 'engine.guessQuestion'), options: this.guessOptions(turn.s) });
+  }
+
+  /** The answer to "did you mean ...?": a guess, "go on", or anything else, which is then taken as a normal answer. */
+  private async answerGuess(turn: Turn): Promise<void> {
+    const { s, event } = turn;
+    const options = this.guessOptions(s);
+    let picked: ReplyOption | undefined;
+    if (event.kind === 'choice') picked = options.find((o) => o.id === event.optionId);
+    else if (event.kind === 'text') picked = this.matchOption(options, event.text);
+    s.sub = null;
+    delete s.guesses;
+    if (picked?.id.startsWith(`${ENGINE_BUTTON}:go:`)) {
+      await this.startFlow(turn, picked.id.slice(`${ENGINE_BUTTON}:go:`.length));
+      return;
+    }
+    if (picked) {
+      this.askCurrent(turn);
+      return;
+    }
+    if (event.kind === 'choice' && event.optionId.startsWith(`${ENGINE_BUTTON}:`)) {
+      this.say(turn, 'engine.staleButton');
+      this.askCurrent(turn);
+      return;
+    }
+    await this.answerStep(turn);
+  }
+
+  /** How a flow is named to the user: its label in the main menu, else its title. */
+  private flowLabel(s: Session, flowId: string): string {
+    for (const step of Object.values(this.flow(this.options.menuFlow).steps)) {
+      if (step.type !== 'choice' || !step.options) continue;
+      const option = step.options.find((o) => o.flow === flowId);
+      if (option) return this.i18n.t(this.locale(s), option.label, this.vars(s));
+    }
+    return this.text(s, this.flow(flowId).title);
   }
 
   // ---- moving through a flow ------------------------------------------------------------------------------
@@ -708,6 +804,10 @@ export class Engine {
       this.offerResume(turn);
       return;
     }
+    if (s.sub === 'guess') {
+      this.offerGuesses(turn);
+      return;
+    }
     const step = this.currentStep(s);
     if (!step) return;
     if (s.sub === 'pick-field' && step.type === 'summary') {
@@ -811,7 +911,7 @@ export class Engine {
     if (step.options) return this.staticOptions(s, step.options);
     const source = this.registry.optionSources[step.optionsFrom!];
     if (!source) throw new FlowRuntimeError(`Flow '${s.flow}', step '${s.step}': unknown option list '${step.optionsFrom}'`);
-    return source({ locale: this.locale(s) }).map((o) => ({ ...o, allLabels: [o.label] }));
+    return source({ locale: this.locale(s), profile: s.profile, answers: s.answers }).map((o) => ({ ...o, allLabels: [o.label] }));
   }
 
   private staticOptions(s: Session, options: OptionDefinition[]): ResolvedOption[] {
@@ -888,6 +988,7 @@ export class Engine {
     s.answers = {};
     s.history = [];
     s.sub = null;
+    delete s.guesses;
     s.multiDraft = null;
     s.returnTo = null;
   }
@@ -985,4 +1086,6 @@ export const ENGINE_TEXT_KEYS = [
   'engine.notGiven',
   'engine.locationGiven',
   'engine.photoGiven',
+  'engine.guessQuestion',
+  'engine.guessStay',
 ] as const;

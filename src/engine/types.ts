@@ -69,7 +69,9 @@ export interface Session {
    * A question the engine itself asks on top of the current step: whether to continue an interrupted flow
    * (`resume`), or which field of a summary to edit (`pick-field`).
    */
-  sub: 'resume' | 'pick-field' | null;
+  sub: 'resume' | 'pick-field' | 'guess' | null;
+  /** With `sub: 'guess'`: the flows offered for a typed message that answered no question, best first. */
+  guesses?: string[];
   /** A deep-link payload that arrived before onboarding was finished; honoured right after it. */
   pendingStart: string | null;
   /** Selections made so far in a multi-choice step. */

@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { createRegistry } from '../../src/actions/registry';
+import { createRegistry, REGISTRY_TEXT_KEYS } from '../../src/actions/registry';
+import { MemoryCampaignStore } from '../../src/campaign/CampaignStore';
 import { loadConfig, PROJECT_ROOT, type Config } from '../../src/config';
 import { Engine, ENGINE_TEXT_KEYS, formatChoicesAsText } from '../../src/engine/interpreter';
+import { LexiconIntentMatcher, loadIntentLexicon } from '../../src/engine/intents';
 import { loadFlows } from '../../src/engine/loadFlows';
 import type { InboundEvent, Reply, Session } from '../../src/engine/types';
 import { loadTranslator } from '../../src/i18n';
@@ -38,27 +40,33 @@ export function uniquePrefix(): string {
   return `t${crypto.randomBytes(5).toString('hex')}:`;
 }
 
-/** An engine over the real flows, locales and locality, plus the `demo` fixture flow. */
-export function buildEngine(options: { resumeAfterMs?: number } = {}) {
-  const locality = loadLocality(path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'));
+/**
+ * An engine over the real flows, locales and locality (or another locality file), plus the `demo` fixture flow.
+ * `campaign` is the in-memory campaign store the actions record into.
+ */
+export function buildEngine(options: { resumeAfterMs?: number; localityFile?: string } = {}) {
+  const locality = loadLocality(options.localityFile ?? path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'));
   const i18n = loadTranslator([path.join(PROJECT_ROOT, 'locales'), path.join(FIXTURES, 'locales')]);
-  const registry = createRegistry(locality);
+  const campaign = new MemoryCampaignStore();
+  const registry = createRegistry({ locality, i18n, campaign });
   const flows = loadFlows(flowsWithFixtures(), {
     i18n,
     validators: Object.keys(registry.validators),
     actions: Object.keys(registry.actions),
     optionSources: Object.keys(registry.optionSources),
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
-    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS],
+    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...REGISTRY_TEXT_KEYS],
     displayRoot: PROJECT_ROOT,
   });
+  const intents = new LexiconIntentMatcher(loadIntentLexicon(path.join(PROJECT_ROOT, 'locales'), [...flows.byId.keys()], PROJECT_ROOT));
   const engine = new Engine(flows, i18n, registry, {
     defaultLocale: 'vi',
     resumeAfterMs: options.resumeAfterMs ?? 30 * 60_000,
     onboardingFlow: ONBOARDING_FLOW,
     menuFlow: MENU_FLOW,
+    intents,
   });
-  return { engine, flows, i18n, locality };
+  return { engine, flows, i18n, locality, campaign, intents };
 }
 
 /** Everything a person would see of some replies, as plain text (numbered lists included). */
