@@ -162,6 +162,11 @@ function scorePhrase(words: string[], phrase: Phrase): number {
       const sim = wordSimilarity(w, phrase.joined);
       if (sim > 0) best = Math.max(best, n * (sim === 1 ? 1 : 0.8));
     }
+  } else {
+    // One word typed as two: "hot line", "blue tooth".
+    for (let i = 0; i + 1 < words.length; i++) {
+      if (wordSimilarity(words[i]! + words[i + 1]!, phrase.words[0]!) > 0) best = Math.max(best, 1);
+    }
   }
   return best;
 }
