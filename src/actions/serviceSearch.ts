@@ -10,14 +10,16 @@ import type { PublicServices, Procedure } from '../locality/guidanceSchema';
 
 /** Words that say nothing about which procedure is meant. */
 const FILLER = new Set(
-  'toi minh em anh chi ban muon can lam the nao o dau cho hoi la gi cach thu tuc xin cua va voi de co khong duoc nhu sao nop online truc tuyen giup ve viec ai ho tro muc do how to i a an the my me for get do want need of apply online what where can is in on please'.split(' '),
+  'toi minh em anh chi ban muon can lam the nao o dau cho hoi la gi cach thu tuc xin cua va voi de co khong duoc nhu sao nop online truc tuyen giup ve viec ai ho tro how to i a an the my me for get want need of apply online what where can is in on please'.split(' '),
 );
 const MAX_RESULTS = 8;
 
 interface Field {
   weight: number;
+  /** The field's words, then neighbouring words run together. */
   words: string[];
-  text: string;
+  /** The field's words only, in order. */
+  plain: string[];
 }
 
 interface IndexedProcedure {
@@ -35,7 +37,7 @@ function field(weight: number, raw: string): Field {
   const words = text === '' ? [] : text.split(' ');
   // Neighbouring words run together, for people who type without spaces.
   const joined = words.slice(1).map((w, i) => words[i] + w);
-  return { weight, words: [...words, ...joined], text };
+  return { weight, words: [...words, ...joined], plain: words };
 }
 
 export class ServiceSearch {
@@ -66,7 +68,6 @@ export class ServiceSearch {
       .split(' ')
       .filter((w) => w !== '' && !FILLER.has(w));
     if (words.length === 0 || words.length > 30) return [];
-    const phrase = words.join(' ');
     const n = this.index.length;
 
     // How well each query word matches each procedure, then how rare the word is across the catalogue.
@@ -75,7 +76,10 @@ export class ServiceSearch {
 
     const hits: SearchHit[] = this.index.map((p, i) => {
       let score = perWord.reduce((sum, scores, k) => sum + scores[i]! * idf[k]!, 0);
-      if (words.length > 1 && p.fields.some((f) => f.weight >= 3 && ` ${f.text} `.includes(` ${phrase} `))) score += 3;
+      // The words in this order in a name or keyword; more when they are the whole keyword (the most specific).
+      const prominent = p.fields.filter((f) => f.weight >= 3);
+      if (words.length > 1 && prominent.some((f) => containsSequence(f.plain, words))) score += 3;
+      if (prominent.some((f) => (f.plain.length === words.length && containsSequence(f.plain, words)) || f.plain.join('') === words.join(''))) score += 2;
       const strong = perWord.some((scores) => scores[i]! >= 3 * 0.7);
       return { procedure: p.procedure, score: strong ? score : score / 3 };
     });
@@ -83,4 +87,12 @@ export class ServiceSearch {
     const top = ranked[0]?.score ?? 0;
     return ranked.filter((h) => h.score >= Math.max(1, top * 0.5)).slice(0, MAX_RESULTS);
   }
+}
+
+/** True when `needle` occurs in `haystack` as consecutive words, each equal or within one typo. */
+function containsSequence(haystack: string[], needle: string[]): boolean {
+  for (let i = 0; i + needle.length <= haystack.length; i++) {
+    if (needle.every((w, j) => wordSimilarity(w, haystack[i + j]!) > 0)) return true;
+  }
+  return false;
 }
