@@ -72,7 +72,8 @@ export function createEpidemicActions(locality: Locality, i18n: Translator) {
       now - Date.parse(`${a.checkedOn}T00:00:00Z`) > locality.epidemic.staleAfterDays * DAY_MS ? t('epidemic.areaStale', { checked: formatDate(a.checkedOn, locale) }) : '',
       a.commune !== null && a.commune === ownCommune ? t('epidemic.areaYourCommune') : '',
     ].filter(Boolean);
-    return t('epidemic.areaLine', { name: a.name, commune: communeName, period, description: a.description?.[locale] ?? '', notes: notes.join(' ') }).replace(/\s+$/g, '');
+    const details = [a.description?.[locale] ?? '', ...notes].filter(Boolean).join(' ');
+    return t('epidemic.areaLine', { name: a.name, commune: communeName, period, details: details ? ` ${details}` : '' });
   };
 
   const listAreas: Action = async ({ locale, profile, now }) => {

@@ -3,7 +3,7 @@ import type { Action, Translator } from '../engine/interpreter';
 import type { Locale } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 
-export const TRACING_APP_TEXT_KEYS = ['guidance.publisherKnown', 'guidance.helpContact', 'guidance.helpFallback', 'guidance.unknownPhone', 'guidance.noCommune'];
+export const TRACING_APP_TEXT_KEYS = ['guidance.publisherKnown', 'guidance.qrSiteNote', 'guidance.qrGuides', 'guidance.helpContact', 'guidance.helpFallback', 'guidance.unknownPhone', 'guidance.noCommune'];
 
 /** Variables every text may use about the contact-tracing app, so a successor app is a change of the locality file. */
 export function tracingAppVars(locality: Locality, locale: Locale, i18n: Translator): Record<string, string> {
@@ -23,8 +23,13 @@ export function tracingAppVars(locality: Locality, locale: Locale, i18n: Transla
     appLookalikes: app.lookalikes.map((n) => `“${n}”`).join(', '),
     appPrivacy: app.privacy[locale].map((p) => `• ${p}`).join('\n'),
     qrApps: locality.qrCheckin.scannerApps.join(', '),
-    qrSite: locality.qrCheckin.declarationSite ?? '',
-    qrGuides: locality.qrCheckin.guideLinks.map((g) => `• ${g.label[locale]}: ${g.url}`).join('\n'),
+    /** Where a relative can declare for someone without a smartphone; nothing when not known. */
+    qrSiteNote: locality.qrCheckin.declarationSite ? i18n.t(locale, 'guidance.qrSiteNote', { url: locality.qrCheckin.declarationSite }) : '',
+    /** The district's further QR guidance pages, as a paragraph; nothing when there are none. */
+    qrGuidesNote:
+      locality.qrCheckin.guideLinks.length > 0
+        ? `\n\n${i18n.t(locale, 'guidance.qrGuides')}\n${locality.qrCheckin.guideLinks.map((g) => `• ${g.label[locale]}: ${g.url}`).join('\n')}`
+        : '',
   };
 }
 

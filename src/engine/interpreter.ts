@@ -697,6 +697,7 @@ export class Engine {
     s.answers = {};
     s.history = [];
     s.sub = null;
+    delete s.guesses;
     s.multiDraft = null;
     s.returnTo = null;
     await this.advance(turn, stepId ?? flow.start);

@@ -67,7 +67,7 @@ export interface Session {
   history: string[];
   /**
    * A question the engine itself asks on top of the current step: whether to continue an interrupted flow
-   * (`resume`), or which field of a summary to edit (`pick-field`).
+   * (`resume`), which field of a summary to edit (`pick-field`), or which flow a typed message meant (`guess`).
    */
   sub: 'resume' | 'pick-field' | 'guess' | null;
   /** With `sub: 'guess'`: the flows offered for a typed message that answered no question, best first. */
