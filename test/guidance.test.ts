@@ -344,11 +344,20 @@ describe('understanding typed messages', () => {
     expect(c.session?.answers.name).toBe('Giàng Bluezone Covid');
   });
 
-  it('does not interrupt onboarding', async () => {
+  it('does not interrupt onboarding, and goes where the person asked right after it', async () => {
     const c = new Conversation(engine, 'web', 'new-person');
     await c.start();
     const out = await c.say('cai bluezone');
     expect(out).toContain('Xin trả lời bằng một số từ 1 đến 2');
     expect(c.session?.flow).toBe('onboarding');
+    await c.say('1');
+    expect(await c.say('coc ly')).toContain('Điện thoại của bạn là loại nào?');
+    expect(c.session?.flow).toBe('bluezone');
+
+    const first = new Conversation(engine, 'zalo', 'first-message');
+    await first.say('cho hoi quet ma qr the nao');
+    await first.say('1');
+    await first.say('ban pho');
+    expect(first.session?.flow).toBe('qr');
   });
 });

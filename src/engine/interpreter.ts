@@ -164,6 +164,7 @@ export class Engine {
       if (event.kind === 'text') {
         const command = matchGlobalCommand(event.text);
         if (command?.kind === 'language' && command.to) s.profile.locale = command.to;
+        else if (!this.isOnboarded(s)) this.rememberIntentForAfterOnboarding(s, event.text);
       }
       await this.startHome(turn);
       return;
@@ -609,7 +610,11 @@ export class Engine {
   private async divertToIntent(turn: Turn): Promise<boolean> {
     const { s, event } = turn;
     const matcher = this.options.intents;
-    if (!matcher || event.kind !== 'text' || s.flow === this.options.onboardingFlow) return false;
+    if (!matcher || event.kind !== 'text') return false;
+    if (s.flow === this.options.onboardingFlow) {
+      this.rememberIntentForAfterOnboarding(s, event.text);
+      return false;
+    }
     const match = matcher.match(event.text);
     if (match.kind === 'greeting') {
       this.askCurrent(turn);
@@ -626,6 +631,12 @@ export class Engine {
     s.guesses = flows;
     this.offerGuesses(turn);
     return true;
+  }
+
+  /** Someone who asks for a flow before onboarding is finished is taken there right after it (like a deep link). */
+  private rememberIntentForAfterOnboarding(s: Session, text: string): void {
+    const match = this.options.intents?.match(text);
+    if (match?.kind === 'sure' && this.resolveDeepLink(match.flow)) s.pendingStart = match.flow;
   }
 
   private guessOptions(s: Session): ReplyOption[] {
