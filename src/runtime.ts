@@ -75,8 +75,13 @@ export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDi
     engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...REGISTRY_TEXT_KEYS],
     displayRoot: PROJECT_ROOT,
   });
-  const intents = new LexiconIntentMatcher(loadIntentLexicon(config.localesDir, [...flows.byId.keys()], PROJECT_ROOT));
+  const intents = new LexiconIntentMatcher(loadIntentLexicon(config.localesDir, intentTargets(flows), PROJECT_ROOT));
   return { locality, i18n, registry, flows, intents, campaign };
+}
+
+/** What an intent may name: every flow, and every step of a flow as `<flow>__<step>`. */
+export function intentTargets(flows: FlowSet): string[] {
+  return [...flows.byId.values()].flatMap((f) => [f.id, ...Object.keys(f.steps).map((step) => `${f.id}__${step}`)]);
 }
 
 async function connectRedis(url: string, log: Logger): Promise<Redis> {

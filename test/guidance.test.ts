@@ -289,6 +289,23 @@ describe('understanding typed messages', () => {
     }
   });
 
+  it('goes straight to the answer when the message names one: the health station, the nearest one, battery, 5K', async () => {
+    const c = await atMenu();
+    const station = await c.say('trạm y tế xã mở cửa mấy giờ');
+    expect(station).toContain('🏥 Trạm Y tế xã Bản Phố');
+    expect(station).toContain('Giờ làm việc');
+    expect(c.session?.step).toBe('pick');
+    await c.say('menu');
+    await c.say('tram y te gan nhat o dau');
+    expect(c.session?.step).toBe('where');
+    expect(c.last.some((r) => r.kind === 'request-location')).toBe(true);
+    await c.say('menu');
+    expect(await c.say('bluezone ton pin qua')).toContain('Tiết kiệm pin');
+    expect(c.session?.step).toBe('after');
+    await c.say('menu');
+    expect(await c.say('quy tac 5k')).toContain('Khoảng cách');
+  });
+
   it('when unsure, offers the two best guesses as numbered choices', async () => {
     const c = await atMenu();
     const out = await c.say('hot line covid');

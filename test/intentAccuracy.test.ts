@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { flowOf } from '../src/engine/intents';
 import { FIXTURES, buildEngine } from './support/harness';
 
 type Label = string;
@@ -11,9 +12,9 @@ function understand(text: string): string {
   const m = intents.match(text);
   switch (m.kind) {
     case 'sure':
-      return m.flow;
+      return flowOf(m.target);
     case 'unsure':
-      return `unsure:${m.flows.join('|')}`;
+      return `unsure:${m.targets.map(flowOf).join('|')}`;
     default:
       return m.kind;
   }

@@ -7,8 +7,9 @@ import { LOCALES } from './types';
 
 /**
  * Understanding a typed message that answers no question: which flow does the person want? Data-driven: each
- * locale's `locales/<lang>/intents.json` lists abbreviations (`ko` → `khong`), greetings and, per flow, the phrases
- * people use for it. Matching ignores case and diacritics, expands abbreviations, tolerates one typo in longer words
+ * locale's `locales/<lang>/intents.json` lists abbreviations (`ko` → `khong`), greetings and, per target, the phrases
+ * people use for it. A target is a flow id, or `<flow>__<step>` to start a flow at a step (like a deep link), so
+ * "trạm y tế ở đâu" opens the health-station answer directly. Matching ignores case and diacritics, expands abbreviations, tolerates one typo in longer words
  * and words run together ("caidat"); when two flows score alike, both are offered as guesses.
  */
 
@@ -16,9 +17,10 @@ export type IntentMatch =
   | { kind: 'none' }
   /** Only greeting words ("chào bạn", "hello"). */
   | { kind: 'greeting' }
-  | { kind: 'sure'; flow: string }
-  /** The two best guesses, best first. */
-  | { kind: 'unsure'; flows: [string, string] };
+  /** `target` is a flow id or `<flow>__<step>`. */
+  | { kind: 'sure'; target: string }
+  /** The two best guesses (targets of two different flows), best first. */
+  | { kind: 'unsure'; targets: [string, string] };
 
 export interface IntentMatcher {
   match(text: string): IntentMatch;
@@ -30,7 +32,7 @@ const lexiconFileSchema = z
     abbreviations: z.record(z.string().min(1), z.string().min(1)),
     /** Words that only greet. */
     greetings: z.array(z.string().min(1)),
-    /** Per flow id, the phrases (one or more words) that ask for it. */
+    /** Per target (a flow id, or `<flow>__<step>`), the phrases (one or more words) that ask for it. */
     flows: z.record(z.string(), z.array(z.string().min(1)).min(1)),
   })
   .strict();
@@ -52,11 +54,14 @@ interface Phrase {
 export interface IntentLexicon {
   abbreviations: Map<string, string[]>;
   greetings: Set<string>;
-  intents: Array<{ flow: string; phrases: Phrase[] }>;
+  intents: Array<{ target: string; phrases: Phrase[] }>;
 }
 
-/** Reads `<localesDir>/<locale>/intents.json` for every locale and checks that every flow it names exists. */
-export function loadIntentLexicon(localesDir: string, flowIds: readonly string[], displayRoot = process.cwd()): IntentLexicon {
+/**
+ * Reads `<localesDir>/<locale>/intents.json` for every locale and checks that every target it names exists
+ * (`targets`: the flow ids, and `<flow>__<step>` for the steps a flow may be started at).
+ */
+export function loadIntentLexicon(localesDir: string, targets: readonly string[], displayRoot = process.cwd()): IntentLexicon {
   const problems: string[] = [];
   const files: Array<z.infer<typeof lexiconFileSchema>> = [];
   for (const locale of LOCALES) {
@@ -74,8 +79,15 @@ export function loadIntentLexicon(localesDir: string, flowIds: readonly string[]
       for (const issue of parsed.error.issues) problems.push(`${shown}: ${issue.path.map(String).join('.') || '(file)'}: ${issue.message}`);
       continue;
     }
-    for (const flow of Object.keys(parsed.data.flows)) {
-      if (!flowIds.includes(flow)) problems.push(`${shown}: flows.${flow}: unknown flow '${flow}' (flows are: ${flowIds.join(', ')})`);
+    const flowIds = targets.filter((t) => !t.includes('__'));
+    for (const target of Object.keys(parsed.data.flows)) {
+      if (targets.includes(target)) continue;
+      const [flow, step] = target.split('__');
+      problems.push(
+        step !== undefined && flowIds.includes(flow!)
+          ? `${shown}: flows.${target}: flow '${flow}' has no step '${step}'`
+          : `${shown}: flows.${target}: unknown flow '${flow}' (flows are: ${flowIds.join(', ')})`,
+      );
     }
     files.push(parsed.data);
   }
@@ -87,22 +99,22 @@ export function loadIntentLexicon(localesDir: string, flowIds: readonly string[]
 export function buildLexicon(files: ReadonlyArray<z.infer<typeof lexiconFileSchema>>): IntentLexicon {
   const abbreviations = new Map<string, string[]>();
   const greetings = new Set<string>();
-  const byFlow = new Map<string, Phrase[]>();
+  const byTarget = new Map<string, Phrase[]>();
   for (const file of files) {
     for (const [short, long] of Object.entries(file.abbreviations)) abbreviations.set(normalizeText(short), normalizeText(long).split(' '));
     for (const g of file.greetings) for (const w of normalizeText(g).split(' ')) if (w) greetings.add(w);
   }
   for (const file of files) {
-    for (const [flow, phrases] of Object.entries(file.flows)) {
-      const list = byFlow.get(flow) ?? [];
+    for (const [target, phrases] of Object.entries(file.flows)) {
+      const list = byTarget.get(target) ?? [];
       for (const p of phrases) {
         const words = expandWords(normalizeText(p), abbreviations);
         if (words.length > 0) list.push({ words, joined: words.join('') });
       }
-      byFlow.set(flow, list);
+      byTarget.set(target, list);
     }
   }
-  return { abbreviations, greetings, intents: [...byFlow].map(([flow, phrases]) => ({ flow, phrases })) };
+  return { abbreviations, greetings, intents: [...byTarget].map(([target, phrases]) => ({ target, phrases })) };
 }
 
 function expandWords(normalized: string, abbreviations: Map<string, string[]>): string[] {
@@ -124,13 +136,17 @@ export class LexiconIntentMatcher implements IntentMatcher {
     const words = expandWords(normalizeText(text), this.lexicon.abbreviations);
     if (words.length === 0 || words.length > MAX_WORDS) return { kind: 'none' };
     const scored = this.lexicon.intents
-      .map(({ flow, phrases }) => ({ flow, score: scoreIntent(words, phrases) }))
+      .map(({ target, phrases }) => ({ target, flow: flowOf(target), score: scoreIntent(words, phrases) }))
       .filter((x) => x.score >= MIN_SCORE)
       .sort((a, b) => b.score - a.score);
-    const [best, second] = scored;
+    const best = scored[0];
     if (!best) return words.every((w) => this.lexicon.greetings.has(w)) ? { kind: 'greeting' } : { kind: 'none' };
-    if (second && best.score - second.score < SURE_MARGIN) return { kind: 'unsure', flows: [best.flow, second.flow] };
-    return { kind: 'sure', flow: best.flow };
+    const close = scored.filter((x) => best.score - x.score < SURE_MARGIN);
+    const otherFlow = close.find((x) => x.flow !== best.flow);
+    if (otherFlow) return { kind: 'unsure', targets: [best.target, otherFlow.target] };
+    // Close scores within one flow: its one step named (more specific than the flow), else the flow from its start.
+    const steps = [...new Set(close.map((x) => x.target).filter((t) => t !== best.flow))];
+    return { kind: 'sure', target: steps.length === 1 ? steps[0]! : best.flow };
   }
 }
 
@@ -160,7 +176,8 @@ function scorePhrase(words: string[], phrase: Phrase): number {
     // Words run together: "caidat", "khaisinh".
     for (const w of words) {
       const sim = wordSimilarity(w, phrase.joined);
-      if (sim > 0) best = Math.max(best, n * (sim === 1 ? 1 : 0.8));
+      // More than one word, less than two: "bluezone" typed for "blue zone" is one word, "khaisinh" beats "sinh".
+      if (sim > 0) best = Math.max(best, sim === 1 ? 1.5 : 1.2);
     }
   } else {
     // One word typed as two: "hot line", "blue tooth".
@@ -169,4 +186,9 @@ function scorePhrase(words: string[], phrase: Phrase): number {
     }
   }
   return best;
+}
+
+/** The flow of a target (`epidemic__stationLoad` → `epidemic`). */
+export function flowOf(target: string): string {
+  return target.split('__')[0]!;
 }

@@ -621,26 +621,40 @@ export class Engine {
       return true;
     }
     if (match.kind === 'none') return false;
-    const flows = (match.kind === 'sure' ? [match.flow] : match.flows).filter((f) => f !== s.flow && this.flows.byId.has(f));
-    if (flows.length === 0) return false;
+    const targets = (match.kind === 'sure' ? [match.target] : match.targets).filter((t) => {
+      const to = this.resolveDeepLink(t);
+      return to !== null && to.flow !== s.flow;
+    });
+    if (targets.length === 0) return false;
     if (match.kind === 'sure' && s.flow === this.options.menuFlow) {
-      await this.startFlow(turn, flows[0]!);
+      await this.startIntent(turn, targets[0]!);
       return true;
     }
     s.sub = 'guess';
-    s.guesses = flows;
+    s.guesses = targets;
     this.offerGuesses(turn);
     return true;
+  }
+
+  /** Starts what an intent names: a flow, or a flow at a step (`<flow>__<step>`). */
+  private async startIntent(turn: Turn, target: string): Promise<void> {
+    const to = this.resolveDeepLink(target);
+    if (!to) throw new FlowRuntimeError(`Intent target '${target}' names no flow or step`);
+    await this.startFlow(turn, to.flow, to.step);
   }
 
   /** Someone who asks for a flow before onboarding is finished is taken there right after it (like a deep link). */
   private rememberIntentForAfterOnboarding(s: Session, text: string): void {
     const match = this.options.intents?.match(text);
-    if (match?.kind === 'sure' && this.resolveDeepLink(match.flow)) s.pendingStart = match.flow;
+    if (match?.kind === 'sure' && this.resolveDeepLink(match.target)) s.pendingStart = match.target;
   }
 
   private guessOptions(s: Session): ReplyOption[] {
-    const options: ReplyOption[] = (s.guesses ?? []).map((flow, i) => ({ id: `${ENGINE_BUTTON}:go:${flow}`, label: this.flowLabel(s, flow), number: i + 1 }));
+    const options: ReplyOption[] = (s.guesses ?? []).map((target, i) => ({
+      id: `${ENGINE_BUTTON}:go:${target}`,
+      label: this.flowLabel(s, this.resolveDeepLink(target)?.flow ?? target),
+      number: i + 1,
+    }));
     if (s.flow !== this.options.menuFlow) options.push({ id: `${ENGINE_BUTTON}:stay`, label: this.text(s, 'engine.guessStay'), number: options.length + 1 });
     return options;
   }
@@ -659,7 +673,7 @@ export class Engine {
     s.sub = null;
     delete s.guesses;
     if (picked?.id.startsWith(`${ENGINE_BUTTON}:go:`)) {
-      await this.startFlow(turn, picked.id.slice(`${ENGINE_BUTTON}:go:`.length));
+      await this.startIntent(turn, picked.id.slice(`${ENGINE_BUTTON}:go:`.length));
       return;
     }
     if (picked) {

@@ -70,7 +70,7 @@ export interface Session {
    * (`resume`), which field of a summary to edit (`pick-field`), or which flow a typed message meant (`guess`).
    */
   sub: 'resume' | 'pick-field' | 'guess' | null;
-  /** With `sub: 'guess'`: the flows offered for a typed message that answered no question, best first. */
+  /** With `sub: 'guess'`: what a typed message may have asked for (flow ids or `<flow>__<step>`), best first. */
   guesses?: string[];
   /** A deep-link payload that arrived before onboarding was finished; honoured right after it. */
   pendingStart: string | null;

@@ -12,7 +12,7 @@ import type { InboundEvent, Reply, Session } from '../../src/engine/types';
 import { loadTranslator } from '../../src/i18n';
 import { loadLocality } from '../../src/locality/localitySchema';
 import { createLogger } from '../../src/logger';
-import { createRuntime, MENU_FLOW, ONBOARDING_FLOW, type Runtime } from '../../src/runtime';
+import { createRuntime, intentTargets, MENU_FLOW, ONBOARDING_FLOW, type Runtime } from '../../src/runtime';
 import { VALIDATOR_TEXT_KEYS } from '../../src/validators';
 
 export const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
@@ -58,7 +58,7 @@ export function buildEngine(options: { resumeAfterMs?: number; localityFile?: st
     engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...REGISTRY_TEXT_KEYS],
     displayRoot: PROJECT_ROOT,
   });
-  const intents = new LexiconIntentMatcher(loadIntentLexicon(path.join(PROJECT_ROOT, 'locales'), [...flows.byId.keys()], PROJECT_ROOT));
+  const intents = new LexiconIntentMatcher(loadIntentLexicon(path.join(PROJECT_ROOT, 'locales'), intentTargets(flows), PROJECT_ROOT));
   const engine = new Engine(flows, i18n, registry, {
     defaultLocale: 'vi',
     resumeAfterMs: options.resumeAfterMs ?? 30 * 60_000,
