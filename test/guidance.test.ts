@@ -280,7 +280,8 @@ describe('understanding typed messages', () => {
       ['Cài Bluezone như thế nào?', 'bluezone', 'phone'],
       ['ko cai dc bluezone', 'bluezone', 'phone'],
       ['quet ma qr o cho', 'qr', 'pick'],
-      ['lam giay khai sinh cho con', 'services', 'how'],
+      ['thu tuc hanh chinh', 'services', 'how'],
+      ['lam giay khai sinh cho con', 'services', 'results'],
       ['khu cach ly o dau', 'epidemic', 'pick'],
     ] as const) {
       const c = await atMenu();
@@ -304,6 +305,15 @@ describe('understanding typed messages', () => {
     expect(c.session?.step).toBe('after');
     await c.say('menu');
     expect(await c.say('quy tac 5k')).toContain('Khoảng cách');
+  });
+
+  it('a request for a procedure searches for it at once, and "back" lets the person search for other words', async () => {
+    const c = await atMenu();
+    const results = await c.say('làm giấy khai sinh cho con');
+    expect(results).toContain('Các thủ tục tìm được cho “làm giấy khai sinh cho con”');
+    expect(results).toContain('1. Đăng ký khai sinh');
+    expect(await c.say('quay lai')).toContain('Bạn cần làm giấy tờ gì?');
+    expect(c.session?.step).toBe('query');
   });
 
   it('when unsure, offers the two best guesses as numbered choices', async () => {

@@ -636,10 +636,20 @@ export class Engine {
     return true;
   }
 
-  /** Starts what an intent names: a flow, or a flow at a step (`<flow>__<step>`). */
+  /**
+   * Starts what an intent names: a flow, or a flow at a step (`<flow>__<step>`). When that step is a question that
+   * takes typed words (a search), the message itself is its answer: "giấy khai sinh" searches for "giấy khai sinh".
+   */
   private async startIntent(turn: Turn, target: string): Promise<void> {
     const to = this.resolveDeepLink(target);
     if (!to) throw new FlowRuntimeError(`Intent target '${target}' names no flow or step`);
+    const step = to.step ? this.flow(to.flow).steps[to.step] : undefined;
+    if (step?.type === 'input' && turn.event.kind === 'text') {
+      this.enterFlow(turn.s, to.flow);
+      turn.s.step = to.step!;
+      await this.answerInput(turn, step);
+      return;
+    }
     await this.startFlow(turn, to.flow, to.step);
   }
 
@@ -714,7 +724,12 @@ export class Engine {
   }
 
   private async startFlow(turn: Turn, flowId: string, stepId?: string): Promise<void> {
-    const { s } = turn;
+    const flow = this.enterFlow(turn.s, flowId);
+    await this.advance(turn, stepId ?? flow.start);
+  }
+
+  /** Puts the session at the beginning of a flow, with no answers yet, before any step runs. */
+  private enterFlow(s: Session, flowId: string): FlowDefinition {
     const flow = this.flow(flowId);
     s.flow = flow.id;
     s.flowVersion = flow.version;
@@ -725,7 +740,7 @@ export class Engine {
     delete s.guesses;
     s.multiDraft = null;
     s.returnTo = null;
-    await this.advance(turn, stepId ?? flow.start);
+    return flow;
   }
 
   /** Onboarding for someone who has not finished it, otherwise the menu. */
