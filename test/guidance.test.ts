@@ -343,6 +343,16 @@ describe('understanding typed messages', () => {
     expect(c.session?.flow).toBe('qr');
   });
 
+  it('a guess picked by its number asks the question it names, not searching for the number', async () => {
+    const c = await atMenu();
+    await c.say('2');
+    await c.say('dang ky ket hon');
+    expect(c.session?.sub).toBe('guess');
+    expect(await c.say('1')).toContain('Bạn cần làm giấy tờ gì?');
+    expect(c.session?.step).toBe('query');
+    expect(c.session?.answers.query).toBeUndefined();
+  });
+
   it('a direct answer to the question still works while guesses are shown', async () => {
     const c = await atMenu();
     await c.say('2');

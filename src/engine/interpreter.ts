@@ -640,11 +640,11 @@ export class Engine {
    * Starts what an intent names: a flow, or a flow at a step (`<flow>__<step>`). When that step is a question that
    * takes typed words (a search), the message itself is its answer: "giấy khai sinh" searches for "giấy khai sinh".
    */
-  private async startIntent(turn: Turn, target: string): Promise<void> {
+  private async startIntent(turn: Turn, target: string, messageAnswers = true): Promise<void> {
     const to = this.resolveDeepLink(target);
     if (!to) throw new FlowRuntimeError(`Intent target '${target}' names no flow or step`);
     const step = to.step ? this.flow(to.flow).steps[to.step] : undefined;
-    if (step?.type === 'input' && turn.event.kind === 'text') {
+    if (messageAnswers && step?.type === 'input' && turn.event.kind === 'text') {
       this.enterFlow(turn.s, to.flow);
       turn.s.step = to.step!;
       await this.answerInput(turn, step);
@@ -683,7 +683,8 @@ export class Engine {
     s.sub = null;
     delete s.guesses;
     if (picked?.id.startsWith(`${ENGINE_BUTTON}:go:`)) {
-      await this.startIntent(turn, picked.id.slice(`${ENGINE_BUTTON}:go:`.length));
+      // The message now is the pick ("1"), not the request: the named question is asked.
+      await this.startIntent(turn, picked.id.slice(`${ENGINE_BUTTON}:go:`.length), false);
       return;
     }
     if (picked) {
