@@ -136,6 +136,7 @@ export async function createRuntime(config: Config, log: Logger, options: { cloc
   const groups = new GroupEvents();
   const personalData = new PersonalData();
   personalData.register('sessions', async (channel, userId) => store.forget(EventPipeline.userKey({ channel, userId })));
+  personalData.register('campaign', async (channel, userId) => campaign.forget(channel, userId));
   const channels = createChannels({ config, log, engine, pipeline, store, reachability, outbound, groups, personalData, projectRoot: PROJECT_ROOT });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
 

@@ -149,6 +149,10 @@ describe('small helpers', () => {
     await store.recordInstall({ channel: 'web', userId: 'b', commune: 'coc-ly', eventId: 'e4', at });
     await store.recordInstall({ channel: 'web', userId: 'b', commune: 'na-hoi', eventId: 'e5', at });
     expect(await store.countInstalls()).toEqual({ 'ban-pho': 2, 'na-hoi': 1 });
+    await store.forget('web', 'a');
+    await store.forget('web', 'nobody');
+    expect(await store.countInstalls()).toEqual({ 'ban-pho': 2, 'na-hoi': 1 });
+    expect(await store.recordInstall({ channel: 'web', userId: 'b', commune: 'na-hoi', eventId: 'e6', at })).toEqual({ firstTime: false });
   });
 
   it('an intents file naming an unknown flow stops start-up, naming the file and entry', () => {

@@ -23,12 +23,19 @@ export interface CampaignStore {
   recordInstall(report: InstallReport): Promise<{ firstTime: boolean }>;
   /** Number of distinct people who confirmed, per commune id (communes with nobody are absent). */
   countInstalls(): Promise<Record<string, number>>;
+  /**
+   * The person asked for their data to be deleted: their id is dropped, their confirmation stays in the commune's
+   * figure as an anonymous one (so a confirmation after that would be counted again).
+   */
+  forget(channel: ChannelName, userId: string): Promise<void>;
 }
 
 /** In-memory campaign store: one process, lost on restart. The default until the records database is wired in. */
 export class MemoryCampaignStore implements CampaignStore {
   /** `channel:userId` → commune of the latest confirmation. */
   private readonly installs = new Map<string, string>();
+  /** Commune id → confirmations of people who asked to be forgotten. */
+  private readonly anonymous = new Map<string, number>();
 
   async recordInstall(report: InstallReport): Promise<{ firstTime: boolean }> {
     const key = `${report.channel}:${report.userId}`;
@@ -38,8 +45,16 @@ export class MemoryCampaignStore implements CampaignStore {
   }
 
   async countInstalls(): Promise<Record<string, number>> {
-    const counts: Record<string, number> = {};
+    const counts: Record<string, number> = Object.fromEntries(this.anonymous);
     for (const commune of this.installs.values()) counts[commune] = (counts[commune] ?? 0) + 1;
     return counts;
+  }
+
+  async forget(channel: ChannelName, userId: string): Promise<void> {
+    const key = `${channel}:${userId}`;
+    const commune = this.installs.get(key);
+    if (commune === undefined) return;
+    this.installs.delete(key);
+    this.anonymous.set(commune, (this.anonymous.get(commune) ?? 0) + 1);
   }
 }
