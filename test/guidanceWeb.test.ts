@@ -28,6 +28,9 @@ describe('the guidance flows on the real web chat (HTTP)', () => {
     await u.say('1');
     expect(await u.say('1')).toContain('đã báo cài');
     expect(await server.runtime.campaign.countInstalls()).toEqual({ 'ban-pho': 1 });
+    // "Delete my data" drops the person, not the district's figure.
+    await server.runtime.personalData.eraseUser('web', u.userId);
+    expect(await server.runtime.campaign.countInstalls()).toEqual({ 'ban-pho': 1 });
   });
 
   it('scans a QR code, searches a public service and reads epidemic information', async () => {
