@@ -125,6 +125,16 @@ describe('searching the public-service catalogue', () => {
   });
 });
 
+describe('texts', () => {
+  it('every text file has the same keys in Vietnamese and English', () => {
+    const dir = path.join(PROJECT_ROOT, 'locales');
+    const keys = (locale: string, file: string) => Object.keys(JSON.parse(fs.readFileSync(path.join(dir, locale, file), 'utf8'))).sort();
+    const files = fs.readdirSync(path.join(dir, 'vi')).filter((f) => f.endsWith('.json') && f !== 'intents.json');
+    expect(fs.readdirSync(path.join(dir, 'en')).filter((f) => f.endsWith('.json')).sort()).toEqual(fs.readdirSync(path.join(dir, 'vi')).filter((f) => f.endsWith('.json')).sort());
+    for (const f of files) expect([f, keys('en', f)]).toEqual([f, keys('vi', f)]);
+  });
+});
+
 describe('small helpers', () => {
   it('one edit: replace, insert, delete, swap; not two', () => {
     expect(withinOneEdit('bluezone', 'bluzone')).toBe(true);
