@@ -107,9 +107,10 @@ async function connectRedis(url: string, log: Logger): Promise<Redis> {
   return redis;
 }
 
-export async function createRuntime(config: Config, log: Logger, options: { clock?: () => number } = {}): Promise<Runtime> {
+export async function createRuntime(config: Config, log: Logger, options: { clock?: () => number; campaign?: CampaignStore } = {}): Promise<Runtime> {
   const clock = options.clock ?? Date.now;
-  const { locality, i18n, registry, flows, intents, campaign } = loadDefinitions(config);
+  if (!options.campaign) log.warn('Campaign figures ("installed the app" per commune) are kept in memory and lost on restart until a records database is wired in.');
+  const { locality, i18n, registry, flows, intents, campaign } = loadDefinitions(config, { campaign: options.campaign });
   const storeOptions = { ...DEFAULT_STORE_OPTIONS, sessionTtlSeconds: config.sessionTtlSeconds };
 
   let store: SessionStore;
