@@ -307,6 +307,20 @@ describe('understanding typed messages', () => {
     expect(await c.say('quy tac 5k')).toContain('Khoảng cách');
   });
 
+  it('inside a flow, a request for one of its answers goes there (a new search from the results, too)', async () => {
+    const c = await atMenu();
+    await c.start('epidemic');
+    expect(await c.say('ban do covid')).toContain('Chưa có đường link bản đồ');
+    expect(await c.say('khu cach ly o dau')).toContain('Khu cách ly (0)');
+    await c.start('services__query');
+    await c.say('ket hon');
+    const again = await c.say('giay khai tu');
+    expect(again).toContain('Các thủ tục tìm được cho “giay khai tu”');
+    expect(again).toContain('1. Đăng ký khai tử');
+    expect(await c.say('quay lai')).toContain('Bạn cần làm giấy tờ gì?');
+    expect(c.session?.step).toBe('query');
+  });
+
   it('a request for a procedure searches for it at once, and "back" lets the person search for other words', async () => {
     const c = await atMenu();
     const results = await c.say('làm giấy khai sinh cho con');

@@ -621,6 +621,13 @@ export class Engine {
       return true;
     }
     if (match.kind === 'none') return false;
+    const within = match.kind === 'sure' ? this.resolveDeepLink(match.target) : null;
+    if (within && within.flow === s.flow && within.step && within.step !== s.step) {
+      // A step of the flow the person is in ("bản đồ" while reading epidemic information): go there, "back" returns.
+      s.history.push(s.step!);
+      await this.enterStep(turn, within.step, true);
+      return true;
+    }
     const targets = (match.kind === 'sure' ? [match.target] : match.targets).filter((t) => {
       const to = this.resolveDeepLink(t);
       return to !== null && to.flow !== s.flow;
@@ -643,14 +650,19 @@ export class Engine {
   private async startIntent(turn: Turn, target: string, messageAnswers = true): Promise<void> {
     const to = this.resolveDeepLink(target);
     if (!to) throw new FlowRuntimeError(`Intent target '${target}' names no flow or step`);
-    const step = to.step ? this.flow(to.flow).steps[to.step] : undefined;
+    this.enterFlow(turn.s, to.flow);
+    await this.enterStep(turn, to.step ?? this.flow(to.flow).start, messageAnswers);
+  }
+
+  /** Runs from a step of the current flow; a question that takes typed words gets the message as its answer. */
+  private async enterStep(turn: Turn, stepId: string, messageAnswers: boolean): Promise<void> {
+    const step = this.flow(turn.s.flow!).steps[stepId];
     if (messageAnswers && step?.type === 'input' && turn.event.kind === 'text') {
-      this.enterFlow(turn.s, to.flow);
-      turn.s.step = to.step!;
+      turn.s.step = stepId;
       await this.answerInput(turn, step);
       return;
     }
-    await this.startFlow(turn, to.flow, to.step);
+    await this.advance(turn, stepId);
   }
 
   /** Someone who asks for a flow before onboarding is finished is taken there right after it (like a deep link). */
