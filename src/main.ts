@@ -1,4 +1,5 @@
 import { ConfigError, loadConfigFromProcess, type Config } from './config';
+import { IntentFileError } from './engine/intents';
 import { FlowValidationError } from './engine/loadFlows';
 import { LocaleFileError } from './i18n';
 import { LocalityFileError } from './locality/localitySchema';
@@ -8,7 +9,7 @@ import { TriageRulesError } from './records/triage';
 import { createRuntime, StorageUnavailableError, type Runtime } from './runtime';
 
 /** Problems an operator can fix: one line each, no stack trace, exit code 1. */
-const OPERATOR_ERRORS = [ConfigError, FlowValidationError, LocalityFileError, LocaleFileError, StorageUnavailableError, DatabaseUnavailableError, TriageRulesError];
+const OPERATOR_ERRORS = [ConfigError, FlowValidationError, IntentFileError, LocalityFileError, LocaleFileError, StorageUnavailableError, DatabaseUnavailableError, TriageRulesError];
 
 function failStartup(err: unknown): never {
   if (OPERATOR_ERRORS.some((E) => err instanceof E)) {

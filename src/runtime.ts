@@ -3,13 +3,16 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
-import { createRegistry } from './actions/registry';
+import { createRegistry, REGISTRY_TEXT_KEYS } from './actions/registry';
+import { MemoryCampaignStore, type CampaignStore } from './campaign/CampaignStore';
+import { LateCampaignStore, PgCampaignStore } from './campaign/PgCampaignStore';
 import type { ChannelPlugin } from './channels/ChannelPlugin';
 import { createChannels } from './channels';
 import { GroupEvents } from './channels/GroupEvents';
 import { PROJECT_ROOT, type Config } from './config';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
 import type { ChannelName } from './engine/types';
+import { LexiconIntentMatcher, loadIntentLexicon } from './engine/intents';
 import { loadFlows, type FlowSet } from './engine/loadFlows';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
@@ -49,6 +52,8 @@ export interface Runtime {
   engine: Engine;
   flows: FlowSet;
   locality: Locality;
+  /** Campaign figures ("installed the app" per commune). */
+  campaign: CampaignStore;
   pipeline: EventPipeline;
   store: SessionStore;
   db: Database;
@@ -80,26 +85,51 @@ export class StorageUnavailableError extends Error {
  * Loads and checks the data (locality, locales, flows): fails with one line per problem naming the file and path.
  * Separate from `createRuntime` so that a flow check needs no server.
  */
-export function loadDefinitions(
-  config: Pick<Config, 'localityFile' | 'localesDir' | 'flowsDir'>,
-  recordsService: () => RecordsService | null = () => null,
-  broadcastService: () => BroadcastService | null = () => null,
-  canPush: (channel: ChannelName) => boolean = () => false,
-) {
+export interface DefinitionOptions {
+  /** Where "installed the app" confirmations are counted (in memory when not given). */
+  campaign?: CampaignStore;
+  /** The records and announcement services, bound late: flows are checked before the database is opened. */
+  records?: () => RecordsService | null;
+  broadcasts?: () => BroadcastService | null;
+  /** Whether a channel can message people outside a conversation. */
+  canPush?: (channel: ChannelName) => boolean;
+}
+
+export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDir' | 'flowsDir'>, options: DefinitionOptions = {}) {
   const locality = loadLocality(config.localityFile, PROJECT_ROOT);
   const i18n = loadTranslator(config.localesDir);
   const triageRules = loadTriageRules(TRIAGE_RULES_FILE, path.relative(PROJECT_ROOT, TRIAGE_RULES_FILE));
-  const registry = createRegistry(locality, { ...lateBoundRecordActions(recordsService), ...lateBoundBroadcastActions(broadcastService) }, (channel) => canPush(channel));
+  const campaign = options.campaign ?? new MemoryCampaignStore();
+  const registry = createRegistry({
+    locality,
+    i18n,
+    campaign,
+    moreActions: { ...lateBoundRecordActions(options.records ?? (() => null)), ...lateBoundBroadcastActions(options.broadcasts ?? (() => null)) },
+    canPush: (channel) => options.canPush?.(channel) ?? false,
+  });
   const flows = loadFlows(config.flowsDir, {
     i18n,
     validators: Object.keys(registry.validators),
     actions: Object.keys(registry.actions),
     optionSources: Object.keys(registry.optionSources),
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
-    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...RECORDS_TEXT_KEYS, ...BROADCAST_TEXT_KEYS, ...Object.values(triageRules.levels).map((l) => l.advice)],
+    engineTextKeys: [
+      ...ENGINE_TEXT_KEYS,
+      ...VALIDATOR_TEXT_KEYS,
+      ...REGISTRY_TEXT_KEYS,
+      ...RECORDS_TEXT_KEYS,
+      ...BROADCAST_TEXT_KEYS,
+      ...Object.values(triageRules.levels).map((l) => l.advice),
+    ],
     displayRoot: PROJECT_ROOT,
   });
-  return { locality, i18n, registry, flows, triageRules };
+  const intents = new LexiconIntentMatcher(loadIntentLexicon(config.localesDir, intentTargets(flows), PROJECT_ROOT));
+  return { locality, i18n, registry, flows, intents, campaign, triageRules };
+}
+
+/** What an intent may name: every flow, and every step of a flow as `<flow>__<step>`. */
+export function intentTargets(flows: FlowSet): string[] {
+  return [...flows.byId.values()].flatMap((f) => [f.id, ...Object.keys(f.steps).map((step) => `${f.id}__${step}`)]);
 }
 
 async function connectRedis(url: string, log: Logger): Promise<Redis> {
@@ -131,7 +161,7 @@ export interface RuntimeOptions {
   inMemoryDatabase?: boolean;
   /** PostgreSQL schema for this runtime (tests on a shared server isolate themselves). */
   databaseSchema?: string;
-  /** Start the notice dispatcher and the daily jobs on listen (default true; tests drive them by hand). */
+  /** Start the notice dispatcher, the daily jobs and the broadcast sender on listen (default true). */
   backgroundJobs?: boolean;
 }
 
@@ -140,7 +170,13 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   let records: RecordsService | null = null;
   let broadcasts: BroadcastService | null = null;
   let outboundRef: Outbound | null = null;
-  const { locality, i18n, registry, flows, triageRules } = loadDefinitions(config, () => records, () => broadcasts, (channel) => outboundRef?.has(channel) ?? false);
+  const campaign = new LateCampaignStore();
+  const { locality, i18n, registry, flows, intents, triageRules } = loadDefinitions(config, {
+    campaign,
+    records: () => records,
+    broadcasts: () => broadcasts,
+    canPush: (channel) => outboundRef?.has(channel) ?? false,
+  });
   const storeOptions = { ...DEFAULT_STORE_OPTIONS, sessionTtlSeconds: config.sessionTtlSeconds };
 
   let store: SessionStore;
@@ -158,6 +194,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
 
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: options.inMemoryDatabase ? null : config.dataDir, schema: options.databaseSchema });
   const applied = await migrate(db, MIGRATIONS_DIR);
+  campaign.target = new PgCampaignStore(db);
   if (applied.length) log.info({ applied, database: db.kind }, 'database migrated');
   if (!config.databaseUrl) log.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: records are kept in the embedded database under DATA_DIR');
 
@@ -166,6 +203,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     resumeAfterMs: config.resumeAfterMs,
     onboardingFlow: ONBOARDING_FLOW,
     menuFlow: MENU_FLOW,
+    intents,
   });
   const pipeline = new EventPipeline(engine, store, log, clock);
   const outbound = new Outbound();
@@ -229,6 +267,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const broadcastSender = sender;
   groups.register(broadcastService.groupHandler());
   const dailyJobs = new DailyJobs(records, pipeline, outbound, reachability, locality.records.dailyReminderHour, log, () => dispatcher.kick(), clock);
+  personalData.register('campaign', async (channel, userId) => campaign.forget(channel, userId));
   const channels = createChannels({ config, log, engine, pipeline, store, reachability, outbound, groups, personalData, projectRoot: PROJECT_ROOT });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
 
@@ -250,6 +289,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     engine,
     flows,
     locality,
+    campaign,
     pipeline,
     store,
     db,

@@ -64,7 +64,17 @@ const temperature: Validator = (raw) => {
   return { ok: true, value: n };
 };
 
-export const VALIDATORS: Record<string, Validator> = { freeText, fullName, birthYear, phoneVN, temperature };
+const MAX_SEARCH = 200;
+
+/** Words to search for: something with letters or digits, not a whole letter. */
+const searchQuery: Validator = (raw) => {
+  if (raw === '') return { ok: false, error: 'validation.searchEmpty' };
+  if (!/[\p{L}\p{N}]/u.test(raw)) return { ok: false, error: 'validation.searchEmpty' };
+  if (raw.length > MAX_SEARCH) return { ok: false, error: 'validation.searchTooLong', vars: { max: MAX_SEARCH } };
+  return { ok: true, value: raw };
+};
+
+export const VALIDATORS: Record<string, Validator> = { freeText, fullName, birthYear, phoneVN, temperature, searchQuery };
 
 /** Every text key a validator may answer with; start-up checks them in every locale. */
 export const VALIDATOR_TEXT_KEYS = [
@@ -78,4 +88,6 @@ export const VALIDATOR_TEXT_KEYS = [
   'validation.yearFuture',
   'validation.phone',
   'validation.temperature',
+  'validation.searchEmpty',
+  'validation.searchTooLong',
 ];

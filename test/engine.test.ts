@@ -46,7 +46,7 @@ describe('onboarding and the main menu', () => {
     const menu = await c.tap('commune:coc-ly');
     expect(menu).toContain('Saved: Xã Cốc Ly');
     expect(menu).toContain('What do you need?');
-    expect(c.optionIds()).toEqual(expect.arrayContaining(['main:declaration', 'main:contacts', 'main:commune', 'main:language', 'main:help']));
+    expect(c.optionIds()).toEqual(expect.arrayContaining(['main:declaration', 'main:contacts', 'main:bluezone', 'main:qr', 'main:services', 'main:epidemic', 'main:commune', 'main:language', 'main:help']));
   });
 
   it('re-asks with a short hint when the answer is not one of the options, and changes nothing', async () => {

@@ -1,24 +1,52 @@
-import type { Action, EngineRegistry } from '../engine/interpreter';
+import { MemoryCampaignStore, type CampaignStore } from '../campaign/CampaignStore';
+import type { Action, EngineRegistry, Translator } from '../engine/interpreter';
 import type { ChannelName } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 import { VALIDATORS } from '../validators';
 import { createListContacts } from './contacts';
+import { createEpidemicActions, EPIDEMIC_TEXT_KEYS } from './epidemic';
+import { createPublicServices, PUBLIC_SERVICE_TEXT_KEYS } from './publicServices';
+import { createCommuneHelp, createRecordInstall, TRACING_APP_TEXT_KEYS, tracingAppVars } from './tracingApp';
+
+/** What the actions need: the deployment's data, the texts they compose answers from, and where records go. */
+export interface RegistryDeps {
+  locality: Locality;
+  i18n: Translator;
+  /** Where "I have installed the app" is counted; in memory when not given. */
+  campaign?: CampaignStore;
+  /** Actions of other parts (records, announcements), by name. */
+  moreActions?: Record<string, Action>;
+  /**
+   * Whether a channel can message people outside a conversation (Telegram and Zalo when configured; never the web
+   * chat). Flows use it to offer announcements and reminders only where they can arrive.
+   */
+  canPush?: (channel: ChannelName) => boolean;
+}
+
+/** Text keys that actions use themselves (not named by a flow); start-up checks each in every locale. */
+export const REGISTRY_TEXT_KEYS: readonly string[] = [...new Set([...TRACING_APP_TEXT_KEYS, ...PUBLIC_SERVICE_TEXT_KEYS, ...EPIDEMIC_TEXT_KEYS])];
 
 /** Everything flows may name: validators, actions, option lists and the variables every text can use. */
-/**
- * `canPush(channel)`: whether that channel can message people outside a conversation (Telegram and Zalo when
- * configured; never the web chat). Flows use it to offer announcements and reminders only where they can arrive.
- */
-export function createRegistry(locality: Locality, moreActions: Record<string, Action> = {}, canPush: (channel: ChannelName) => boolean = () => false): EngineRegistry {
+export function createRegistry(deps: RegistryDeps): EngineRegistry {
+  const { locality, i18n } = deps;
+  const campaign = deps.campaign ?? new MemoryCampaignStore();
+  const services = createPublicServices(locality, i18n);
+  const epidemic = createEpidemicActions(locality, i18n);
+  const appVars = { vi: tracingAppVars(locality, 'vi', i18n), en: tracingAppVars(locality, 'en', i18n) };
   return {
     validators: VALIDATORS,
     actions: {
       listContacts: createListContacts(locality),
-      canPush: async ({ channel }) => ({ ok: true, output: { canPush: canPush(channel) } }),
-      ...moreActions,
+      recordInstall: createRecordInstall(locality, campaign),
+      communeHelp: createCommuneHelp(locality, i18n),
+      ...services.actions,
+      ...epidemic,
+      canPush: async ({ channel }) => ({ ok: true, output: { canPush: deps.canPush?.(channel) ?? false } }),
+      ...deps.moreActions,
     },
     optionSources: {
       communes: () => locality.communes.map((c) => ({ id: c.id, label: c.name, synonyms: c.aliases })),
+      ...services.optionSources,
     },
     textVars: (profile, locale) => {
       const commune = locality.communes.find((c) => c.id === profile.commune);
@@ -28,6 +56,11 @@ export function createRegistry(locality: Locality, moreActions: Record<string, A
         province: locality.province[locale],
         reminderHour: String(locality.records.dailyReminderHour),
         quarantineDays: String(locality.records.quarantineDays),
+        /** The first hotline of the locality file (the health hotline). */
+        hotline: locality.hotlines[0]!.number,
+        oneStopOffice: locality.publicServices.oneStopOffice[locale].replace('{{commune}}', commune?.name ?? ''),
+        portalNational: locality.publicServices.portals[0]!.url,
+        ...appVars[locale],
       };
     },
   };

@@ -1,5 +1,6 @@
 import { matchGlobalCommand, isGreeting, type GlobalCommand } from './commands';
 import type { Condition, FlowDefinition, OptionDefinition, StepDefinition } from './flowSchema';
+import type { IntentMatcher } from './intents';
 import type { FlowSet } from './loadFlows';
 import { cleanTypedText, normalizeText, parseOptionNumber, parseOptionNumbers } from './normalize';
 import {
@@ -51,8 +52,15 @@ export type ActionResult =
 
 export type Action = (ctx: ActionContext) => Promise<ActionResult>;
 
-/** A list of options computed from data (e.g. the communes of the locality file). Labels are literal text. */
-export type OptionSource = (ctx: { locale: Locale }) => Array<{ id: string; label: string; synonyms?: string[] }>;
+/**
+ * A list of options computed from data (e.g. the communes of the locality file, or search results kept in the
+ * answers). Labels are literal text.
+ */
+export type OptionSource = (ctx: {
+  locale: Locale;
+  profile: Session['profile'];
+  answers: Readonly<Record<string, JsonValue>>;
+}) => Array<{ id: string; label: string; synonyms?: string[] }>;
 
 /** What flows may name. Built once at start-up. */
 export interface EngineRegistry {
@@ -69,6 +77,11 @@ export interface EngineOptions {
   resumeAfterMs: number;
   onboardingFlow: string;
   menuFlow: string;
+  /**
+   * Understands a typed message that answers no question (at the menu, or at a question with options) and offers
+   * the flow it asks for. Without it, such messages only get the hint.
+   */
+  intents?: IntentMatcher;
 }
 
 export interface EngineResult {
@@ -153,6 +166,7 @@ export class Engine {
       if (event.kind === 'text') {
         const command = matchGlobalCommand(event.text);
         if (command?.kind === 'language' && command.to) s.profile.locale = command.to;
+        else if (!this.isOnboarded(s)) this.rememberIntentForAfterOnboarding(s, event.text);
       }
       await this.startHome(turn);
       return;
@@ -167,6 +181,11 @@ export class Engine {
 
     if (s.sub === 'resume') {
       await this.answerResume(turn);
+      return;
+    }
+
+    if (s.sub === 'guess') {
+      await this.answerGuess(turn);
       return;
     }
 
@@ -247,6 +266,7 @@ export class Engine {
       }
       case 'back': {
         s.sub = null;
+        delete s.guesses;
         s.multiDraft = null;
         const previous = s.history.pop();
         if (!previous && s.flow !== this.options.menuFlow && s.flow !== this.options.onboardingFlow) {
@@ -390,6 +410,7 @@ export class Engine {
       }
     }
     if (!picked) {
+      if (await this.divertToIntent(turn)) return;
       this.reask(turn, 'engine.hintChoice', { max: options.length });
       return;
     }
@@ -439,6 +460,7 @@ export class Engine {
     }
 
     if (!chosen) {
+      if (await this.divertToIntent(turn)) return;
       this.reask(turn, 'engine.hintMulti', { max: options.length });
       return;
     }
@@ -486,6 +508,7 @@ export class Engine {
       await this.moveOn(turn, step.next);
       return;
     }
+    if (await this.divertToIntent(turn)) return;
     this.reask(turn, step.optional ? 'engine.hintLocationOptional' : 'engine.hintLocation');
   }
 
@@ -579,6 +602,127 @@ export class Engine {
     this.askCurrent(turn);
   }
 
+  // ---- understanding typed messages (intents) --------------------------------------------------------------
+
+  /**
+   * A typed message that answers nothing at a question with options (or at the menu): when it asks for a flow, start
+   * it (at the menu, when sure) or offer the best guesses, with "go on with this question" when in a flow. Free-text
+   * answers (input steps) and onboarding never come here. Returns false when the message asks for nothing.
+   */
+  private async divertToIntent(turn: Turn): Promise<boolean> {
+    const { s, event } = turn;
+    const matcher = this.options.intents;
+    if (!matcher || event.kind !== 'text') return false;
+    if (s.flow === this.options.onboardingFlow) {
+      this.rememberIntentForAfterOnboarding(s, event.text);
+      return false;
+    }
+    const match = matcher.match(event.text);
+    if (match.kind === 'greeting') {
+      this.askCurrent(turn);
+      return true;
+    }
+    if (match.kind === 'none') return false;
+    const within = match.kind === 'sure' ? this.resolveDeepLink(match.target) : null;
+    if (within && within.flow === s.flow && within.step && within.step !== s.step) {
+      // A step of the flow the person is in ("bản đồ" while reading epidemic information): go there, "back" returns.
+      s.history.push(s.step!);
+      await this.enterStep(turn, within.step, true);
+      return true;
+    }
+    const targets = (match.kind === 'sure' ? [match.target] : match.targets).filter((t) => {
+      const to = this.resolveDeepLink(t);
+      return to !== null && to.flow !== s.flow;
+    });
+    if (targets.length === 0) return false;
+    if (match.kind === 'sure' && s.flow === this.options.menuFlow) {
+      await this.startIntent(turn, targets[0]!);
+      return true;
+    }
+    s.sub = 'guess';
+    s.guesses = targets;
+    this.offerGuesses(turn);
+    return true;
+  }
+
+  /**
+   * Starts what an intent names: a flow, or a flow at a step (`<flow>__<step>`). When that step is a question that
+   * takes typed words (a search), the message itself is its answer: "giấy khai sinh" searches for "giấy khai sinh".
+   */
+  private async startIntent(turn: Turn, target: string, messageAnswers = true): Promise<void> {
+    const to = this.resolveDeepLink(target);
+    if (!to) throw new FlowRuntimeError(`Intent target '${target}' names no flow or step`);
+    this.enterFlow(turn.s, to.flow);
+    await this.enterStep(turn, to.step ?? this.flow(to.flow).start, messageAnswers);
+  }
+
+  /** Runs from a step of the current flow; a question that takes typed words gets the message as its answer. */
+  private async enterStep(turn: Turn, stepId: string, messageAnswers: boolean): Promise<void> {
+    const step = this.flow(turn.s.flow!).steps[stepId];
+    if (messageAnswers && step?.type === 'input' && turn.event.kind === 'text') {
+      turn.s.step = stepId;
+      await this.answerInput(turn, step);
+      return;
+    }
+    await this.advance(turn, stepId);
+  }
+
+  /** Someone who asks for a flow before onboarding is finished is taken there right after it (like a deep link). */
+  private rememberIntentForAfterOnboarding(s: Session, text: string): void {
+    const match = this.options.intents?.match(text);
+    if (match?.kind === 'sure' && this.resolveDeepLink(match.target)) s.pendingStart = match.target;
+  }
+
+  private guessOptions(s: Session): ReplyOption[] {
+    const options: ReplyOption[] = (s.guesses ?? []).map((target, i) => ({
+      id: `${ENGINE_BUTTON}:go:${target}`,
+      label: this.flowLabel(s, this.resolveDeepLink(target)?.flow ?? target),
+      number: i + 1,
+    }));
+    if (s.flow !== this.options.menuFlow) options.push({ id: `${ENGINE_BUTTON}:stay`, label: this.text(s, 'engine.guessStay'), number: options.length + 1 });
+    return options;
+  }
+
+  private offerGuesses(turn: Turn): void {
+    this.push(turn, { kind: 'choices', text: this.text(turn.s, 'engine.guessQuestion'), options: this.guessOptions(turn.s) });
+  }
+
+  /** The answer to "did you mean ...?": a guess, "go on", or anything else, which is then taken as a normal answer. */
+  private async answerGuess(turn: Turn): Promise<void> {
+    const { s, event } = turn;
+    const options = this.guessOptions(s);
+    let picked: ReplyOption | undefined;
+    if (event.kind === 'choice') picked = options.find((o) => o.id === event.optionId);
+    else if (event.kind === 'text') picked = this.matchOption(options, event.text);
+    s.sub = null;
+    delete s.guesses;
+    if (picked?.id.startsWith(`${ENGINE_BUTTON}:go:`)) {
+      // The message now is the pick ("1"), not the request: the named question is asked.
+      await this.startIntent(turn, picked.id.slice(`${ENGINE_BUTTON}:go:`.length), false);
+      return;
+    }
+    if (picked) {
+      this.askCurrent(turn);
+      return;
+    }
+    if (event.kind === 'choice' && event.optionId.startsWith(`${ENGINE_BUTTON}:`)) {
+      this.say(turn, 'engine.staleButton');
+      this.askCurrent(turn);
+      return;
+    }
+    await this.answerStep(turn);
+  }
+
+  /** How a flow is named to the user: its label in the main menu, else its title. */
+  private flowLabel(s: Session, flowId: string): string {
+    for (const step of Object.values(this.flow(this.options.menuFlow).steps)) {
+      if (step.type !== 'choice' || !step.options) continue;
+      const option = step.options.find((o) => o.flow === flowId);
+      if (option) return this.i18n.t(this.locale(s), option.label, this.vars(s));
+    }
+    return this.text(s, this.flow(flowId).title);
+  }
+
   // ---- moving through a flow ------------------------------------------------------------------------------
 
   /** After an accepted answer: remember where we were, then go on (back to the summary when editing). */
@@ -595,7 +739,12 @@ export class Engine {
   }
 
   private async startFlow(turn: Turn, flowId: string, stepId?: string): Promise<void> {
-    const { s } = turn;
+    const flow = this.enterFlow(turn.s, flowId);
+    await this.advance(turn, stepId ?? flow.start);
+  }
+
+  /** Puts the session at the beginning of a flow, with no answers yet, before any step runs. */
+  private enterFlow(s: Session, flowId: string): FlowDefinition {
     const flow = this.flow(flowId);
     s.flow = flow.id;
     s.flowVersion = flow.version;
@@ -603,9 +752,10 @@ export class Engine {
     s.answers = {};
     s.history = [];
     s.sub = null;
+    delete s.guesses;
     s.multiDraft = null;
     s.returnTo = null;
-    await this.advance(turn, stepId ?? flow.start);
+    return flow;
   }
 
   /** Onboarding for someone who has not finished it, otherwise the menu. */
@@ -711,6 +861,10 @@ export class Engine {
       this.offerResume(turn);
       return;
     }
+    if (s.sub === 'guess') {
+      this.offerGuesses(turn);
+      return;
+    }
     const step = this.currentStep(s);
     if (!step) return;
     if (s.sub === 'pick-field' && step.type === 'summary') {
@@ -814,7 +968,7 @@ export class Engine {
     if (step.options) return this.staticOptions(s, step.options);
     const source = this.registry.optionSources[step.optionsFrom!];
     if (!source) throw new FlowRuntimeError(`Flow '${s.flow}', step '${s.step}': unknown option list '${step.optionsFrom}'`);
-    return source({ locale: this.locale(s) }).map((o) => ({ ...o, allLabels: [o.label] }));
+    return source({ locale: this.locale(s), profile: s.profile, answers: s.answers }).map((o) => ({ ...o, allLabels: [o.label] }));
   }
 
   private staticOptions(s: Session, options: OptionDefinition[]): ResolvedOption[] {
@@ -891,6 +1045,7 @@ export class Engine {
     s.answers = {};
     s.history = [];
     s.sub = null;
+    delete s.guesses;
     s.multiDraft = null;
     s.returnTo = null;
   }
@@ -988,4 +1143,6 @@ export const ENGINE_TEXT_KEYS = [
   'engine.notGiven',
   'engine.locationGiven',
   'engine.photoGiven',
+  'engine.guessQuestion',
+  'engine.guessStay',
 ] as const;

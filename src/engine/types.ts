@@ -67,9 +67,11 @@ export interface Session {
   history: string[];
   /**
    * A question the engine itself asks on top of the current step: whether to continue an interrupted flow
-   * (`resume`), or which field of a summary to edit (`pick-field`).
+   * (`resume`), which field of a summary to edit (`pick-field`), or which flow a typed message meant (`guess`).
    */
-  sub: 'resume' | 'pick-field' | null;
+  sub: 'resume' | 'pick-field' | 'guess' | null;
+  /** With `sub: 'guess'`: what a typed message may have asked for (flow ids or `<flow>__<step>`), best first. */
+  guesses?: string[];
   /** A deep-link payload that arrived before onboarding was finished; honoured right after it. */
   pendingStart: string | null;
   /** Selections made so far in a multi-choice step. */

@@ -1,6 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import {
+  coordinatesSchema,
+  districtAreaSchema,
+  epidemicSchema,
+  helpContactSchema,
+  localizedText,
+  publicServicesSchema,
+  qrCheckinSchema,
+  tracingAppSchema,
+} from './guidanceSchema';
 
 /**
  * One deployment's local facts: communes, hotlines, health stations, ... Another district deploys by swapping this
@@ -15,6 +25,10 @@ export const healthStationSchema = z
     name: z.string().min(1),
     address: z.string().min(1).nullable(),
     phone: phone.nullable(),
+    /** Opening hours as people say them; null when not known. */
+    openingHours: localizedText.nullable().default(null),
+    /** Where the station is; null when not sourced (then "nearest station" falls back to the commune's own). */
+    location: coordinatesSchema.nullable().default(null),
   })
   .strict();
 
@@ -29,6 +43,8 @@ export const communeSchema = z
     healthStation: healthStationSchema,
     /** Telegram chat id of the commune officials' group that receives its reports (null: the district group). */
     officialsTelegramChatId: z.string().regex(/^-?\d{1,20}$/, { message: 'expected a Telegram chat id such as "-1001234567890"' }).nullable().default(null),
+    /** Who helps people of this commune with the app and online services; null when not known. */
+    helpContact: helpContactSchema.nullable().default(null),
   })
   .strict();
 
@@ -67,6 +83,11 @@ export const localitySchema = z
         reportsPerHour: z.number().int().min(1),
       })
       .strict(),
+    area: districtAreaSchema,
+    tracingApp: tracingAppSchema,
+    qrCheckin: qrCheckinSchema,
+    publicServices: publicServicesSchema,
+    epidemic: epidemicSchema,
   })
   .strict()
   .superRefine((loc, ctx) => {
@@ -80,7 +101,33 @@ export const localitySchema = z
     } catch {
       ctx.addIssue({ code: 'custom', path: ['records', 'timezone'], message: `unknown time zone '${loc.records.timezone}' (expected e.g. Asia/Ho_Chi_Minh)` });
     }
+    checkGuidanceReferences(loc, ids, ctx);
   });
+
+/** Catalogue and area entries must point at things that exist in the same file. */
+function checkGuidanceReferences(
+  loc: { publicServices: z.infer<typeof publicServicesSchema>; epidemic: z.infer<typeof epidemicSchema> },
+  communeIds: Set<string>,
+  ctx: z.RefinementCtx,
+): void {
+  const { portals, categories, procedures } = loc.publicServices;
+  const portalIds = new Set(portals.map((p) => p.id));
+  const categoryIds = new Set(categories.map((c) => c.id));
+  const seen = new Set<string>();
+  procedures.forEach((p, i) => {
+    const at = ['publicServices', 'procedures', i];
+    if (seen.has(p.id)) ctx.addIssue({ code: 'custom', path: [...at, 'id'], message: `procedure id '${p.id}' is used twice` });
+    seen.add(p.id);
+    if (!categoryIds.has(p.category)) ctx.addIssue({ code: 'custom', path: [...at, 'category'], message: `unknown category '${p.category}' (categories are: ${[...categoryIds].join(', ')})` });
+    if (!portalIds.has(p.portal)) ctx.addIssue({ code: 'custom', path: [...at, 'portal'], message: `unknown portal '${p.portal}' (portals are: ${[...portalIds].join(', ')})` });
+  });
+  for (const list of ['checkpoints', 'isolationAreas', 'lockdownAreas'] as const) {
+    loc.epidemic[list].forEach((a, i) => {
+      if (a.commune !== null && !communeIds.has(a.commune)) ctx.addIssue({ code: 'custom', path: ['epidemic', list, i, 'commune'], message: `unknown commune id '${a.commune}'` });
+      if (a.until !== null && a.until < a.from) ctx.addIssue({ code: 'custom', path: ['epidemic', list, i, 'until'], message: `'until' (${a.until}) is before 'from' (${a.from})` });
+    });
+  }
+}
 
 export type Locality = z.infer<typeof localitySchema>;
 export type Commune = z.infer<typeof communeSchema>;

@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { createRegistry } from '../../src/actions/registry';
+import { createRegistry, REGISTRY_TEXT_KEYS } from '../../src/actions/registry';
+import { MemoryCampaignStore } from '../../src/campaign/CampaignStore';
 import { loadConfig, PROJECT_ROOT, type Config } from '../../src/config';
 import { Engine, ENGINE_TEXT_KEYS, formatChoicesAsText } from '../../src/engine/interpreter';
+import { LexiconIntentMatcher, loadIntentLexicon } from '../../src/engine/intents';
 import { loadFlows } from '../../src/engine/loadFlows';
 import type { InboundEvent, Reply, Session } from '../../src/engine/types';
 import { loadTranslator } from '../../src/i18n';
@@ -12,7 +14,7 @@ import { loadLocality } from '../../src/locality/localitySchema';
 import { createLogger } from '../../src/logger';
 import { lateBoundRecordActions, RECORDS_TEXT_KEYS } from '../../src/records/RecordsService';
 import { BROADCAST_TEXT_KEYS, lateBoundBroadcastActions } from '../../src/broadcasts/BroadcastService';
-import { createRuntime, MENU_FLOW, ONBOARDING_FLOW, type Runtime } from '../../src/runtime';
+import { createRuntime, intentTargets, MENU_FLOW, ONBOARDING_FLOW, type Runtime } from '../../src/runtime';
 import { VALIDATOR_TEXT_KEYS } from '../../src/validators';
 
 export const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
@@ -40,28 +42,34 @@ export function uniquePrefix(): string {
   return `t${crypto.randomBytes(5).toString('hex')}:`;
 }
 
-/** An engine over the real flows, locales and locality, plus the `demo` fixture flow. */
-export function buildEngine(options: { resumeAfterMs?: number } = {}) {
-  const locality = loadLocality(path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'));
+/**
+ * An engine over the real flows, locales and locality (or another locality file), plus the `demo` fixture flow.
+ * `campaign` is the in-memory campaign store the actions record into.
+ */
+export function buildEngine(options: { resumeAfterMs?: number; localityFile?: string } = {}) {
+  const locality = loadLocality(options.localityFile ?? path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'));
   const i18n = loadTranslator([path.join(PROJECT_ROOT, 'locales'), path.join(FIXTURES, 'locales')]);
-  // The records actions are registered by name; flows that reach them need `startServer` (a database) instead.
-  const registry = createRegistry(locality, { ...lateBoundRecordActions(() => null), ...lateBoundBroadcastActions(() => null) });
+  const campaign = new MemoryCampaignStore();
+  // The records and announcement actions are registered by name; flows that reach them need `startServer` (a database).
+  const registry = createRegistry({ locality, i18n, campaign, moreActions: { ...lateBoundRecordActions(() => null), ...lateBoundBroadcastActions(() => null) } });
   const flows = loadFlows(flowsWithFixtures(), {
     i18n,
     validators: Object.keys(registry.validators),
     actions: Object.keys(registry.actions),
     optionSources: Object.keys(registry.optionSources),
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
-    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...RECORDS_TEXT_KEYS, ...BROADCAST_TEXT_KEYS],
+    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...REGISTRY_TEXT_KEYS, ...RECORDS_TEXT_KEYS, ...BROADCAST_TEXT_KEYS],
     displayRoot: PROJECT_ROOT,
   });
+  const intents = new LexiconIntentMatcher(loadIntentLexicon(path.join(PROJECT_ROOT, 'locales'), intentTargets(flows), PROJECT_ROOT));
   const engine = new Engine(flows, i18n, registry, {
     defaultLocale: 'vi',
     resumeAfterMs: options.resumeAfterMs ?? 30 * 60_000,
     onboardingFlow: ONBOARDING_FLOW,
     menuFlow: MENU_FLOW,
+    intents,
   });
-  return { engine, flows, i18n, locality };
+  return { engine, flows, i18n, locality, campaign, intents };
 }
 
 /** Everything a person would see of some replies, as plain text (numbered lists included). */
@@ -121,6 +129,14 @@ export class Conversation {
   contact(phone: string) {
     return this.run({ kind: 'contact', phone });
   }
+  /** Types the number of the option of the last question whose label contains `label` (menu positions change). */
+  async choose(label: string): Promise<string> {
+    const withOptions = [...this.last].reverse().find((r) => r.kind === 'choices');
+    const option = withOptions?.kind === 'choices' ? withOptions.options.find((o) => o.label.includes(label)) : undefined;
+    if (!option?.number) throw new Error(`No numbered option containing "${label}" in the last question: ${show(this.last)}`);
+    return this.say(String(option.number));
+  }
+
   /** The option ids offered by the last reply that had options. */
   optionIds(): string[] {
     const withOptions = [...this.last].reverse().find((r) => r.kind === 'choices');
