@@ -140,6 +140,16 @@ export class BroadcastSender {
     return b;
   }
 
+  /** Sends everything that is due on every configured channel, then runs the housekeeping (tests, tools). */
+  async runUntilIdle(): Promise<void> {
+    for (;;) {
+      let sent = 0;
+      for (const c of this.channels) if (this.outbound.has(c.channel)) sent += await this.sendBatch(c);
+      if (sent === 0) break;
+    }
+    await this.housekeeping();
+  }
+
   /** Claims up to `concurrency` deliveries, sends them at the global rate, records the outcomes. Returns how many. */
   async sendBatch(c: SenderChannel): Promise<number> {
     const claimedAt = this.clock();
