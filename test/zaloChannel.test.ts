@@ -175,6 +175,29 @@ describe.each([
     expect(session?.answers.where).toEqual({ latitude: 22.5395, longitude: 104.2911 });
   });
 
+  it('reads the phone from the user detail when user_submit_info comes without one, and asks to type it when there is none', async () => {
+    const withDetail = newUserId();
+    const without = newUserId();
+    fake.userDetails.set(withDetail, { user_id: withDetail, display_name: 'An', user_is_follower: true, shared_info: { phone: '0912345678', name: 'An' } });
+    for (const user of [withDetail, without]) {
+      await postZaloEvent(server.url, zaloEvents.follow(user));
+      await postZaloEvent(server.url, zaloEvents.text(user, '1'));
+      await postZaloEvent(server.url, zaloEvents.text(user, 'ban pho'));
+      const before = (await fake.waitForMessages(user, 5)).length;
+      await server.runtime.pipeline.handle({ channel: 'zalo', userId: user, eventId: `t-${user}-phone`, kind: 'start', payload: 'demo__phone' }, async (replies) => {
+        await server.runtime.outbound.send('zalo', user, replies);
+      });
+      await fake.waitForMessages(user, before + 2);
+      const info = zaloEvents.submitInfoFlat(user, '') as { info: Record<string, unknown> };
+      delete info.info.phone;
+      expect((await postZaloEvent(server.url, info)).status).toBe(200);
+      const next = (await fake.waitForMessages(user, before + 3)).slice(before + 2);
+      if (user === withDetail) expect(next[0]).toContain('Bạn có triệu chứng nào?');
+      else expect(next[0]).toContain('Mình chưa nhận được số điện thoại');
+    }
+    expect((await server.runtime.store.peek(`zalo:${withDetail}`))?.answers.phone).toBe('+84912345678');
+  });
+
   it('marks an unfollower unreachable (sends to them fail without an API call) until they follow again', async () => {
     const user = newUserId();
     await postZaloEvent(server.url, zaloEvents.follow(user));
@@ -201,8 +224,14 @@ describe.each([
     const user = newUserId();
     await postZaloEvent(server.url, zaloEvents.follow(user));
     await fake.waitForMessages(user, 2);
-    const own = fake.sent.filter((m) => m.userId === user).map((m) => m.messageId);
-    for (const id of own) expect((await postZaloEvent(server.url, zaloEvents.oaSendText(user, id))).status).toBe(200);
+    const own = fake.sent.filter((m) => m.userId === user);
+    for (const m of own) expect((await postZaloEvent(server.url, zaloEvents.oaSendText(user, m.messageId))).status).toBe(200);
+    // Were an echo's msg_id ever to differ from the id the send answered with, its text still tells it is ours.
+    for (const m of own) {
+      const echo = zaloEvents.oaSendText(user, newMsgId());
+      echo.message.text = m.message.text as string;
+      expect((await postZaloEvent(server.url, echo)).status).toBe(200);
+    }
     await settle();
     await postZaloEvent(server.url, zaloEvents.text(user, '1'));
     await fake.waitForMessages(user, 3);

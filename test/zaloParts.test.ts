@@ -59,7 +59,7 @@ describe('parseZaloEvent', () => {
     expect(parseZaloEvent('user_withdraw', zaloEvents.withdraw(user))).toEqual({ ok: true, value: { type: 'withdraw', userId: user } });
     expect(parseZaloEvent('oa_send_text', zaloEvents.oaSendText(user, 'f3af2263f0673c3f6570', '8309393969855402319'))).toEqual({
       ok: true,
-      value: { type: 'oa-echo', userId: user, messageId: 'f3af2263f0673c3f6570', adminId: '8309393969855402319' },
+      value: { type: 'oa-echo', userId: user, messageId: 'f3af2263f0673c3f6570', text: 'Chào anh, em là cán bộ trạm y tế.', adminId: '8309393969855402319' },
     });
     expect(parseZaloEvent('user_seen_message', zaloEvents.seen(user, ['a']))).toEqual({ ok: true, value: { type: 'ignored', eventName: 'user_seen_message' } });
   });

@@ -21,9 +21,11 @@ export interface ZaloCoordination {
   withLock<T>(name: string, ttlMs: number, waitMs: number, fn: () => Promise<T>): Promise<T>;
   /** A send to this user is in flight (its echo may arrive before we learn the message id). */
   beginSend(userId: string): Promise<void>;
-  endSend(userId: string, messageIds: string[]): Promise<void>;
+  /** `marks`: the message ids Zalo gave our messages, and `sentMessageMark`s of their texts. */
+  endSend(userId: string, marks: string[]): Promise<void>;
   isSending(userId: string): Promise<boolean>;
-  wasSentByBot(messageId: string): Promise<boolean>;
+  /** Whether a message id (or a `sentMessageMark`) belongs to a message this bot sent in the last minutes. */
+  wasSentByBot(mark: string): Promise<boolean>;
   /** The bot stays quiet for this user until then (a human is talking to them). */
   pause(userId: string, ms: number): Promise<void>;
   isPaused(userId: string): Promise<boolean>;
@@ -37,6 +39,15 @@ export class LockTimeoutError extends Error {
     super(`Could not take the lock '${name}' within ${waitMs} ms: another process holds it. Try again later.`);
     this.name = 'LockTimeoutError';
   }
+}
+
+/**
+ * A one-way mark of a text sent to a person. Echoes are recognised by message id first; the text mark is a second
+ * line of defence in case an echo's msg_id ever differs from the id the send answered with (not confirmed by
+ * Zalo's docs), which would otherwise make the bot pause itself after each reply.
+ */
+export function sentMessageMark(userId: string, text: string): string {
+  return `t.${crypto.createHash('sha256').update(`${userId}\n${text.normalize('NFC').trim()}`).digest('hex').slice(0, 32)}`;
 }
 
 /** Sent message ids are remembered this long: echoes arrive within seconds. */
@@ -150,10 +161,10 @@ export class RedisZaloCoordination implements ZaloCoordination {
     await this.redis.multi().incr(key).pexpire(key, SENDING_TTL_MS).exec();
   }
 
-  async endSend(userId: string, messageIds: string[]): Promise<void> {
+  async endSend(userId: string, marks: string[]): Promise<void> {
     const m = this.redis.multi();
     // The ids are written before the in-flight mark goes, so an echo never sees neither.
-    for (const id of messageIds) m.set(this.key('sent', id), '1', 'PX', SENT_TTL_MS);
+    for (const id of marks) m.set(this.key('sent', id), '1', 'PX', SENT_TTL_MS);
     m.decr(this.key('sending', `{${userId}}`));
     await m.exec();
   }
@@ -162,8 +173,8 @@ export class RedisZaloCoordination implements ZaloCoordination {
     return Number(await this.redis.get(this.key('sending', `{${userId}}`))) > 0;
   }
 
-  async wasSentByBot(messageId: string): Promise<boolean> {
-    return (await this.redis.exists(this.key('sent', messageId))) === 1;
+  async wasSentByBot(mark: string): Promise<boolean> {
+    return (await this.redis.exists(this.key('sent', mark))) === 1;
   }
 
   async pause(userId: string, ms: number): Promise<void> {
@@ -226,10 +237,10 @@ export class MemoryZaloCoordination implements ZaloCoordination {
     this.sending.set(userId, (this.sending.get(userId) ?? 0) + 1);
   }
 
-  async endSend(userId: string, messageIds: string[]): Promise<void> {
+  async endSend(userId: string, marks: string[]): Promise<void> {
     const now = this.clock();
     for (const [id, until] of this.sent) if (until < now) this.sent.delete(id);
-    for (const id of messageIds) this.sent.set(id, now + SENT_TTL_MS);
+    for (const id of marks) this.sent.set(id, now + SENT_TTL_MS);
     const n = (this.sending.get(userId) ?? 1) - 1;
     if (n > 0) this.sending.set(userId, n);
     else this.sending.delete(userId);
@@ -239,8 +250,8 @@ export class MemoryZaloCoordination implements ZaloCoordination {
     return (this.sending.get(userId) ?? 0) > 0;
   }
 
-  async wasSentByBot(messageId: string): Promise<boolean> {
-    return (this.sent.get(messageId) ?? 0) >= this.clock();
+  async wasSentByBot(mark: string): Promise<boolean> {
+    return (this.sent.get(mark) ?? 0) >= this.clock();
   }
 
   async pause(userId: string, ms: number): Promise<void> {

@@ -25,7 +25,7 @@ export type ZaloEvent =
   /** Shared contact info without a phone number (the user unticked it). */
   | { type: 'info-without-phone'; userId: string; eventId: string }
   /** A message from the OA to a user: this bot's own, or an OA admin's typed in the OA inbox. */
-  | { type: 'oa-echo'; userId: string; messageId: string | null; adminId: string | null }
+  | { type: 'oa-echo'; userId: string; messageId: string | null; text: string | null; adminId: string | null }
   /** Delivery and seen receipts, ZNS events, and events we do not use. */
   | { type: 'ignored'; eventName: string };
 
@@ -114,7 +114,7 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
     const r = parseWith(oaSendSchema, body);
     if (!r.ok) return r;
     const e = r.data;
-    return { ok: true, value: { type: 'oa-echo', userId: e.recipient.id, messageId: e.message?.msg_id ?? null, adminId: e.sender.admin_id ?? null } };
+    return { ok: true, value: { type: 'oa-echo', userId: e.recipient.id, messageId: e.message?.msg_id ?? null, text: e.message?.text ?? null, adminId: e.sender.admin_id ?? null } };
   }
   return { ok: true, value: { type: 'ignored', eventName } };
 }

@@ -11,7 +11,7 @@ import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 import { parseZaloEvent, type ZaloEvent } from './parseZaloEvent';
 import { renderRepliesForZalo, ZALO_TEXT_KEYS, type ZaloOutgoing, type ZaloTextKey } from './renderRepliesForZalo';
 import { ZaloApiClient, ZaloApiError } from './ZaloApiClient';
-import { MemoryZaloCoordination, rateShape, RedisZaloCoordination, type ZaloCoordination } from './ZaloCoordination';
+import { MemoryZaloCoordination, rateShape, RedisZaloCoordination, sentMessageMark, type ZaloCoordination } from './ZaloCoordination';
 import { eventHeadSchema } from './zaloSchemas';
 import { FileTokenStore, ZaloTokenManager, type TokenStore } from './ZaloTokens';
 import { computeZaloMac, verifyZaloSignature } from './verifyZaloSignature';
@@ -24,6 +24,8 @@ export const ZALO_TOKEN_FILE = 'zalo-tokens.json';
 const TOKEN_CHECK_EVERY_MS = 10 * 60_000;
 /** How long an echo waits for this bot's in-flight sends to learn their message ids. */
 const ECHO_WAIT_MS = 10_000;
+/** How long a webhook may wait for the user detail (shared phone) before answering without it. */
+const USER_DETAIL_WAIT_MS = 1_000;
 
 export interface ZaloChannelOptions {
   /** Where the token pair is kept; default: a file under DATA_DIR. */
@@ -158,9 +160,10 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
   }
 
   /** An OA → user echo that is not one of this bot's messages is an OA admin typing by hand: the bot steps back. */
-  async function handleEcho(userId: string, messageId: string | null): Promise<void> {
+  async function handleEcho(userId: string, messageId: string | null, text: string | null): Promise<void> {
     if (cfg!.handoverQuietMs === 0) return;
-    const ours = async () => messageId !== null && (await coordination.wasSentByBot(messageId));
+    const ours = async () =>
+      (messageId !== null && (await coordination.wasSentByBot(messageId))) || (text !== null && (await coordination.wasSentByBot(sentMessageMark(userId, text))));
     if (await ours()) return;
     // The echo may overtake the answer to our own send: wait until our sends to this person have finished.
     const deadline = Date.now() + ECHO_WAIT_MS;
@@ -186,13 +189,17 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
         if (value.type === 'engine') return runEngineEvent(value.event);
         if (value.type === 'unreadable') return runHint(userId, eventId, 'zalo.unreadable');
         // Shared info without a phone: the phone may still be in the profile's shared info.
-        const phone = await client.getUserDetail(userId).then(
-          (d) => d.shared_info?.phone?.trim() || null,
-          (err: unknown) => {
-            log.warn({ channel: 'zalo', eventId, err: describe(err) }, 'zalo: could not read the shared info of the user detail');
-            return null;
-          },
-        );
+        // Bounded, so that Zalo still gets its answer within 2 s.
+        const phone = await Promise.race([
+          client.getUserDetail(userId).then(
+            (d) => d.shared_info?.phone?.trim() || null,
+            (err: unknown) => {
+              log.warn({ channel: 'zalo', eventId, err: describe(err) }, 'zalo: could not read the shared info of the user detail');
+              return null;
+            },
+          ),
+          sleep(USER_DETAIL_WAIT_MS).then(() => null),
+        ]);
         if (phone) return runEngineEvent({ channel: 'zalo', userId, eventId, kind: 'contact', phone });
         return runHint(userId, eventId, 'zalo.infoWithoutPhone');
       }
@@ -204,7 +211,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
         log.info({ channel: 'zalo', user: userTag(`zalo:${value.userId}`) }, "zalo: the person's data was deleted (user_withdraw)");
         return;
       case 'oa-echo':
-        track(handleEcho(value.userId, value.messageId).catch((err: unknown) => log.warn({ channel: 'zalo', err: describe(err) }, 'zalo: could not check an OA echo')));
+        track(handleEcho(value.userId, value.messageId, value.text).catch((err: unknown) => log.warn({ channel: 'zalo', err: describe(err) }, 'zalo: could not check an OA echo')));
         return;
       case 'ignored':
         return;
@@ -263,6 +270,8 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     router,
     sender,
     async start() {
+      // An unreadable token file is reported now rather than at the first message.
+      await tokenStore.load().catch((err: unknown) => log.error({ channel: 'zalo', err: describe(err) }, 'zalo: the stored tokens cannot be read'));
       timer = setInterval(() => {
         track(tokens.refreshIfDue().catch((err: unknown) => log.error({ channel: 'zalo', err: describe(err) }, 'zalo: background token renewal failed')));
       }, TOKEN_CHECK_EVERY_MS);
@@ -302,12 +311,15 @@ class ZaloMessenger {
 
   async send(userId: string, messages: ZaloOutgoing[]): Promise<void> {
     if (messages.length === 0) return;
-    const ids: string[] = [];
+    const marks: string[] = [];
     await this.coordination.beginSend(userId);
     try {
-      for (const m of messages) ids.push((await this.sendOne(userId, m)).message_id);
+      for (const m of messages) {
+        if (m.kind === 'text') marks.push(sentMessageMark(userId, m.text));
+        marks.push((await this.sendOne(userId, m)).message_id);
+      }
     } finally {
-      await this.coordination.endSend(userId, ids);
+      await this.coordination.endSend(userId, marks);
     }
   }
 

@@ -170,5 +170,5 @@ export const oaSendSchema = z.looseObject({
   sender: z.looseObject({ id: zaloId, admin_id: zaloId.optional() }),
   recipient: party,
   timestamp: zaloTimestamp,
-  message: z.looseObject({ msg_id: zaloId.optional() }).optional(),
+  message: z.looseObject({ msg_id: zaloId.optional(), text: z.string().optional() }).optional(),
 });
