@@ -7,7 +7,7 @@ import { parseZaloEvent } from '../src/channels/zalo/parseZaloEvent';
 import { renderRepliesForZalo, splitZaloText, type ZaloTextKey } from '../src/channels/zalo/renderRepliesForZalo';
 import { ZaloApiClient, ZaloApiError } from '../src/channels/zalo/ZaloApiClient';
 import { MemoryZaloCoordination, rateShape, RedisZaloCoordination } from '../src/channels/zalo/ZaloCoordination';
-import { FileTokenStore, ZaloTokenManager } from '../src/channels/zalo/ZaloTokens';
+import { FileTokenStore, seedFingerprint, ZaloTokenManager } from '../src/channels/zalo/ZaloTokens';
 import { verifyZaloSignature } from '../src/channels/zalo/verifyZaloSignature';
 import { createLogger } from '../src/logger';
 import { FakeZalo, FAKE_APP_ID, FAKE_APP_SECRET, newUserId, zaloEvents, zaloSignature } from './support/fakeZalo';
@@ -274,5 +274,52 @@ describe('Zalo configuration', () => {
     const bad = problems({ ...on, ZALO_APP_ID: 'my-app', ZALO_ACCESS_TOKEN: 'short' });
     expect(bad.join('\n')).toMatch(/ZALO_APP_ID: expected the Zalo app id, digits only/);
     expect(bad.join('\n')).toMatch(/ZALO_ACCESS_TOKEN: .*\(value hidden\)/);
+  });
+});
+
+describe('ZaloTokenManager', () => {
+  const initial = { accessToken: 'acc-ahead-0000001', refreshToken: 'ref-ahead-0000001' };
+  let fake: FakeZalo;
+  beforeEach(async () => {
+    fake = await new FakeZalo(initial).start();
+  });
+  afterEach(() => fake.stop());
+
+  function manager(store: FileTokenStore, now: () => number) {
+    return new ZaloTokenManager({
+      oauth: { oauthRoot: fake.oauthRoot, appId: FAKE_APP_ID, appSecret: FAKE_APP_SECRET },
+      store,
+      coordination: new MemoryZaloCoordination(rateShape(4000)),
+      log: createLogger('silent'),
+      initial,
+      refreshAheadMs: 2 * 3600_000,
+      clock: now,
+    });
+  }
+
+  it('renews ahead of expiry, before the call, and stores the new pair first', async () => {
+    const store = new FileTokenStore(path.join(tempDir(), 'zalo-tokens.json'));
+    const now = Date.UTC(2026, 10, 25, 12);
+    await store.save({ ...initial, expiresAt: now + 3 * 3600_000, obtainedAt: now - 22 * 3600_000, seed: seedFingerprint(initial.accessToken, initial.refreshToken) });
+    let clock = now;
+    const tokens = manager(store, () => clock);
+    expect(await tokens.accessToken()).toBe(initial.accessToken);
+    expect(fake.oauthCalls).toHaveLength(0);
+    clock = now + 90 * 60_000; // 1.5 h before expiry: inside the 2 h window
+    const renewed = await tokens.accessToken();
+    expect(renewed).not.toBe(initial.accessToken);
+    expect(fake.oauthCalls).toHaveLength(1);
+    expect((await store.load())!.accessToken).toBe(renewed);
+    expect((await store.load())!.expiresAt).toBe(clock + 90_000_000);
+  });
+
+  it('renews a pasted pair of unknown age at the background check, once, in single flight', async () => {
+    const store = new FileTokenStore(path.join(tempDir(), 'zalo-tokens.json'));
+    const tokens = manager(store, Date.now);
+    await Promise.all([tokens.refreshIfDue(), tokens.refreshIfDue(), tokens.refreshIfDue()]);
+    expect(fake.oauthCalls).toHaveLength(1);
+    await tokens.refreshIfDue();
+    expect(fake.oauthCalls).toHaveLength(1);
+    expect((await store.load())!.refreshToken).toMatch(/^ref-1-/);
   });
 });
