@@ -284,6 +284,30 @@ describe.each([
   });
 });
 
+describe('Zalo webhook timing', () => {
+  it('answers 200 once the event is committed, before the replies are sent (Zalo wants an answer within 2 s)', async () => {
+    const fake = await new FakeZalo(INITIAL).start();
+    fake.sendDelayMs = 1500;
+    try {
+      const server = await startServer({ ...zaloEnv(fake, INITIAL), REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: uniquePrefix() });
+      const user = newUserId();
+      const started = Date.now();
+      expect((await postZaloEvent(server.url, zaloEvents.follow(user))).status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(fake.textsTo(user)).toEqual([]);
+      // Committed before the answer: a redelivery now is a duplicate, and the replies still arrive, once.
+      expect((await server.runtime.store.peek(`zalo:${user}`))?.flow).toBe('onboarding');
+      await fake.waitForMessages(user, 2, 8000);
+      // Shutting down waits for replies that are still being sent.
+      await postZaloEvent(server.url, zaloEvents.text(user, '1'));
+      await server.close();
+      expect(fake.textsTo(user)).toHaveLength(3);
+    } finally {
+      await fake.stop();
+    }
+  });
+});
+
 describe('Zalo webhook failures', () => {
   it('answers 5xx when the event cannot be committed, so that Zalo redelivers', async () => {
     const fake = await new FakeZalo(INITIAL).start();

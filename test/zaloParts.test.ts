@@ -40,7 +40,11 @@ describe('parseZaloEvent', () => {
     const a = parseZaloEvent('follow', follow);
     const b = parseZaloEvent('follow', structuredClone(follow));
     expect(a).toEqual(b);
-    expect(a.ok && a.value.type === 'engine' && a.value.event).toMatchObject({ kind: 'start', userId: user, eventId: `zalo:follow:${user}:${follow.timestamp}` });
+    expect(a.ok && a.value.type === 'engine' && a.value.event).toMatchObject({ kind: 'start', userId: user, eventId: expect.stringMatching(/^zalo:follow:[0-9a-f]{24}$/) });
+    const later = parseZaloEvent('follow', { ...follow, timestamp: String(Number(follow.timestamp) + 1) });
+    expect(later.ok && later.value.type === 'engine' && later.value.event.eventId).not.toBe(a.ok && a.value.type === 'engine' && a.value.event.eventId);
+    // Event ids are logged: no user id in them.
+    expect(JSON.stringify(a)).not.toMatch(new RegExp(`eventId[^,]*${user}`));
   });
 
   it('reads both documented shapes of user_submit_info, and one without a phone', () => {

@@ -41,6 +41,8 @@ export class FakeZalo {
   /** User detail answers by user id. */
   readonly userDetails = new Map<string, Record<string, unknown>>();
   oauthDelayMs = 0;
+  /** Delay of every message send (a slow Zalo). */
+  sendDelayMs = 0;
   private seq = 0;
   private waiters: Array<() => void> = [];
   private server: http.Server | null = null;
@@ -146,6 +148,7 @@ export class FakeZalo {
         json(200, { error: scripted, message: `scripted error ${scripted}` });
         return;
       }
+      if (this.sendDelayMs) await new Promise((r) => setTimeout(r, this.sendDelayMs));
       const messageId = crypto.randomBytes(10).toString('hex');
       this.sent.push({ userId, message: body.message, accessToken, messageId });
       for (const w of this.waiters.splice(0)) w();

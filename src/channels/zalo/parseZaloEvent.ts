@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { z } from 'zod';
 import type { InboundEvent } from '../../engine/types';
 import {
@@ -43,6 +44,14 @@ function parseWith<S extends z.ZodType>(schema: S, body: unknown): { ok: true; d
 }
 
 /**
+ * The id of an event that has no msg_id: the same on every redelivery, made of the event name, the user and the
+ * timestamp. The user id is hashed because event ids are logged and user ids never are.
+ */
+export function derivedEventId(eventName: string, userId: string, timestamp: string): string {
+  return `zalo:${eventName}:${crypto.createHash('sha256').update(`${userId}:${timestamp}`).digest('hex').slice(0, 24)}`;
+}
+
+/**
  * Turns a verified Zalo OA webhook body into what it means. Event ids: `zalo:<msg_id>` for messages; events without
  * a msg_id get one made of the event name, the user and the timestamp (the same on every redelivery).
  */
@@ -80,7 +89,7 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
       const r = parseWith(followSchema, body);
       if (!r.ok) return r;
       const e = r.data;
-      return { ok: true, value: { type: 'engine', fromUser: true, event: { ...base(e.follower.id, `zalo:follow:${e.follower.id}:${e.timestamp}`), kind: 'start' } } };
+      return { ok: true, value: { type: 'engine', fromUser: true, event: { ...base(e.follower.id, derivedEventId('follow', e.follower.id, e.timestamp)), kind: 'start' } } };
     }
     case 'unfollow': {
       const r = parseWith(followSchema, body);
@@ -91,7 +100,7 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
       const r = parseWith(userSubmitInfoSchema, body);
       if (!r.ok) return r;
       const e = r.data;
-      const eventId = `zalo:user_submit_info:${e.sender.id}:${e.timestamp}`;
+      const eventId = derivedEventId('user_submit_info', e.sender.id, e.timestamp);
       const phone = e.info.phone?.trim();
       const name = e.info.name?.trim();
       if (!phone) return { ok: true, value: { type: 'info-without-phone', userId: e.sender.id, eventId } };
