@@ -53,6 +53,15 @@ describe.each([
     expect(fake.textsTo(user)).toEqual([]);
   });
 
+  it('reads the raw body whatever the content type says', async () => {
+    const user = newUserId();
+    const event = zaloEvents.follow(user);
+    const raw = JSON.stringify(event);
+    const res = await fetch(`${server.url}/webhooks/zalo`, { method: 'POST', headers: { 'x-zevent-signature': zaloSignature(raw, String(event.timestamp)) }, body: Buffer.from(raw) });
+    expect(res.status).toBe(200);
+    await fake.waitForMessages(user, 2);
+  });
+
   it('accepts the signature without the mac= prefix too', async () => {
     const user = newUserId();
     const event = zaloEvents.follow(user);

@@ -219,7 +219,8 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
   }
 
   const router: Router = express.Router();
-  router.post(ZALO_WEBHOOK_PATH, express.raw({ type: '*/*', limit: '1mb' }), async (req: Request, res: Response, next) => {
+  // Raw bytes whatever the content type: the signature is computed on them, before any JSON parsing.
+  router.post(ZALO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response, next) => {
     if (closing) {
       res.status(503).json({ error: 'shutting_down' });
       return;
