@@ -145,6 +145,28 @@ describe('the OA-wide rate limiter', () => {
     }
   });
 
+  it('counts in-flight sends per person without going below zero, and remembers sent marks', async () => {
+    const r = new Redis(testRedisUrl());
+    const shared = new RedisZaloCoordination(r, uniquePrefix(), rateShape(4000));
+    try {
+      for (const c of [shared, new MemoryZaloCoordination(rateShape(4000))]) {
+        await c.beginSend('u1');
+        await c.beginSend('u1');
+        await c.endSend('u1', ['m1']);
+        expect(await c.isSending('u1')).toBe(true);
+        await c.endSend('u1', []);
+        await c.endSend('u1', []); // one more end than begins (a mark that expired meanwhile)
+        expect(await c.isSending('u1')).toBe(false);
+        await c.beginSend('u1');
+        expect(await c.isSending('u1')).toBe(true);
+        expect(await c.wasSentByBot('m1')).toBe(true);
+        expect(await c.wasSentByBot('m2')).toBe(false);
+      }
+    } finally {
+      await shared.close();
+    }
+  });
+
   it('holds every caller back after -32', async () => {
     const c = new MemoryZaloCoordination(rateShape(4000));
     expect(await c.reserveCall(1000)).toBe(0);

@@ -53,7 +53,7 @@ export function sentMessageMark(userId: string, text: string): string {
 /** Sent message ids are remembered this long: echoes arrive within seconds. */
 const SENT_TTL_MS = 10 * 60_000;
 /** An in-flight send mark expires by itself if the process dies mid-send. */
-const SENDING_TTL_MS = 30_000;
+const SENDING_TTL_MS = 120_000;
 
 export interface RateShape {
   /** Milliseconds between two calls at the sustained limit. */
@@ -98,6 +98,13 @@ if tat < until_ then redis.call('SET', KEYS[1], tostring(until_), 'PX', math.cei
 return 1
 `;
 
+/* Ends an in-flight send: never below zero, and the counter goes away with the last send. */
+const END_SEND = `
+local n = redis.call('DECR', KEYS[1])
+if n <= 0 then redis.call('DEL', KEYS[1]) end
+return n
+`;
+
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -107,6 +114,7 @@ interface ScriptedRedis extends Redis {
   zaloReserve(key: string, intervalMs: number, toleranceMs: number, maxWaitMs: number): Promise<number>;
   zaloHoldBack(key: string, ms: number, toleranceMs: number): Promise<number>;
   zaloRelease(key: string, token: string): Promise<number>;
+  zaloEndSend(key: string): Promise<number>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -122,6 +130,7 @@ export class RedisZaloCoordination implements ZaloCoordination {
     redis.defineCommand('zaloReserve', { numberOfKeys: 1, lua: RESERVE });
     redis.defineCommand('zaloHoldBack', { numberOfKeys: 1, lua: HOLD_BACK });
     redis.defineCommand('zaloRelease', { numberOfKeys: 1, lua: RELEASE });
+    redis.defineCommand('zaloEndSend', { numberOfKeys: 1, lua: END_SEND });
     this.redis = redis as ScriptedRedis;
   }
 
@@ -162,11 +171,13 @@ export class RedisZaloCoordination implements ZaloCoordination {
   }
 
   async endSend(userId: string, marks: string[]): Promise<void> {
-    const m = this.redis.multi();
-    // The ids are written before the in-flight mark goes, so an echo never sees neither.
-    for (const id of marks) m.set(this.key('sent', id), '1', 'PX', SENT_TTL_MS);
-    m.decr(this.key('sending', `{${userId}}`));
-    await m.exec();
+    // The marks are written before the in-flight counter goes down, so an echo never sees neither.
+    if (marks.length > 0) {
+      const m = this.redis.multi();
+      for (const id of marks) m.set(this.key('sent', id), '1', 'PX', SENT_TTL_MS);
+      await m.exec();
+    }
+    await this.redis.zaloEndSend(this.key('sending', `{${userId}}`));
   }
 
   async isSending(userId: string): Promise<boolean> {
