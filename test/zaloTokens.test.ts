@@ -115,6 +115,28 @@ describe('Zalo OA tokens (OAuth v4)', () => {
     }
   });
 
+  it('renews once on -220 (expired or removed) as well, and gives up after one retry', async () => {
+    const initial = { accessToken: 'acc-initial-expired', refreshToken: 'ref-initial-0006' };
+    const fake = await new FakeZalo(initial).start();
+    try {
+      const server = await startServer({ ...zaloEnv(fake, initial), DATA_DIR: tempDir('cgb-zalo-data-') });
+      const ok = newUserId();
+      fake.scriptedErrors.set(ok, [-220]);
+      await server.runtime.outbound.send('zalo', ok, text('một'));
+      expect(fake.oauthCalls).toHaveLength(1);
+      expect(fake.textsTo(ok)).toEqual(['một']);
+      const stubborn = newUserId();
+      fake.scriptedErrors.set(stubborn, [-216, -216, -216]);
+      const err = await server.runtime.outbound.send('zalo', stubborn, text('hai')).catch((e: { code?: number }) => e);
+      expect(err).toMatchObject({ name: 'ZaloApiError', code: -216 });
+      expect(fake.oauthCalls).toHaveLength(2);
+      expect(fake.scriptedErrors.get(stubborn)).toHaveLength(1);
+      await server.close();
+    } finally {
+      await fake.stop();
+    }
+  });
+
   it('says what to do when Zalo refuses the refresh token', async () => {
     const initial = { accessToken: 'acc-initial-refused', refreshToken: 'ref-initial-0005' };
     const fake = await new FakeZalo(initial).start();
