@@ -65,7 +65,8 @@ const envSchema = z.object({
     '30',
   ),
   ZALO_RATE_LIMIT_PER_MINUTE: withDefault(positiveInt('a whole number of requests per minute, e.g. 4000'), '4000'),
-  ZALO_TOKEN_REFRESH_AHEAD_MINUTES: withDefault(positiveInt('a whole number of minutes, e.g. 120'), '120'),
+  // The access token lasts about 25 h (1,500 min): renewing more than a day ahead would renew on every call.
+  ZALO_TOKEN_REFRESH_AHEAD_MINUTES: withDefault(positiveInt('a whole number of minutes from 1 to 1440, e.g. 120').pipe(z.number().max(1440, { message: 'expected a whole number of minutes from 1 to 1440, e.g. 120' })), '120'),
   ZALO_REQUEST_INFO_IMAGE_URL: optional(urlWithProtocols(['https:'], 'an https:// address of an image, e.g. the OA logo')),
 });
 

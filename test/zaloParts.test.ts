@@ -300,6 +300,7 @@ describe('Zalo configuration', () => {
     const bad = problems({ ...on, ZALO_APP_ID: 'my-app', ZALO_ACCESS_TOKEN: 'short' });
     expect(bad.join('\n')).toMatch(/ZALO_APP_ID: expected the Zalo app id, digits only/);
     expect(bad.join('\n')).toMatch(/ZALO_ACCESS_TOKEN: .*\(value hidden\)/);
+    expect(problems({ ...on, ZALO_TOKEN_REFRESH_AHEAD_MINUTES: '3000' })).toEqual([expect.stringMatching(/^ZALO_TOKEN_REFRESH_AHEAD_MINUTES: expected a whole number of minutes from 1 to 1440/)]);
   });
 });
 
