@@ -58,7 +58,41 @@ const envSchema = z.object({
   ZALO_BROADCAST_RATE_PER_MINUTE: withDefault(positiveInt('messages per minute, e.g. 3000 (below the OA limit of 4,000, so replies keep room)'), '3000'),
   BROADCAST_CONCURRENCY: withDefault(positiveInt('a whole number, e.g. 8'), '8'),
   SHUTDOWN_TIMEOUT_MS: withDefault(positiveInt('a whole number of milliseconds, e.g. 10000'), '10000'),
+  ZALO_APP_ID: optional(z.string().regex(/^\d{1,30}$/, { message: 'expected the Zalo app id, digits only (developers.zalo.me → your app → App ID)' })),
+  ZALO_APP_SECRET: optional(z.string().min(8, { message: "expected the app's Secret Key (developers.zalo.me → your app → Settings)" })),
+  ZALO_OA_SECRET_KEY: optional(z.string().min(8, { message: "expected the OA Secret Key shown on the app's Webhook page" })),
+  ZALO_ACCESS_TOKEN: optional(z.string().min(8, { message: 'expected an OA access token' })),
+  ZALO_REFRESH_TOKEN: optional(z.string().min(8, { message: 'expected an OA refresh token' })),
+  ZALO_API_ROOT: withDefault(urlWithProtocols(['https:', 'http:'], 'the OA API address, e.g. https://openapi.zalo.me'), 'https://openapi.zalo.me'),
+  ZALO_OAUTH_ROOT: withDefault(urlWithProtocols(['https:', 'http:'], 'the OAuth address, e.g. https://oauth.zaloapp.com'), 'https://oauth.zaloapp.com'),
+  ZALO_HANDOVER_QUIET_MINUTES: withDefault(
+    z.coerce.number({ message: 'expected a whole number of minutes, 0 to turn the hand-over pause off, e.g. 30' }).int({ message: 'expected a whole number of minutes, e.g. 30' }).min(0, { message: 'expected a whole number of minutes, e.g. 30' }),
+    '30',
+  ),
+  ZALO_RATE_LIMIT_PER_MINUTE: withDefault(positiveInt('a whole number of requests per minute, e.g. 4000'), '4000'),
+  // The access token lasts about 25 h (1,500 min): renewing more than a day ahead would renew on every call.
+  ZALO_TOKEN_REFRESH_AHEAD_MINUTES: withDefault(positiveInt('a whole number of minutes from 1 to 1440, e.g. 120').pipe(z.number().max(1440, { message: 'expected a whole number of minutes from 1 to 1440, e.g. 120' })), '120'),
+  ZALO_REQUEST_INFO_IMAGE_URL: optional(urlWithProtocols(['https:'], 'an https:// address of an image, e.g. the OA logo')),
 });
+
+/** The Zalo Official Account channel; null when it is off (no app id or no token). */
+export interface ZaloConfig {
+  appId: string;
+  /** OAuth `secret_key` (the app's Secret Key); needed to refresh tokens. */
+  appSecret: string | undefined;
+  /** Key of the webhook signature (`X-ZEvent-Signature`). */
+  oaSecretKey: string;
+  /** The first token pair; used only until a newer pair is stored. */
+  accessToken: string | undefined;
+  refreshToken: string | undefined;
+  apiRoot: string;
+  oauthRoot: string;
+  /** After an OA admin writes to a person by hand, the bot stays quiet for that person this long (0: never). */
+  handoverQuietMs: number;
+  rateLimitPerMinute: number;
+  refreshAheadMs: number;
+  requestInfoImageUrl: string | undefined;
+}
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -86,6 +120,7 @@ export interface Config {
   officialsTelegramChatId: string | undefined;
   flowsDir: string;
   localesDir: string;
+  zalo: ZaloConfig | null;
 }
 
 /** A configuration that cannot be used; `problems` has one line per bad variable. */
@@ -116,6 +151,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(problems);
   }
   const e = parsed.data;
+  const zalo = zaloConfig(e);
+  if (!zalo.ok) throw new ConfigError(zalo.problems);
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
@@ -138,6 +175,41 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     broadcastConcurrency: e.BROADCAST_CONCURRENCY,
     flowsDir: path.resolve(PROJECT_ROOT, e.FLOWS_DIR),
     localesDir: path.resolve(PROJECT_ROOT, e.LOCALES_DIR),
+    zalo: zalo.config,
+  };
+}
+
+/** The Zalo channel is on when the app id and a token are set; then the keys it cannot work without are required. */
+function zaloConfig(e: Env): { ok: true; config: ZaloConfig | null } | { ok: false; problems: string[] } {
+  const hasToken = e.ZALO_ACCESS_TOKEN !== undefined || e.ZALO_REFRESH_TOKEN !== undefined;
+  if (!e.ZALO_APP_ID) {
+    if (!hasToken) return { ok: true, config: null };
+    return { ok: false, problems: ['ZALO_APP_ID: required when ZALO_ACCESS_TOKEN or ZALO_REFRESH_TOKEN is set; copy the App ID from developers.zalo.me → your app (it is not set)'] };
+  }
+  if (!hasToken) return { ok: true, config: null };
+  const problems: string[] = [];
+  if (!e.ZALO_OA_SECRET_KEY) {
+    problems.push("ZALO_OA_SECRET_KEY: required when the Zalo channel is on, to check the signature of every webhook event; copy the OA Secret Key from developers.zalo.me → your app → Webhook (it is not set)");
+  }
+  if (e.ZALO_REFRESH_TOKEN && !e.ZALO_APP_SECRET) {
+    problems.push("ZALO_APP_SECRET: required with ZALO_REFRESH_TOKEN, to renew the access token every day; copy the app's Secret Key from developers.zalo.me → your app → Settings (it is not set)");
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    config: {
+      appId: e.ZALO_APP_ID,
+      appSecret: e.ZALO_APP_SECRET,
+      oaSecretKey: e.ZALO_OA_SECRET_KEY!,
+      accessToken: e.ZALO_ACCESS_TOKEN,
+      refreshToken: e.ZALO_REFRESH_TOKEN,
+      apiRoot: e.ZALO_API_ROOT.replace(/\/+$/, ''),
+      oauthRoot: e.ZALO_OAUTH_ROOT.replace(/\/+$/, ''),
+      handoverQuietMs: e.ZALO_HANDOVER_QUIET_MINUTES * 60_000,
+      rateLimitPerMinute: e.ZALO_RATE_LIMIT_PER_MINUTE,
+      refreshAheadMs: e.ZALO_TOKEN_REFRESH_AHEAD_MINUTES * 60_000,
+      requestInfoImageUrl: e.ZALO_REQUEST_INFO_IMAGE_URL,
+    },
   };
 }
 

@@ -1,0 +1,129 @@
+import crypto from 'node:crypto';
+import type { z } from 'zod';
+import type { InboundEvent } from '../../engine/types';
+import {
+  followSchema,
+  imageAttachmentSchema,
+  locationAttachmentSchema,
+  oaSendSchema,
+  UNREADABLE_USER_EVENTS,
+  userSendImageSchema,
+  userSendLocationSchema,
+  userSendOtherSchema,
+  userSendTextSchema,
+  userSubmitInfoSchema,
+  userWithdrawSchema,
+} from './zaloSchemas';
+
+/** What a verified webhook event means for us. */
+export type ZaloEvent =
+  /** Something for the conversation engine (a message, a follow, shared contact info). */
+  | { type: 'engine'; event: InboundEvent; fromUser: boolean }
+  /** A sticker, voice message, file ...: the bot answers "please type or choose a number". */
+  | { type: 'unreadable'; userId: string; eventId: string }
+  | { type: 'unfollow'; userId: string }
+  | { type: 'withdraw'; userId: string }
+  /** Shared contact info without a phone number (the user unticked it). */
+  | { type: 'info-without-phone'; userId: string; eventId: string }
+  /** A message from the OA to a user: this bot's own, or an OA admin's typed in the OA inbox. */
+  | { type: 'oa-echo'; userId: string; messageId: string | null; text: string | null; adminId: string | null }
+  /** Delivery and seen receipts, ZNS events, and events we do not use. */
+  | { type: 'ignored'; eventName: string };
+
+export type ParseResult = { ok: true; value: ZaloEvent } | { ok: false; problems: string[] };
+
+const UNREADABLE = new Set<string>(UNREADABLE_USER_EVENTS);
+
+function problemsOf(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`);
+}
+
+function parseWith<S extends z.ZodType>(schema: S, body: unknown): { ok: true; data: z.infer<S> } | { ok: false; problems: string[] } {
+  const r = schema.safeParse(body);
+  return r.success ? { ok: true, data: r.data } : { ok: false, problems: problemsOf(r.error) };
+}
+
+/**
+ * The id of an event that has no msg_id: the same on every redelivery, made of the event name, the user and the
+ * timestamp. The user id is hashed because event ids are logged and user ids never are.
+ */
+export function derivedEventId(eventName: string, userId: string, timestamp: string): string {
+  return `zalo:${eventName}:${crypto.createHash('sha256').update(`${userId}:${timestamp}`).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * Turns a verified Zalo OA webhook body into what it means. Event ids: `zalo:<msg_id>` for messages; events without
+ * a msg_id get one made of the event name, the user and the timestamp (the same on every redelivery).
+ */
+export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
+  const base = (userId: string, eventId: string) => ({ channel: 'zalo' as const, userId, eventId });
+  switch (eventName) {
+    case 'user_send_text': {
+      const r = parseWith(userSendTextSchema, body);
+      if (!r.ok) return r;
+      const e = r.data;
+      return { ok: true, value: { type: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'text', text: e.message.text } } };
+    }
+    case 'user_send_image': {
+      const r = parseWith(userSendImageSchema, body);
+      if (!r.ok) return r;
+      const e = r.data;
+      const image = (e.message.attachments ?? []).map((a) => imageAttachmentSchema.safeParse(a)).find((a) => a.success);
+      if (!image?.success) return { ok: false, problems: ['message.attachments: no image attachment with a payload.url'] };
+      const caption = e.message.text?.trim();
+      return {
+        ok: true,
+        value: { type: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'photo', fileRef: image.data.payload.url, ...(caption ? { caption } : {}) } },
+      };
+    }
+    case 'user_send_location': {
+      const r = parseWith(userSendLocationSchema, body);
+      if (!r.ok) return r;
+      const e = r.data;
+      const loc = (e.message.attachments ?? []).map((a) => locationAttachmentSchema.safeParse(a)).find((a) => a.success);
+      if (!loc?.success) return { ok: false, problems: ['message.attachments: no location attachment with payload.coordinates.latitude/longitude'] };
+      const { latitude, longitude } = loc.data.payload.coordinates;
+      return { ok: true, value: { type: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'location', latitude, longitude } } };
+    }
+    case 'follow': {
+      const r = parseWith(followSchema, body);
+      if (!r.ok) return r;
+      const e = r.data;
+      return { ok: true, value: { type: 'engine', fromUser: true, event: { ...base(e.follower.id, derivedEventId('follow', e.follower.id, e.timestamp)), kind: 'start' } } };
+    }
+    case 'unfollow': {
+      const r = parseWith(followSchema, body);
+      if (!r.ok) return r;
+      return { ok: true, value: { type: 'unfollow', userId: r.data.follower.id } };
+    }
+    case 'user_submit_info': {
+      const r = parseWith(userSubmitInfoSchema, body);
+      if (!r.ok) return r;
+      const e = r.data;
+      const eventId = derivedEventId('user_submit_info', e.sender.id, e.timestamp);
+      const phone = e.info.phone?.trim();
+      const name = e.info.name?.trim();
+      if (!phone) return { ok: true, value: { type: 'info-without-phone', userId: e.sender.id, eventId } };
+      return { ok: true, value: { type: 'engine', fromUser: true, event: { ...base(e.sender.id, eventId), kind: 'contact', phone, ...(name ? { name } : {}) } } };
+    }
+    case 'user_withdraw': {
+      const r = parseWith(userWithdrawSchema, body);
+      if (!r.ok) return r;
+      return { ok: true, value: { type: 'withdraw', userId: r.data.user_id } };
+    }
+    default:
+      break;
+  }
+  if (UNREADABLE.has(eventName)) {
+    const r = parseWith(userSendOtherSchema, body);
+    if (!r.ok) return r;
+    return { ok: true, value: { type: 'unreadable', userId: r.data.sender.id, eventId: `zalo:${r.data.message.msg_id}` } };
+  }
+  if (eventName.startsWith('oa_send_')) {
+    const r = parseWith(oaSendSchema, body);
+    if (!r.ok) return r;
+    const e = r.data;
+    return { ok: true, value: { type: 'oa-echo', userId: e.recipient.id, messageId: e.message?.msg_id ?? null, text: e.message?.text ?? null, adminId: e.sender.admin_id ?? null } };
+  }
+  return { ok: true, value: { type: 'ignored', eventName } };
+}

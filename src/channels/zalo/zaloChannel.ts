@@ -1,0 +1,344 @@
+import path from 'node:path';
+import express, { type Request, type Response, type Router } from 'express';
+import { Redis } from 'ioredis';
+import type { ZaloConfig } from '../../config';
+import { LOCALES, type InboundEvent, type Locale, type Reply, type Session } from '../../engine/types';
+import { LocaleFileError, loadTranslator } from '../../i18n';
+import { userTag } from '../../logger';
+import { RecipientUnreachableError, type ChannelSender } from '../../outbound/Outbound';
+import { describe } from '../../pipeline/EventPipeline';
+import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
+import { parseZaloEvent, type ZaloEvent } from './parseZaloEvent';
+import { renderRepliesForZalo, ZALO_TEXT_KEYS, type ZaloOutgoing, type ZaloTextKey } from './renderRepliesForZalo';
+import { ZaloApiClient, ZaloApiError } from './ZaloApiClient';
+import { MemoryZaloCoordination, rateShape, RedisZaloCoordination, sentMessageMark, type ZaloCoordination } from './ZaloCoordination';
+import { eventHeadSchema } from './zaloSchemas';
+import { FileTokenStore, ZaloTokenManager, type TokenStore } from './ZaloTokens';
+import { computeZaloMac, verifyZaloSignature } from './verifyZaloSignature';
+
+export const ZALO_WEBHOOK_PATH = '/webhooks/zalo';
+/** The token file under DATA_DIR (until the records database keeps tokens). */
+export const ZALO_TOKEN_FILE = 'zalo-tokens.json';
+
+/** How often the background check renews a token that is due (keeps the 3-month refresh token alive too). */
+const TOKEN_CHECK_EVERY_MS = 10 * 60_000;
+/** How long an echo waits for this bot's in-flight sends to learn their message ids. */
+const ECHO_WAIT_MS = 10_000;
+/** How long a webhook may wait for the user detail (shared phone) before answering without it. */
+const USER_DETAIL_WAIT_MS = 1_000;
+
+export interface ZaloChannelOptions {
+  /** Where the token pair is kept; default: a file under DATA_DIR. */
+  tokenStore?: TokenStore;
+  /** Client timings (tests shorten the -32 back-off). */
+  backoffMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The Zalo Official Account channel: `POST /webhooks/zalo` (signature, parse, de-duplicate, engine, replies) and a
+ * sender for messages outside a webhook (notices, broadcasts).
+ *
+ * Timing: Zalo wants HTTP 200 within 2 s and redelivers otherwise. The webhook answers as soon as the event is
+ * committed (session saved and event id remembered, which takes milliseconds) and sends the replies afterwards,
+ * still inside the user's lease so that they keep their order. A failure before the commit answers 5xx, so Zalo
+ * redelivers and nothing acknowledged is lost; a redelivery after the commit is recognised by its event id.
+ */
+export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptions = {}): ChannelPlugin {
+  const cfg = ctx.config.zalo;
+  if (!cfg) throw new Error('createZaloChannel: the Zalo channel is not configured (ZALO_APP_ID and a token)');
+  const log = ctx.log;
+
+  const i18n = loadTranslator(ctx.config.localesDir);
+  for (const locale of LOCALES) {
+    for (const key of ZALO_TEXT_KEYS) {
+      if (!i18n.has(locale, key)) throw new LocaleFileError(`${path.join(ctx.config.localesDir, locale, 'zalo.json')}: text key '${key}' of the Zalo channel is missing in locale '${locale}'`);
+    }
+  }
+  const translate = (locale: Locale) => (key: ZaloTextKey) => i18n.t(locale, key);
+
+  const shape = rateShape(cfg.rateLimitPerMinute);
+  let coordination: ZaloCoordination;
+  if (ctx.config.redisUrl) {
+    const redis = new Redis(ctx.config.redisUrl, { maxRetriesPerRequest: 3, commandTimeout: 5000, connectTimeout: 5000 });
+    redis.on('error', (err: Error) => log.warn({ channel: 'zalo', err: describe(err) }, 'zalo: redis connection problem'));
+    coordination = new RedisZaloCoordination(redis, ctx.config.redisKeyPrefix, shape);
+  } else {
+    coordination = new MemoryZaloCoordination(shape);
+  }
+
+  const tokenStore = options.tokenStore ?? new FileTokenStore(path.join(ctx.config.dataDir, ZALO_TOKEN_FILE));
+  const tokens = new ZaloTokenManager({
+    oauth: { oauthRoot: cfg.oauthRoot, appId: cfg.appId, appSecret: cfg.appSecret },
+    store: tokenStore,
+    coordination,
+    log,
+    initial: { accessToken: cfg.accessToken, refreshToken: cfg.refreshToken },
+    refreshAheadMs: cfg.refreshAheadMs,
+  });
+  const client = new ZaloApiClient({ apiRoot: cfg.apiRoot, tokens, coordination, log, backoffMs: options.backoffMs });
+  const messenger = new ZaloMessenger(client, coordination, cfg);
+
+  ctx.personalData.register('zalo-handover', async (channel, userId) => {
+    if (channel === 'zalo') await coordination.unpause(userId);
+  });
+
+  const localeOf = (session: Session | null): Locale => session?.profile.locale ?? ctx.config.defaultLocale;
+
+  /** Sends replies to a person; -230/-232/-213 mark them unreachable and throw `RecipientUnreachableError`. */
+  async function sendReplies(userId: string, replies: Reply[], locale: Locale): Promise<void> {
+    try {
+      await messenger.send(userId, renderRepliesForZalo(replies, translate(locale)));
+    } catch (err) {
+      if (err instanceof ZaloApiError && (err.isOutsideWindow || err.isNotFollower)) {
+        const reason = err.isNotFollower ? 'not a follower of the OA (-213)' : `no interaction with the OA in the past 7 days (${err.code})`;
+        await ctx.reachability.markUnreachable('zalo', userId, reason);
+        throw new RecipientUnreachableError('zalo', reason);
+      }
+      throw err;
+    }
+  }
+
+  const sender: ChannelSender = {
+    channel: 'zalo',
+    async send(userId, replies) {
+      if (!(await ctx.reachability.isReachable('zalo', userId))) throw new RecipientUnreachableError('zalo', 'marked unreachable (unfollowed, or outside the 7-day window) until they write again');
+      await sendReplies(userId, replies, localeOf(await ctx.store.peek(`zalo:${userId}`)));
+    },
+  };
+
+  let closing = false;
+  const background = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    background.add(p);
+    void p.finally(() => background.delete(p));
+  };
+
+  /**
+   * Runs an engine event: resolves once it is committed (or found to be a duplicate); the replies are sent after
+   * that, inside the user's lease. Rejects when the event could not be committed.
+   */
+  function runEngineEvent(event: InboundEvent): Promise<void> {
+    let committed!: () => void;
+    const acknowledged = new Promise<void>((resolve) => (committed = resolve));
+    const done = ctx.pipeline.handle(event, async (replies, session) => {
+      committed();
+      await sendReplies(event.userId, replies, localeOf(session));
+    });
+    track(done.catch(() => undefined));
+    return Promise.race([acknowledged, done.then(() => undefined)]);
+  }
+
+  /** A hint ("please type or choose a number") and the current question again, without moving the conversation. */
+  function runHint(userId: string, eventId: string, key: ZaloTextKey): Promise<void> {
+    let committed!: () => void;
+    const acknowledged = new Promise<void>((resolve) => (committed = resolve));
+    const done = ctx.store.runExclusive(
+      `zalo:${userId}`,
+      eventId,
+      async (stored) => {
+        // Someone new who starts with a sticker is greeted like anyone else.
+        if (!stored) {
+          const r = await ctx.engine.handle(null, { channel: 'zalo', userId, eventId, kind: 'start' }, Date.now());
+          return { session: r.session, value: r.replies };
+        }
+        const hint: Reply = { kind: 'text', text: i18n.t(localeOf(stored), key) };
+        return { session: stored, value: [hint, ...ctx.engine.currentPrompt(stored)] };
+      },
+      async (replies, session) => {
+        committed();
+        try {
+          await sendReplies(userId, replies, localeOf(session));
+        } catch (err) {
+          log.error({ channel: 'zalo', eventId, user: userTag(`zalo:${userId}`), err: describe(err) }, 'replies could not be delivered');
+        }
+      },
+    );
+    track(done.catch(() => undefined));
+    return Promise.race([acknowledged, done.then(() => undefined)]);
+  }
+
+  /** An OA → user echo that is not one of this bot's messages is an OA admin typing by hand: the bot steps back. */
+  async function handleEcho(userId: string, messageId: string | null, text: string | null): Promise<void> {
+    if (cfg!.handoverQuietMs === 0) return;
+    const ours = async () =>
+      (messageId !== null && (await coordination.wasSentByBot(messageId))) || (text !== null && (await coordination.wasSentByBot(sentMessageMark(userId, text))));
+    if (await ours()) return;
+    // The echo may overtake the answer to our own send: wait until our sends to this person have finished.
+    const deadline = Date.now() + ECHO_WAIT_MS;
+    while ((await coordination.isSending(userId)) && Date.now() < deadline) await sleep(50);
+    if (await ours()) return;
+    await coordination.pause(userId, cfg!.handoverQuietMs);
+    log.info({ channel: 'zalo', user: userTag(`zalo:${userId}`), quietMinutes: cfg!.handoverQuietMs / 60_000 }, 'zalo: an OA admin wrote to this person by hand; the bot stays quiet for them');
+  }
+
+  async function handle(value: ZaloEvent): Promise<void> {
+    switch (value.type) {
+      case 'engine':
+      case 'unreadable':
+      case 'info-without-phone': {
+        const userId = value.type === 'engine' ? value.event.userId : value.userId;
+        const eventId = value.type === 'engine' ? value.event.eventId : value.eventId;
+        // Writing to the OA opens the 7-day window again (and a follow makes them a follower).
+        await ctx.reachability.markReachable('zalo', userId);
+        if (await coordination.isPaused(userId)) {
+          log.info({ channel: 'zalo', eventId, user: userTag(`zalo:${userId}`) }, 'zalo: event left to the OA admin who is talking to this person');
+          return;
+        }
+        if (value.type === 'engine') return runEngineEvent(value.event);
+        if (value.type === 'unreadable') return runHint(userId, eventId, 'zalo.unreadable');
+        // Shared info without a phone: the phone may still be in the profile's shared info.
+        // Bounded, so that Zalo still gets its answer within 2 s.
+        const phone = await Promise.race([
+          client.getUserDetail(userId).then(
+            (d) => d.shared_info?.phone?.trim() || null,
+            (err: unknown) => {
+              log.warn({ channel: 'zalo', eventId, err: describe(err) }, 'zalo: could not read the shared info of the user detail');
+              return null;
+            },
+          ),
+          sleep(USER_DETAIL_WAIT_MS).then(() => null),
+        ]);
+        if (phone) return runEngineEvent({ channel: 'zalo', userId, eventId, kind: 'contact', phone });
+        return runHint(userId, eventId, 'zalo.infoWithoutPhone');
+      }
+      case 'unfollow':
+        await ctx.reachability.markUnreachable('zalo', value.userId, 'unfollowed the OA');
+        return;
+      case 'withdraw':
+        await ctx.personalData.eraseUser('zalo', value.userId);
+        log.info({ channel: 'zalo', user: userTag(`zalo:${value.userId}`) }, "zalo: the person's data was deleted (user_withdraw)");
+        return;
+      case 'oa-echo':
+        track(handleEcho(value.userId, value.messageId, value.text).catch((err: unknown) => log.warn({ channel: 'zalo', err: describe(err) }, 'zalo: could not check an OA echo')));
+        return;
+      case 'ignored':
+        return;
+    }
+  }
+
+  const router: Router = express.Router();
+  // Raw bytes whatever the content type: the signature is computed on them, before any JSON parsing.
+  router.post(ZALO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response, next) => {
+    if (closing) {
+      res.status(503).json({ error: 'shutting_down' });
+      return;
+    }
+    const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const signature = req.get('x-zevent-signature');
+    if (!signature) {
+      log.warn({ channel: 'zalo' }, 'zalo webhook: no X-ZEvent-Signature header; refused');
+      res.status(401).json({ error: 'bad_signature' });
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      res.status(400).json({ error: 'malformed_body', message: 'The request body is not valid JSON.' });
+      return;
+    }
+    const head = eventHeadSchema.safeParse(body);
+    if (!head.success) {
+      res.status(400).json({ error: 'invalid_event', problems: head.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`) });
+      return;
+    }
+    // Signed over the raw bytes as received, with the timestamp field of the body.
+    if (!verifyZaloSignature(signature, cfg.appId, raw, head.data.timestamp, cfg.oaSecretKey)) {
+      log.warn({ channel: 'zalo', event: head.data.event_name, hint: signatureHint(signature, raw, head.data, cfg) }, 'zalo webhook: signature mismatch; refused');
+      res.status(401).json({ error: 'bad_signature' });
+      return;
+    }
+    const parsed = parseZaloEvent(head.data.event_name, body);
+    if (!parsed.ok) {
+      log.warn({ channel: 'zalo', event: head.data.event_name, problems: parsed.problems }, 'zalo webhook: event of an unexpected shape');
+      res.status(400).json({ error: 'invalid_event', problems: parsed.problems });
+      return;
+    }
+    try {
+      await handle(parsed.value);
+      res.status(200).json({ ok: true });
+    } catch (err) {
+      // Not committed: 5xx, so that Zalo redelivers.
+      next(err);
+    }
+  });
+
+  let timer: NodeJS.Timeout | null = null;
+  return {
+    name: 'zalo',
+    router,
+    sender,
+    async start() {
+      // An unreadable token file is reported now rather than at the first message.
+      await tokenStore.load().catch((err: unknown) => log.error({ channel: 'zalo', err: describe(err) }, 'zalo: the stored tokens cannot be read'));
+      timer = setInterval(() => {
+        track(tokens.refreshIfDue().catch((err: unknown) => log.error({ channel: 'zalo', err: describe(err) }, 'zalo: background token renewal failed')));
+      }, TOKEN_CHECK_EVERY_MS);
+      timer.unref();
+      log.info({ channel: 'zalo', webhook: ctx.config.publicUrl ? `${ctx.config.publicUrl}${ZALO_WEBHOOK_PATH}` : ZALO_WEBHOOK_PATH, tokens: tokenStore.kind }, 'zalo: channel on');
+    },
+    async stop() {
+      closing = true;
+      if (timer) clearInterval(timer);
+      // Replies of events already acknowledged are still being sent: let them finish before closing Redis.
+      await ctx.pipeline.drain();
+      while (background.size > 0) await Promise.allSettled([...background]);
+      await coordination.close();
+    },
+  };
+}
+
+/** Why a signature did not match, when the cause is a common set-up mistake (never the secrets themselves). */
+function signatureHint(signature: string, raw: Buffer, head: { timestamp: string; oa_id?: string }, cfg: ZaloConfig): string {
+  const given = signature.trim().replace(/^mac=/i, '').toLowerCase();
+  if (cfg.appSecret && given === computeZaloMac(cfg.appId, raw, head.timestamp, cfg.appSecret)) {
+    return 'the event is signed with ZALO_APP_SECRET: set ZALO_OA_SECRET_KEY to the key this app uses for webhooks';
+  }
+  return 'check ZALO_OA_SECRET_KEY (the OA Secret Key on the Webhook page of the app) and ZALO_APP_ID';
+}
+
+/**
+ * Sends rendered messages one after another and remembers their message ids, so that their echoes (`oa_send_*`)
+ * are recognised as the bot's own and not taken for an OA admin typing.
+ */
+class ZaloMessenger {
+  constructor(
+    private readonly client: ZaloApiClient,
+    private readonly coordination: ZaloCoordination,
+    private readonly cfg: ZaloConfig,
+  ) {}
+
+  async send(userId: string, messages: ZaloOutgoing[]): Promise<void> {
+    if (messages.length === 0) return;
+    const marks: string[] = [];
+    await this.coordination.beginSend(userId);
+    try {
+      for (const m of messages) {
+        if (m.kind === 'text') marks.push(sentMessageMark(userId, m.text));
+        marks.push((await this.sendOne(userId, m)).message_id);
+      }
+    } finally {
+      await this.coordination.endSend(userId, marks);
+    }
+  }
+
+  private async sendOne(userId: string, m: ZaloOutgoing) {
+    switch (m.kind) {
+      case 'text':
+        return this.client.sendText(userId, m.text);
+      case 'image': {
+        const inline = /^data:(image\/(?:png|jpeg));base64,(.+)$/s.exec(m.source);
+        if (inline) {
+          const type = inline[1] as 'image/png' | 'image/jpeg';
+          const attachmentId = await this.client.uploadImage(Buffer.from(inline[2]!, 'base64'), type === 'image/png' ? 'image.png' : 'image.jpg', type);
+          return this.client.sendImage(userId, { attachmentId }, m.caption);
+        }
+        return this.client.sendImage(userId, { url: m.source }, m.caption);
+      }
+      case 'request-info':
+        return this.client.requestUserInfo(userId, { title: m.title, subtitle: m.subtitle, imageUrl: this.cfg.requestInfoImageUrl });
+    }
+  }
+}

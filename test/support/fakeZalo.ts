@@ -1,0 +1,329 @@
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A fake of the Zalo OA Open API and of its OAuth v4 token endpoint, written from the documented shapes
+ * (/work/shared/research/zalo-oa.md): the bare `access_token` header, the `{error, message, data}` envelope with
+ * HTTP 200 on errors, string ids, single-use rotating refresh tokens and the `secret_key` header of the token call.
+ * The API lives under `/api`, OAuth under `/oauth`, so that the two roots are configured separately.
+ */
+
+export interface SentMessage {
+  userId: string;
+  message: Record<string, unknown>;
+  accessToken: string;
+  messageId: string;
+}
+
+export interface OAuthCall {
+  headers: http.IncomingHttpHeaders;
+  contentType: string | undefined;
+  form: Record<string, string>;
+}
+
+export const FAKE_APP_ID = '3349222483842580322';
+export const FAKE_APP_SECRET = 'app-secret-KJH23kjh4';
+export const FAKE_OA_SECRET = 'oa-secret-Zq81mNb3x';
+export const FAKE_OA_ID = '4024926008133882615';
+
+export class FakeZalo {
+  readonly sent: SentMessage[] = [];
+  readonly oauthCalls: OAuthCall[] = [];
+  /** Every API request with the access token it carried (refused ones too). */
+  readonly apiCalls: Array<{ path: string; accessToken: string; error: number }> = [];
+  readonly uploads: Array<{ contentType: string; size: number }> = [];
+  readonly validAccessTokens = new Set<string>();
+  /** Refresh token → whether it has been used (single use). */
+  readonly refreshTokens = new Map<string, boolean>();
+  /** Errors to answer, in order, to the next sends to a user. */
+  readonly scriptedErrors = new Map<string, number[]>();
+  /** User detail answers by user id. */
+  readonly userDetails = new Map<string, Record<string, unknown>>();
+  oauthDelayMs = 0;
+  /** Delay of every message send (a slow Zalo). */
+  sendDelayMs = 0;
+  private seq = 0;
+  private waiters: Array<() => void> = [];
+  private server: http.Server | null = null;
+  url = '';
+
+  constructor(initial: { accessToken: string; refreshToken: string }) {
+    this.validAccessTokens.add(initial.accessToken);
+    this.refreshTokens.set(initial.refreshToken, false);
+  }
+
+  get apiRoot(): string {
+    return `${this.url}/api`;
+  }
+
+  get oauthRoot(): string {
+    return `${this.url}/oauth`;
+  }
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => void this.route(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Messages to one user, texts flattened (attachments as `[template_type]`). */
+  textsTo(userId: string): string[] {
+    return this.sent.filter((m) => m.userId === userId).map((m) => describeMessage(m.message));
+  }
+
+  /** Waits until `count` messages were sent to the user (replies go out after the webhook answered). */
+  async waitForMessages(userId: string, count: number, timeoutMs = 5000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.sent.filter((m) => m.userId === userId).length < count) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} messages to ${userId}, got: ${JSON.stringify(this.textsTo(userId))}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+    return this.textsTo(userId);
+  }
+
+  private issuePair(): { access_token: string; refresh_token: string; expires_in: string } {
+    const n = ++this.seq;
+    const pair = { access_token: `acc-${n}-${crypto.randomBytes(6).toString('hex')}`, refresh_token: `ref-${n}-${crypto.randomBytes(6).toString('hex')}`, expires_in: '90000' };
+    this.validAccessTokens.add(pair.access_token);
+    this.refreshTokens.set(pair.refresh_token, false);
+    return pair;
+  }
+
+  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+
+    if (req.method === 'POST' && url.pathname === '/oauth/v4/oa/access_token') {
+      const form = Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
+      this.oauthCalls.push({ headers: req.headers, contentType: req.headers['content-type'], form });
+      if (this.oauthDelayMs) await new Promise((r) => setTimeout(r, this.oauthDelayMs));
+      if (req.headers['secret_key'] !== FAKE_APP_SECRET || form.app_id !== FAKE_APP_ID) {
+        json(200, { error: -14002, error_name: 'Invalid appId', error_description: 'app_id or secret_key is invalid' });
+        return;
+      }
+      const token = form.refresh_token ?? '';
+      if (form.grant_type !== 'refresh_token' || this.refreshTokens.get(token) !== false) {
+        json(200, { error: -14014, error_name: 'Invalid refresh token', error_description: 'Refresh token is invalid or used' });
+        return;
+      }
+      this.refreshTokens.set(token, true);
+      json(200, this.issuePair());
+      return;
+    }
+
+    if (!url.pathname.startsWith('/api/')) {
+      json(404, { error: 404, message: 'not found' });
+      return;
+    }
+    const endpoint = url.pathname.slice(4);
+    const accessToken = String(req.headers['access_token'] ?? '');
+    if (!this.validAccessTokens.has(accessToken)) {
+      this.apiCalls.push({ path: endpoint, accessToken, error: -216 });
+      json(200, { error: -216, message: 'Access token is invalid' });
+      return;
+    }
+
+    if (req.method === 'POST' && endpoint === '/v3.0/oa/message/cs') {
+      const body = JSON.parse(raw.toString('utf8')) as { recipient: { user_id: string }; message: Record<string, unknown> };
+      const userId = body.recipient.user_id;
+      const scripted = this.scriptedErrors.get(userId)?.shift();
+      this.apiCalls.push({ path: endpoint, accessToken, error: scripted ?? 0 });
+      if (scripted) {
+        json(200, { error: scripted, message: `scripted error ${scripted}` });
+        return;
+      }
+      if (this.sendDelayMs) await new Promise((r) => setTimeout(r, this.sendDelayMs));
+      const messageId = crypto.randomBytes(10).toString('hex');
+      this.sent.push({ userId, message: body.message, accessToken, messageId });
+      for (const w of this.waiters.splice(0)) w();
+      json(200, { data: { quota: { quota_type: 'reply', remain: '8', total: '8' }, message_id: messageId, user_id: userId, sent_time: String(Date.now()) }, error: 0, message: 'Success' });
+      return;
+    }
+
+    if (req.method === 'GET' && endpoint === '/v3.0/oa/user/detail') {
+      this.apiCalls.push({ path: endpoint, accessToken, error: 0 });
+      const data = JSON.parse(url.searchParams.get('data') ?? '{}') as { user_id?: string };
+      const detail = this.userDetails.get(data.user_id ?? '');
+      if (!detail) {
+        json(200, { error: -201, message: 'user_id is invalid!' });
+        return;
+      }
+      json(200, { data: detail, error: 0, message: 'Success' });
+      return;
+    }
+
+    if (req.method === 'POST' && endpoint === '/v2.0/oa/upload/image') {
+      this.apiCalls.push({ path: endpoint, accessToken, error: 0 });
+      const type = String(req.headers['content-type'] ?? '');
+      if (!type.startsWith('multipart/form-data') || !raw.includes('name="file"')) {
+        json(200, { error: -201, message: 'file is invalid!' });
+        return;
+      }
+      this.uploads.push({ contentType: type, size: raw.length });
+      json(200, { data: { attachment_id: crypto.randomBytes(16).toString('base64url') }, error: 0, message: 'Success' });
+      return;
+    }
+
+    json(200, { error: -209, message: 'Not supported this api' });
+  }
+}
+
+export function describeMessage(message: Record<string, unknown>): string {
+  const attachment = message.attachment as { payload?: { template_type?: string } } | undefined;
+  const parts: string[] = [];
+  if (typeof message.text === 'string') parts.push(message.text);
+  if (attachment) parts.push(`[${attachment.payload?.template_type ?? 'attachment'}]`);
+  return parts.join(' ');
+}
+
+// ---- signed webhook events ----------------------------------------------------------------------------------
+
+/** Signs like Zalo: `mac=` + sha256(app_id + raw body + timestamp + OA secret key). Written apart from src/. */
+export function zaloSignature(rawBody: string, timestamp: string, secret = FAKE_OA_SECRET, appId = FAKE_APP_ID): string {
+  return `mac=${crypto.createHash('sha256').update(`${appId}${rawBody}${timestamp}${secret}`).digest('hex')}`;
+}
+
+export async function postZaloEvent(
+  baseUrl: string,
+  body: Record<string, unknown>,
+  options: { signature?: string | null; raw?: string } = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const raw = options.raw ?? JSON.stringify(body);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const signature = options.signature === undefined ? zaloSignature(raw, String(body.timestamp)) : options.signature;
+  if (signature !== null) headers['x-zevent-signature'] = signature;
+  const res = await fetch(`${baseUrl}/webhooks/zalo`, { method: 'POST', headers, body: raw });
+  const text = await res.text();
+  return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+let clock = 1751272409784;
+const nextTimestamp = () => String(++clock);
+export const newMsgId = () => crypto.randomBytes(10).toString('hex');
+export const newUserId = () => `${BigInt('4558424660619243532') + BigInt(crypto.randomInt(1, 2 ** 40))}`;
+
+/** Real-shaped events (official samples' field names; long string ids; 13-digit string timestamps). */
+export const zaloEvents = {
+  text: (userId: string, text: string, msgId = newMsgId()) => ({
+    app_id: FAKE_APP_ID,
+    sender: { id: userId },
+    recipient: { id: FAKE_OA_ID },
+    user_id_by_app: '552177279717587730',
+    event_name: 'user_send_text',
+    message: { text, msg_id: msgId },
+    timestamp: nextTimestamp(),
+  }),
+  follow: (userId: string) => ({
+    oa_id: FAKE_OA_ID,
+    follower: { id: userId },
+    event_name: 'follow',
+    source: 'oa_profile',
+    app_id: FAKE_APP_ID,
+    user_id_by_app: '2836211951173838919',
+    timestamp: nextTimestamp(),
+  }),
+  unfollow: (userId: string) => ({ ...zaloEvents.follow(userId), event_name: 'unfollow' }),
+  sticker: (userId: string) => ({
+    app_id: FAKE_APP_ID,
+    sender: { id: userId },
+    recipient: { id: FAKE_OA_ID },
+    event_name: 'user_send_sticker',
+    message: { msg_id: newMsgId(), attachments: [{ type: 'sticker', payload: { id: 'bfe458bf64fa8da4d4eb', url: 'https://zalo-api.zadn.vn/api/emoticon/sticker/webpc?eid=46991' } }] },
+    timestamp: nextTimestamp(),
+  }),
+  location: (userId: string, latitude: string, longitude: string) => ({
+    app_id: FAKE_APP_ID,
+    sender: { id: userId },
+    recipient: { id: FAKE_OA_ID },
+    event_name: 'user_send_location',
+    message: { msg_id: newMsgId(), text: '', attachments: [{ type: 'location', payload: { coordinates: { latitude, longitude } } }] },
+    timestamp: nextTimestamp(),
+  }),
+  image: (userId: string, url: string) => ({
+    app_id: FAKE_APP_ID,
+    sender: { id: userId },
+    recipient: { id: FAKE_OA_ID },
+    event_name: 'user_send_image',
+    message: { msg_id: newMsgId(), text: '', attachments: [{ type: 'image', payload: { url, thumbnail: url.replace('//f6', '//t.f6') } }] },
+    timestamp: nextTimestamp(),
+  }),
+  submitInfoNested: (userId: string, phone: string) => ({
+    sender: { id: userId },
+    recipient: { id: FAKE_OA_ID },
+    event_name: 'user_submit_info',
+    app_id: FAKE_APP_ID,
+    timestamp: nextTimestamp(),
+    info: { name: 'Nguyễn Văn An', phone, user_dob: '30/10/1999', gender: 'Nam', full_address: { user_city: 'Lào Cai', user_ward: 'Bắc Hà', user_address: 'Tổ 1' } },
+  }),
+  submitInfoFlat: (userId: string, phone: string) => ({
+    sender: { id: userId },
+    recipient: { id: FAKE_OA_ID },
+    event_name: 'user_submit_info',
+    app_id: FAKE_APP_ID,
+    timestamp: nextTimestamp(),
+    info: { address: 'Tổ 1', phone, city: 'Lào Cai', district: 'Bắc Hà', name: 'Nguyễn Văn An', ward: 'Thị trấn Bắc Hà' },
+  }),
+  withdraw: (userId: string) => ({
+    app_id: FAKE_APP_ID,
+    oa_id: FAKE_OA_ID,
+    user_id_by_app: '2836211951173838919',
+    user_id: userId,
+    event_name: 'user_withdraw',
+    timestamp: nextTimestamp(),
+  }),
+  oaSendText: (userId: string, msgId: string, adminId?: string) => ({
+    event_name: 'oa_send_text',
+    app_id: FAKE_APP_ID,
+    sender: { id: FAKE_OA_ID, ...(adminId ? { admin_id: adminId } : {}) },
+    recipient: { id: userId },
+    message: { text: 'Chào anh, em là cán bộ trạm y tế.', msg_id: msgId },
+    timestamp: nextTimestamp(),
+    user_id_by_app: '7300442764876318465',
+  }),
+  seen: (userId: string, msgIds: string[]) => ({
+    app_id: FAKE_APP_ID,
+    sender: { id: FAKE_OA_ID },
+    recipient: { id: userId },
+    event_name: 'user_seen_message',
+    message: { msg_ids: msgIds },
+    timestamp: nextTimestamp(),
+  }),
+  received: (userId: string, msgId: string) => ({
+    app_id: FAKE_APP_ID,
+    sender: { id: FAKE_OA_ID },
+    recipient: { id: userId },
+    event_name: 'user_received_message',
+    message: { msg_id: msgId },
+    timestamp: nextTimestamp(),
+  }),
+};
+
+/** The environment of a server whose Zalo channel talks to this fake. */
+export function zaloEnv(fake: FakeZalo, initial: { accessToken: string; refreshToken: string }, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ZALO_APP_ID: FAKE_APP_ID,
+    ZALO_APP_SECRET: FAKE_APP_SECRET,
+    ZALO_OA_SECRET_KEY: FAKE_OA_SECRET,
+    ZALO_ACCESS_TOKEN: initial.accessToken,
+    ZALO_REFRESH_TOKEN: initial.refreshToken,
+    ZALO_API_ROOT: fake.apiRoot,
+    ZALO_OAUTH_ROOT: fake.oauthRoot,
+    ...extra,
+  };
+}
