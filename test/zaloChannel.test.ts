@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config';
-import { RecipientUnreachableError } from '../src/outbound/Outbound';
+import { RecipientOutsideWindowError, RecipientUnreachableError } from '../src/outbound/Outbound';
 import { FakeZalo, newMsgId, newUserId, postZaloEvent, zaloEnv, zaloEvents, zaloSignature } from './support/fakeZalo';
 import { flowsWithFixtures, FIXTURES, startServer, tempDir, testRedisUrl, uniquePrefix } from './support/harness';
 
@@ -145,7 +145,10 @@ describe.each([
       await postZaloEvent(server.url, zaloEvents.text(user, '1'));
       await fake.waitForMessages(user, 3);
       await postZaloEvent(server.url, zaloEvents.text(user, 'ban pho'));
-      const before = (await fake.waitForMessages(user, 5)).length;
+      await fake.waitForMessages(user, 4);
+      // Onboarding on Zalo asks about the commune's announcements; not now.
+      await postZaloEvent(server.url, zaloEvents.text(user, '2'));
+      const before = (await fake.waitForMessages(user, 6)).length;
       // A deep link into the demo flow's phone step (as a QR code or a menu entry would open it).
       await server.runtime.pipeline.handle({ channel: 'zalo', userId: user, eventId: `t-${user}-${shape}`, kind: 'start', payload: 'demo__phone' }, async (replies) => {
         await server.runtime.outbound.send('zalo', user, replies);
@@ -170,7 +173,10 @@ describe.each([
     await postZaloEvent(server.url, zaloEvents.follow(user));
     await postZaloEvent(server.url, zaloEvents.text(user, '1'));
     await postZaloEvent(server.url, zaloEvents.text(user, 'ban pho'));
-    const before = (await fake.waitForMessages(user, 5)).length;
+    await fake.waitForMessages(user, 4);
+    // Onboarding on Zalo asks about the commune's announcements; not now.
+    await postZaloEvent(server.url, zaloEvents.text(user, '2'));
+    const before = (await fake.waitForMessages(user, 6)).length;
     await server.runtime.pipeline.handle({ channel: 'zalo', userId: user, eventId: `t-${user}-where`, kind: 'start', payload: 'demo__where' }, async (replies) => {
       await server.runtime.outbound.send('zalo', user, replies);
     });
@@ -192,7 +198,10 @@ describe.each([
       await postZaloEvent(server.url, zaloEvents.follow(user));
       await postZaloEvent(server.url, zaloEvents.text(user, '1'));
       await postZaloEvent(server.url, zaloEvents.text(user, 'ban pho'));
-      const before = (await fake.waitForMessages(user, 5)).length;
+      await fake.waitForMessages(user, 4);
+      // Onboarding on Zalo asks about the commune's announcements; not now.
+      await postZaloEvent(server.url, zaloEvents.text(user, '2'));
+      const before = (await fake.waitForMessages(user, 6)).length;
       await server.runtime.pipeline.handle({ channel: 'zalo', userId: user, eventId: `t-${user}-phone`, kind: 'start', payload: 'demo__phone' }, async (replies) => {
         await server.runtime.outbound.send('zalo', user, replies);
       });
@@ -253,17 +262,18 @@ describe.each([
     expect(fake.textsTo(user)).toHaveLength(3);
   });
 
-  it('tells a send outside the 7-day window (-230) apart: not retried, the person marked unreachable', async () => {
+  it('tells a send outside the 7-day window (-230) apart: not retried, not unreachable (the person is back when they write)', async () => {
     const user = newUserId();
     fake.scriptedErrors.set(user, [-230]);
     const calls = fake.apiCalls.length;
-    await expect(server.runtime.outbound.send('zalo', user, [{ kind: 'text', text: 'Thông báo' }])).rejects.toBeInstanceOf(RecipientUnreachableError);
+    await expect(server.runtime.outbound.send('zalo', user, [{ kind: 'text', text: 'Thông báo' }])).rejects.toBeInstanceOf(RecipientOutsideWindowError);
     expect(fake.apiCalls.length).toBe(calls + 1);
-    expect(await server.runtime.reachability.isReachable('zalo', user)).toBe(false);
-    // Writing to the OA opens the window again.
+    expect(await server.runtime.reachability.isReachable('zalo', user)).toBe(true);
+    // Writing to the OA opens the window again: the next send goes through.
     await postZaloEvent(server.url, zaloEvents.text(user, 'xin chào'));
     await fake.waitForMessages(user, 1);
-    expect(await server.runtime.reachability.isReachable('zalo', user)).toBe(true);
+    await server.runtime.outbound.send('zalo', user, [{ kind: 'text', text: 'Thông báo 2' }]);
+    expect(fake.textsTo(user)).toContain('Thông báo 2');
   });
 
   it('backs off on -32 and then delivers', async () => {

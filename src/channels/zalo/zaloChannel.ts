@@ -5,7 +5,7 @@ import type { ZaloConfig } from '../../config';
 import { LOCALES, type InboundEvent, type Locale, type Reply, type Session } from '../../engine/types';
 import { LocaleFileError, loadTranslator } from '../../i18n';
 import { userTag } from '../../logger';
-import { RecipientUnreachableError, type ChannelSender } from '../../outbound/Outbound';
+import { RecipientOutsideWindowError, RecipientUnreachableError, type ChannelSender } from '../../outbound/Outbound';
 import { describe } from '../../pipeline/EventPipeline';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 import { parseZaloEvent, type ZaloEvent } from './parseZaloEvent';
@@ -86,13 +86,19 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
 
   const localeOf = (session: Session | null): Locale => session?.profile.locale ?? ctx.config.defaultLocale;
 
-  /** Sends replies to a person; -230/-232/-213 mark them unreachable and throw `RecipientUnreachableError`. */
+  /**
+   * Sends replies to a person. -213 (not a follower) marks them unreachable and throws `RecipientUnreachableError`;
+   * -230/-232 (no interaction in 7 days) throw `RecipientOutsideWindowError`, not retried.
+   */
   async function sendReplies(userId: string, replies: Reply[], locale: Locale): Promise<void> {
     try {
       await messenger.send(userId, renderRepliesForZalo(replies, translate(locale)));
     } catch (err) {
-      if (err instanceof ZaloApiError && (err.isOutsideWindow || err.isNotFollower)) {
-        const reason = err.isNotFollower ? 'not a follower of the OA (-213)' : `no interaction with the OA in the past 7 days (${err.code})`;
+      // Outside the 7-day window is not "unreachable": the person is back as soon as they write, and broadcasts
+      // count them separately. Not being a follower (unfollowed) is unreachable until they follow again.
+      if (err instanceof ZaloApiError && err.isOutsideWindow) throw new RecipientOutsideWindowError('zalo', String(err.code));
+      if (err instanceof ZaloApiError && err.isNotFollower) {
+        const reason = 'not a follower of the OA (-213)';
         await ctx.reachability.markUnreachable('zalo', userId, reason);
         throw new RecipientUnreachableError('zalo', reason);
       }
@@ -103,7 +109,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
   const sender: ChannelSender = {
     channel: 'zalo',
     async send(userId, replies) {
-      if (!(await ctx.reachability.isReachable('zalo', userId))) throw new RecipientUnreachableError('zalo', 'marked unreachable (unfollowed, or outside the 7-day window) until they write again');
+      if (!(await ctx.reachability.isReachable('zalo', userId))) throw new RecipientUnreachableError('zalo', 'marked unreachable (unfollowed the OA) until they follow or write again');
       await sendReplies(userId, replies, localeOf(await ctx.store.peek(`zalo:${userId}`)));
     },
   };
