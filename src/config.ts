@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -33,6 +34,10 @@ const positiveInt = (what: string) =>
     .int({ message: `expected ${what}` })
     .positive({ message: `expected ${what}` });
 
+const TELEGRAM_DEFAULT_API_ROOT = 'https://api.telegram.org';
+/** Ports Telegram delivers webhooks to (Bot API, setWebhook). */
+const TELEGRAM_WEBHOOK_PORTS = ['443', '80', '88', '8443'];
+
 const envSchema = z.object({
   NODE_ENV: withDefault(z.enum(['development', 'production', 'test'], { message: 'expected development, production or test' }), 'development'),
   PORT: withDefault(
@@ -53,6 +58,10 @@ const envSchema = z.object({
   SESSION_TTL_DAYS: withDefault(positiveInt('a whole number of days, e.g. 30'), '30'),
   SESSION_RESUME_AFTER_MINUTES: withDefault(positiveInt('a whole number of minutes, e.g. 30'), '30'),
   SHUTDOWN_TIMEOUT_MS: withDefault(positiveInt('a whole number of milliseconds, e.g. 10000'), '10000'),
+  TELEGRAM_BOT_TOKEN: optional(z.string().regex(/^\d{3,}:[A-Za-z0-9_-]{20,}$/, { message: 'expected the token @BotFather gave, like 123456789:AAF1x-abcdefghijklmnopqrstuvwxyz' })),
+  TELEGRAM_API_ROOT: withDefault(urlWithProtocols(['https:', 'http:'], 'the http(s):// address of a Bot API server, e.g. https://api.telegram.org'), TELEGRAM_DEFAULT_API_ROOT),
+  TELEGRAM_WEBHOOK_SECRET: optional(z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, { message: 'expected 1-256 letters, digits, _ or - (Telegram accepts nothing else in secret_token)' })),
+  TELEGRAM_MODE: optional(z.enum(['webhook', 'polling'], { message: 'expected webhook or polling' })),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -75,7 +84,24 @@ export interface Config {
   shutdownTimeoutMs: number;
   flowsDir: string;
   localesDir: string;
+  /** Set when TELEGRAM_BOT_TOKEN is: the Telegram channel is on. */
+  telegram: TelegramConfig | undefined;
 }
+
+export interface TelegramConfig {
+  token: string;
+  /** Bot API server, without a trailing slash. */
+  apiRoot: string;
+  /** Expected in the X-Telegram-Bot-Api-Secret-Token header of every webhook request. */
+  webhookSecret: string;
+  /** True when TELEGRAM_WEBHOOK_SECRET was not set and the secret was derived from the token. */
+  webhookSecretDerived: boolean;
+  mode: 'webhook' | 'polling';
+  /** `PUBLIC_URL/webhooks/telegram`, registered with setWebhook at start-up; undefined without PUBLIC_URL. */
+  webhookUrl: string | undefined;
+}
+
+export const TELEGRAM_WEBHOOK_PATH = '/webhooks/telegram';
 
 /** A configuration that cannot be used; `problems` has one line per bad variable. */
 export class ConfigError extends Error {
@@ -105,11 +131,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(problems);
   }
   const e = parsed.data;
+  const publicUrl = e.PUBLIC_URL?.replace(/\/+$/, '');
+  const telegram = e.TELEGRAM_BOT_TOKEN ? telegramConfig(e, e.TELEGRAM_BOT_TOKEN, publicUrl) : undefined;
+  if (telegram && 'problems' in telegram) throw new ConfigError(telegram.problems);
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
-    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    publicUrl,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     databaseUrl: e.DATABASE_URL,
@@ -122,6 +151,34 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     flowsDir: path.resolve(PROJECT_ROOT, e.FLOWS_DIR),
     localesDir: path.resolve(PROJECT_ROOT, e.LOCALES_DIR),
+    telegram,
+  };
+}
+
+function telegramConfig(e: Env, token: string, publicUrl: string | undefined): TelegramConfig | { problems: string[] } {
+  const apiRoot = e.TELEGRAM_API_ROOT.replace(/\/+$/, '');
+  const mode = e.TELEGRAM_MODE ?? (publicUrl ? 'webhook' : 'polling');
+  const webhookUrl = publicUrl ? `${publicUrl}${TELEGRAM_WEBHOOK_PATH}` : undefined;
+  const problems: string[] = [];
+  // api.telegram.org only delivers to https on a few ports; a local Bot API server (TELEGRAM_API_ROOT) is laxer.
+  if (mode === 'webhook' && webhookUrl && apiRoot === TELEGRAM_DEFAULT_API_ROOT) {
+    const u = new URL(webhookUrl);
+    if (u.protocol !== 'https:') {
+      problems.push(`PUBLIC_URL: Telegram delivers webhooks only to https:// addresses (got "${publicUrl}"); use https, or set TELEGRAM_MODE=polling`);
+    } else if (u.port && !TELEGRAM_WEBHOOK_PORTS.includes(u.port)) {
+      problems.push(`PUBLIC_URL: Telegram delivers webhooks only to ports ${TELEGRAM_WEBHOOK_PORTS.join(', ')} (got ${u.port}); put a reverse proxy on one of them, or set TELEGRAM_MODE=polling`);
+    }
+  }
+  if (problems.length > 0) return { problems };
+  // Without a configured secret, one is derived from the token: a webhook is never left open to forged updates.
+  const derived = crypto.createHash('sha256').update(`telegram-webhook-secret:${token}`).digest('hex');
+  return {
+    token,
+    apiRoot,
+    webhookSecret: e.TELEGRAM_WEBHOOK_SECRET ?? derived,
+    webhookSecretDerived: e.TELEGRAM_WEBHOOK_SECRET === undefined,
+    mode,
+    webhookUrl,
   };
 }
 

@@ -1,3 +1,4 @@
+import { TelegramTokenRejectedError } from './channels/telegram/telegramChannel';
 import { ConfigError, loadConfigFromProcess, type Config } from './config';
 import { FlowValidationError } from './engine/loadFlows';
 import { LocaleFileError } from './i18n';
@@ -6,7 +7,7 @@ import { createLogger } from './logger';
 import { createRuntime, StorageUnavailableError, type Runtime } from './runtime';
 
 /** Problems an operator can fix: one line each, no stack trace, exit code 1. */
-const OPERATOR_ERRORS = [ConfigError, FlowValidationError, LocalityFileError, LocaleFileError, StorageUnavailableError];
+const OPERATOR_ERRORS = [ConfigError, FlowValidationError, LocalityFileError, LocaleFileError, StorageUnavailableError, TelegramTokenRejectedError];
 
 function failStartup(err: unknown): never {
   if (OPERATOR_ERRORS.some((E) => err instanceof E)) {
