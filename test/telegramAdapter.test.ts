@@ -153,6 +153,18 @@ describe('the engine’s replies become Bot API calls', () => {
     expect(phone).toMatchObject({ reply_markup: { keyboard: [[{ text: 'Chia sẻ số điện thoại', request_contact: true }]], one_time_keyboard: true } });
   });
 
+  it('sends texts that follow one another as one message, together with the question after them', () => {
+    const calls = renderTelegramReplies([
+      { kind: 'text', text: 'Đã lưu: Xã Bản Phố' },
+      { kind: 'text', text: 'Xin chào!' },
+      { kind: 'choices', text: 'Bạn cần gì?', options: options(2) },
+      { kind: 'text', text: 'Gõ 0 để quay lại' },
+    ]);
+    expect(calls.map((c) => c.method === 'sendMessage' && c.text)).toEqual(['Đã lưu: Xã Bản Phố\n\nXin chào!\n\nBạn cần gì?\n\n1. Xã số 1\n2. Xã số 2', 'Gõ 0 để quay lại']);
+    expect(calls[0]).toHaveProperty('reply_markup.inline_keyboard');
+    expect(calls[1]).toHaveProperty('reply_markup', { remove_keyboard: true });
+  });
+
   it('removes a leftover reply keyboard with plain texts, and sends images with an escaped caption', () => {
     const calls = renderTelegramReplies([
       { kind: 'text', text: 'Đã lưu' },

@@ -9,6 +9,9 @@ import type { TelegramUpdateMeaning } from './parseTelegramUpdate';
 import { renderTelegramReplies, type RenderWarning } from './renderTelegramReplies';
 import { deadline, describeTelegramError, REPLY_DEADLINE_MS, sendTelegramCalls, unreachableReason } from './telegramApi';
 
+/** Longest time an update's answer waits for its replies to be sent, once it is committed. */
+export const REPLY_WAIT_MS = 1000;
+
 export interface TelegramUpdateHandlerDeps {
   pipeline: EventPipeline;
   store: SessionStore;
@@ -23,10 +26,10 @@ export interface TelegramUpdateHandlerDeps {
 /**
  * Runs one parsed update through the update pipeline, for the webhook and for polling alike.
  *
- * `handle` resolves as soon as the update is committed (or found to be a duplicate, or ignored) and rejects when it
- * could not be committed, so that the caller answers 5xx and Telegram redelivers. The replies are sent after the
- * commit while the chat's lease is still held: the webhook answers without waiting for them, and the chat's next
- * update waits for the lease, so replies of two updates never interleave.
+ * `handle` resolves once the update is committed and its replies sent (at most `REPLY_WAIT_MS` after the commit),
+ * or found to be a duplicate, or ignored; it rejects when the update could not be committed, so that the caller
+ * answers 5xx and Telegram redelivers. The replies are sent after the commit while the chat's lease is still held,
+ * so replies of two updates never interleave, even when sending outlasts the webhook's answer.
  */
 export class TelegramUpdateHandler {
   /** The bot's username (from getMe), to tell group commands for this bot from those for other bots. */
@@ -57,19 +60,29 @@ export class TelegramUpdateHandler {
   }
 
   /**
-   * Resolves when `run` reports the commit or finishes; rejects only when `run` fails before the commit. A failure
-   * after the commit (sending the replies) is logged: a redelivery would be a duplicate anyway.
+   * Resolves when `run` finishes, or at the latest `REPLY_WAIT_MS` after the commit; rejects only when `run` fails
+   * before the commit. A failure after the commit (sending the replies) is logged: a redelivery would be a
+   * duplicate anyway.
    */
   private untilCommitted(updateId: number, run: (committed: () => void) => Promise<unknown>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      const committed = () => {
-        if (!settled) {
-          settled = true;
-          resolve();
-        }
+      let timer: NodeJS.Timeout | undefined;
+      const settle = () => {
+        if (timer) clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        resolve();
       };
-      run(committed).then(committed, (err: unknown) => {
+      // Why wait for the replies at all: Telegram sends a chat's next update only after this one is answered, so
+      // answering after the replies lets Telegram keep the chat's order, and the next update does not have to wait
+      // for this one's lease. Why not longer: a 429 or a slow Bot API must not hold the webhook; the replies then
+      // go on in the background, still inside the lease.
+      const committed = () => {
+        if (!settled && !timer) timer = setTimeout(settle, REPLY_WAIT_MS);
+      };
+      run(committed).then(settle, (err: unknown) => {
+        if (timer) clearTimeout(timer);
         if (!settled) {
           settled = true;
           reject(err);

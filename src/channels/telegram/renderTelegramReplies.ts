@@ -29,7 +29,7 @@ export type ReplyMarkup =
 
 /** One Bot API call, without the `chat_id` (the sender adds it). */
 export type TelegramCall =
-  | { method: 'sendMessage'; text: string; parse_mode: 'HTML'; reply_markup?: ReplyMarkup; link_preview_options?: { is_disabled: true } }
+  | { method: 'sendMessage'; text: string; parse_mode: 'HTML'; reply_markup?: ReplyMarkup }
   | { method: 'sendPhoto'; photo: string; caption?: string; parse_mode: 'HTML' };
 
 /** What the renderer could not show as asked (logged by the caller, without personal data). */
@@ -136,35 +136,50 @@ function textCalls(text: string, markup?: ReplyMarkup): TelegramCall[] {
 }
 
 /**
- * Renders the engine's replies as Bot API calls, in order. Choices are the numbered text (typing `2` works) with
- * an inline keyboard; location and phone requests are one-time reply keyboards. Plain texts carry
- * `remove_keyboard` so that a location/phone keyboard does not linger after the question it belonged to.
+ * Renders the engine's replies as Bot API calls, in order. Texts that come one after another go out as one
+ * message, together with the question that follows them ("Saved." + the next question): fewer notifications, and
+ * far from Telegram's limit of about one message a second per chat. Choices are the numbered text (typing `2`
+ * works) with an inline keyboard; location and phone requests are one-time reply keyboards. Messages without a
+ * keyboard carry `remove_keyboard` so that a location/phone keyboard does not linger after its question.
  */
 export function renderTelegramReplies(replies: Reply[], warnings: RenderWarning[] = []): TelegramCall[] {
   const asksForKeyboard = replies.some((r) => r.kind === 'request-location' || r.kind === 'request-phone');
   const calls: TelegramCall[] = [];
+  let pending: string[] = [];
+  const withPending = (text: string) => {
+    const joined = [...pending, text].join('\n\n');
+    pending = [];
+    return joined;
+  };
+  const flush = () => {
+    if (pending.length === 0) return;
+    const text = pending.join('\n\n');
+    pending = [];
+    calls.push(...textCalls(text, asksForKeyboard ? undefined : { remove_keyboard: true }));
+  };
   for (const reply of replies) {
     switch (reply.kind) {
       case 'text':
-        calls.push(...textCalls(reply.text, asksForKeyboard ? undefined : { remove_keyboard: true }));
+        if (reply.text.trim() !== '') pending.push(reply.text);
         break;
       case 'choices': {
         const keyboard = renderInlineKeyboard(reply.options, new Set(reply.selected ?? []), warnings);
-        calls.push(...textCalls(formatChoicesAsText(reply), keyboard.length > 0 ? { inline_keyboard: keyboard } : undefined));
+        calls.push(...textCalls(withPending(formatChoicesAsText(reply)), keyboard.length > 0 ? { inline_keyboard: keyboard } : undefined));
         break;
       }
       case 'image': {
+        flush();
         const caption = reply.caption ?? '';
         const fits = caption.length <= TELEGRAM_LIMITS.captionChars;
         calls.push({ method: 'sendPhoto', photo: reply.url, parse_mode: 'HTML', ...(caption && fits ? { caption: escapeHtml(caption) } : {}) });
-        if (caption && !fits) calls.push(...textCalls(caption));
+        if (caption && !fits) pending.push(caption);
         break;
       }
       case 'request-location': {
         const skip = reply.skipOption;
         const text = skip ? formatChoicesAsText({ kind: 'choices', text: reply.text, options: [skip] }) : reply.text;
         calls.push(
-          ...textCalls(text, {
+          ...textCalls(withPending(text), {
             keyboard: [[{ text: reply.buttonLabel, request_location: true }], ...(skip ? [[{ text: skip.label }]] : [])],
             one_time_keyboard: true,
             resize_keyboard: true,
@@ -173,7 +188,7 @@ export function renderTelegramReplies(replies: Reply[], warnings: RenderWarning[
         break;
       }
       case 'request-phone':
-        calls.push(...textCalls(reply.text, { keyboard: [[{ text: reply.buttonLabel, request_contact: true }]], one_time_keyboard: true, resize_keyboard: true }));
+        calls.push(...textCalls(withPending(reply.text), { keyboard: [[{ text: reply.buttonLabel, request_contact: true }]], one_time_keyboard: true, resize_keyboard: true }));
         break;
       default: {
         const unreachable: never = reply;
@@ -181,5 +196,6 @@ export function renderTelegramReplies(replies: Reply[], warnings: RenderWarning[
       }
     }
   }
+  flush();
   return calls;
 }
