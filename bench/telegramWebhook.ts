@@ -119,17 +119,22 @@ async function phase(url: string, fake: FakeBotApi, firstChat: number, chats: nu
 }
 
 /** The same conversations on the web chat: the pipeline and engine without any Telegram work, for comparison. */
-async function webPhase(url: string, firstUser: number, users: number): Promise<number> {
+async function webPhase(url: string, firstUser: number, users: number, concurrency: number): Promise<number> {
   let updates = 0;
-  for (let i = 0; i < users; i++) {
-    const userId = `benchuser${firstUser + i}`.padEnd(16, 'x');
-    const events = [{ type: 'start' }, { type: 'text', text: '1' }, { type: 'text', text: 'ban pho' }, { type: 'text', text: '1' }, { type: 'choice', optionId: 'main:commune' }, { type: 'text', text: 'quay lai' }, { type: 'text', text: '/menu' }, { type: 'text', text: '2' }];
-    for (const [n, e] of events.entries()) {
-      const res = await fetch(`${url}/api/web/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...e, userId, eventId: `ev${firstUser + i}x${n}` }) });
-      await res.arrayBuffer();
-      updates++;
+  let next = 0;
+  const events = [{ type: 'start' }, { type: 'text', text: '1' }, { type: 'text', text: 'ban pho' }, { type: 'text', text: '1' }, { type: 'choice', optionId: 'main:commune' }, { type: 'text', text: 'quay lai' }, { type: 'text', text: '/menu' }, { type: 'text', text: '2' }];
+  const worker = async () => {
+    while (next < users) {
+      const i = next++;
+      const userId = `benchuser${firstUser + i}`.padEnd(16, 'x');
+      for (const [n, e] of events.entries()) {
+        const res = await fetch(`${url}/api/web/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...e, userId, eventId: `ev${firstUser + i}x${n}` }) });
+        await res.arrayBuffer();
+        updates++;
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
   return updates;
 }
 
@@ -141,6 +146,14 @@ async function main(): Promise<void> {
   const server = await startServer(fake.url, redis.url);
   const pid = server.child.pid!;
   try {
+    if (process.env.BENCH_ONLY === 'web') {
+      await webPhase(server.url, 9_000_000, 3000, 100);
+      return;
+    }
+    if (process.env.BENCH_ONLY === 'telegram') {
+      await phase(server.url, fake, 9_000_000, 3000, 100);
+      return;
+    }
     await phase(server.url, fake, 1_000_000, 200, 8); // warm-up (JIT, connections)
     fake.calls.length = 0;
 
@@ -153,12 +166,17 @@ async function main(): Promise<void> {
 
     const calls = fake.calls.length;
     const cpu3 = cpuMs(pid);
-    const webUpdates = await webPhase(server.url, 4_000_000, 150);
+    const webSerial = await webPhase(server.url, 4_000_000, 150, 1);
     const cpu4 = cpuMs(pid);
+    const webLoaded = await webPhase(server.url, 5_000_000, 1000, 100);
+    const cpu5 = cpuMs(pid);
 
     const report = {
       botApiCallsPerUpdate: +(calls / loaded.updates).toFixed(2),
-      webChatSameConversations: { updates: webUpdates, cpuMsPerUpdate: +((cpu4 - cpu3) / webUpdates).toFixed(3) },
+      webChatSameConversations: {
+        unloadedCpuMsPerUpdate: +((cpu4 - cpu3) / webSerial).toFixed(3),
+        loadedCpuMsPerUpdate: +((cpu5 - cpu4) / webLoaded).toFixed(3),
+      },
       unloaded: { updates: serial.updates, cpuMsPerUpdate: +((cpu1 - cpu0) / serial.updates).toFixed(3), p50Ms: +pct(serial.latencies, 50).toFixed(2), p99Ms: +pct(serial.latencies, 99).toFixed(2) },
       loaded: { users: 1000, inFlight: 100, updates: loaded.updates, cpuMsPerUpdate: +((cpu2 - cpu1) / loaded.updates).toFixed(3), p50Ms: +pct(loaded.latencies, 50).toFixed(2), p99Ms: +pct(loaded.latencies, 99).toFixed(2) },
       peakRssMb: +peakRssMb(pid).toFixed(1),

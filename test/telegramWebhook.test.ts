@@ -1,5 +1,9 @@
 import type { TelegramChannel } from '../src/channels/telegram/telegramChannel';
 import { REPLY_WAIT_MS } from '../src/channels/telegram/TelegramUpdateHandler';
+import http from 'node:http';
+import { Api, InputFile } from 'grammy';
+import { createBotApiFetch } from '../src/channels/telegram/botApiFetch';
+import { createTelegramApi, deadline } from '../src/channels/telegram/telegramApi';
 import { RecipientUnreachableError } from '../src/outbound/Outbound';
 import { FakeBotApi, type RecordedCall } from './support/fakeBotApi';
 import { startServer, testRedisUrl, uniquePrefix } from './support/harness';
@@ -253,5 +257,40 @@ describe('Telegram webhook through the real Express app', () => {
     await settle();
     expect(seen.filter((s) => s.startsWith('text:/fail'))).toHaveLength(1);
     expect(textsTo(group)).toHaveLength(3);
+  });
+});
+
+describe('the Bot API transport', () => {
+  it('uploads files (multipart) as well as JSON calls, and turns a refused call into a GrammyError with its code', async () => {
+    const fake = await FakeBotApi.start(TOKEN);
+    try {
+      const api = createTelegramApi({ token: TOKEN, apiRoot: fake.url });
+      await api.sendMessage(42, 'xin chào');
+      await api.sendPhoto(42, new InputFile(Buffer.from('PNG-BYTES-OF-A-QR-POSTER'), 'qr.png'), { caption: 'Mã QR' });
+      const [message] = fake.callsOf('sendMessage');
+      expect(message!.payload).toMatchObject({ chat_id: 42, text: 'xin chào' });
+      const [upload] = fake.callsOf('sendPhoto');
+      expect(upload!.payload.contentType).toMatch(/^multipart\/form-data/);
+      expect(upload!.payload.body).toContain('PNG-BYTES-OF-A-QR-POSTER');
+      fake.fail('sendMessage', { status: 400, description: 'Bad Request: chat not found' });
+      await expect(api.sendMessage(43, 'x')).rejects.toMatchObject({ error_code: 400, description: 'Bad Request: chat not found' });
+      await expect(new Api(TOKEN.replace('1', '2'), { apiRoot: fake.url, fetch: createBotApiFetch() }).getMe()).rejects.toMatchObject({ error_code: 401 });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('gives up a call whose deadline passes while the Bot API does not answer', async () => {
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const api = createTelegramApi({ token: TOKEN, apiRoot: `http://127.0.0.1:${(silent.address() as { port: number }).port}` }, { maxDelaySeconds: 5, maxRetryAttempts: 3 });
+      const started = Date.now();
+      await expect(api.sendMessage(42, 'x', {}, deadline(300))).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 });

@@ -89,8 +89,12 @@ export class FakeBotApi {
     if (!m) return send(404, { ok: false, error_code: 404, description: 'Not Found' });
     if (m[1] !== this.token) return send(401, { ok: false, error_code: 401, description: 'Unauthorized' });
     const method = m[2]!;
-    const text = Buffer.concat(chunks).toString('utf8');
-    const payload = (text ? JSON.parse(text) : Object.fromEntries(url.searchParams)) as Record<string, any>;
+    const raw = Buffer.concat(chunks);
+    const contentType = String(req.headers['content-type'] ?? '');
+    // JSON for ordinary calls; multipart/form-data when a file is uploaded (recorded as it came).
+    const payload = (
+      contentType.startsWith('application/json') ? JSON.parse(raw.toString('utf8')) : raw.length > 0 ? { contentType, body: raw.toString('latin1') } : Object.fromEntries(url.searchParams)
+    ) as Record<string, any>;
     this.calls.push({ method, payload, at: Date.now() });
     const scripted = this.scripted.find((s) => s.method === method && s.times > 0 && (!s.match || s.match(payload)));
     if (scripted) {

@@ -1,6 +1,7 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { TelegramConfig } from '../../config';
+import { createBotApiFetch } from './botApiFetch';
 import type { TelegramCall } from './renderTelegramReplies';
 
 export interface RetryPolicy {
@@ -26,7 +27,7 @@ export const PUSH_DEADLINE_MS = 180_000;
  * auto-retry retries network errors until the call's AbortSignal fires, so every call must carry a deadline.
  */
 export function createTelegramApi(config: Pick<TelegramConfig, 'token' | 'apiRoot'>, retry?: RetryPolicy): Api {
-  const api = new Api(config.token, { apiRoot: config.apiRoot });
+  const api = new Api(config.token, { apiRoot: config.apiRoot, fetch: createBotApiFetch() });
   if (retry) api.config.use(autoRetry({ maxDelaySeconds: retry.maxDelaySeconds, maxRetryAttempts: retry.maxRetryAttempts }));
   return api;
 }

@@ -39,12 +39,22 @@ export class TelegramFileError extends Error {
   }
 }
 
-/** Compares the secret header in constant time (hashing first makes the lengths equal). */
+/**
+ * Compares the secret header with the expected secret in constant time (for equal lengths; a length mismatch
+ * tells nothing about the secret's content). Build once per secret: the check runs on every update.
+ */
+export function createSecretCheck(secret: string): (header: string | undefined) => boolean {
+  const expected = Buffer.from(secret, 'utf8');
+  return (header) => {
+    if (header === undefined) return false;
+    const given = Buffer.from(header, 'utf8');
+    return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+  };
+}
+
+/** One-off form of `createSecretCheck`. */
 export function verifyTelegramSecret(header: string | undefined, secret: string): boolean {
-  if (header === undefined) return false;
-  const a = crypto.createHash('sha256').update(header).digest();
-  const b = crypto.createHash('sha256').update(secret).digest();
-  return crypto.timingSafeEqual(a, b);
+  return createSecretCheck(secret)(header);
 }
 
 /**
@@ -55,8 +65,9 @@ export function verifyTelegramSecret(header: string | undefined, secret: string)
  */
 export function createTelegramWebhookRouter(deps: { secret: string; handler: TelegramUpdateHandler; log: Logger }): Router {
   const router = express.Router();
+  const secretMatches = createSecretCheck(deps.secret);
   const checkSecret: RequestHandler = (req, res, next) => {
-    if (!verifyTelegramSecret(req.header('X-Telegram-Bot-Api-Secret-Token'), deps.secret)) {
+    if (!secretMatches(req.header('X-Telegram-Bot-Api-Secret-Token'))) {
       res.status(401).json({ error: 'unauthorized', message: 'The X-Telegram-Bot-Api-Secret-Token header is missing or wrong.' });
       return;
     }
