@@ -1,6 +1,8 @@
 import net from 'node:net';
 import TelegramServer from 'telegram-test-api';
+import { FakeBotApi } from './support/fakeBotApi';
 import { startServer, testRedisUrl, uniquePrefix } from './support/harness';
+import { groupTextUpdate, newUpdateId, textUpdate } from './support/telegramUpdates';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -69,5 +71,51 @@ describe('Telegram in polling mode against telegram-test-api', () => {
     await client.sendMessage(client.makeMessage('ban pho'));
     await waitForBotMessage(client, seen, (m) => String(m.text).includes('1. Số điện thoại cần biết'));
     expect((await server.runtime.store.peek('telegram:4242'))!.profile).toEqual({ locale: 'vi', commune: 'ban-pho' });
+  });
+});
+
+describe('Telegram polling against a fake Bot API', () => {
+  let fake: FakeBotApi;
+  let server: Awaited<ReturnType<typeof startServer>>;
+
+  beforeAll(async () => {
+    fake = await FakeBotApi.start(TOKEN);
+    server = await startServer({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: fake.url, REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: uniquePrefix() });
+  });
+  afterAll(async () => {
+    await server.close();
+    await fake.close();
+  });
+
+  it('polls by default without PUBLIC_URL, after removing any webhook, asking for the update kinds it uses', async () => {
+    expect(fake.callsOf('deleteWebhook')).toHaveLength(1);
+    expect(fake.callsOf('setWebhook')).toHaveLength(0);
+    await fake.waitFor((calls) => calls.some((c) => c.method === 'getUpdates'));
+    expect(fake.callsOf('getUpdates')[0]!.payload.allowed_updates).toEqual(expect.arrayContaining(['message', 'callback_query', 'my_chat_member']));
+  });
+
+  it('confirms an update only once committed: one that fails is fetched again and then handled once; a repeated update_id has no second effect', async () => {
+    const group = -100_777_000;
+    let failures = 1;
+    const handled: string[] = [];
+    server.runtime.groups.register(async (event) => {
+      if (event.chatId !== String(group)) return null;
+      if (failures-- > 0) throw new Error('records database is down');
+      handled.push(event.text ?? '');
+      return { replies: [{ kind: 'text', text: 'Đã nhận' }] };
+    });
+    const report = groupTextUpdate(group, 11, '/baocao');
+    const start = textUpdate(777_001, '/start');
+    fake.queueUpdates(report, start, { ...start });
+
+    await fake.waitFor(() => fake.callsOf('sendMessage', group).length >= 1 && fake.callsOf('sendMessage', 777_001).length >= 1, 8000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(handled).toEqual(['/baocao']);
+    expect(fake.callsOf('sendMessage', group)).toHaveLength(1);
+    expect(fake.callsOf('sendMessage', 777_001)).toHaveLength(1);
+    // The poller moved past every update it handled.
+    const offsets = fake.callsOf('getUpdates').map((c) => c.payload.offset as number | undefined);
+    expect(offsets.at(-1)).toBe(start.update_id + 1);
+    expect(newUpdateId()).toBeGreaterThan(start.update_id);
   });
 });

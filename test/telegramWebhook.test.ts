@@ -164,6 +164,16 @@ describe('Telegram webhook through the real Express app', () => {
     expect(sent(chat)[1]!.at - sent(chat)[0]!.at).toBeGreaterThanOrEqual(2990);
   });
 
+  it('retries a 5xx from the Bot API after a backoff and delivers once', async () => {
+    const chat = newChat();
+    fake.fail('sendMessage', { status: 502, description: 'Bad Gateway' }, { match: (p) => String(p.chat_id) === String(chat) });
+    await deliver(textUpdate(chat, '/start'));
+    await fake.waitFor(() => sent(chat).length >= 2, 8000);
+    await settle();
+    expect(sent(chat)).toHaveLength(2);
+    expect(sent(chat)[1]!.at - sent(chat)[0]!.at).toBeGreaterThanOrEqual(2900);
+  });
+
   it('marks a user who blocked the bot as unreachable, sends them nothing more, and clears the mark when they come back', async () => {
     const chat = newChat();
     fake.fail('sendMessage', { status: 403, description: 'Forbidden: bot was blocked by the user' }, { match: (p) => String(p.chat_id) === String(chat), times: 1 });

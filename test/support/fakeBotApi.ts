@@ -28,6 +28,8 @@ export class FakeBotApi {
   readonly calls: RecordedCall[] = [];
   readonly files = new Map<string, Buffer>();
   private readonly scripted: Scripted[] = [];
+  /** Updates served by getUpdates (polling), until confirmed by a higher offset. */
+  private pendingUpdates: Array<{ update_id: number }> = [];
   private messageId = 100;
   private server!: http.Server;
   url = '';
@@ -51,6 +53,11 @@ export class FakeBotApi {
       status: error.status,
       body: { ok: false, error_code: error.error_code ?? error.status, description: error.description, ...(error.parameters ? { parameters: error.parameters } : {}) },
     });
+  }
+
+  /** Queues updates for a bot that polls (getUpdates). */
+  queueUpdates(...updates: Array<{ update_id: number }>): void {
+    this.pendingUpdates.push(...updates);
   }
 
   callsOf(method: string, chatId?: string | number): RecordedCall[] {
@@ -118,8 +125,11 @@ export class FakeBotApi {
         const bytes = this.files.get(path);
         return { file_id: payload.file_id, file_unique_id: `u-${payload.file_id}`, ...(bytes ? { file_size: bytes.length, file_path: path } : {}) };
       }
-      case 'getUpdates':
-        return [];
+      case 'getUpdates': {
+        // As Telegram: an offset confirms every update below it; the rest are served again.
+        if (typeof payload.offset === 'number') this.pendingUpdates = this.pendingUpdates.filter((u) => u.update_id >= payload.offset);
+        return this.pendingUpdates.slice(0, payload.limit ?? 100);
+      }
       default:
         return true;
     }
