@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { FakeBotApi } from './support/fakeBotApi';
-import { tempDir, testRedisUrl, uniquePrefix } from './support/harness';
+import { startServer, tempDir, testRedisUrl, uniquePrefix, WebUser } from './support/harness';
 import { spawnServer, waitForExit, waitForListening } from './support/processes';
 import { callbackUpdate, newUpdateId, textUpdate } from './support/telegramUpdates';
 
@@ -103,5 +103,35 @@ describe('two server processes sharing one Redis, one Telegram chat', () => {
     const actual = await storedSession(redis, sharedPrefix, sharedChat);
     expect(actual).toEqual(expected);
     expect(actual.profile).toEqual({ locale: 'vi', commune: 'ta-van-chu' });
+  });
+});
+
+describe('Telegram at start-up', () => {
+  it('starts without waiting when the Bot API cannot be reached, and serves the web chat meanwhile', async () => {
+    const closed = await FakeBotApi.start(TOKEN);
+    await closed.close();
+    const started = Date.now();
+    const server = await startServer({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: closed.url, PUBLIC_URL: 'https://bot.example.gov.vn' });
+    try {
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(await new WebUser(server.url).start()).toContain('1. Tiếng Việt');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('stops start-up with one line naming TELEGRAM_BOT_TOKEN when the Bot API refuses the token', async () => {
+    const fake = await FakeBotApi.start(TOKEN);
+    try {
+      const child = spawnServer({ PORT: '0', DATA_DIR: tempDir(), TELEGRAM_BOT_TOKEN: '555000111:AAH-a-token-that-was-revoked-xyz', TELEGRAM_API_ROOT: fake.url });
+      const { code, stderr } = await waitForExit(child);
+      expect(code).toBe(1);
+      expect(stderr).toContain('TELEGRAM_BOT_TOKEN: the Bot API at');
+      expect(stderr).toContain('@BotFather');
+      expect(stderr).not.toContain('AAH-a-token-that-was-revoked-xyz');
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await fake.close();
+    }
   });
 });

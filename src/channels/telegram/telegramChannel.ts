@@ -159,15 +159,21 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig, o
   const translator = options.translator ?? loadTranslator(ctx.config.localesDir);
   let webhookTimer: NodeJS.Timeout | null = null;
   let stopped = false;
+  // Start-up calls (and their retries) end at stop(), so that a shutdown never waits for an unreachable Bot API.
+  const lifecycle = new AbortController();
+  const startupDeadline = () => asApiSignal(AbortSignal.any([lifecycle.signal, AbortSignal.timeout(REPLY_DEADLINE_MS)]));
 
-  const fetchBotInfo = async () => {
+  /** True when the Bot API answered; false when it could not be reached (start-up goes on without waiting). */
+  const fetchBotInfo = async (): Promise<boolean> => {
     try {
-      const me = await replyApi.getMe(deadline(REPLY_DEADLINE_MS));
+      const me = await pollApi.getMe(startupDeadline());
       handler.botUsername = me.username;
       log.info({ channel: 'telegram', bot: me.username, mode: tg.mode }, 'Telegram bot identified');
+      return true;
     } catch (err) {
       if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) throw new TelegramTokenRejectedError(tg.apiRoot, err.description);
       log.error({ channel: 'telegram', err: describeTelegramError(err) }, 'getMe failed: the Bot API cannot be reached now; continuing (commands in groups addressed with @name are accepted for any bot until it answers)');
+      return false;
     }
   };
 
@@ -179,8 +185,9 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig, o
       ...LOCALES.map((locale) => ({ commands: commandsIn(locale), other: { scope, language_code: locale } })),
     ];
     for (const call of calls) {
+      if (stopped) return;
       try {
-        await replyApi.setMyCommands(call.commands, call.other, deadline(REPLY_DEADLINE_MS));
+        await replyApi.setMyCommands(call.commands, call.other, startupDeadline());
       } catch (err) {
         log.warn({ channel: 'telegram', err: describeTelegramError(err), language: call.other.language_code ?? 'default' }, 'setMyCommands failed: the command menu may be out of date; the commands still work when typed');
       }
@@ -190,10 +197,11 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig, o
   const registerWebhook = async (): Promise<void> => {
     if (stopped || !tg.webhookUrl) return;
     try {
-      await replyApi.setWebhook(tg.webhookUrl, { secret_token: tg.webhookSecret, allowed_updates: [...ALLOWED_UPDATES] }, deadline(REPLY_DEADLINE_MS));
+      await replyApi.setWebhook(tg.webhookUrl, { secret_token: tg.webhookSecret, allowed_updates: [...ALLOWED_UPDATES] }, startupDeadline());
       log.info({ channel: 'telegram', url: tg.webhookUrl, derivedSecret: tg.webhookSecretDerived }, 'Telegram webhook registered');
     } catch (err) {
       if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) throw new TelegramTokenRejectedError(tg.apiRoot, err.description);
+      if (stopped) return;
       log.error({ channel: 'telegram', err: describeTelegramError(err), retryInMs: WEBHOOK_RETRY_MS }, 'setWebhook failed: Telegram cannot deliver updates until it succeeds; retrying');
       webhookTimer = setTimeout(() => void registerWebhook().catch(() => undefined), WEBHOOK_RETRY_MS);
       webhookTimer.unref();
@@ -207,12 +215,14 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig, o
     files: new TelegramFiles(replyApi, tg),
     handler,
     async start() {
-      await fetchBotInfo();
-      await setCommands();
+      const reachable = await fetchBotInfo();
+      // With the Bot API out of reach, the command menu is set in the background rather than holding start-up.
+      if (reachable) await setCommands();
+      else void setCommands();
       if (tg.mode === 'polling') {
         // getUpdates does not work while a webhook is set; pending updates are kept.
         try {
-          await replyApi.deleteWebhook({ drop_pending_updates: false }, deadline(REPLY_DEADLINE_MS));
+          await (reachable ? replyApi : pollApi).deleteWebhook({ drop_pending_updates: false }, startupDeadline());
         } catch (err) {
           log.warn({ channel: 'telegram', err: describeTelegramError(err) }, 'deleteWebhook failed; polling may get 409 Conflict until the webhook is removed');
         }
@@ -220,11 +230,13 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig, o
         log.info({ channel: 'telegram', mode: 'polling' }, 'Telegram: polling for updates');
         return;
       }
-      if (tg.webhookUrl) await registerWebhook();
+      if (tg.webhookUrl && reachable) await registerWebhook();
+      else if (tg.webhookUrl) void registerWebhook().catch((err: Error) => log.error({ channel: 'telegram', err: describeTelegramError(err) }, 'setWebhook failed'));
       else log.warn({ channel: 'telegram', path: TELEGRAM_WEBHOOK_PATH }, 'TELEGRAM_MODE=webhook without PUBLIC_URL: the webhook is served but not registered; register it yourself (setWebhook with the same secret) or set PUBLIC_URL');
     },
     async stop() {
       stopped = true;
+      lifecycle.abort();
       if (webhookTimer) clearTimeout(webhookTimer);
       await poller.stop();
     },
