@@ -46,9 +46,11 @@ describe('Telegram updates become the engine’s events', () => {
     expect(meaning(photoUpdate(42, ['s', 'm', 'L'], 'ho sot'))).toMatchObject({ event: { kind: 'photo', fileRef: 'L', caption: 'ho sot' } });
   });
 
-  it('turns a sticker or voice note into an empty text, so that the question is asked again', () => {
+  it('turns a sticker or voice note into an empty text, so that the question is asked again, and ignores service messages', () => {
     const sticker = { update_id: 5, message: { message_id: 1, date: 1, chat: { id: 42, type: 'private' }, from: { id: 42, is_bot: false, first_name: 'A' }, sticker: { file_id: 'x' } } };
     expect(meaning(sticker)).toMatchObject({ event: { kind: 'text', text: '' } });
+    const pinned = { update_id: 6, message: { message_id: 2, date: 1, chat: { id: 42, type: 'private' }, from: { id: 42, is_bot: false, first_name: 'A' }, pinned_message: { message_id: 1 } } };
+    expect(meaning(pinned)).toMatchObject({ kind: 'ignored' });
   });
 
   it('turns group messages and taps into group events, ignoring commands for other bots', () => {

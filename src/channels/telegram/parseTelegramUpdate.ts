@@ -197,9 +197,14 @@ function citizenEventOf(m: TelegramMessage, base: { channel: 'telegram'; userId:
   if (m.document && m.document.mime_type?.startsWith('image/')) {
     return { ...base, kind: 'photo', fileRef: m.document.file_id, ...(m.caption ? { caption: m.caption } : {}) };
   }
-  // Stickers, voice notes, videos...: answered like an unexpected answer (the question is asked again).
-  return { ...base, kind: 'text', text: m.caption ?? '' };
+  // Stickers, voice notes, videos...: answered like an unexpected answer (the question is asked again). Service
+  // messages (pinned message, write access allowed, ...) were not written by the person and are ignored.
+  if (PERSON_CONTENT.some((field) => field in m)) return { ...base, kind: 'text', text: m.caption ?? '' };
+  return null;
 }
+
+/** Message fields that mean the person sent something this bot cannot read (https://core.telegram.org/bots/api#message). */
+const PERSON_CONTENT = ['sticker', 'voice', 'audio', 'video', 'video_note', 'animation', 'document', 'dice', 'poll', 'story', 'paid_media'];
 
 function largestPhoto(sizes: Array<z.infer<typeof photoSizeSchema>>): z.infer<typeof photoSizeSchema> {
   let best = sizes[0]!;
