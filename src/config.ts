@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -32,6 +33,10 @@ const positiveInt = (what: string) =>
     .number({ message: `expected ${what}` })
     .int({ message: `expected ${what}` })
     .positive({ message: `expected ${what}` });
+
+const TELEGRAM_DEFAULT_API_ROOT = 'https://api.telegram.org';
+/** Ports Telegram delivers webhooks to (Bot API, setWebhook). */
+const TELEGRAM_WEBHOOK_PORTS = ['443', '80', '88', '8443'];
 
 const envSchema = z.object({
   NODE_ENV: withDefault(z.enum(['development', 'production', 'test'], { message: 'expected development, production or test' }), 'development'),
@@ -73,6 +78,10 @@ const envSchema = z.object({
   // The access token lasts about 25 h (1,500 min): renewing more than a day ahead would renew on every call.
   ZALO_TOKEN_REFRESH_AHEAD_MINUTES: withDefault(positiveInt('a whole number of minutes from 1 to 1440, e.g. 120').pipe(z.number().max(1440, { message: 'expected a whole number of minutes from 1 to 1440, e.g. 120' })), '120'),
   ZALO_REQUEST_INFO_IMAGE_URL: optional(urlWithProtocols(['https:'], 'an https:// address of an image, e.g. the OA logo')),
+  TELEGRAM_BOT_TOKEN: optional(z.string().regex(/^\d{3,}:[A-Za-z0-9_-]{20,}$/, { message: 'expected the token @BotFather gave, like 123456789:AAF1x-abcdefghijklmnopqrstuvwxyz' })),
+  TELEGRAM_API_ROOT: withDefault(urlWithProtocols(['https:', 'http:'], 'the http(s):// address of a Bot API server, e.g. https://api.telegram.org'), TELEGRAM_DEFAULT_API_ROOT),
+  TELEGRAM_WEBHOOK_SECRET: optional(z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, { message: 'expected 1-256 letters, digits, _ or - (Telegram accepts nothing else in secret_token)' })),
+  TELEGRAM_MODE: optional(z.enum(['webhook', 'polling'], { message: 'expected webhook or polling' })),
 });
 
 /** The Zalo Official Account channel; null when it is off (no app id or no token). */
@@ -121,7 +130,24 @@ export interface Config {
   flowsDir: string;
   localesDir: string;
   zalo: ZaloConfig | null;
+  /** Set when TELEGRAM_BOT_TOKEN is: the Telegram channel is on. */
+  telegram: TelegramConfig | undefined;
 }
+
+export interface TelegramConfig {
+  token: string;
+  /** Bot API server, without a trailing slash. */
+  apiRoot: string;
+  /** Expected in the X-Telegram-Bot-Api-Secret-Token header of every webhook request. */
+  webhookSecret: string;
+  /** True when TELEGRAM_WEBHOOK_SECRET was not set and the secret was derived from the token. */
+  webhookSecretDerived: boolean;
+  mode: 'webhook' | 'polling';
+  /** `PUBLIC_URL/webhooks/telegram`, registered with setWebhook at start-up; undefined without PUBLIC_URL. */
+  webhookUrl: string | undefined;
+}
+
+export const TELEGRAM_WEBHOOK_PATH = '/webhooks/telegram';
 
 /** A configuration that cannot be used; `problems` has one line per bad variable. */
 export class ConfigError extends Error {
@@ -151,13 +177,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(problems);
   }
   const e = parsed.data;
+  const publicUrl = e.PUBLIC_URL?.replace(/\/+$/, '');
   const zalo = zaloConfig(e);
-  if (!zalo.ok) throw new ConfigError(zalo.problems);
+  const telegramOrProblems = e.TELEGRAM_BOT_TOKEN ? telegramConfig(e, e.TELEGRAM_BOT_TOKEN, publicUrl) : undefined;
+  // Every channel's problems at once, one line each.
+  const problems = [...(zalo.ok ? [] : zalo.problems), ...(telegramOrProblems && 'problems' in telegramOrProblems ? telegramOrProblems.problems : [])];
+  if (problems.length > 0 || !zalo.ok) throw new ConfigError(problems);
+  const telegram = telegramOrProblems as TelegramConfig | undefined;
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
-    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    publicUrl,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     databaseUrl: e.DATABASE_URL,
@@ -176,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     flowsDir: path.resolve(PROJECT_ROOT, e.FLOWS_DIR),
     localesDir: path.resolve(PROJECT_ROOT, e.LOCALES_DIR),
     zalo: zalo.config,
+    telegram,
   };
 }
 
@@ -210,6 +242,33 @@ function zaloConfig(e: Env): { ok: true; config: ZaloConfig | null } | { ok: fal
       refreshAheadMs: e.ZALO_TOKEN_REFRESH_AHEAD_MINUTES * 60_000,
       requestInfoImageUrl: e.ZALO_REQUEST_INFO_IMAGE_URL,
     },
+  };
+}
+
+function telegramConfig(e: Env, token: string, publicUrl: string | undefined): TelegramConfig | { problems: string[] } {
+  const apiRoot = e.TELEGRAM_API_ROOT.replace(/\/+$/, '');
+  const mode = e.TELEGRAM_MODE ?? (publicUrl ? 'webhook' : 'polling');
+  const webhookUrl = publicUrl ? `${publicUrl}${TELEGRAM_WEBHOOK_PATH}` : undefined;
+  const problems: string[] = [];
+  // api.telegram.org only delivers to https on a few ports; a local Bot API server (TELEGRAM_API_ROOT) is laxer.
+  if (mode === 'webhook' && webhookUrl && apiRoot === TELEGRAM_DEFAULT_API_ROOT) {
+    const u = new URL(webhookUrl);
+    if (u.protocol !== 'https:') {
+      problems.push(`PUBLIC_URL: Telegram delivers webhooks only to https:// addresses (got "${publicUrl}"); use https, or set TELEGRAM_MODE=polling`);
+    } else if (u.port && !TELEGRAM_WEBHOOK_PORTS.includes(u.port)) {
+      problems.push(`PUBLIC_URL: Telegram delivers webhooks only to ports ${TELEGRAM_WEBHOOK_PORTS.join(', ')} (got ${u.port}); put a reverse proxy on one of them, or set TELEGRAM_MODE=polling`);
+    }
+  }
+  if (problems.length > 0) return { problems };
+  // Without a configured secret, one is derived from the token: a webhook is never left open to forged updates.
+  const derived = crypto.createHash('sha256').update(`telegram-webhook-secret:${token}`).digest('hex');
+  return {
+    token,
+    apiRoot,
+    webhookSecret: e.TELEGRAM_WEBHOOK_SECRET ?? derived,
+    webhookSecretDerived: e.TELEGRAM_WEBHOOK_SECRET === undefined,
+    mode,
+    webhookUrl,
   };
 }
 

@@ -1,3 +1,4 @@
+import { TelegramTokenRejectedError } from './channels/telegram/telegramChannel';
 import { ConfigError, loadConfigFromProcess, type Config } from './config';
 import { IntentFileError } from './engine/intents';
 import { FlowValidationError } from './engine/loadFlows';
@@ -9,7 +10,17 @@ import { TriageRulesError } from './records/triage';
 import { createRuntime, StorageUnavailableError, type Runtime } from './runtime';
 
 /** Problems an operator can fix: one line each, no stack trace, exit code 1. */
-const OPERATOR_ERRORS = [ConfigError, FlowValidationError, IntentFileError, LocalityFileError, LocaleFileError, StorageUnavailableError, DatabaseUnavailableError, TriageRulesError];
+const OPERATOR_ERRORS = [
+  ConfigError,
+  FlowValidationError,
+  IntentFileError,
+  LocalityFileError,
+  LocaleFileError,
+  StorageUnavailableError,
+  DatabaseUnavailableError,
+  TriageRulesError,
+  TelegramTokenRejectedError,
+];
 
 function failStartup(err: unknown): never {
   if (OPERATOR_ERRORS.some((E) => err instanceof E)) {

@@ -1,4 +1,5 @@
 import type { ChannelContext, ChannelPlugin } from './ChannelPlugin';
+import { createTelegramChannel } from './telegram/telegramChannel';
 import { createWebChannel } from './web/webChannel';
 import { createZaloChannel } from './zalo/zaloChannel';
 
@@ -6,5 +7,6 @@ import { createZaloChannel } from './zalo/zaloChannel';
 export function createChannels(ctx: ChannelContext): ChannelPlugin[] {
   const channels: ChannelPlugin[] = [createWebChannel(ctx)];
   if (ctx.config.zalo) channels.push(createZaloChannel(ctx));
+  if (ctx.config.telegram) channels.push(createTelegramChannel(ctx, ctx.config.telegram));
   return channels;
 }

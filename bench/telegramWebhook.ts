@@ -1,0 +1,196 @@
+/*
+ * Telegram webhook benchmark (DESIGN.md, "Performance budget"): the real server as its own process, with Redis, a
+ * fake Bot API on localhost receiving the replies. Prints the server's CPU per update, webhook latency unloaded and
+ * under load, and peak RSS. Usage: `npm run bench:telegram` (needs redis-server on the PATH, or REDIS_URL).
+ *
+ * CPU is read from /proc/<pid>/stat (utime + stime) before and after a phase, once every reply has reached the fake
+ * Bot API, so it covers verify, parse, de-duplicate, lease, session load and save, engine, render and the send calls.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { FakeBotApi } from '../test/support/fakeBotApi';
+import { callbackUpdate, textUpdate } from '../test/support/telegramUpdates';
+
+const TOKEN = '424242424:AAH-benchmark-token-abcdefghijklmnop';
+const SECRET = 'bench-secret';
+const ROOT = path.resolve(__dirname, '..');
+const CLK_TCK = 100;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis(): Promise<{ url: string; child?: ChildProcess }> {
+  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL };
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+  return { url: `redis://127.0.0.1:${port}`, child };
+}
+
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function startServer(apiRoot: string, redisUrl: string): Promise<{ child: ChildProcess; url: string }> {
+  const built = path.join(ROOT, 'dist', 'main.js');
+  const args = fs.existsSync(built) ? [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), built] : ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench${Date.now()}:`, DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: apiRoot, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_MODE: 'webhook' },
+    stdio: ['ignore', process.env.BENCH_SERVER_LOG ? fs.openSync(process.env.BENCH_SERVER_LOG, 'w') : 'ignore', 'inherit'],
+  });
+  // LOG_LEVEL=warn hides the "listening" line: find the port from the kernel instead.
+  for (let i = 0; i < 200; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const port = listeningPort(child.pid!);
+    if (port) return { child, url: `http://127.0.0.1:${port}` };
+  }
+  throw new Error('the server did not start listening');
+}
+
+function listeningPort(pid: number): number | null {
+  let inodes: Set<string>;
+  try {
+    inodes = new Set(fs.readdirSync(`/proc/${pid}/fd`).map((fd) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`)).filter((l) => l.startsWith('socket:[')).map((l) => l.slice(8, -1)));
+  } catch {
+    return null;
+  }
+  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[3] === '0A' && inodes.has(f[9]!)) return parseInt(f[1]!.split(':')[1]!, 16);
+  }
+  return null;
+}
+
+/** One citizen's session: onboarding, the menu, contacts, a tap, back to the menu. */
+function conversation(chat: number): unknown[] {
+  return [textUpdate(chat, '/start'), textUpdate(chat, '1'), textUpdate(chat, 'ban pho'), textUpdate(chat, '1'), callbackUpdate(chat, 'main:commune'), textUpdate(chat, 'quay lai'), textUpdate(chat, '/menu'), textUpdate(chat, '2')];
+}
+
+async function post(url: string, update: unknown): Promise<number> {
+  const started = process.hrtime.bigint();
+  const res = await fetch(`${url}/webhooks/telegram`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(update) });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/** Runs the conversations of `chats` users, `concurrency` users at a time (each user's updates in order). */
+async function phase(url: string, fake: FakeBotApi, firstChat: number, chats: number, concurrency: number): Promise<{ updates: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  let next = 0;
+  let updates = 0;
+  const sendsBefore = fake.calls.length;
+  const worker = async () => {
+    while (next < chats) {
+      const chat = firstChat + next++;
+      for (const u of conversation(chat)) {
+        latencies.push(await post(url, u));
+        updates++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  // Replies are sent after the webhook answered: wait until the fake Bot API stops receiving them.
+  let last = -1;
+  while (fake.calls.length !== last) {
+    last = fake.calls.length;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (fake.calls.length - sendsBefore < updates) throw new Error('fewer replies than updates');
+  return { updates, latencies };
+}
+
+/** The same conversations on the web chat: the pipeline and engine without any Telegram work, for comparison. */
+async function webPhase(url: string, firstUser: number, users: number, concurrency: number): Promise<number> {
+  let updates = 0;
+  let next = 0;
+  const events = [{ type: 'start' }, { type: 'text', text: '1' }, { type: 'text', text: 'ban pho' }, { type: 'text', text: '1' }, { type: 'choice', optionId: 'main:commune' }, { type: 'text', text: 'quay lai' }, { type: 'text', text: '/menu' }, { type: 'text', text: '2' }];
+  const worker = async () => {
+    while (next < users) {
+      const i = next++;
+      const userId = `benchuser${firstUser + i}`.padEnd(16, 'x');
+      for (const [n, e] of events.entries()) {
+        const res = await fetch(`${url}/api/web/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...e, userId, eventId: `ev${firstUser + i}x${n}` }) });
+        await res.arrayBuffer();
+        updates++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return updates;
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+async function main(): Promise<void> {
+  const redis = await startRedis();
+  const fake = await FakeBotApi.start(TOKEN);
+  const server = await startServer(fake.url, redis.url);
+  const pid = server.child.pid!;
+  try {
+    if (process.env.BENCH_ONLY === 'web') {
+      await webPhase(server.url, 9_000_000, 3000, 100);
+      return;
+    }
+    if (process.env.BENCH_ONLY === 'telegram') {
+      await phase(server.url, fake, 9_000_000, 3000, 100);
+      return;
+    }
+    await phase(server.url, fake, 1_000_000, 200, 8); // warm-up (JIT, connections)
+    fake.calls.length = 0;
+
+    const cpu0 = cpuMs(pid);
+    const serial = await phase(server.url, fake, 2_000_000, 150, 1);
+    const cpu1 = cpuMs(pid);
+    fake.calls.length = 0;
+    const loaded = await phase(server.url, fake, 3_000_000, 1000, 100);
+    const cpu2 = cpuMs(pid);
+
+    const calls = fake.calls.length;
+    const cpu3 = cpuMs(pid);
+    const webSerial = await webPhase(server.url, 4_000_000, 150, 1);
+    const cpu4 = cpuMs(pid);
+    const webLoaded = await webPhase(server.url, 5_000_000, 1000, 100);
+    const cpu5 = cpuMs(pid);
+
+    const report = {
+      botApiCallsPerUpdate: +(calls / loaded.updates).toFixed(2),
+      webChatSameConversations: {
+        unloadedCpuMsPerUpdate: +((cpu4 - cpu3) / webSerial).toFixed(3),
+        loadedCpuMsPerUpdate: +((cpu5 - cpu4) / webLoaded).toFixed(3),
+      },
+      unloaded: { updates: serial.updates, cpuMsPerUpdate: +((cpu1 - cpu0) / serial.updates).toFixed(3), p50Ms: +pct(serial.latencies, 50).toFixed(2), p99Ms: +pct(serial.latencies, 99).toFixed(2) },
+      loaded: { users: 1000, inFlight: 100, updates: loaded.updates, cpuMsPerUpdate: +((cpu2 - cpu1) / loaded.updates).toFixed(3), p50Ms: +pct(loaded.latencies, 50).toFixed(2), p99Ms: +pct(loaded.latencies, 99).toFixed(2) },
+      peakRssMb: +peakRssMb(pid).toFixed(1),
+      server: fs.existsSync(path.join(ROOT, 'dist', 'main.js')) ? 'dist/main.js' : 'src/main.ts through tsx (run `npm run build` first for figures without tsx)',
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    server.child.kill('SIGTERM');
+    await fake.close();
+    redis.child?.kill('SIGTERM');
+  }
+}
+
+void main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,167 @@
+import type { Api } from 'grammy';
+import { createSession, type Reply } from '../../engine/types';
+import { userTag, type Logger } from '../../logger';
+import { EventPipeline } from '../../pipeline/EventPipeline';
+import type { SessionStore } from '../../sessions/SessionStore';
+import type { Reachability } from '../../users/Reachability';
+import type { GroupEventResult, GroupEvents } from '../GroupEvents';
+import type { TelegramUpdateMeaning } from './parseTelegramUpdate';
+import { renderTelegramReplies, type RenderWarning } from './renderTelegramReplies';
+import { deadline, describeTelegramError, REPLY_DEADLINE_MS, sendTelegramCalls, unreachableReason } from './telegramApi';
+
+/** Longest time an update's answer waits for its replies to be sent, once it is committed. */
+export const REPLY_WAIT_MS = 1000;
+
+export interface TelegramUpdateHandlerDeps {
+  pipeline: EventPipeline;
+  store: SessionStore;
+  groups: GroupEvents;
+  reachability: Reachability;
+  log: Logger;
+  /** Bot API client for replies (bounded retries). */
+  api: Api;
+  clock?: () => number;
+}
+
+/**
+ * Runs one parsed update through the update pipeline, for the webhook and for polling alike.
+ *
+ * `handle` resolves once the update is committed and its replies sent (at most `REPLY_WAIT_MS` after the commit),
+ * or found to be a duplicate, or ignored; it rejects when the update could not be committed, so that the caller
+ * answers 5xx and Telegram redelivers. The replies are sent after the commit while the chat's lease is still held,
+ * so replies of two updates never interleave, even when sending outlasts the webhook's answer.
+ */
+export class TelegramUpdateHandler {
+  /** The bot's username (from getMe), to tell group commands for this bot from those for other bots. */
+  botUsername: string | undefined;
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: TelegramUpdateHandlerDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  async handle(updateId: number, meaning: TelegramUpdateMeaning): Promise<void> {
+    switch (meaning.kind) {
+      case 'citizen':
+        return this.untilCommitted(updateId, (committed) => this.handleCitizen(meaning, committed));
+      case 'group':
+        return this.untilCommitted(updateId, (committed) => this.handleGroup(meaning, committed));
+      case 'membership':
+        return this.handleMembership(meaning);
+      case 'ignored':
+        if (meaning.callbackQueryId) void this.answerCallback(meaning.callbackQueryId, updateId);
+        this.deps.log.debug({ channel: 'telegram', eventId: `tg:${updateId}`, reason: meaning.reason }, 'update ignored');
+        return;
+      default: {
+        const unreachable: never = meaning;
+        throw new Error(`TelegramUpdateHandler: unknown meaning ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /**
+   * Resolves when `run` finishes, or at the latest `REPLY_WAIT_MS` after the commit; rejects only when `run` fails
+   * before the commit. A failure after the commit (sending the replies) is logged: a redelivery would be a
+   * duplicate anyway.
+   */
+  private untilCommitted(updateId: number, run: (committed: () => void) => Promise<unknown>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = () => {
+        if (timer) clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        resolve();
+      };
+      // Why wait for the replies at all: Telegram sends a chat's next update only after this one is answered, so
+      // answering after the replies lets Telegram keep the chat's order, and the next update does not have to wait
+      // for this one's lease. Why not longer: a 429 or a slow Bot API must not hold the webhook; the replies then
+      // go on in the background, still inside the lease.
+      const committed = () => {
+        if (!settled && !timer) timer = setTimeout(settle, REPLY_WAIT_MS);
+      };
+      run(committed).then(settle, (err: unknown) => {
+        if (timer) clearTimeout(timer);
+        if (!settled) {
+          settled = true;
+          reject(err);
+          return;
+        }
+        this.deps.log.error({ channel: 'telegram', eventId: `tg:${updateId}`, err: describeTelegramError(err) }, 'update committed, but handling its replies failed');
+      });
+    });
+  }
+
+  private async handleCitizen(m: Extract<TelegramUpdateMeaning, { kind: 'citizen' }>, committed: () => void): Promise<void> {
+    const { event, chatId, callbackQueryId } = m;
+    if (event.kind === 'start') {
+      // Someone who comes back (after blocking the bot, a 403, ...) can be reached again.
+      await this.deps.reachability.markReachable('telegram', chatId);
+    }
+    const outcome = await this.deps.pipeline.handle(event, async (replies) => {
+      committed();
+      await Promise.all([
+        callbackQueryId ? this.answerCallback(callbackQueryId, event.eventId) : Promise.resolve(),
+        this.deliver(chatId, replies, event.eventId),
+      ]);
+    });
+    // A redelivered button tap was answered the first time, unless that answer was lost: answering again is harmless.
+    if (outcome.status === 'duplicate' && callbackQueryId) await this.answerCallback(callbackQueryId, event.eventId);
+  }
+
+  private async handleGroup(m: Extract<TelegramUpdateMeaning, { kind: 'group' }>, committed: () => void): Promise<void> {
+    const { event, chatId, callbackQueryId } = m;
+    // Group events are de-duplicated and serialized per chat like citizens' events; the group's "session" is only
+    // the carrier of that contract (the handlers keep their own records, idempotently by event id).
+    const result = await this.deps.store.runExclusive<GroupEventResult | null>(
+      `telegram-group:${chatId}`,
+      event.eventId,
+      async (stored) => ({ session: stored ?? createSession(this.clock()), value: await this.deps.groups.handle(event) }),
+      async (value) => {
+        committed();
+        await Promise.all([
+          callbackQueryId ? this.answerCallback(callbackQueryId, event.eventId, value?.toast) : Promise.resolve(),
+          this.deliver(chatId, value?.replies ?? [], event.eventId),
+        ]);
+      },
+    );
+    if (result.status === 'duplicate' && callbackQueryId) await this.answerCallback(callbackQueryId, event.eventId);
+  }
+
+  private async handleMembership(m: Extract<TelegramUpdateMeaning, { kind: 'membership' }>): Promise<void> {
+    const tag = userTag(`telegram:${m.chatId}`);
+    if (m.reachable) {
+      await this.deps.reachability.markReachable('telegram', m.chatId);
+      this.deps.log.info({ channel: 'telegram', user: tag, status: m.status }, 'chat can be reached again');
+    } else {
+      await this.deps.reachability.markUnreachable('telegram', m.chatId, `my_chat_member: ${m.status}`);
+      this.deps.log.info({ channel: 'telegram', user: tag, status: m.status }, 'chat blocked the bot or removed it: marked unreachable');
+    }
+  }
+
+  /** Sends replies to a chat within the reply deadline; a chat that blocked the bot is marked unreachable. */
+  private async deliver(chatId: string, replies: Reply[], eventId: string): Promise<void> {
+    if (replies.length === 0) return;
+    const warnings: RenderWarning[] = [];
+    const calls = renderTelegramReplies(replies, warnings);
+    for (const w of warnings) this.deps.log.warn({ channel: 'telegram', eventId, problem: w.problem, detail: w.detail }, 'a reply could not be rendered exactly');
+    try {
+      await sendTelegramCalls(this.deps.api, chatId, calls, deadline(REPLY_DEADLINE_MS));
+    } catch (err) {
+      const reason = unreachableReason(err);
+      if (reason === null) throw err;
+      await this.deps.reachability.markUnreachable('telegram', chatId, reason);
+      this.deps.log.info({ channel: 'telegram', eventId, user: userTag(`telegram:${chatId}`), reason }, 'chat cannot be reached: marked unreachable');
+    }
+  }
+
+  /** Stops the button's spinner (and shows a toast). Never throws: an unanswered query only spins a while. */
+  private async answerCallback(id: string, eventId: string | number, toast?: string): Promise<void> {
+    try {
+      await this.deps.api.answerCallbackQuery(id, toast ? { text: toast.slice(0, 200) } : {}, deadline(REPLY_DEADLINE_MS));
+    } catch (err) {
+      this.deps.log.debug({ channel: 'telegram', eventId: String(eventId), err: describeTelegramError(err) }, 'callback query could not be answered');
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { autoRetry } from '@grammyjs/auto-retry';
+import { Api, GrammyError, HttpError } from 'grammy';
+import type { TelegramConfig } from '../../config';
+import { createBotApiFetch } from './botApiFetch';
+import type { TelegramCall } from './renderTelegramReplies';
+
+export interface RetryPolicy {
+  /** A 429 asking to wait longer than this fails at once instead of waiting. */
+  maxDelaySeconds: number;
+  /** Retries of one call after 429 and 5xx answers (network errors are bounded by the call's deadline). */
+  maxRetryAttempts: number;
+}
+
+/**
+ * Replies to an update are sent while the user's lease is held (so that they keep their order), so they must
+ * finish well within the lease: short waits, few retries, a deadline per batch.
+ */
+export const REPLY_RETRY: RetryPolicy = { maxDelaySeconds: 5, maxRetryAttempts: 3 };
+export const REPLY_DEADLINE_MS = 10_000;
+/** Notices and broadcasts run outside any request and may wait out longer rate limits. */
+export const PUSH_RETRY: RetryPolicy = { maxDelaySeconds: 60, maxRetryAttempts: 6 };
+export const PUSH_DEADLINE_MS = 180_000;
+
+/**
+ * A grammY `Api` client for the configured Bot API server. With a retry policy, grammY's auto-retry honours
+ * `retry_after` on 429 and retries 5xx and network errors with exponential backoff (3 s, 6 s, ...).
+ * auto-retry retries network errors until the call's AbortSignal fires, so every call must carry a deadline.
+ */
+export function createTelegramApi(config: Pick<TelegramConfig, 'token' | 'apiRoot'>, retry?: RetryPolicy): Api {
+  const api = new Api(config.token, { apiRoot: config.apiRoot, fetch: createBotApiFetch() });
+  if (retry) api.config.use(autoRetry({ maxDelaySeconds: retry.maxDelaySeconds, maxRetryAttempts: retry.maxRetryAttempts }));
+  return api;
+}
+
+/** grammY's Node build types signals with the `abort-controller` package; Node's own AbortSignal works at run time. */
+export type ApiSignal = NonNullable<Parameters<Api['getMe']>[0]>;
+
+export function asApiSignal(signal: AbortSignal): ApiSignal {
+  return signal as unknown as ApiSignal;
+}
+
+/** A signal that aborts the call (and auto-retry's waits) after `ms`. */
+export function deadline(ms: number): ApiSignal {
+  return asApiSignal(AbortSignal.timeout(ms));
+}
+
+/** Bot API answers meaning "this chat can no longer be messaged" (blocked, deleted account, removed from group). */
+export function unreachableReason(err: unknown): string | null {
+  if (!(err instanceof GrammyError)) return null;
+  if (err.error_code === 403) return err.description;
+  if (err.error_code === 400 && /chat not found|user is deactivated|PEER_ID_INVALID|group chat was deactivated/i.test(err.description)) return err.description;
+  return null;
+}
+
+/** What went wrong with a Bot API call, without payloads (they hold personal data). */
+export function describeTelegramError(err: unknown): { name: string; message: string; code?: number } {
+  if (err instanceof GrammyError) return { name: 'GrammyError', message: `${err.method}: ${err.description}`, code: err.error_code };
+  if (err instanceof HttpError) return { name: 'HttpError', message: err.message.replace(/bot\d+:[\w-]+/g, 'bot<token>') };
+  if (err instanceof Error) return { name: err.name, message: err.message.replace(/bot\d+:[\w-]+/g, 'bot<token>') };
+  return { name: 'Unknown', message: String(err) };
+}
+
+/** Sends rendered calls to one chat, in order; the first failure stops the rest and is thrown. */
+export async function sendTelegramCalls(api: Api, chatId: string, calls: TelegramCall[], signal?: ApiSignal): Promise<void> {
+  for (const call of calls) {
+    switch (call.method) {
+      case 'sendMessage': {
+        const { method: _m, text, ...other } = call;
+        await api.sendMessage(chatId, text, other, signal);
+        break;
+      }
+      case 'sendPhoto': {
+        const { method: _m, photo, ...other } = call;
+        await api.sendPhoto(chatId, photo, other, signal);
+        break;
+      }
+      default: {
+        const unreachable: never = call;
+        throw new Error(`sendTelegramCalls: unknown call ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,244 @@
+import crypto from 'node:crypto';
+import express, { type RequestHandler, type Router } from 'express';
+import { GrammyError, type Api } from 'grammy';
+import { TELEGRAM_WEBHOOK_PATH, type TelegramConfig } from '../../config';
+import { LOCALES, type Reply } from '../../engine/types';
+import type { Translator } from '../../engine/interpreter';
+import { loadTranslator } from '../../i18n';
+import { userTag, type Logger } from '../../logger';
+import { RecipientUnreachableError, type ChannelSender } from '../../outbound/Outbound';
+import type { Reachability } from '../../users/Reachability';
+import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
+import { parseTelegramUpdate } from './parseTelegramUpdate';
+import { renderTelegramReplies } from './renderTelegramReplies';
+import { ALLOWED_UPDATES, TelegramPoller } from './TelegramPoller';
+import { TelegramUpdateHandler } from './TelegramUpdateHandler';
+import { asApiSignal, createTelegramApi, deadline, describeTelegramError, PUSH_DEADLINE_MS, PUSH_RETRY, REPLY_DEADLINE_MS, REPLY_RETRY, sendTelegramCalls, unreachableReason } from './telegramApi';
+
+/** Telegram's cap on update bodies is far below this; anything larger is not from Telegram. */
+const MAX_BODY = '1mb';
+/** Commands shown in Telegram's menu button, in this order; the engine understands each (`/menu`, ...). */
+export const TELEGRAM_COMMANDS = ['menu', 'help', 'language', 'back', 'cancel', 'start'] as const;
+/** Files bots may download through the Bot API (getFile). */
+const MAX_FILE_BYTES = 20 * 1024 * 1024;
+const WEBHOOK_RETRY_MS = 30_000;
+
+/** The token was refused by the Bot API: start-up stops, naming the variable. */
+export class TelegramTokenRejectedError extends Error {
+  constructor(apiRoot: string, description: string) {
+    super(`TELEGRAM_BOT_TOKEN: the Bot API at ${apiRoot} refused the token (${description}). Copy the token again from @BotFather (/mybots → API Token), or check TELEGRAM_API_ROOT.`);
+    this.name = 'TelegramTokenRejectedError';
+  }
+}
+
+/** A Telegram file could not be fetched (too large, expired file id, Bot API unreachable). */
+export class TelegramFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TelegramFileError';
+  }
+}
+
+/**
+ * Compares the secret header with the expected secret in constant time (for equal lengths; a length mismatch
+ * tells nothing about the secret's content). Build once per secret: the check runs on every update.
+ */
+export function createSecretCheck(secret: string): (header: string | undefined) => boolean {
+  const expected = Buffer.from(secret, 'utf8');
+  return (header) => {
+    if (header === undefined) return false;
+    const given = Buffer.from(header, 'utf8');
+    return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+  };
+}
+
+/** One-off form of `createSecretCheck`. */
+export function verifyTelegramSecret(header: string | undefined, secret: string): boolean {
+  return createSecretCheck(secret)(header);
+}
+
+/**
+ * `POST /webhooks/telegram`, in the order of the update pipeline: the secret header (401, nothing else done), the
+ * body (400 malformed JSON, 413 over 1 MB, via the app's error boundary), the update's shape (400 naming the
+ * field; unknown update kinds 200 and ignored), then the handler: 200 once committed or a duplicate, 5xx when
+ * the update could not be committed so that Telegram redelivers it.
+ */
+export function createTelegramWebhookRouter(deps: { secret: string; handler: TelegramUpdateHandler; log: Logger }): Router {
+  const router = express.Router();
+  const secretMatches = createSecretCheck(deps.secret);
+  const checkSecret: RequestHandler = (req, res, next) => {
+    if (!secretMatches(req.header('X-Telegram-Bot-Api-Secret-Token'))) {
+      res.status(401).json({ error: 'unauthorized', message: 'The X-Telegram-Bot-Api-Secret-Token header is missing or wrong.' });
+      return;
+    }
+    next();
+  };
+  router.post(TELEGRAM_WEBHOOK_PATH, checkSecret, express.json({ limit: MAX_BODY }), async (req, res, next) => {
+    const parsed = parseTelegramUpdate(req.body, deps.handler.botUsername);
+    if (!parsed.ok) {
+      res.status(400).json({ error: 'invalid_update', problems: parsed.problems });
+      return;
+    }
+    try {
+      await deps.handler.handle(parsed.updateId, parsed.meaning);
+      res.status(200).json({ ok: true });
+    } catch (err) {
+      deps.log.error({ channel: 'telegram', eventId: `tg:${parsed.updateId}`, err: describeTelegramError(err) }, 'update could not be committed; answering 503 so that Telegram redelivers it');
+      if (res.headersSent) return next(err);
+      res.status(503).json({ error: 'unavailable', message: 'The update could not be saved; Telegram will deliver it again.' });
+    }
+  });
+  return router;
+}
+
+/** Sends notices and broadcasts to Telegram chats; refuses chats marked unreachable without calling Telegram. */
+export class TelegramSender implements ChannelSender {
+  readonly channel = 'telegram' as const;
+  constructor(
+    private readonly api: Api,
+    private readonly reachability: Reachability,
+    private readonly log: Logger,
+  ) {}
+
+  async send(userId: string, replies: Reply[]): Promise<void> {
+    if (!(await this.reachability.isReachable('telegram', userId))) {
+      throw new RecipientUnreachableError('telegram', 'the chat blocked the bot or removed it; nothing is sent until it comes back');
+    }
+    try {
+      await sendTelegramCalls(this.api, userId, renderTelegramReplies(replies), deadline(PUSH_DEADLINE_MS));
+    } catch (err) {
+      const reason = unreachableReason(err);
+      if (reason === null) throw err;
+      await this.reachability.markUnreachable('telegram', userId, reason);
+      this.log.info({ channel: 'telegram', user: userTag(`telegram:${userId}`), reason }, 'chat cannot be reached: marked unreachable');
+      throw new RecipientUnreachableError('telegram', reason);
+    }
+  }
+}
+
+/**
+ * Photos arrive as `photo` events holding the file id only; an action that needs the picture fetches it here
+ * (getFile, then the file URL of the same Bot API server).
+ */
+export class TelegramFiles {
+  constructor(
+    private readonly api: Api,
+    private readonly config: Pick<TelegramConfig, 'token' | 'apiRoot'>,
+  ) {}
+
+  async fetch(fileRef: string, signal: AbortSignal = AbortSignal.timeout(60_000)): Promise<{ bytes: Buffer; path: string }> {
+    const file = await this.api.getFile(fileRef, asApiSignal(signal));
+    if (!file.file_path) throw new TelegramFileError('Telegram did not give a download path for this file (it may be larger than the 20 MB bots may download).');
+    if (file.file_size !== undefined && file.file_size > MAX_FILE_BYTES) throw new TelegramFileError(`The file is ${file.file_size} bytes; bots may download at most ${MAX_FILE_BYTES}.`);
+    const res = await fetch(`${this.config.apiRoot}/file/bot${this.config.token}/${file.file_path}`, { signal });
+    if (!res.ok) throw new TelegramFileError(`Downloading the file failed: the Bot API answered ${res.status}.`);
+    return { bytes: Buffer.from(await res.arrayBuffer()), path: file.file_path };
+  }
+}
+
+export interface TelegramChannel extends ChannelPlugin {
+  readonly name: 'telegram';
+  router: Router;
+  sender: TelegramSender;
+  files: TelegramFiles;
+  handler: TelegramUpdateHandler;
+}
+
+/**
+ * The Telegram channel on grammY: the webhook route (always mounted, secret-checked), long polling in
+ * `polling` mode, replies and notices through the Bot API with auto-retry, and at start-up getMe, setMyCommands
+ * (vi and en) and, with PUBLIC_URL in webhook mode, setWebhook.
+ */
+export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig, options: { translator?: Translator } = {}): TelegramChannel {
+  const log = ctx.log;
+  const replyApi = createTelegramApi(tg, REPLY_RETRY);
+  const pushApi = createTelegramApi(tg, PUSH_RETRY);
+  const pollApi = createTelegramApi(tg);
+  const handler = new TelegramUpdateHandler({ pipeline: ctx.pipeline, store: ctx.store, groups: ctx.groups, reachability: ctx.reachability, log, api: replyApi });
+  const poller = new TelegramPoller(pollApi, handler, log);
+  const translator = options.translator ?? loadTranslator(ctx.config.localesDir);
+  let webhookTimer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  // Start-up calls (and their retries) end at stop(), so that a shutdown never waits for an unreachable Bot API.
+  const lifecycle = new AbortController();
+  const startupDeadline = () => asApiSignal(AbortSignal.any([lifecycle.signal, AbortSignal.timeout(REPLY_DEADLINE_MS)]));
+
+  /** True when the Bot API answered; false when it could not be reached (start-up goes on without waiting). */
+  const fetchBotInfo = async (): Promise<boolean> => {
+    try {
+      const me = await pollApi.getMe(startupDeadline());
+      handler.botUsername = me.username;
+      log.info({ channel: 'telegram', bot: me.username, mode: tg.mode }, 'Telegram bot identified');
+      return true;
+    } catch (err) {
+      if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) throw new TelegramTokenRejectedError(tg.apiRoot, err.description);
+      log.error({ channel: 'telegram', err: describeTelegramError(err) }, 'getMe failed: the Bot API cannot be reached now; continuing (commands in groups addressed with @name are accepted for any bot until it answers)');
+      return false;
+    }
+  };
+
+  const setCommands = async () => {
+    const scope = { type: 'all_private_chats' as const };
+    const commandsIn = (locale: (typeof LOCALES)[number]) => TELEGRAM_COMMANDS.map((command) => ({ command, description: translator.t(locale, `telegram.commands.${command}`) }));
+    const calls = [
+      { commands: commandsIn(ctx.config.defaultLocale), other: { scope } as { scope: typeof scope; language_code?: (typeof LOCALES)[number] } },
+      ...LOCALES.map((locale) => ({ commands: commandsIn(locale), other: { scope, language_code: locale } })),
+    ];
+    for (const call of calls) {
+      if (stopped) return;
+      try {
+        await replyApi.setMyCommands(call.commands, call.other, startupDeadline());
+      } catch (err) {
+        log.warn({ channel: 'telegram', err: describeTelegramError(err), language: call.other.language_code ?? 'default' }, 'setMyCommands failed: the command menu may be out of date; the commands still work when typed');
+      }
+    }
+  };
+
+  const registerWebhook = async (): Promise<void> => {
+    if (stopped || !tg.webhookUrl) return;
+    try {
+      await replyApi.setWebhook(tg.webhookUrl, { secret_token: tg.webhookSecret, allowed_updates: [...ALLOWED_UPDATES] }, startupDeadline());
+      log.info({ channel: 'telegram', url: tg.webhookUrl, derivedSecret: tg.webhookSecretDerived }, 'Telegram webhook registered');
+    } catch (err) {
+      if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) throw new TelegramTokenRejectedError(tg.apiRoot, err.description);
+      if (stopped) return;
+      log.error({ channel: 'telegram', err: describeTelegramError(err), retryInMs: WEBHOOK_RETRY_MS }, 'setWebhook failed: Telegram cannot deliver updates until it succeeds; retrying');
+      webhookTimer = setTimeout(() => void registerWebhook().catch(() => undefined), WEBHOOK_RETRY_MS);
+      webhookTimer.unref();
+    }
+  };
+
+  return {
+    name: 'telegram',
+    router: createTelegramWebhookRouter({ secret: tg.webhookSecret, handler, log }),
+    sender: new TelegramSender(pushApi, ctx.reachability, log),
+    files: new TelegramFiles(replyApi, tg),
+    handler,
+    async start() {
+      const reachable = await fetchBotInfo();
+      // With the Bot API out of reach, the command menu is set in the background rather than holding start-up.
+      if (reachable) await setCommands();
+      else void setCommands();
+      if (tg.mode === 'polling') {
+        // getUpdates does not work while a webhook is set; pending updates are kept.
+        try {
+          await (reachable ? replyApi : pollApi).deleteWebhook({ drop_pending_updates: false }, startupDeadline());
+        } catch (err) {
+          log.warn({ channel: 'telegram', err: describeTelegramError(err) }, 'deleteWebhook failed; polling may get 409 Conflict until the webhook is removed');
+        }
+        poller.start();
+        log.info({ channel: 'telegram', mode: 'polling' }, 'Telegram: polling for updates');
+        return;
+      }
+      if (tg.webhookUrl && reachable) await registerWebhook();
+      else if (tg.webhookUrl) void registerWebhook().catch((err: Error) => log.error({ channel: 'telegram', err: describeTelegramError(err) }, 'setWebhook failed'));
+      else log.warn({ channel: 'telegram', path: TELEGRAM_WEBHOOK_PATH }, 'TELEGRAM_MODE=webhook without PUBLIC_URL: the webhook is served but not registered; register it yourself (setWebhook with the same secret) or set PUBLIC_URL');
+    },
+    async stop() {
+      stopped = true;
+      lifecycle.abort();
+      if (webhookTimer) clearTimeout(webhookTimer);
+      await poller.stop();
+    },
+  };
+}

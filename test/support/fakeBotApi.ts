@@ -1,0 +1,137 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+export interface RecordedCall {
+  method: string;
+  payload: Record<string, any>;
+  at: number;
+}
+
+interface Scripted {
+  method: string;
+  match?: (payload: Record<string, any>) => boolean;
+  times: number;
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export const FAKE_BOT = { id: 7000001, is_bot: true, first_name: 'Bắc Hà Covid', username: 'bacha_test_bot' };
+
+/**
+ * A small Bot API server speaking Telegram's HTTP protocol (https://core.telegram.org/bots/api#making-requests):
+ * `POST /bot<token>/<method>` with a JSON body, answered `{ok, result}` or `{ok:false, error_code, description,
+ * parameters}`. It records every call, and answers chosen calls with errors (429 with retry_after, 403, 5xx).
+ */
+export class FakeBotApi {
+  readonly calls: RecordedCall[] = [];
+  readonly files = new Map<string, Buffer>();
+  private readonly scripted: Scripted[] = [];
+  /** Updates served by getUpdates (polling), until confirmed by a higher offset. */
+  private pendingUpdates: Array<{ update_id: number }> = [];
+  private messageId = 100;
+  private server!: http.Server;
+  url = '';
+
+  constructor(readonly token: string) {}
+
+  static async start(token: string): Promise<FakeBotApi> {
+    const fake = new FakeBotApi(token);
+    fake.server = http.createServer((req, res) => void fake.serve(req, res));
+    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+    return fake;
+  }
+
+  /** Answers the next `times` calls of `method` (matching `match`) with this error instead. */
+  fail(method: string, error: { status: number; error_code?: number; description: string; parameters?: Record<string, unknown> }, options: { times?: number; match?: (payload: Record<string, any>) => boolean } = {}): void {
+    this.scripted.push({
+      method,
+      match: options.match,
+      times: options.times ?? 1,
+      status: error.status,
+      body: { ok: false, error_code: error.error_code ?? error.status, description: error.description, ...(error.parameters ? { parameters: error.parameters } : {}) },
+    });
+  }
+
+  /** Queues updates for a bot that polls (getUpdates). */
+  queueUpdates(...updates: Array<{ update_id: number }>): void {
+    this.pendingUpdates.push(...updates);
+  }
+
+  callsOf(method: string, chatId?: string | number): RecordedCall[] {
+    return this.calls.filter((c) => c.method === method && (chatId === undefined || String(c.payload.chat_id) === String(chatId)));
+  }
+
+  /** Waits until `predicate` holds for the recorded calls (replies are sent after the webhook has answered). */
+  async waitFor(predicate: (calls: RecordedCall[]) => boolean, timeoutMs = 5000): Promise<RecordedCall[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate(this.calls)) {
+      if (Date.now() > deadline) throw new Error(`FakeBotApi: condition not met within ${timeoutMs} ms; calls: ${this.calls.map((c) => c.method).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return this.calls;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const fileMatch = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+    if (fileMatch) {
+      const bytes = fileMatch[1] === this.token ? this.files.get(fileMatch[2]!) : undefined;
+      res.writeHead(bytes ? 200 : 404).end(bytes ?? 'Not Found');
+      return;
+    }
+    const m = /^\/bot([^/]+)\/(\w+)$/.exec(url.pathname);
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (!m) return send(404, { ok: false, error_code: 404, description: 'Not Found' });
+    if (m[1] !== this.token) return send(401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    const method = m[2]!;
+    const raw = Buffer.concat(chunks);
+    const contentType = String(req.headers['content-type'] ?? '');
+    // JSON for ordinary calls; multipart/form-data when a file is uploaded (recorded as it came).
+    const payload = (
+      contentType.startsWith('application/json') ? JSON.parse(raw.toString('utf8')) : raw.length > 0 ? { contentType, body: raw.toString('latin1') } : Object.fromEntries(url.searchParams)
+    ) as Record<string, any>;
+    this.calls.push({ method, payload, at: Date.now() });
+    const scripted = this.scripted.find((s) => s.method === method && s.times > 0 && (!s.match || s.match(payload)));
+    if (scripted) {
+      scripted.times--;
+      return send(scripted.status, scripted.body);
+    }
+    send(200, { ok: true, result: this.resultOf(method, payload) });
+  }
+
+  private resultOf(method: string, payload: Record<string, any>): unknown {
+    const now = Math.floor(Date.now() / 1000);
+    switch (method) {
+      case 'getMe':
+        return FAKE_BOT;
+      case 'sendMessage':
+        return { message_id: ++this.messageId, date: now, chat: { id: Number(payload.chat_id), type: Number(payload.chat_id) < 0 ? 'group' : 'private' }, text: payload.text };
+      case 'sendPhoto':
+        return { message_id: ++this.messageId, date: now, chat: { id: Number(payload.chat_id), type: 'private' }, photo: [{ file_id: 'sent-photo', file_unique_id: 'u', width: 1, height: 1 }] };
+      case 'getFile': {
+        const path = `photos/${payload.file_id}.jpg`;
+        const bytes = this.files.get(path);
+        return { file_id: payload.file_id, file_unique_id: `u-${payload.file_id}`, ...(bytes ? { file_size: bytes.length, file_path: path } : {}) };
+      }
+      case 'getUpdates': {
+        // As Telegram: an offset confirms every update below it; the rest are served again.
+        if (typeof payload.offset === 'number') this.pendingUpdates = this.pendingUpdates.filter((u) => u.update_id >= payload.offset);
+        return this.pendingUpdates.slice(0, payload.limit ?? 100);
+      }
+      default:
+        return true;
+    }
+  }
+}
