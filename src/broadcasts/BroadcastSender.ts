@@ -173,7 +173,7 @@ export class BroadcastSender {
     if (wait > 0) await sleep(wait);
     try {
       this.sentCount++;
-      await this.outbound.send(d.channel, d.userId, this.hooks.render(broadcast, d.locale));
+      await this.outbound.send(d.channel, d.userId, this.hooks.render(broadcast, d.locale), { bulk: true });
       return { ...base, status: 'sent' };
     } catch (err) {
       if (err instanceof RateLimitedError) {

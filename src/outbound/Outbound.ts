@@ -11,7 +11,15 @@ export interface ChannelSender {
    * longer be reached (blocked the bot, unfollowed, left the group); other failures throw after the channel's
    * own retries.
    */
-  send(userId: string, replies: Reply[]): Promise<void>;
+  send(userId: string, replies: Reply[], options?: SendOptions): Promise<void>;
+}
+
+export interface SendOptions {
+  /**
+   * A broadcast: the caller paces sends globally, so the channel must not wait out the platform's "retry after"
+   * itself but throw `RateLimitedError` at once (the caller then slows every process down).
+   */
+  bulk?: boolean;
 }
 
 /** The person blocked the bot, unfollowed the account, or removed it from the group. Retrying will not help. */
@@ -45,10 +53,10 @@ export class Outbound {
     return this.senders.has(channel);
   }
 
-  async send(channel: ChannelName, userId: string, replies: Reply[]): Promise<void> {
+  async send(channel: ChannelName, userId: string, replies: Reply[], options?: SendOptions): Promise<void> {
     const sender = this.senders.get(channel);
     if (!sender) throw new ChannelNotConfiguredError(channel);
-    await sender.send(userId, replies);
+    await sender.send(userId, replies, options);
   }
 }
 

@@ -6,7 +6,7 @@ import { LOCALES, type Reply } from '../../engine/types';
 import type { Translator } from '../../engine/interpreter';
 import { loadTranslator } from '../../i18n';
 import { userTag, type Logger } from '../../logger';
-import { RecipientUnreachableError, type ChannelSender } from '../../outbound/Outbound';
+import { RateLimitedError, RecipientUnreachableError, type ChannelSender, type SendOptions } from '../../outbound/Outbound';
 import type { Reachability } from '../../users/Reachability';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 import { parseTelegramUpdate } from './parseTelegramUpdate';
@@ -91,6 +91,9 @@ export function createTelegramWebhookRouter(deps: { secret: string; handler: Tel
   return router;
 }
 
+/** One broadcast message may take this long, network included, before it counts as failed (and is retried). */
+const BULK_DEADLINE_MS = 30_000;
+
 /** Sends notices and broadcasts to Telegram chats; refuses chats marked unreachable without calling Telegram. */
 export class TelegramSender implements ChannelSender {
   readonly channel = 'telegram' as const;
@@ -98,15 +101,21 @@ export class TelegramSender implements ChannelSender {
     private readonly api: Api,
     private readonly reachability: Reachability,
     private readonly log: Logger,
+    /** Without auto-retry: broadcasts are paced by the caller, who must hear about a 429 at once. */
+    private readonly bulkApi: Api = api,
   ) {}
 
-  async send(userId: string, replies: Reply[]): Promise<void> {
+  async send(userId: string, replies: Reply[], options: SendOptions = {}): Promise<void> {
     if (!(await this.reachability.isReachable('telegram', userId))) {
       throw new RecipientUnreachableError('telegram', 'the chat blocked the bot or removed it; nothing is sent until it comes back');
     }
     try {
-      await sendTelegramCalls(this.api, userId, renderTelegramReplies(replies), deadline(PUSH_DEADLINE_MS));
+      const api = options.bulk ? this.bulkApi : this.api;
+      await sendTelegramCalls(api, userId, renderTelegramReplies(replies), deadline(options.bulk ? BULK_DEADLINE_MS : PUSH_DEADLINE_MS));
     } catch (err) {
+      if (options.bulk && err instanceof GrammyError && err.error_code === 429) {
+        throw new RateLimitedError('telegram', (err.parameters.retry_after ?? 1) * 1000);
+      }
       const reason = unreachableReason(err);
       if (reason === null) throw err;
       await this.reachability.markUnreachable('telegram', userId, reason);
@@ -211,7 +220,7 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig, o
   return {
     name: 'telegram',
     router: createTelegramWebhookRouter({ secret: tg.webhookSecret, handler, log }),
-    sender: new TelegramSender(pushApi, ctx.reachability, log),
+    sender: new TelegramSender(pushApi, ctx.reachability, log, pollApi),
     files: new TelegramFiles(replyApi, tg),
     handler,
     async start() {
