@@ -60,6 +60,11 @@ export class FakeBotApi {
     this.pendingUpdates.push(...updates);
   }
 
+  /** Forgets every scripted error: the server answers normally again. */
+  clearFailures(): void {
+    this.scripted.length = 0;
+  }
+
   callsOf(method: string, chatId?: string | number): RecordedCall[] {
     return this.calls.filter((c) => c.method === method && (chatId === undefined || String(c.payload.chat_id) === String(chatId)));
   }

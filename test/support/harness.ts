@@ -154,9 +154,9 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
 }
 
 /** The real server (Express app, pipeline, store) on a free port. */
-export async function startServer(env: Record<string, string | undefined> = {}): Promise<{ runtime: Runtime; url: string; close: () => Promise<void> }> {
+export async function startServer(env: Record<string, string | undefined> = {}, options: { clock?: () => number } = {}): Promise<{ runtime: Runtime; url: string; close: () => Promise<void> }> {
   const config = testConfig(env);
-  const runtime = await createRuntime(config, createLogger(config.logLevel), { inMemoryDatabase: !config.databaseUrl, backgroundJobs: false });
+  const runtime = await createRuntime(config, createLogger(config.logLevel), { inMemoryDatabase: !config.databaseUrl, backgroundJobs: false, clock: options.clock });
   const port = await runtime.listen();
   return { runtime, url: `http://127.0.0.1:${port}`, close: () => runtime.close() };
 }
