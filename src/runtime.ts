@@ -231,7 +231,11 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
 
   const broadcastRepo = new BroadcastRepository(db);
   personalData.register('subscriptions', async (channel, userId) => broadcastRepo.deleteSubscription(channel, userId));
-  const limiter = (name: string, perSecond: number) => (redis ? new RedisRateLimiter(redis, `${config.redisKeyPrefix}rate:${name}`, perSecond) : new MemoryRateLimiter(perSecond));
+  // A burst of one batch lets a sender catch up on the slots it lost between two batches (claiming, recording),
+  // so the long-run rate stays at the configured one; short bursts are within what the platforms allow.
+  const burst = config.broadcastConcurrency;
+  const limiter = (name: string, perSecond: number) =>
+    redis ? new RedisRateLimiter(redis, `${config.redisKeyPrefix}rate:${name}`, perSecond, burst) : new MemoryRateLimiter(perSecond, burst);
   let sender: BroadcastSender | null = null;
   const broadcastService = new BroadcastService({
     repo: broadcastRepo,

@@ -28,6 +28,14 @@ export class FakeBotApi {
   readonly calls: RecordedCall[] = [];
   readonly files = new Map<string, Buffer>();
   private readonly scripted: Scripted[] = [];
+  /** False keeps no call (benchmarks with 100,000 messages). */
+  recordCalls = true;
+  /** Latency of every answer (a slow network or Bot API). */
+  delayMs = 0;
+  /** Successful sendMessage calls per chat id, and when the first and the last of them were answered. */
+  readonly delivered = new Map<string, number>();
+  firstDeliveredAt = 0;
+  lastDeliveredAt = 0;
   /** Updates served by getUpdates (polling), until confirmed by a higher offset. */
   private pendingUpdates: Array<{ update_id: number }> = [];
   private messageId = 100;
@@ -107,11 +115,17 @@ export class FakeBotApi {
     const payload = (
       contentType.startsWith('application/json') ? JSON.parse(raw.toString('utf8')) : raw.length > 0 ? { contentType, body: raw.toString('latin1') } : Object.fromEntries(url.searchParams)
     ) as Record<string, any>;
-    this.calls.push({ method, payload, at: Date.now() });
+    if (this.recordCalls) this.calls.push({ method, payload, at: Date.now() });
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     const scripted = this.scripted.find((s) => s.method === method && s.times > 0 && (!s.match || s.match(payload)));
     if (scripted) {
       scripted.times--;
       return send(scripted.status, scripted.body);
+    }
+    if (method === 'sendMessage') {
+      this.delivered.set(String(payload.chat_id), (this.delivered.get(String(payload.chat_id)) ?? 0) + 1);
+      this.lastDeliveredAt = Date.now();
+      if (!this.firstDeliveredAt) this.firstDeliveredAt = this.lastDeliveredAt;
     }
     send(200, { ok: true, result: this.resultOf(method, payload) });
   }

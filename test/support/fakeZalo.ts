@@ -14,6 +14,8 @@ export interface SentMessage {
   message: Record<string, unknown>;
   accessToken: string;
   messageId: string;
+  /** When it was accepted (ms since epoch). */
+  at: number;
 }
 
 export interface OAuthCall {
@@ -150,7 +152,7 @@ export class FakeZalo {
       }
       if (this.sendDelayMs) await new Promise((r) => setTimeout(r, this.sendDelayMs));
       const messageId = crypto.randomBytes(10).toString('hex');
-      this.sent.push({ userId, message: body.message, accessToken, messageId });
+      this.sent.push({ userId, message: body.message, accessToken, messageId, at: Date.now() });
       for (const w of this.waiters.splice(0)) w();
       json(200, { data: { quota: { quota_type: 'reply', remain: '8', total: '8' }, message_id: messageId, user_id: userId, sent_time: String(Date.now()) }, error: 0, message: 'Success' });
       return;

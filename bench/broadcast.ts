@@ -1,0 +1,262 @@
+/*
+ * Broadcast benchmark (issue: announcements). The real server runs as its own process with PostgreSQL (a fresh
+ * database on the server at BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test), a private Redis,
+ * and fake Telegram Bot API and Zalo OA servers on localhost with a configurable latency and a sprinkling of 429s,
+ * 403s and Zalo -230s. One broadcast is created through the HTTP API; the script prints the achieved send rate ÷ the
+ * configured rate per channel, duplicates, lost recipients and the server's peak RSS, for 10,000 and for 100,000
+ * recipients, and again for 100,000 with the server killed (SIGKILL) half way and restarted.
+ *
+ * Usage: npm run bench:broadcast   (env: BENCH_RECIPIENTS=100000 BENCH_LATENCY_MS=5 BENCH_TELEGRAM_RATE=300
+ *                                   BENCH_ZALO_RATE_PER_MINUTE=12000 BENCH_SKIP_KILL=1)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { FakeBotApi } from '../test/support/fakeBotApi';
+import { FakeZalo, zaloEnv } from '../test/support/fakeZalo';
+
+const ROOT = path.resolve(__dirname, '..');
+const TOKEN = '424242424:AAH-broadcast-bench-token-abcdefgh';
+const ADMIN = 'bench-admin-token-0123456789abcdef';
+const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 5);
+const TELEGRAM_RATE = Number(process.env.BENCH_TELEGRAM_RATE ?? 300);
+const ZALO_RATE_PER_MINUTE = Number(process.env.BENCH_ZALO_RATE_PER_MINUTE ?? 12_000);
+const TELEGRAM_SHARE = 0.6;
+const RATE_LIMITED = 3;
+const INITIAL = { accessToken: 'acc-bench-1', refreshToken: 'ref-bench-1' };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function rssOf(pid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+interface Scenario {
+  name: string;
+  recipients: number;
+  killHalfWay: boolean;
+}
+
+async function main(): Promise<void> {
+  const redisPort = await freePort();
+  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  await sleep(300);
+  const admin = new pg.Client({ connectionString: BASE_URL });
+  await admin.connect();
+  const dbName = `bench_broadcast_${process.pid}`;
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const dbUrl = BASE_URL.replace(/\/[^/]*$/, `/${dbName}`);
+
+  const bot = await FakeBotApi.start(TOKEN);
+  bot.recordCalls = false;
+  bot.delayMs = LATENCY_MS;
+  const zalo = await new FakeZalo(INITIAL).start();
+  zalo.sendDelayMs = LATENCY_MS;
+
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cgb-bench-')),
+    DATABASE_URL: dbUrl,
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    TELEGRAM_BOT_TOKEN: TOKEN,
+    TELEGRAM_API_ROOT: bot.url,
+    TELEGRAM_MODE: 'webhook',
+    ...zaloEnv(zalo, INITIAL, { ZALO_RATE_LIMIT_PER_MINUTE: String(ZALO_RATE_PER_MINUTE * 2) }),
+    ADMIN_TOKEN: ADMIN,
+    TELEGRAM_BROADCAST_RATE: String(TELEGRAM_RATE),
+    ZALO_BROADCAST_RATE_PER_MINUTE: String(ZALO_RATE_PER_MINUTE),
+    BROADCAST_CONCURRENCY: '32',
+  };
+
+  let server: ChildProcess | null = null;
+  let peakRss = 0;
+  const startServer = async () => {
+    server = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    for (let i = 0; i < 200; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    throw new Error('the server did not become ready within 20 s');
+  };
+  const sampler = setInterval(() => {
+    if (server?.pid) peakRss = Math.max(peakRss, rssOf(server.pid));
+  }, 100);
+
+  await startServer();
+  const db = new pg.Client({ connectionString: dbUrl });
+  await db.connect();
+
+  const scenarios: Scenario[] = [
+    { name: '10,000 recipients', recipients: Math.min(10_000, RECIPIENTS), killHalfWay: false },
+    { name: `${RECIPIENTS.toLocaleString('en')} recipients`, recipients: RECIPIENTS, killHalfWay: false },
+    ...(process.env.BENCH_SKIP_KILL ? [] : [{ name: `${RECIPIENTS.toLocaleString('en')} recipients, sender killed half way and restarted`, recipients: RECIPIENTS, killHalfWay: true }]),
+  ];
+  const rows: string[] = [];
+
+  for (const [index, scenario] of scenarios.entries()) {
+    // Fresh subscribers for each scenario, in their own commune list: Telegram ids from 10^9, Zalo ids from 10^17.
+    await db.query('TRUNCATE subscriptions');
+    const telegramCount = Math.round(scenario.recipients * TELEGRAM_SHARE);
+    const zaloCount = scenario.recipients - telegramCount;
+    const communes = ['ban-cai', 'ban-lien', 'ban-pho', 'bao-nhai', 'coc-lau', 'coc-ly', 'na-hoi', 'nam-det'];
+    await db.query(
+      `INSERT INTO subscriptions (channel, user_id, commune, locale, urgent, news, updated_at)
+       SELECT 'telegram', (1000000000 + $1::bigint * 10000000 + g)::text, ($2::text[])[1 + g % 8], 'vi', true, true, now() FROM generate_series(1, $3) g`,
+      [index, communes, telegramCount],
+    );
+    await db.query(
+      `INSERT INTO subscriptions (channel, user_id, commune, locale, urgent, news, updated_at)
+       SELECT 'zalo', (100000000000000000 + $1::bigint * 10000000 + g)::text, ($2::text[])[1 + g % 8], 'vi', true, true, now() FROM generate_series(1, $3) g`,
+      [index, communes, zaloCount],
+    );
+    // A sprinkling of trouble: 0.5% blocked the bot (403), three 429s (retry_after 1 s, which pauses every sender:
+    // that time is left out of the rate), 0.5% of Zalo users outside the 7-day window.
+    const tgIds = (await db.query<{ user_id: string }>(`SELECT user_id FROM subscriptions WHERE channel = 'telegram' ORDER BY random() LIMIT $1`, [Math.ceil(telegramCount * 0.005) + RATE_LIMITED])).rows.map((r) => r.user_id);
+    const blocked = new Set(tgIds.slice(0, Math.ceil(telegramCount * 0.005)));
+    const limited = new Set(tgIds.slice(blocked.size));
+    bot.clearFailures();
+    bot.fail('sendMessage', { status: 403, description: 'Forbidden: bot was blocked by the user' }, { times: 1e9, match: (p) => blocked.has(String(p.chat_id)) });
+    const limitedOnce = new Set(limited);
+    bot.fail('sendMessage', { status: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } }, { times: 1e9, match: (p) => limitedOnce.delete(String(p.chat_id)) });
+    const outside = (await db.query<{ user_id: string }>(`SELECT user_id FROM subscriptions WHERE channel = 'zalo' ORDER BY random() LIMIT $1`, [Math.ceil(zaloCount * 0.005)])).rows.map((r) => r.user_id);
+    zalo.scriptedErrors.clear();
+    for (const id of outside) zalo.scriptedErrors.set(id, [-230]);
+    bot.delivered.clear();
+    bot.firstDeliveredAt = 0;
+    bot.lastDeliveredAt = 0;
+    zalo.sent.length = 0;
+    peakRss = 0;
+
+    const marker = `[bench ${index}]`;
+    const started = Date.now();
+    const res = await fetch(`http://127.0.0.1:${port}/api/broadcasts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ communes: 'all', topic: 'news', text: { vi: `${marker} Thông báo kiểm tra hệ thống.` } }),
+    });
+    if (res.status !== 201) throw new Error(`creating the broadcast failed: ${res.status} ${await res.text()}`);
+    const { id, total } = (await res.json()) as { id: number; total: number };
+
+    let killed = false;
+    let restartSeconds = 0;
+    const firstSend: Record<string, number> = {};
+    const lastSend: Record<string, number> = {};
+    for (;;) {
+      await sleep(250);
+      const { rows: counts } = await db.query<{ channel: string; done: number; pending: number }>(
+        `SELECT channel, count(*) FILTER (WHERE status NOT IN ('pending', 'sending'))::int AS done, count(*) FILTER (WHERE status IN ('pending', 'sending'))::int AS pending
+           FROM deliveries WHERE broadcast_id = $1 GROUP BY channel`,
+        [id],
+      );
+      const done = counts.reduce((a, c) => a + c.done, 0);
+      for (const c of counts) {
+        if (c.done > 0 && firstSend[c.channel] === undefined) firstSend[c.channel] = Date.now();
+        // Rows left 'sending' by the killed process wait for their lease to expire: not sending time.
+        const { rows: live } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE broadcast_id = $1 AND channel = $2 AND status = 'pending'`, [id, c.channel]);
+        if (live[0]!.n > 0 || lastSend[c.channel] === undefined) lastSend[c.channel] = Date.now();
+      }
+      if (scenario.killHalfWay && !killed && done >= total / 2) {
+        killed = true;
+        const down = Date.now();
+        server!.kill('SIGKILL');
+        await new Promise((r) => server!.once('exit', r));
+        await startServer();
+        restartSeconds = (Date.now() - down) / 1000;
+      }
+      const { rows: b } = await db.query<{ status: string }>('SELECT status FROM broadcasts WHERE id = $1', [id]);
+      if (b[0]?.status !== 'sending') break;
+      if (Date.now() - started > 30 * 60_000) throw new Error('the broadcast did not finish within 30 minutes');
+    }
+    const seconds = (Date.now() - started) / 1000;
+
+    const { rows: statuses } = await db.query<{ channel: string; status: string; n: number }>(
+      `SELECT channel, status, count(*)::int AS n FROM deliveries WHERE broadcast_id = $1 GROUP BY channel, status ORDER BY channel, status`,
+      [id],
+    );
+    // Duplicates: a recipient who received this broadcast more than once. Lost: a recipient the platform never got a
+    // message for, although nothing (blocked, outside window, failure) explains it.
+    const tgDelivered = bot.delivered;
+    const zaloDelivered = new Map<string, number>();
+    for (const m of zalo.sent) if (String(m.message.text ?? '').includes(marker)) zaloDelivered.set(m.userId, (zaloDelivered.get(m.userId) ?? 0) + 1);
+    const duplicates = [...tgDelivered.values(), ...zaloDelivered.values()].filter((n) => n > 1).length;
+    const { rows: shouldHave } = await db.query<{ channel: string; user_id: string }>(
+      `SELECT channel, user_id FROM deliveries WHERE broadcast_id = $1 AND status IN ('sent', 'unknown')`,
+      [id],
+    );
+    const lost = shouldHave.filter((r) => !(r.channel === 'telegram' ? tgDelivered.has(r.user_id) : zaloDelivered.has(r.user_id))).length;
+    // The achieved rate is what the fake platforms accepted between their first and last message of this broadcast;
+    // the time every sender was told to wait (429 retry_after) and the restart are not sending time.
+    const zaloTimes = zalo.sent.filter((m) => String(m.message.text ?? '').includes(marker)).map((m) => m.at);
+    const spans: Record<string, [number, number, number]> = {
+      telegram: [bot.firstDeliveredAt, bot.lastDeliveredAt, [...tgDelivered.values()].reduce((a, n) => a + n, 0)],
+      zalo: [Math.min(...zaloTimes), Math.max(...zaloTimes), zaloTimes.length],
+    };
+    const rateOf = (ch: string, configured: number) => {
+      const [first, last, n] = spans[ch]!;
+      const paused = (ch === 'telegram' ? RATE_LIMITED : 0) + (killed ? restartSeconds : 0);
+      const span = (last - first) / 1000 - paused;
+      const achieved = span > 0 ? (n - 1) / span : 0;
+      const raw = last > first ? (n - 1) / ((last - first) / 1000) : 0;
+      return `${achieved.toFixed(1)}/s of ${configured.toFixed(0)}/s = ${(achieved / configured).toFixed(3)} (${(raw / configured).toFixed(3)} counting the pauses)`;
+    };
+    rows.push(
+      [
+        `## ${scenario.name}`,
+        `recipients ${total} (Telegram ${telegramCount}, Zalo ${zaloCount}); finished in ${seconds.toFixed(1)} s`,
+        `rate Telegram: ${rateOf('telegram', TELEGRAM_RATE)}; Zalo: ${rateOf('zalo', ZALO_RATE_PER_MINUTE / 60)} (accepted by the fake platform ÷ configured)`,
+        `duplicates: ${duplicates}; lost: ${lost}`,
+        `outcomes: ${statuses.map((s) => `${s.channel}/${s.status} ${s.n}`).join(', ')}`,
+        `peak RSS of the server: ${(peakRss / 1024 / 1024).toFixed(0)} MB${killed ? ' (after the restart)' : ''}`,
+      ].join('\n'),
+    );
+    console.log(rows.at(-1));
+  }
+
+  clearInterval(sampler);
+  console.log(`\nbench:broadcast on ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, latency ${LATENCY_MS} ms per platform call\n`);
+  console.log(rows.join('\n\n'));
+  server!.kill('SIGTERM');
+  await sleep(500);
+  await db.end();
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+  await admin.end();
+  await bot.close();
+  await zalo.stop();
+  redis.kill();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
