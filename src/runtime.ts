@@ -272,7 +272,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   groups.register(broadcastService.groupHandler());
   const dailyJobs = new DailyJobs(records, pipeline, outbound, reachability, locality.records.dailyReminderHour, log, () => dispatcher.kick(), clock);
   personalData.register('campaign', async (channel, userId) => campaign.forget(channel, userId));
-  const channels = createChannels({ config, log, engine, pipeline, store, reachability, outbound, groups, personalData, projectRoot: PROJECT_ROOT });
+  const channels = createChannels({ config, log, engine, pipeline, store, reachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
 
   let shuttingDown = false;

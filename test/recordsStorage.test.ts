@@ -4,6 +4,7 @@ import { PROJECT_ROOT } from '../src/config';
 import { openDatabase, type Database } from '../src/records/Database';
 import { migrate } from '../src/records/migrate';
 import { RecordsRepository, type NewRecord } from '../src/records/RecordsRepository';
+import { PgTokenStore } from '../src/channels/zalo/PgTokenStore';
 
 /**
  * The storage contract, on the embedded engine (PGlite) always, and on the PostgreSQL server too when
@@ -153,5 +154,16 @@ describe.each(engines)('records storage on %s', (_name, url) => {
     expect(await repo.hasDailyUpdate(e!.id, '2021-07-20')).toBe(true);
     expect(await repo.hasDailyUpdate(e!.id, '2021-07-21')).toBe(false);
     expect(await db.query('SELECT 1 FROM daily_updates WHERE enrolment_id = $1', [e!.id])).toHaveLength(1);
+  });
+
+  it('keeps the newest Zalo token pair durably, one row, readable after reopening the store', async () => {
+    const store = new PgTokenStore(db);
+    expect(await store.load()).toBeNull();
+    const first = { accessToken: 'acc-1', refreshToken: 'ref-1', expiresAt: 1_700_000_000_000, obtainedAt: 1_699_900_000_000, seed: 'seed-a' };
+    await store.save(first);
+    const second = { ...first, accessToken: 'acc-2', refreshToken: 'ref-2' };
+    await store.save(second);
+    expect(await new PgTokenStore(db).load()).toEqual(second);
+    expect(await db.query("SELECT 1 FROM channel_tokens WHERE channel = 'zalo'")).toHaveLength(1);
   });
 });

@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import type { Outbound, ChannelSender } from '../outbound/Outbound';
 import type { EventPipeline } from '../pipeline/EventPipeline';
 import type { SessionStore } from '../sessions/SessionStore';
+import type { Database } from '../records/Database';
 import type { PersonalData } from '../users/PersonalData';
 import type { Reachability } from '../users/Reachability';
 import type { GroupEvents } from './GroupEvents';
@@ -23,6 +24,8 @@ export interface ChannelContext {
   groups: GroupEvents;
   /** "Delete my data": every part that keeps personal data registers here. */
   personalData: PersonalData;
+  /** The records database (durable state a channel must share across processes, such as OAuth tokens). */
+  db?: Database;
   /** Where the project lives (static files). */
   projectRoot: string;
 }
