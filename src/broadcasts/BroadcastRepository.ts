@@ -34,12 +34,15 @@ export interface ClaimedDelivery {
   userId: string;
   locale: Locale;
   attempts: number;
+  /** The claim's expiry, which identifies the claim: only its holder may mark or record the row. */
+  claim: string;
 }
 
 export interface DeliveryOutcome {
   broadcastId: number;
   channel: ChannelName;
   userId: string;
+  claim: string;
   status: 'sent' | 'pending' | 'failed' | 'unreachable' | 'outside_window';
   error?: string;
   /** For `pending` (a retry): when. */
@@ -185,25 +188,40 @@ export class BroadcastRepository {
   }
 
   /**
-   * Claims up to `limit` due deliveries of one channel and marks them `sending` before anything is sent: whatever
-   * happens next, a row in `sending` is never claimed again (see `expireInFlight`), so nobody gets a broadcast twice.
-   * FOR UPDATE SKIP LOCKED lets any number of processes claim side by side.
+   * Claims up to `limit` due deliveries of one channel for `leaseMs` (FOR UPDATE SKIP LOCKED, so any number of
+   * processes claim side by side). A claimed row stays `pending` until the moment it is sent (`markSending`), so the
+   * rows of a process that dies before sending them go out after the lease, sent by another process.
    */
   async claimDeliveries(channel: ChannelName, now: Date, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    const rows = await this.db.query<{ broadcast_id: number; channel: ChannelName; user_id: string; locale: Locale; attempts: number }>(
-      `UPDATE deliveries d SET status = 'sending', claimed_until = $3, attempts = d.attempts + 1
+    const claimedUntil = new Date(now.getTime() + leaseMs).toISOString();
+    const rows = await this.db.query<{ broadcast_id: number; channel: ChannelName; user_id: string; locale: Locale; attempts: number; claimed_until: Date | string }>(
+      `UPDATE deliveries d SET claimed_until = $3, attempts = d.attempts + 1
          FROM (SELECT dd.broadcast_id, dd.channel, dd.user_id FROM deliveries dd JOIN broadcasts b ON b.id = dd.broadcast_id
-                WHERE dd.channel = $1 AND dd.status = 'pending' AND dd.next_attempt_at <= $2 AND b.status = 'sending'
+                WHERE dd.channel = $1 AND dd.status = 'pending' AND dd.next_attempt_at <= $2
+                  AND (dd.claimed_until IS NULL OR dd.claimed_until < $2) AND b.status = 'sending'
                 ORDER BY dd.next_attempt_at, dd.broadcast_id
                 LIMIT $4 FOR UPDATE OF dd SKIP LOCKED) c
         WHERE d.broadcast_id = c.broadcast_id AND d.channel = c.channel AND d.user_id = c.user_id
-        RETURNING d.broadcast_id, d.channel, d.user_id, d.locale, d.attempts`,
-      [channel, now.toISOString(), new Date(now.getTime() + leaseMs).toISOString(), limit],
+        RETURNING d.broadcast_id, d.channel, d.user_id, d.locale, d.attempts, d.claimed_until`,
+      [channel, now.toISOString(), claimedUntil, limit],
     );
-    return rows.map((r) => ({ broadcastId: Number(r.broadcast_id), channel: r.channel, userId: r.user_id, locale: r.locale, attempts: Number(r.attempts) }));
+    return rows.map((r) => ({ broadcastId: Number(r.broadcast_id), channel: r.channel, userId: r.user_id, locale: r.locale, attempts: Number(r.attempts), claim: new Date(r.claimed_until).toISOString() }));
   }
 
-  /** Records what happened to claimed deliveries, many at once. */
+  /**
+   * Marks one claimed delivery `sending`, just before the platform is called; false when the claim is no longer ours
+   * (it expired and another process took the row), and then it must not be sent. Whatever happens next, a row in
+   * `sending` is never sent again (see `expireInFlight`): nobody gets a broadcast twice.
+   */
+  async markSending(d: ClaimedDelivery): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE deliveries SET status = 'sending' WHERE broadcast_id = $1 AND channel = $2 AND user_id = $3 AND status = 'pending' AND claimed_until = $4 RETURNING 1`,
+      [d.broadcastId, d.channel, d.userId, d.claim],
+    );
+    return rows.length === 1;
+  }
+
+  /** Records what happened to claimed deliveries, many at once (only rows still under this claim). */
   async recordOutcomes(outcomes: DeliveryOutcome[], now: Date): Promise<void> {
     if (outcomes.length === 0) return;
     const payload = outcomes.map((o) => ({
@@ -213,12 +231,13 @@ export class BroadcastRepository {
       s: o.status,
       e: o.error?.slice(0, 300) ?? null,
       r: (o.retryAt ?? now).toISOString(),
+      k: o.claim,
     }));
     await this.db.query(
       `UPDATE deliveries d SET status = v.s, last_error = v.e, next_attempt_at = v.r::timestamptz, claimed_until = NULL,
               sent_at = CASE WHEN v.s = 'sent' THEN $2::timestamptz ELSE d.sent_at END
-         FROM jsonb_to_recordset($1::jsonb) AS v(b int, c text, u text, s text, e text, r text)
-        WHERE d.broadcast_id = v.b AND d.channel = v.c AND d.user_id = v.u AND d.status = 'sending'`,
+         FROM jsonb_to_recordset($1::jsonb) AS v(b int, c text, u text, s text, e text, r text, k text)
+        WHERE d.broadcast_id = v.b AND d.channel = v.c AND d.user_id = v.u AND d.status IN ('pending', 'sending') AND d.claimed_until = v.k::timestamptz`,
       [JSON.stringify(payload), now.toISOString()],
     );
   }

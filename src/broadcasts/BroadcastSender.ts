@@ -155,13 +155,14 @@ export class BroadcastSender {
     const claimedAt = this.clock();
     const batch = await this.repo.claimDeliveries(c.channel, new Date(claimedAt), c.concurrency, this.options.leaseMs);
     if (batch.length === 0) return 0;
-    const outcomes = await Promise.all(batch.map((d) => this.deliver(c, d, claimedAt)));
+    const outcomes = (await Promise.all(batch.map((d) => this.deliver(c, d, claimedAt)))).filter((o): o is DeliveryOutcome => o !== null);
     await this.repo.recordOutcomes(outcomes, new Date(this.clock()));
     return batch.length;
   }
 
-  private async deliver(c: SenderChannel, d: ClaimedDelivery, claimedAt: number): Promise<DeliveryOutcome> {
-    const base = { broadcastId: d.broadcastId, channel: d.channel, userId: d.userId };
+  /** Sends one claimed delivery; null when the claim was lost before sending (another process owns the row now). */
+  private async deliver(c: SenderChannel, d: ClaimedDelivery, claimedAt: number): Promise<DeliveryOutcome | null> {
+    const base = { broadcastId: d.broadcastId, channel: d.channel, userId: d.userId, claim: d.claim };
     const broadcast = await this.broadcast(d.broadcastId);
     if (!broadcast) return { ...base, status: 'failed', error: 'broadcast not found' };
     if (!(await this.reachability.isReachable(d.channel, d.userId))) return { ...base, status: 'unreachable', error: 'marked unreachable' };
@@ -171,6 +172,8 @@ export class BroadcastSender {
       return { ...base, status: 'pending', retryAt: new Date(this.clock() + wait) };
     }
     if (wait > 0) await sleep(wait);
+    // Committed before the platform is called: from here on, this row is never sent again.
+    if (!(await this.repo.markSending(d))) return null;
     try {
       this.sentCount++;
       await this.outbound.send(d.channel, d.userId, this.hooks.render(broadcast, d.locale), { bulk: true });
