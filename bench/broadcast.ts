@@ -7,7 +7,7 @@
  * recipients, and again for 100,000 with the server killed (SIGKILL) half way and restarted.
  *
  * Usage: npm run bench:broadcast   (env: BENCH_RECIPIENTS=100000 BENCH_LATENCY_MS=5 BENCH_TELEGRAM_RATE=300
- *                                   BENCH_ZALO_RATE_PER_MINUTE=12000 BENCH_SKIP_KILL=1)
+ *                                   BENCH_ZALO_RATE_PER_MINUTE=12000 BENCH_SKIP_KILL=1 BENCH_NODE_OPTIONS=...)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -93,6 +93,8 @@ async function main(): Promise<void> {
     TELEGRAM_BROADCAST_RATE: String(TELEGRAM_RATE),
     ZALO_BROADCAST_RATE_PER_MINUTE: String(ZALO_RATE_PER_MINUTE),
     BROADCAST_CONCURRENCY: '32',
+    // e.g. BENCH_NODE_OPTIONS=--max-old-space-size=64: a bounded heap shows that memory does not grow with recipients.
+    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '',
   };
 
   let server: ChildProcess | null = null;
