@@ -973,10 +973,11 @@ export class Engine {
 
   private staticOptions(s: Session, options: OptionDefinition[]): ResolvedOption[] {
     const locale = this.locale(s);
+    const vars = this.vars(s);
     return options.map((o) => ({
       id: o.id,
-      label: this.i18n.t(locale, o.label, this.vars(s)),
-      allLabels: LOCALES.map((l) => this.i18n.t(l, o.label, this.vars(s))),
+      label: this.i18n.t(locale, o.label, vars),
+      allLabels: LOCALES.map((l) => this.i18n.t(l, o.label, vars)),
       synonyms: o.synonyms,
       value: o.value,
       next: o.next,
