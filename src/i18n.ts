@@ -67,6 +67,7 @@ export function loadTranslator(localesDirs: string | string[]): Translator {
       const out = instance.t(key, { lng: locale, ...vars });
       return typeof out === 'string' ? out : key;
     },
+    plain: plainText,
     has: (locale: Locale, key: string) => {
       if (!instance.exists(key, { lng: locale })) return false;
       return typeof instance.getResource(locale, 'translation', key) === 'string';
