@@ -51,6 +51,9 @@ const JOURNEY = [
   '2', // no daily update reminders
 ];
 
+/** Short names of the journey's updates for the report (the typed texts themselves are sample personal data). */
+const STEP_NAMES = ['start', 'language', 'commune', 'announcements', 'menu', 'forWhom', 'name', 'birthYear', 'sex', 'phone', 'sameCommune', 'village', 'symptoms', 'dangerSigns', 'travel', 'contact', 'chronic', 'mayCall', 'confirm', 'dailyOffer'];
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -136,6 +139,8 @@ interface PhaseResult {
   updates: number;
   seconds: number;
   latencies: number[];
+  /** Latencies per position in the journey, to show which updates make the tail. */
+  byStep: number[][];
   non2xx: number;
   journeysCompleted: number;
 }
@@ -143,15 +148,17 @@ interface PhaseResult {
 /** Runs the journeys of `users` users, `inFlight` users at a time, each user's updates one after another. */
 async function phase(url: string, fake: FakeBotApi, firstChat: number, users: number, inFlight: number): Promise<PhaseResult> {
   const latencies: number[] = [];
+  const byStep: number[][] = JOURNEY.map(() => []);
   let next = 0;
   let non2xx = 0;
   const started = process.hrtime.bigint();
   const worker = async () => {
     while (next < users) {
       const chat = firstChat + next++;
-      for (const text of JOURNEY) {
+      for (const [i, text] of JOURNEY.entries()) {
         const { ms, status } = await post(url, textUpdate(chat, text));
         latencies.push(ms);
+        byStep[i]!.push(ms);
         if (status < 200 || status > 299) non2xx++;
       }
     }
@@ -164,7 +171,7 @@ async function phase(url: string, fake: FakeBotApi, firstChat: number, users: nu
     last = fake.calls.length;
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { users, inFlight, updates: latencies.length, seconds, latencies, non2xx, journeysCompleted: countCompleted(fake, firstChat, users) };
+  return { users, inFlight, updates: latencies.length, seconds, latencies, byStep, non2xx, journeysCompleted: countCompleted(fake, firstChat, users) };
 }
 
 /** A journey is complete when its chat got the record reference (KB-…) and, after it, the answer to the last update. */
@@ -219,6 +226,11 @@ async function main(): Promise<void> {
         latencyMs: { p50: round(pct(sorted, 50)), p95: round(pct(sorted, 95)), p99: round(pct(sorted, 99)), max: round(sorted[sorted.length - 1]!) },
         cpuMsPerUpdate: round((cpu1 - cpu0) / r.updates, 3),
         peakRssMbSoFar: round(rssMb(pid, 'VmHWM'), 1),
+        slowestStepsP95Ms: r.byStep
+          .map((xs, i) => ({ step: `${i + 1}:${JOURNEY[i]!.startsWith('/') ? JOURNEY[i] : STEP_NAMES[i]}`, p95: round(pct([...xs].sort((a, b) => a - b), 95)) }))
+          .sort((a, b) => b.p95 - a.p95)
+          .slice(0, 3)
+          .map((x) => `${x.step} ${x.p95}`),
         journeysCompleted: `${r.journeysCompleted}/${users}`,
         non2xx: r.non2xx,
         botApiCalls: fake.calls.length,
