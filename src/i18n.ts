@@ -44,11 +44,30 @@ export function loadTranslator(localesDirs: string | string[]): Translator {
     returnNull: false,
     returnEmptyString: false,
   });
+  // Every update renders a dozen texts; most are plain strings without `{{vars}}`, nesting or plurals. Those are
+  // looked up once and returned as they are (exactly what i18next returns for them); the rest go through i18next.
+  // The resources never change after start-up, so the cache never goes stale.
+  const plain = new Map<string, string | null>();
+  const plainText = (locale: Locale, key: string): string | null => {
+    const id = `${locale}\u0000${key}`;
+    let hit = plain.get(id);
+    if (hit === undefined) {
+      const raw: unknown = instance.getResource(locale, 'translation', key);
+      hit = typeof raw === 'string' && raw !== '' && !raw.includes('{{') && !raw.includes('$t(') ? raw : null;
+      plain.set(id, hit);
+    }
+    return hit;
+  };
   return {
     t: (locale: Locale, key: string, vars?: Record<string, unknown>) => {
+      if (vars === undefined || (!('count' in vars) && !('context' in vars))) {
+        const hit = plainText(locale, key);
+        if (hit !== null) return hit;
+      }
       const out = instance.t(key, { lng: locale, ...vars });
       return typeof out === 'string' ? out : key;
     },
+    plain: plainText,
     has: (locale: Locale, key: string) => {
       if (!instance.exists(key, { lng: locale })) return false;
       return typeof instance.getResource(locale, 'translation', key) === 'string';

@@ -133,7 +133,9 @@ export function intentTargets(flows: FlowSet): string[] {
 }
 
 async function connectRedis(url: string, log: Logger): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, commandTimeout: 5000, connectTimeout: 5000 });
+  // Auto-pipelining: the commands of concurrent updates issued in one tick go out in one socket write (fewer syscalls
+  // under load); each connection still runs them in order, so no ordering guarantee changes.
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, commandTimeout: 5000, connectTimeout: 5000, enableAutoPipelining: true });
   let started = false;
   let lastError: Error | null = null;
   redis.on('error', (err: Error) => {

@@ -19,6 +19,8 @@ import {
 export interface Translator {
   t(locale: Locale, key: string, vars?: Record<string, unknown>): string;
   has(locale: Locale, key: string): boolean;
+  /** The text when it needs no variables (what `t` would return for any vars), else null: spares building vars. */
+  plain?(locale: Locale, key: string): string | null;
 }
 
 /** Bad input is a value: `error` is a text key shown before the question is asked again. */
@@ -973,10 +975,12 @@ export class Engine {
 
   private staticOptions(s: Session, options: OptionDefinition[]): ResolvedOption[] {
     const locale = this.locale(s);
+    let vars: Record<string, unknown> | undefined;
+    const label = (l: Locale, key: string) => this.i18n.plain?.(l, key) ?? this.i18n.t(l, key, (vars ??= this.vars(s)));
     return options.map((o) => ({
       id: o.id,
-      label: this.i18n.t(locale, o.label, this.vars(s)),
-      allLabels: LOCALES.map((l) => this.i18n.t(l, o.label, this.vars(s))),
+      label: label(locale, o.label),
+      allLabels: LOCALES.map((l) => label(l, o.label)),
       synonyms: o.synonyms,
       value: o.value,
       next: o.next,
@@ -1074,7 +1078,12 @@ export class Engine {
   }
 
   private text(s: Session, key: string, vars?: Record<string, unknown>): string {
-    return this.i18n.t(this.locale(s), key, { ...this.vars(s), ...vars });
+    const locale = this.locale(s);
+    if (!vars) {
+      const plain = this.i18n.plain?.(locale, key);
+      if (plain) return plain;
+    }
+    return this.i18n.t(locale, key, { ...this.vars(s), ...vars });
   }
 
   private say(turn: Turn, key: string, vars?: Record<string, unknown>): void {

@@ -58,7 +58,8 @@ export class EventPipeline {
         this.log.info({ channel: event.channel, eventId: event.eventId, user: userTag(userKey), kind: event.kind }, 'duplicate event ignored');
         return { status: 'duplicate', session: result.session };
       }
-      this.log.debug({ channel: event.channel, eventId: event.eventId, user: userTag(userKey), kind: event.kind, flow: result.session.flow, step: result.session.step, ms }, 'event handled');
+      // The user tag is a hash: not computed for a line nobody reads.
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ channel: event.channel, eventId: event.eventId, user: userTag(userKey), kind: event.kind, flow: result.session.flow, step: result.session.step, ms }, 'event handled');
       return { status: 'handled', session: result.session, replies: result.value };
     } finally {
       this.inFlight--;
