@@ -149,6 +149,14 @@ export class BroadcastRepository {
    * the recipient list never passes through this process's memory, however long it is.
    */
   async createBroadcast(b: { topic: Topic; textVi: string; textEn: string | null; communes: string[] | null; createdBy: string; originChatId: string | null; channels: ChannelName[]; now: Date }): Promise<Broadcast> {
+    const created = await this.createBroadcastRows(b);
+    // Tens of thousands of new rows at once: fresh planner statistics keep the senders' claim query on its index
+    // (with stale ones, PostgreSQL scanned the table for every claim until autovacuum caught up).
+    await this.db.query('ANALYZE deliveries');
+    return created;
+  }
+
+  private async createBroadcastRows(b: { topic: Topic; textVi: string; textEn: string | null; communes: string[] | null; createdBy: string; originChatId: string | null; channels: ChannelName[]; now: Date }): Promise<Broadcast> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx.query<BroadcastRow>(
         `INSERT INTO broadcasts (topic, text_vi, text_en, communes, status, created_by, origin_chat_id, total, created_at)
