@@ -11,12 +11,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { FakeBotApi } from '../test/support/fakeBotApi';
 import { FakeZalo, zaloEnv } from '../test/support/fakeZalo';
+import { freePort } from '../test/support/freePort';
 
 const ROOT = path.resolve(__dirname, '..');
 const TOKEN = '424242424:AAH-broadcast-bench-token-abcdefgh';
@@ -31,17 +31,6 @@ const RATE_LIMITED = 3;
 const INITIAL = { accessToken: 'acc-bench-1', refreshToken: 'ref-bench-1' };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function rssOf(pid: number): number {
   try {

@@ -8,27 +8,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { FakeBotApi } from '../test/support/fakeBotApi';
 import { callbackUpdate, textUpdate } from '../test/support/telegramUpdates';
+import { freePort } from '../test/support/freePort';
 
 const TOKEN = '424242424:AAH-benchmark-token-abcdefghijklmnop';
 const SECRET = 'bench-secret';
 const ROOT = path.resolve(__dirname, '..');
 const CLK_TCK = 100;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRedis(): Promise<{ url: string; child?: ChildProcess }> {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL };

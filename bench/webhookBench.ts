@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FakeBotApi } from '../test/support/fakeBotApi';
 import { textUpdate } from '../test/support/telegramUpdates';
+import { freePort } from '../test/support/freePort';
 
 const TOKEN = '424242424:AAH-benchmark-token-abcdefghijklmnop';
 const SECRET = 'bench-secret';
@@ -53,17 +54,6 @@ const JOURNEY = [
 
 /** Short names of the journey's updates for the report (the typed texts themselves are sample personal data). */
 const STEP_NAMES = ['start', 'language', 'commune', 'announcements', 'menu', 'forWhom', 'name', 'birthYear', 'sex', 'phone', 'sameCommune', 'village', 'symptoms', 'dangerSigns', 'travel', 'contact', 'chronic', 'mayCall', 'confirm', 'dailyOffer'];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRedis(): Promise<{ url: string; child?: ChildProcess }> {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL };

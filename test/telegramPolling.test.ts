@@ -1,23 +1,12 @@
-import net from 'node:net';
 import TelegramServer from 'telegram-test-api';
 import { FakeBotApi } from './support/fakeBotApi';
 import { startServer, testRedisUrl, uniquePrefix } from './support/harness';
 import { groupTextUpdate, newUpdateId, textUpdate } from './support/telegramUpdates';
+import { freePort } from './support/freePort';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 const TOKEN = '987654321:AAE-polling-test-token-abcdefghijkl';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 type Client = ReturnType<TelegramServer['getClient']>;
 
