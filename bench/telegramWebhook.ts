@@ -13,9 +13,10 @@ import path from 'node:path';
 import { FakeBotApi } from '../test/support/fakeBotApi';
 import { callbackUpdate, textUpdate } from '../test/support/telegramUpdates';
 import { freePort } from '../test/support/freePort';
+import { BENCH_SECRET, BENCH_TOKEN, startBenchServer } from './benchServer';
 
-const TOKEN = '424242424:AAH-benchmark-token-abcdefghijklmnop';
-const SECRET = 'bench-secret';
+const TOKEN = BENCH_TOKEN;
+const SECRET = BENCH_SECRET;
 const ROOT = path.resolve(__dirname, '..');
 const CLK_TCK = 100;
 
@@ -35,37 +36,6 @@ function cpuMs(pid: number): number {
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function startServer(apiRoot: string, redisUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const built = path.join(ROOT, 'dist', 'main.js');
-  const args = fs.existsSync(built) ? [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), built] : ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')];
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench${Date.now()}:`, DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: apiRoot, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_MODE: 'webhook' },
-    stdio: ['ignore', process.env.BENCH_SERVER_LOG ? fs.openSync(process.env.BENCH_SERVER_LOG, 'w') : 'ignore', 'inherit'],
-  });
-  // LOG_LEVEL=warn hides the "listening" line: find the port from the kernel instead.
-  for (let i = 0; i < 200; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    const port = listeningPort(child.pid!);
-    if (port) return { child, url: `http://127.0.0.1:${port}` };
-  }
-  throw new Error('the server did not start listening');
-}
-
-function listeningPort(pid: number): number | null {
-  let inodes: Set<string>;
-  try {
-    inodes = new Set(fs.readdirSync(`/proc/${pid}/fd`).map((fd) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`)).filter((l) => l.startsWith('socket:[')).map((l) => l.slice(8, -1)));
-  } catch {
-    return null;
-  }
-  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f[3] === '0A' && inodes.has(f[9]!)) return parseInt(f[1]!.split(':')[1]!, 16);
-  }
-  return null;
 }
 
 /** One citizen's session: onboarding, the menu, contacts, a tap, back to the menu. */
@@ -132,7 +102,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 async function main(): Promise<void> {
   const redis = await startRedis();
   const fake = await FakeBotApi.start(TOKEN);
-  const server = await startServer(fake.url, redis.url);
+  const server = await startBenchServer(fake.url, redis.url, fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')));
   const pid = server.child.pid!;
   try {
     if (process.env.BENCH_ONLY === 'web') {

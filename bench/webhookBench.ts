@@ -22,10 +22,10 @@ import path from 'node:path';
 import { FakeBotApi } from '../test/support/fakeBotApi';
 import { textUpdate } from '../test/support/telegramUpdates';
 import { freePort } from '../test/support/freePort';
+import { BENCH_SECRET, BENCH_TOKEN, startBenchServer } from './benchServer';
 
-const TOKEN = '424242424:AAH-benchmark-token-abcdefghijklmnop';
-const SECRET = 'bench-secret';
-const ROOT = path.resolve(__dirname, '..');
+const TOKEN = BENCH_TOKEN;
+const SECRET = BENCH_SECRET;
 const CLK_TCK = 100;
 
 /** One citizen's journey, in the order they type. The declaration's answers follow test/records.test.ts. */
@@ -81,39 +81,6 @@ function cpuMs(pid: number): number {
 function rssMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function startServer(apiRoot: string, redisUrl: string, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const built = path.join(ROOT, 'dist', 'main.js');
-  if (!fs.existsSync(built)) throw new Error('dist/main.js is missing: run `npm run build` (npm run bench:webhook does)');
-  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...prof, built], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench${Date.now()}:`, DATA_DIR: dataDir, TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: apiRoot, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_MODE: 'webhook' },
-    stdio: ['ignore', process.env.BENCH_SERVER_LOG ? fs.openSync(process.env.BENCH_SERVER_LOG, 'w') : 'ignore', 'inherit'],
-  });
-  // LOG_LEVEL=warn hides the "listening" line: find the port from the kernel instead.
-  for (let i = 0; i < 600; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
-    const port = listeningPort(child.pid!);
-    if (port) return { child, url: `http://127.0.0.1:${port}` };
-  }
-  throw new Error('the server did not start listening');
-}
-
-function listeningPort(pid: number): number | null {
-  let inodes: Set<string>;
-  try {
-    inodes = new Set(fs.readdirSync(`/proc/${pid}/fd`).map((fd) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`)).filter((l) => l.startsWith('socket:[')).map((l) => l.slice(8, -1)));
-  } catch {
-    return null;
-  }
-  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f[3] === '0A' && inodes.has(f[9]!)) return parseInt(f[1]!.split(':')[1]!, 16);
-  }
-  return null;
 }
 
 async function post(url: string, update: unknown): Promise<{ ms: number; status: number }> {
@@ -192,7 +159,7 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   const fake = await FakeBotApi.start(TOKEN);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-webhook-'));
-  const server = await startServer(fake.url, redis.url, dataDir);
+  const server = await startBenchServer(fake.url, redis.url, dataDir);
   const pid = server.child.pid!;
   let failed = false;
   try {
