@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { FakeBotApi } from './support/fakeBotApi';
 import { startServer, tempDir, testRedisUrl, uniquePrefix, WebUser } from './support/harness';
-import { spawnServer, waitForExit, waitForListening } from './support/processes';
+import { spawnServer, stopAll, waitForExit, waitForListening } from './support/processes';
 import { callbackUpdate, newUpdateId, textUpdate } from './support/telegramUpdates';
 
 const TOKEN = '555000111:AAH-two-processes-token-abcdefghijk';
@@ -60,13 +60,7 @@ describe('two server processes sharing one Redis, one Telegram chat', () => {
     fake = await FakeBotApi.start(TOKEN);
   });
   afterAll(async () => {
-    await Promise.all(
-      children.map((c) => {
-        const done = waitForExit(c).catch(() => undefined);
-        c.kill('SIGTERM');
-        return done;
-      }),
-    );
+    await stopAll(children);
     await redis.quit();
     await fake.close();
   });

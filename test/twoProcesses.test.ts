@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { tempDir, testRedisUrl, uniquePrefix, WebUser } from './support/harness';
-import { spawnServer, waitForExit, waitForListening } from './support/processes';
+import { spawnServer, stopAll, waitForListening } from './support/processes';
 
 /** One person's conversation: start, language, commune, menu, contacts, change commune by words. */
 const SCRIPT: Array<Record<string, unknown>> = [
@@ -33,13 +33,7 @@ describe('two server processes sharing one Redis', () => {
   const children: ChildProcess[] = [];
   const redis = new Redis(testRedisUrl());
   afterAll(async () => {
-    await Promise.all(
-      children.map((c) => {
-        const done = waitForExit(c).catch(() => undefined);
-        c.kill('SIGTERM');
-        return done;
-      }),
-    );
+    await stopAll(children);
     await redis.quit();
   });
 

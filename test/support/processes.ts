@@ -50,3 +50,14 @@ export function waitForListening(child: ChildProcess, timeoutMs = 20_000): Promi
     });
   });
 }
+
+/** Stops the given server processes (SIGTERM) and waits for each to exit. */
+export async function stopAll(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map((c) => {
+      const done = waitForExit(c).catch(() => undefined);
+      c.kill('SIGTERM');
+      return done;
+    }),
+  );
+}
