@@ -165,7 +165,6 @@ export class BroadcastSender {
     const base = { broadcastId: d.broadcastId, channel: d.channel, userId: d.userId, claim: d.claim };
     const broadcast = await this.broadcast(d.broadcastId);
     if (!broadcast) return { ...base, status: 'failed', error: 'broadcast not found' };
-    if (!(await this.reachability.isReachable(d.channel, d.userId))) return { ...base, status: 'unreachable', error: 'marked unreachable' };
     const wait = await c.limiter.reserve();
     // Never send after our claim could have expired: another process would already count this row as lost.
     if (this.clock() + wait > claimedAt + this.options.leaseMs - 5_000) {

@@ -83,10 +83,7 @@ export class NoticeDispatcher {
   private async sendOne(notice: Awaited<ReturnType<RecordsRepository['claimDueNotices']>>[number]): Promise<void> {
     const now = new Date(this.clock());
     try {
-      if (!(await this.reachability.isReachable(notice.channel, notice.recipient))) {
-        await this.repo.markNoticeFailed(notice.id, 'recipient unreachable', null, now);
-        return;
-      }
+      // The channel's sender refuses a recipient marked unreachable (RecipientUnreachableError) without calling the platform.
       await this.outbound.send(notice.channel, notice.recipient, notice.replies);
       await this.repo.markNoticeSent(notice.id, new Date(this.clock()));
     } catch (err) {
