@@ -5,7 +5,7 @@ import { FlowValidationError } from './engine/loadFlows';
 import { LocaleFileError } from './i18n';
 import { LocalityFileError } from './locality/localitySchema';
 import { createLogger } from './logger';
-import { DatabaseUnavailableError } from './records/Database';
+import { DatabaseUnavailableError } from './db/Database';
 import { TriageRulesError } from './records/triage';
 import { createRuntime, StorageUnavailableError, type Runtime } from './runtime';
 

@@ -1,5 +1,5 @@
 import { MemoryCampaignStore, type CampaignStore } from '../campaign/CampaignStore';
-import type { Action, EngineRegistry, Translator } from '../engine/interpreter';
+import type { Action, EngineRegistry, Translator } from '../engine/contracts';
 import type { ChannelName } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 import { VALIDATORS } from '../validators';

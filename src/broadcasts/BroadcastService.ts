@@ -1,5 +1,5 @@
 import type { GroupEvent, GroupEventHandler, GroupEventResult } from '../channels/GroupEvents';
-import type { Action, Translator } from '../engine/interpreter';
+import type { Action, Translator } from '../engine/contracts';
 import { normalizeText } from '../engine/normalize';
 import type { ChannelName, Locale, Reply, ReplyOption } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';

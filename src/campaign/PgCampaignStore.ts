@@ -1,5 +1,5 @@
 import type { ChannelName } from '../engine/types';
-import type { Database } from '../records/Database';
+import type { Database } from '../db/Database';
 import type { CampaignStore, InstallReport } from './CampaignStore';
 
 /** The campaign figures in the records database: they survive restarts and are shared by every process. */

@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
 import type { Outbound, ChannelSender } from '../outbound/Outbound';
 import type { EventPipeline } from '../pipeline/EventPipeline';
 import type { SessionStore } from '../sessions/SessionStore';
-import type { Database } from '../records/Database';
+import type { Database } from '../db/Database';
 import type { PersonalData } from '../users/PersonalData';
 import type { Reachability } from '../users/Reachability';
 import type { GroupEvents } from './GroupEvents';

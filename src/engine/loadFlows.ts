@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { flowSchema, QUESTION_STEP_TYPES, type FlowDefinition, type StepDefinition } from './flowSchema';
-import type { Translator } from './interpreter';
+import type { Translator } from './contracts';
 import { LOCALES } from './types';
 
 /** All flows, parsed once at start-up, with what the engine precomputes from them. */

@@ -3,7 +3,7 @@ import express, { type RequestHandler, type Router } from 'express';
 import { GrammyError, type Api } from 'grammy';
 import { TELEGRAM_WEBHOOK_PATH, type TelegramConfig } from '../../config';
 import { LOCALES, type Reply } from '../../engine/types';
-import type { Translator } from '../../engine/interpreter';
+import type { Translator } from '../../engine/contracts';
 import { loadTranslator } from '../../i18n';
 import { userTag, type Logger } from '../../logger';
 import { RateLimitedError, RecipientUnreachableError, type ChannelSender, type SendOptions } from '../../outbound/Outbound';
