@@ -39,6 +39,18 @@ export interface BroadcastSenderHooks {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** What the broadcast sender works with; `options` and `clock` have defaults. */
+export interface BroadcastSenderDeps {
+  repo: BroadcastRepository;
+  outbound: Outbound;
+  reachability: Reachability;
+  channels: SenderChannel[];
+  hooks: BroadcastSenderHooks;
+  log: Logger;
+  options?: BroadcastSenderOptions;
+  clock?: () => number;
+}
+
 /**
  * Sends broadcast deliveries, one loop per channel, at the channel's global rate. Any number of processes may run a
  * sender: each delivery row is claimed by one of them (FOR UPDATE SKIP LOCKED) and marked `sending` before the
@@ -53,16 +65,25 @@ export class BroadcastSender {
   /** Sends attempted by this process (for benchmarks and logs). */
   sentCount = 0;
 
-  constructor(
-    private readonly repo: BroadcastRepository,
-    private readonly outbound: Outbound,
-    private readonly reachability: Reachability,
-    private readonly channels: SenderChannel[],
-    private readonly hooks: BroadcastSenderHooks,
-    private readonly log: Logger,
-    private readonly options: BroadcastSenderOptions = DEFAULT_SENDER_OPTIONS,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly repo: BroadcastRepository;
+  private readonly outbound: Outbound;
+  private readonly reachability: Reachability;
+  private readonly channels: SenderChannel[];
+  private readonly hooks: BroadcastSenderHooks;
+  private readonly log: Logger;
+  private readonly options: BroadcastSenderOptions;
+  private readonly clock: () => number;
+
+  constructor(deps: BroadcastSenderDeps) {
+    this.repo = deps.repo;
+    this.outbound = deps.outbound;
+    this.reachability = deps.reachability;
+    this.channels = deps.channels;
+    this.hooks = deps.hooks;
+    this.log = deps.log;
+    this.options = deps.options ?? DEFAULT_SENDER_OPTIONS;
+    this.clock = deps.clock ?? Date.now;
+  }
 
   start(): void {
     if (!this.stopped) return;

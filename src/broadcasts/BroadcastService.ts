@@ -329,19 +329,6 @@ export class BroadcastService {
 export const BROADCAST_ACTION_NAMES = ['subscribeAll', 'subscribeUrgent', 'unsubscribe', 'subscriptionStatus', 'syncSubscription'] as const;
 export type BroadcastActionName = (typeof BROADCAST_ACTION_NAMES)[number];
 
-export function lateBoundBroadcastActions(get: () => BroadcastService | null): Record<BroadcastActionName, Action> {
-  return Object.fromEntries(
-    BROADCAST_ACTION_NAMES.map((name) => [
-      name,
-      ((ctx) => {
-        const service = get();
-        if (!service) throw new Error(`Action '${name}' ran before the broadcasts service was created`);
-        return service.actions()[name](ctx);
-      }) as Action,
-    ]),
-  ) as Record<BroadcastActionName, Action>;
-}
-
 export const BROADCAST_TEXT_KEYS = [
   'broadcast.headUrgent',
   'broadcast.headNews',

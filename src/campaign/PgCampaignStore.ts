@@ -36,25 +36,3 @@ export class PgCampaignStore implements CampaignStore {
     });
   }
 }
-
-/** Forwards to a store set later (flows are checked before the database is opened). */
-export class LateCampaignStore implements CampaignStore {
-  target: CampaignStore | null = null;
-
-  private get store(): CampaignStore {
-    if (!this.target) throw new Error('The campaign store was used before the records database was opened');
-    return this.target;
-  }
-
-  recordInstall(report: InstallReport) {
-    return this.store.recordInstall(report);
-  }
-
-  countInstalls() {
-    return this.store.countInstalls();
-  }
-
-  forget(channel: ChannelName, userId: string) {
-    return this.store.forget(channel, userId);
-  }
-}

@@ -1,5 +1,7 @@
 import type { Router } from 'express';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config';
+import type { Translator } from '../engine/contracts';
 import type { Engine } from '../engine/interpreter';
 import type { ChannelName } from '../engine/types';
 import type { Logger } from '../logger';
@@ -15,6 +17,10 @@ import type { GroupEvents } from './GroupEvents';
 export interface ChannelContext {
   config: Config;
   log: Logger;
+  /** The project's texts (loaded and checked once at start-up). */
+  i18n: Translator;
+  /** The one Redis connection of the process (null without REDIS_URL: one process, state in memory). */
+  redis: Redis | null;
   engine: Engine;
   pipeline: EventPipeline;
   store: SessionStore;

@@ -4,6 +4,18 @@ import { describe, type EventPipeline } from '../pipeline/EventPipeline';
 import type { Reachability } from '../users/Reachability';
 import type { RecordsService } from './RecordsService';
 
+/** What the daily jobs work with; `clock` defaults to the system clock. */
+export interface DailyJobsDeps {
+  service: RecordsService;
+  pipeline: EventPipeline;
+  outbound: Outbound;
+  reachability: Reachability;
+  reminderHour: number;
+  log: Logger;
+  onNoticeQueued: () => void;
+  clock?: () => number;
+}
+
 /**
  * The daily work, safe with any number of processes and across restarts (all state is in the database):
  * - at the reminder hour, each person in home quarantine is asked for today's update (the `daily` flow, started
@@ -15,16 +27,25 @@ export class DailyJobs {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
 
-  constructor(
-    private readonly service: RecordsService,
-    private readonly pipeline: EventPipeline,
-    private readonly outbound: Outbound,
-    private readonly reachability: Reachability,
-    private readonly reminderHour: number,
-    private readonly log: Logger,
-    private readonly onNoticeQueued: () => void,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly service: RecordsService;
+  private readonly pipeline: EventPipeline;
+  private readonly outbound: Outbound;
+  private readonly reachability: Reachability;
+  private readonly reminderHour: number;
+  private readonly log: Logger;
+  private readonly onNoticeQueued: () => void;
+  private readonly clock: () => number;
+
+  constructor(deps: DailyJobsDeps) {
+    this.service = deps.service;
+    this.pipeline = deps.pipeline;
+    this.outbound = deps.outbound;
+    this.reachability = deps.reachability;
+    this.reminderHour = deps.reminderHour;
+    this.log = deps.log;
+    this.onNoticeQueued = deps.onNoticeQueued;
+    this.clock = deps.clock ?? Date.now;
+  }
 
   start(everyMs = 60_000): void {
     this.timer = setInterval(() => {

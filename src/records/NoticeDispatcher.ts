@@ -16,6 +16,16 @@ export interface NoticeDispatcherOptions {
 
 export const DEFAULT_NOTICE_OPTIONS: NoticeDispatcherOptions = { pollMs: 5_000, leaseMs: 60_000, firstBackoffMs: 5_000, maxBackoffMs: 15 * 60_000 };
 
+/** What the notice dispatcher works with; `options` and `clock` have defaults. */
+export interface NoticeDispatcherDeps {
+  repo: RecordsRepository;
+  outbound: Outbound;
+  reachability: Reachability;
+  log: Logger;
+  options?: NoticeDispatcherOptions;
+  clock?: () => number;
+}
+
 /**
  * Sends queued notices (to officials' groups, and status updates to citizens). Notices are rows in the records
  * database, written in the same transaction as their record, so a notice is never lost: when a group cannot be
@@ -28,14 +38,21 @@ export class NoticeDispatcher {
   private again = false;
   private stopped = false;
 
-  constructor(
-    private readonly repo: RecordsRepository,
-    private readonly outbound: Outbound,
-    private readonly reachability: Reachability,
-    private readonly log: Logger,
-    private readonly options: NoticeDispatcherOptions = DEFAULT_NOTICE_OPTIONS,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly repo: RecordsRepository;
+  private readonly outbound: Outbound;
+  private readonly reachability: Reachability;
+  private readonly log: Logger;
+  private readonly options: NoticeDispatcherOptions;
+  private readonly clock: () => number;
+
+  constructor(deps: NoticeDispatcherDeps) {
+    this.repo = deps.repo;
+    this.outbound = deps.outbound;
+    this.reachability = deps.reachability;
+    this.log = deps.log;
+    this.options = deps.options ?? DEFAULT_NOTICE_OPTIONS;
+    this.clock = deps.clock ?? Date.now;
+  }
 
   start(): void {
     this.stopped = false;

@@ -30,7 +30,6 @@ export interface ZaloCoordination {
   pause(userId: string, ms: number): Promise<void>;
   isPaused(userId: string): Promise<boolean>;
   unpause(userId: string): Promise<void>;
-  close(): Promise<void>;
 }
 
 /** The lock could not be taken in time. */
@@ -199,10 +198,6 @@ export class RedisZaloCoordination implements ZaloCoordination {
   async unpause(userId: string): Promise<void> {
     await this.redis.del(this.key('pause', `{${userId}}`));
   }
-
-  async close(): Promise<void> {
-    await this.redis.quit();
-  }
 }
 
 /** One process only: the same behaviour in memory. */
@@ -280,6 +275,4 @@ export class MemoryZaloCoordination implements ZaloCoordination {
   async unpause(userId: string): Promise<void> {
     this.paused.delete(userId);
   }
-
-  async close(): Promise<void> {}
 }
