@@ -41,6 +41,7 @@ import { BROADCAST_ACTION_NAMES, BROADCAST_TEXT_KEYS, BroadcastService } from '.
 import { Wakeup } from './util/Wakeup';
 import { userKey } from './pipeline/userKey';
 import { MemoryRateLimiter, RedisRateLimiter } from './broadcasts/RateLimiter';
+import { OperatorError } from './errors';
 
 export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
@@ -76,10 +77,9 @@ export interface Runtime {
 }
 
 /** Redis could not be reached at start-up. */
-export class StorageUnavailableError extends Error {
+export class StorageUnavailableError extends OperatorError {
   constructor(message: string) {
     super(message);
-    this.name = 'StorageUnavailableError';
   }
 }
 

@@ -1,7 +1,7 @@
 import type { ChannelName, Locale, Reply } from '../engine/types';
 import type { Logger } from '../logger';
 import { RateLimitedError, RecipientOutsideWindowError, RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
-import { describe } from '../pipeline/EventPipeline';
+import { describeError, sleep } from '../errors';
 import type { Reachability } from '../users/Reachability';
 import type { Broadcast, BroadcastRepository, ClaimedDelivery, DeliveryOutcome } from './BroadcastRepository';
 import type { RateLimiter } from './RateLimiter';
@@ -37,7 +37,6 @@ export interface BroadcastSenderHooks {
   onFinished(broadcast: Broadcast): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** What the broadcast sender works with; `options` and `clock` have defaults. */
 export interface BroadcastSenderDeps {
@@ -120,7 +119,7 @@ export class BroadcastSender {
         const sent = await this.sendBatch(c);
         if (sent === 0) await this.idle(this.options.idleMs);
       } catch (err) {
-        this.log.error({ channel: c.channel, err: describe(err) }, 'broadcast sender: batch failed; retrying shortly');
+        this.log.error({ channel: c.channel, err: describeError(err) }, 'broadcast sender: batch failed; retrying shortly');
         await this.idle(this.options.idleMs);
       }
     }
@@ -131,7 +130,7 @@ export class BroadcastSender {
       try {
         await this.housekeeping();
       } catch (err) {
-        this.log.error({ err: describe(err) }, 'broadcast housekeeping failed');
+        this.log.error({ err: describeError(err) }, 'broadcast housekeeping failed');
       }
       await this.idle(this.options.idleMs);
     }
@@ -209,7 +208,7 @@ export class BroadcastSender {
         return { ...base, status: 'unreachable', error: err.reason };
       }
       if (err instanceof RecipientOutsideWindowError) return { ...base, status: 'outside_window', error: err.message };
-      const reason = describe(err).message;
+      const reason = describeError(err).message;
       if (d.attempts >= this.options.maxAttempts) return { ...base, status: 'failed', error: reason };
       return { ...base, status: 'pending', error: reason, retryAt: new Date(this.clock() + this.options.firstBackoffMs * 2 ** (d.attempts - 1)) };
     }

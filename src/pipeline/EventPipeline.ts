@@ -2,6 +2,7 @@ import type { Engine } from '../engine/interpreter';
 import type { InboundEvent, Reply, Session } from '../engine/types';
 import { userTag, type Logger } from '../logger';
 import { userKey } from './userKey';
+import { describeError } from '../errors';
 import type { SessionStore } from '../sessions/SessionStore';
 
 export type Deliver = (replies: Reply[], session: Session) => Promise<void>;
@@ -45,7 +46,7 @@ export class EventPipeline {
                 await deliver(replies, session);
               } catch (err) {
                 // The event is committed; a redelivery would be a duplicate. The channel retries its own sends.
-                this.log.error({ channel: event.channel, eventId: event.eventId, user: userTag(key), err: describe(err) }, 'replies could not be delivered');
+                this.log.error({ channel: event.channel, eventId: event.eventId, user: userTag(key), err: describeError(err) }, 'replies could not be delivered');
               }
             }
           : undefined,
@@ -69,10 +70,4 @@ export class EventPipeline {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
-}
-
-/** Error name and message only: stacks and payloads may carry personal data. */
-export function describe(err: unknown): { name: string; message: string } {
-  if (err instanceof Error) return { name: err.name, message: err.message };
-  return { name: 'Unknown', message: String(err) };
 }

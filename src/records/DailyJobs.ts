@@ -1,6 +1,7 @@
 import { userTag, type Logger } from '../logger';
 import type { Outbound } from '../outbound/Outbound';
-import { describe, type EventPipeline } from '../pipeline/EventPipeline';
+import { describeError } from '../errors';
+import type { EventPipeline } from '../pipeline/EventPipeline';
 import type { Reachability } from '../users/Reachability';
 import type { RecordsService } from './RecordsService';
 
@@ -72,7 +73,7 @@ export class DailyJobs {
       await this.remind(today);
       await this.flagMissed(this.service.addDays(today, -1), now);
     } catch (err) {
-      this.log.error({ err: describe(err) }, 'daily jobs failed; will retry at the next tick');
+      this.log.error({ err: describeError(err) }, 'daily jobs failed; will retry at the next tick');
     }
   }
 
@@ -90,7 +91,7 @@ export class DailyJobs {
         });
         await repo.claimJob('reminder', String(e.id), today);
       } catch (err) {
-        this.log.warn({ user: userTag(`${e.channel}:${e.userId}`), err: describe(err) }, 'daily reminder failed');
+        this.log.warn({ user: userTag(`${e.channel}:${e.userId}`), err: describeError(err) }, 'daily reminder failed');
       }
     }
   }

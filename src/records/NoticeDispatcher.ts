@@ -1,6 +1,6 @@
 import { userTag, type Logger } from '../logger';
 import { RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
-import { describe } from '../pipeline/EventPipeline';
+import { describeError } from '../errors';
 import type { Reachability } from '../users/Reachability';
 import type { RecordsRepository } from './RecordsRepository';
 
@@ -88,7 +88,7 @@ export class NoticeDispatcher {
         try {
           batch = await this.repo.claimDueNotices(new Date(this.clock()), 20, this.options.leaseMs);
         } catch (err) {
-          this.log.error({ err: describe(err) }, 'could not read queued notices; will retry');
+          this.log.error({ err: describeError(err) }, 'could not read queued notices; will retry');
           return;
         }
         if (batch.length === 0) break;
@@ -111,8 +111,8 @@ export class NoticeDispatcher {
         return;
       }
       const backoff = Math.min(this.options.firstBackoffMs * 2 ** notice.attempts, this.options.maxBackoffMs);
-      await this.repo.markNoticeFailed(notice.id, describe(err).message, new Date(now.getTime() + backoff), now);
-      this.log.warn({ channel: notice.channel, notice: notice.id, attempts: notice.attempts + 1, retryInMs: backoff, err: describe(err) }, 'notice not delivered; will retry');
+      await this.repo.markNoticeFailed(notice.id, describeError(err).message, new Date(now.getTime() + backoff), now);
+      this.log.warn({ channel: notice.channel, notice: notice.id, attempts: notice.attempts + 1, retryInMs: backoff, err: describeError(err) }, 'notice not delivered; will retry');
     }
   }
 }

@@ -13,6 +13,7 @@ import { ALLOWED_UPDATES, TelegramPoller } from './TelegramPoller';
 import { TelegramUpdateHandler } from './TelegramUpdateHandler';
 import { userKey } from '../../pipeline/userKey';
 import { asApiSignal, createTelegramApi, deadline, describeTelegramError, PUSH_DEADLINE_MS, PUSH_RETRY, REPLY_DEADLINE_MS, REPLY_RETRY, sendTelegramCalls, unreachableReason } from './telegramApi';
+import { OperatorError } from '../../errors';
 
 /** Telegram's cap on update bodies is far below this; anything larger is not from Telegram. */
 const MAX_BODY = '1mb';
@@ -23,10 +24,9 @@ const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const WEBHOOK_RETRY_MS = 30_000;
 
 /** The token was refused by the Bot API: start-up stops, naming the variable. */
-export class TelegramTokenRejectedError extends Error {
+export class TelegramTokenRejectedError extends OperatorError {
   constructor(apiRoot: string, description: string) {
     super(`TELEGRAM_BOT_TOKEN: the Bot API at ${apiRoot} refused the token (${description}). Copy the token again from @BotFather (/mybots → API Token), or check TELEGRAM_API_ROOT.`);
-    this.name = 'TelegramTokenRejectedError';
   }
 }
 

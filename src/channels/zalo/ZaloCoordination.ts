@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { sleep } from '../../errors';
 
 /**
  * What the Zalo channel's processes share: the OA-wide rate limiter, the token-refresh lock, the ids of messages
@@ -116,7 +117,6 @@ interface ScriptedRedis extends Redis {
   zaloEndSend(key: string): Promise<number>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RedisZaloCoordination implements ZaloCoordination {
   private readonly redis: ScriptedRedis;

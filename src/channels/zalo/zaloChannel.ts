@@ -5,7 +5,7 @@ import { LOCALES, type InboundEvent, type Locale, type Reply, type Session } fro
 import { LocaleFileError } from '../../i18n';
 import { userTag } from '../../logger';
 import { RecipientOutsideWindowError, RecipientUnreachableError, type ChannelSender } from '../../outbound/Outbound';
-import { describe } from '../../pipeline/EventPipeline';
+import { describeError, sleep } from '../../errors';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 import { parseZaloEvent, type ZaloEvent } from './parseZaloEvent';
 import { renderRepliesForZalo, ZALO_TEXT_KEYS, type ZaloOutgoing, type ZaloTextKey } from './renderRepliesForZalo';
@@ -34,7 +34,6 @@ export interface ZaloChannelOptions {
   backoffMs?: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The Zalo Official Account channel: `POST /webhooks/zalo` (signature, parse, de-duplicate, engine, replies) and a
@@ -155,7 +154,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
         try {
           await sendReplies(userId, replies, localeOf(session));
         } catch (err) {
-          log.error({ channel: 'zalo', eventId, user: userTag(userKey({ channel: 'zalo', userId })), err: describe(err) }, 'replies could not be delivered');
+          log.error({ channel: 'zalo', eventId, user: userTag(userKey({ channel: 'zalo', userId })), err: describeError(err) }, 'replies could not be delivered');
         }
       },
     );
@@ -198,7 +197,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
           client.getUserDetail(userId).then(
             (d) => d.shared_info?.phone?.trim() || null,
             (err: unknown) => {
-              log.warn({ channel: 'zalo', eventId, err: describe(err) }, 'zalo: could not read the shared info of the user detail');
+              log.warn({ channel: 'zalo', eventId, err: describeError(err) }, 'zalo: could not read the shared info of the user detail');
               return null;
             },
           ),
@@ -215,7 +214,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
         log.info({ channel: 'zalo', user: userTag(userKey({ channel: 'zalo', userId: value.userId })) }, "zalo: the person's data was deleted (user_withdraw)");
         return;
       case 'oa-echo':
-        track(handleEcho(value.userId, value.messageId, value.text).catch((err: unknown) => log.warn({ channel: 'zalo', err: describe(err) }, 'zalo: could not check an OA echo')));
+        track(handleEcho(value.userId, value.messageId, value.text).catch((err: unknown) => log.warn({ channel: 'zalo', err: describeError(err) }, 'zalo: could not check an OA echo')));
         return;
       case 'ignored':
         return;
@@ -276,9 +275,9 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     sender,
     async start() {
       // An unreadable token file is reported now rather than at the first message.
-      await tokenStore.load().catch((err: unknown) => log.error({ channel: 'zalo', err: describe(err) }, 'zalo: the stored tokens cannot be read'));
+      await tokenStore.load().catch((err: unknown) => log.error({ channel: 'zalo', err: describeError(err) }, 'zalo: the stored tokens cannot be read'));
       timer = setInterval(() => {
-        track(tokens.refreshIfDue().catch((err: unknown) => log.error({ channel: 'zalo', err: describe(err) }, 'zalo: background token renewal failed')));
+        track(tokens.refreshIfDue().catch((err: unknown) => log.error({ channel: 'zalo', err: describeError(err) }, 'zalo: background token renewal failed')));
       }, TOKEN_CHECK_EVERY_MS);
       timer.unref();
       log.info({ channel: 'zalo', webhook: ctx.config.publicUrl ? `${ctx.config.publicUrl}${ZALO_WEBHOOK_PATH}` : ZALO_WEBHOOK_PATH, tokens: tokenStore.kind }, 'zalo: channel on');
