@@ -39,6 +39,9 @@ import { BroadcastRepository } from './broadcasts/BroadcastRepository';
 import { BroadcastSender } from './broadcasts/BroadcastSender';
 import { BROADCAST_TEXT_KEYS, BroadcastService, lateBoundBroadcastActions } from './broadcasts/BroadcastService';
 import { MemoryRateLimiter, RedisRateLimiter } from './broadcasts/RateLimiter';
+import { Metrics } from './metrics/Metrics';
+import { createMetricsRouter, startMetricsServer } from './metrics/metricsHttp';
+import { zaloTokenDates } from './metrics/zaloTokenDates';
 
 export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
@@ -67,6 +70,9 @@ export interface Runtime {
   groups: GroupEvents;
   personalData: PersonalData;
   channels: ChannelPlugin[];
+  metrics: Metrics;
+  /** The port of the metrics server (METRICS_PORT) once listening; undefined when there is none. */
+  metricsPort(): number | undefined;
   /** Starts listening; resolves with the port. */
   listen(): Promise<number>;
   /** Stops accepting, finishes in-flight events, closes connections. */
@@ -208,6 +214,9 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     intents,
   });
   const pipeline = new EventPipeline(engine, store, log, clock);
+  const metrics = new Metrics(clock);
+  metrics.setSources({ db, zaloTokens: zaloTokenDates(config, db) });
+  pipeline.observer = metrics.observeUpdate;
   const outbound = new Outbound();
   outboundRef = outbound;
   const groups = new GroupEvents();
@@ -265,6 +274,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       onUnreachable: (channel, userId) => broadcastRepo.unsubscribe(channel, userId, 'blocked', new Date(clock())),
       onProgress: (b) => broadcastService.onProgress(b),
       onFinished: (b) => broadcastService.onFinished(b),
+      onOutcomes: metrics.observeBroadcastOutcomes,
     },
     log,
     undefined,
@@ -281,14 +291,19 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const app = createApp({
     log,
     isShuttingDown: () => shuttingDown,
-    readiness: [
+    readiness: metrics.watchDependencies([
       { name: store.kind === 'redis' ? 'redis' : 'sessions', check: () => store.ping() },
       { name: 'database', check: async () => void (await db.query('SELECT 1')) },
+    ]),
+    routers: [
+      ...channels.flatMap((c) => (c.router ? [c.router] : [])),
+      createBroadcastApi(broadcastService, config.adminToken, locality.communes.map((c) => c.id)),
+      ...(config.metrics.token ? [createMetricsRouter(metrics, config.metrics.token)] : []),
     ],
-    routers: [...channels.flatMap((c) => (c.router ? [c.router] : [])), createBroadcastApi(broadcastService, config.adminToken, locality.communes.map((c) => c.id))],
   });
 
   let server: http.Server | null = null;
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | null = null;
   return {
     config,
     app,
@@ -309,6 +324,8 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     groups,
     personalData,
     channels,
+    metrics,
+    metricsPort: () => metricsServer?.port,
     listen: async () => {
       const port = await new Promise<number>((resolve, reject) => {
         server = http.createServer(app);
@@ -316,6 +333,10 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve((server!.address() as AddressInfo).port));
       });
+      if (config.metrics.port !== undefined) {
+        metricsServer = await startMetricsServer(metrics, { host: config.metrics.host, port: config.metrics.port, token: config.metrics.token });
+        log.info({ metricsPort: metricsServer.port, host: config.metrics.host }, 'metrics served on their own port');
+      }
       for (const channel of channels) await channel.start?.();
       if (options.backgroundJobs !== false) {
         dispatcher.start();
@@ -340,6 +361,8 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       await dispatcher.stop();
       await dailyJobs.stop();
       await closing;
+      await metricsServer?.close();
+      metrics.close();
       // Close every connection even when one of them fails to close.
       const results = await Promise.allSettled([store.close(), db.close()]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

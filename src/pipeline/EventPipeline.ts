@@ -5,6 +5,9 @@ import type { SessionStore } from '../sessions/SessionStore';
 
 export type Deliver = (replies: Reply[], session: Session) => Promise<void>;
 
+/** Told about every update once it leaves the pipeline (metrics). */
+export type PipelineObserver = (event: InboundEvent, outcome: 'handled' | 'duplicate' | 'error', seconds: number) => void;
+
 export type PipelineOutcome =
   | { status: 'duplicate'; session: Session | null }
   | { status: 'handled'; session: Session; replies: Reply[] };
@@ -18,6 +21,7 @@ export type PipelineOutcome =
 export class EventPipeline {
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
+  observer: PipelineObserver | null = null;
 
   constructor(
     private readonly engine: Engine,
@@ -34,6 +38,7 @@ export class EventPipeline {
     this.inFlight++;
     const started = process.hrtime.bigint();
     const userKey = EventPipeline.userKey(event);
+    let outcome: 'handled' | 'duplicate' | 'error' = 'error';
     try {
       const result = await this.store.runExclusive(
         userKey,
@@ -54,6 +59,7 @@ export class EventPipeline {
           : undefined,
       );
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      outcome = result.status === 'duplicate' ? 'duplicate' : 'handled';
       if (result.status === 'duplicate') {
         this.log.info({ channel: event.channel, eventId: event.eventId, user: userTag(userKey), kind: event.kind }, 'duplicate event ignored');
         return { status: 'duplicate', session: result.session };
@@ -62,6 +68,7 @@ export class EventPipeline {
       if (this.log.isLevelEnabled('debug')) this.log.debug({ channel: event.channel, eventId: event.eventId, user: userTag(userKey), kind: event.kind, flow: result.session.flow, step: result.session.step, ms }, 'event handled');
       return { status: 'handled', session: result.session, replies: result.value };
     } finally {
+      this.observer?.(event, outcome, Number(process.hrtime.bigint() - started) / 1e9);
       this.inFlight--;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
