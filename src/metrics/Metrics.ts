@@ -1,6 +1,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { InboundEvent } from '../engine/types';
+import { withTimeout } from '../http/createApp';
 import type { Queryable } from '../records/Database';
 import { OUTBOUND_DIAGNOSTICS_CHANNEL, type OutboundAttempt } from './outboundEvents';
 
@@ -105,14 +106,15 @@ export class Metrics {
 
   /**
    * Wraps the readiness checks so that every run (by /readyz or by a scrape) updates the dependency gauges; the
-   * wrapped checks are also run at each scrape.
+   * wrapped checks are also run at each scrape. A dependency that does not answer within 2 s counts as down (a
+   * client may queue commands while it reconnects rather than fail them).
    */
   watchDependencies(checks: DependencyCheck[]): DependencyCheck[] {
     this.dependencies = checks.map(({ name, check }) => ({
       name,
       check: async () => {
         try {
-          await check();
+          await withTimeout(check(), COLLECT_TIMEOUT_MS, `${name} did not answer within ${COLLECT_TIMEOUT_MS} ms`);
           this.recordDependency(name, true);
         } catch (err) {
           this.recordDependency(name, false);
@@ -145,7 +147,7 @@ export class Metrics {
   }
 
   private async checkDependencies(): Promise<void> {
-    await Promise.all(this.dependencies.map((d) => withTimeout(d.check(), COLLECT_TIMEOUT_MS).catch(() => undefined)));
+    await Promise.all(this.dependencies.map((d) => d.check().catch(() => undefined)));
   }
 
   private defineCollectedGauges(registers: Registry[]): void {
@@ -158,7 +160,7 @@ export class Metrics {
     const readTokens = async (): Promise<void> => {
       tokenAge.reset();
       tokenExpiry.reset();
-      const dates = this.sources.zaloTokens ? await withTimeout(this.sources.zaloTokens(), COLLECT_TIMEOUT_MS).catch(() => null) : null;
+      const dates = this.sources.zaloTokens ? await withTimeout(this.sources.zaloTokens(), COLLECT_TIMEOUT_MS, 'the Zalo token store did not answer').catch(() => null) : null;
       if (!dates) return;
       const now = this.clock();
       if (dates.obtainedAt > 0) tokenAge.set((now - dates.obtainedAt) / 1000);
@@ -191,6 +193,7 @@ export class Metrics {
           ),
         ]),
         COLLECT_TIMEOUT_MS,
+        'the database did not answer',
       );
       const oldest = notices[0]?.oldest;
       g.noticesPending.set(notices[0]?.n ?? 0);
@@ -203,9 +206,4 @@ export class Metrics {
       g.broadcastDeliveries.reset();
     }
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }
