@@ -5,7 +5,7 @@
 # stored; it is not backed up here (its append-only file is on the redis-data volume).
 #
 #   deploy/backup.sh postgres <DATABASE_URL> <backup folder>     e.g. from cron, every night, keeping 14 days
-#   deploy/backup.sh datadir  <DATA_DIR> <backup folder>         stops and restarts the systemd unit around the copy
+#   deploy/backup.sh datadir  <DATA_DIR> <backup folder> [unit]  stops and restarts the systemd unit around the copy ("-": already stopped)
 #   (compose)  docker compose -f deploy/compose.yaml exec -T postgres pg_dump -U bot -Fc bot > backups/bot-$(date +%F).dump
 #
 # THE ZALO TOKEN CAVEAT: Zalo's refresh token is single-use and the bot renews the pair every day, storing the new
@@ -32,8 +32,11 @@ case "$kind" in
   datadir)
     out="$folder/bot-data-$stamp.tar.gz"
     # PGlite's files are only consistent when no process has them open: stop, copy, start (a minute of downtime).
-    systemctl stop "$unit"
-    trap 'systemctl start "$unit"' EXIT
+    # Pass "-" as the unit when the bot is already stopped (Docker, or by hand).
+    if [ "$unit" != "-" ]; then
+      systemctl stop "$unit"
+      trap 'systemctl start "$unit"' EXIT
+    fi
     tar -C "$(dirname "$source")" -czf "$out.partial" "$(basename "$source")"
     mv "$out.partial" "$out"
     ;;

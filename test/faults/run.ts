@@ -173,7 +173,9 @@ async function main(): Promise<void> {
     const duplicates = servers.map((s) => counterDelta(before[s.index]!, after[s.index]!, 'cgb_updates_total', { outcome: 'duplicate' })).reduce((a, b) => a + b, 0);
     // A redelivery answered 200 was a duplicate; a few more are retries that found the update already done.
     check.that(duplicates >= stats.redeliveries, `duplicates seen by the processes (${duplicates}) ≥ redeliveries answered 200 (${stats.redeliveries})`);
-    log(`scale-out: ${crowd.length * 20} updates handled (${handled.join(' / ')} per process), ${stats.redeliveries} redeliveries all ignored`);
+    const rss = after.map((text) => Math.round(sample(text, 'cgb_process_resident_memory_bytes') / 2 ** 20));
+    const p99 = after.map((text) => Math.round(sample(text, 'cgb_nodejs_eventloop_lag_p99_seconds') * 1000));
+    log(`scale-out: ${crowd.length * 20} updates handled (${handled.join(' / ')} per process), ${stats.redeliveries} redeliveries all ignored; RSS ${rss.join(' / ')} MB, event-loop lag p99 ${p99.join(' / ')} ms`);
     await broadcastToAll(proxy.url, bot, db, population, 'Thông báo số 1: tiêm chủng tại trạm y tế xã', check, null);
     check.throwIfFailed('scale-out');
 
