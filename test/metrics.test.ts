@@ -1,20 +1,15 @@
+import path from 'node:path';
+import { ZALO_TOKEN_FILE } from '../src/channels/zalo/zaloChannel';
+import { FileTokenStore } from '../src/channels/zalo/ZaloTokens';
 import { FakeBotApi } from './support/fakeBotApi';
-import { startServer, testRedisUrl, uniquePrefix } from './support/harness';
+import { FakeZalo, newUserId, postZaloEvent, zaloEnv, zaloEvents } from './support/fakeZalo';
+import { startServer, tempDir, testRedisUrl, uniquePrefix } from './support/harness';
+import { sampleOf as sample } from './support/prometheusText';
 import { textUpdate } from './support/telegramUpdates';
 
 const TOKEN = '123456789:AAF1x-metrics-test-token-abcdefgh';
 const SECRET = 'metrics_test_secret';
 const METRICS_TOKEN = 'metrics-scrape-token-0123456789';
-
-/** The value of one sample of the exposition, 0 when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (wanted.every((w) => line.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
-}
 
 describe('metrics and readiness', () => {
   let bot: FakeBotApi;
@@ -100,5 +95,38 @@ describe('metrics on a port of their own', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('Zalo metrics', () => {
+  const INITIAL = { accessToken: 'acc-metrics-8f3a1c', refreshToken: 'ref-metrics-5d2e9b' };
+  let fake: FakeZalo;
+  let server: Awaited<ReturnType<typeof startServer>>;
+  const obtainedAt = Date.now() - 3_600_000;
+  beforeAll(async () => {
+    fake = await new FakeZalo(INITIAL).start();
+    // The pair the channel stored at its last renewal, an hour ago, valid 25 h.
+    const dataDir = tempDir('cgb-data-');
+    await new FileTokenStore(path.join(dataDir, ZALO_TOKEN_FILE)).save({ accessToken: 'acc-renewed-1a2b3c', refreshToken: 'ref-renewed-4d5e6f', obtainedAt, expiresAt: obtainedAt + 90_000_000, seed: 'seed' });
+    server = await startServer({ ...zaloEnv(fake, INITIAL), METRICS_TOKEN, DATA_DIR: dataDir });
+  });
+  afterAll(async () => {
+    await server.close();
+    await fake.stop();
+  });
+
+  it('show the stored token pair\'s age and time to expiry, and every OA API attempt by status', async () => {
+    const scrape = async () => (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+    const text = await scrape();
+    // Read when scraped: 1 h old, 24 h left (give or take the seconds this test takes).
+    expect(sample(text, 'cgb_zalo_token_age_seconds')).toBeGreaterThanOrEqual(3_600);
+    expect(sample(text, 'cgb_zalo_token_age_seconds')).toBeLessThan(3_600 + 600);
+    expect(sample(text, 'cgb_zalo_token_expires_in_seconds')).toBeLessThanOrEqual(86_400);
+    expect(sample(text, 'cgb_zalo_token_expires_in_seconds')).toBeGreaterThan(86_400 - 600);
+
+    const user = newUserId();
+    expect((await postZaloEvent(server.url, zaloEvents.follow(user) as Record<string, unknown>)).status).toBe(200);
+    await fake.waitForMessages(user, 1);
+    expect(sample(await scrape(), 'cgb_outbound_attempts_total', { channel: 'zalo', status: 'ok' })).toBeGreaterThanOrEqual(1);
   });
 });

@@ -18,6 +18,7 @@
 import path from 'node:path';
 import pg from 'pg';
 import { FakeBotApi } from '../support/fakeBotApi';
+import { sampleOf as sample } from '../support/prometheusText';
 import { cleanupAll, makeTempDir, onCleanup, PrivateCluster, PrivateRedis, ServerProcess, startProxy, waitUntil } from './cluster';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -177,6 +178,9 @@ async function main(): Promise<void> {
     const p99 = after.map((text) => Math.round(sample(text, 'cgb_nodejs_eventloop_lag_p99_seconds') * 1000));
     log(`scale-out: ${crowd.length * 20} updates handled (${handled.join(' / ')} per process), ${stats.redeliveries} redeliveries all ignored; RSS ${rss.join(' / ')} MB, event-loop lag p99 ${p99.join(' / ')} ms`);
     await broadcastToAll(proxy.url, bot, db, population, 'Thông báo số 1: tiêm chủng tại trạm y tế xã', check, null);
+    const afterBroadcast = await scrapeAll(servers);
+    const sent = servers.map((s) => counterDelta(after[s.index]!, afterBroadcast[s.index]!, 'cgb_broadcast_sends_total', { channel: 'telegram', status: 'sent' }));
+    check.that(sent.reduce((a, b) => a + b, 0) === population.length + 1, `cgb_broadcast_sends_total{status="sent"} across the processes: ${sent.join(' + ')} ≠ ${population.length + 1}`);
     check.throwIfFailed('scale-out');
 
     // 2a. Redis crashes mid-load and comes back.
@@ -507,17 +511,6 @@ async function scrape(s: ServerProcess): Promise<string> {
 
 async function scrapeAll(servers: ServerProcess[]): Promise<string[]> {
   return Promise.all(servers.map((s) => scrape(s)));
-}
-
-/** The sum of the samples of `name` whose labels include `labels`. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (wanted.every((w) => line.includes(w))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
 }
 
 function counterDelta(before: string, after: string, name: string, labels: Record<string, string>): number {
