@@ -16,11 +16,13 @@ import { lateBoundRecordActions, RECORDS_TEXT_KEYS } from '../../src/records/Rec
 import { BROADCAST_TEXT_KEYS, lateBoundBroadcastActions } from '../../src/broadcasts/BroadcastService';
 import { createRuntime, intentTargets, MENU_FLOW, ONBOARDING_FLOW, type Runtime } from '../../src/runtime';
 import { VALIDATOR_TEXT_KEYS } from '../../src/validators';
+import { trackServer } from './cleanup';
 
 export const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
 
+/** A fresh folder inside the run's folder (removed by the global teardown), or the system's temporary folder. */
 export function tempDir(prefix = 'cgb-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return fs.mkdtempSync(path.join(process.env.TEST_RUN_DIR ?? os.tmpdir(), prefix));
 }
 
 /** A flows folder holding the real flows plus the test fixtures (the `demo` flow). */
@@ -157,8 +159,9 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
 export async function startServer(env: Record<string, string | undefined> = {}, options: { clock?: () => number } = {}): Promise<{ runtime: Runtime; url: string; close: () => Promise<void> }> {
   const config = testConfig(env);
   const runtime = await createRuntime(config, createLogger(config.logLevel), { inMemoryDatabase: !config.databaseUrl, backgroundJobs: false, clock: options.clock });
+  const close = trackServer(() => runtime.close());
   const port = await runtime.listen();
-  return { runtime, url: `http://127.0.0.1:${port}`, close: () => runtime.close() };
+  return { runtime, url: `http://127.0.0.1:${port}`, close };
 }
 
 /** A web chat user talking to a running server over HTTP. */
