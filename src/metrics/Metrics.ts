@@ -34,7 +34,8 @@ const COLLECT_TIMEOUT_MS = 2_000;
 /**
  * The server's Prometheus metrics, one registry per runtime (built by the composition root and handed to the
  * parts that report). Counters are per process; the gauges read from the database or Redis at scrape time are
- * the same on every process (aggregate them with `max`, not `sum`).
+ * the same on every process (aggregate them with `max`, not `sum`). Platform API attempts are heard on a diagnostics
+ * channel, so a registry counts those of the whole process (one runtime per process, except in tests).
  */
 export class Metrics {
   readonly registry = new Registry();
