@@ -2,7 +2,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { InboundEvent } from '../engine/types';
 import { withTimeout } from '../http/createApp';
-import type { Queryable } from '../records/Database';
+import type { Queryable } from '../db/Database';
 import { OUTBOUND_DIAGNOSTICS_CHANNEL, type OutboundAttempt } from './outboundEvents';
 
 /** What happened to one update in the pipeline. */

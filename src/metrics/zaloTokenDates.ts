@@ -3,7 +3,7 @@ import { PgTokenStore } from '../channels/zalo/PgTokenStore';
 import { ZALO_TOKEN_FILE } from '../channels/zalo/zaloChannel';
 import { FileTokenStore } from '../channels/zalo/ZaloTokens';
 import type { Config } from '../config';
-import type { Database } from '../records/Database';
+import type { Database } from '../db/Database';
 import type { TokenDates } from './Metrics';
 
 /**

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../../logger';
+import { describeError } from '../../errors';
 import { reportOutboundAttempt } from '../../metrics/outboundEvents';
-import { describe } from '../../pipeline/EventPipeline';
 import type { ZaloCoordination } from './ZaloCoordination';
 import type { ZaloTokenManager } from './ZaloTokens';
 import {
@@ -226,7 +226,7 @@ export class ZaloApiClient {
         res = await fetch(url, { method: req.method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
       } catch (err) {
         reportOutboundAttempt({ channel: 'zalo', method: endpoint, status: 'network', retry: attempt > 0 });
-        throw new ZaloTransportError(endpoint, `cannot reach ${this.options.apiRoot} (${describe(err).message}); check the network and ZALO_API_ROOT`);
+        throw new ZaloTransportError(endpoint, `cannot reach ${this.options.apiRoot} (${describeError(err).message}); check the network and ZALO_API_ROOT`);
       }
       const text = await res.text();
       if (res.status >= 500 && attempt === 0) {
