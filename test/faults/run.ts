@@ -13,7 +13,8 @@
  * once (exactly once unless it was in flight in the killed process), /readyz went red naming the dependency and
  * green again, and /metrics shows the outage. Every process started here is killed when the script ends or fails.
  *
- * Sizes: FAULTS_USERS (500), FAULTS_FAULT_USERS (80 per fault). Exit code 0 when every check holds.
+ * Sizes: FAULTS_USERS (500), FAULTS_FAULT_USERS (80 per fault); FAULTS_SEED repeats a run, FAULTS_DEBUG=1 prints the
+ * reference replies, FAULTS_TIMEOUT_MINUTES (12) bounds the whole run. Exit code 0 when every check holds.
  */
 import path from 'node:path';
 import pg from 'pg';
