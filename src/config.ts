@@ -35,16 +35,19 @@ const positiveInt = (what: string) =>
     .int({ message: `expected ${what}` })
     .positive({ message: `expected ${what}` });
 
+const portNumber = z.coerce
+  .number({ message: 'expected a port number from 0 to 65535' })
+  .int({ message: 'expected a port number from 0 to 65535' })
+  .min(0, { message: 'expected a port number from 0 to 65535' })
+  .max(65535, { message: 'expected a port number from 0 to 65535' });
+
 const TELEGRAM_DEFAULT_API_ROOT = 'https://api.telegram.org';
 /** Ports Telegram delivers webhooks to (Bot API, setWebhook). */
 const TELEGRAM_WEBHOOK_PORTS = ['443', '80', '88', '8443'];
 
 const envSchema = z.object({
   NODE_ENV: withDefault(z.enum(['development', 'production', 'test'], { message: 'expected development, production or test' }), 'development'),
-  PORT: withDefault(
-    z.coerce.number({ message: 'expected a port number from 0 to 65535' }).int({ message: 'expected a port number from 0 to 65535' }).min(0, { message: 'expected a port number from 0 to 65535' }).max(65535, { message: 'expected a port number from 0 to 65535' }),
-    '3000',
-  ),
+  PORT: withDefault(portNumber, '3000'),
   HOST: withDefault(z.string(), '0.0.0.0'),
   PUBLIC_URL: optional(urlWithProtocols(['https:', 'http:'], 'the public https:// address of this server, e.g. https://bot.example.gov.vn')),
   REDIS_URL: optional(urlWithProtocols(['redis:', 'rediss:'], 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')),
@@ -83,6 +86,9 @@ const envSchema = z.object({
   TELEGRAM_API_ROOT: withDefault(urlWithProtocols(['https:', 'http:'], 'the http(s):// address of a Bot API server, e.g. https://api.telegram.org'), TELEGRAM_DEFAULT_API_ROOT),
   TELEGRAM_WEBHOOK_SECRET: optional(z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, { message: 'expected 1-256 letters, digits, _ or - (Telegram accepts nothing else in secret_token)' })),
   TELEGRAM_MODE: optional(z.enum(['webhook', 'polling'], { message: 'expected webhook or polling' })),
+  METRICS_TOKEN: optional(z.string().min(16, { message: 'expected a random secret of at least 16 characters, e.g. from `openssl rand -hex 24`' })),
+  METRICS_PORT: optional(portNumber),
+  METRICS_HOST: withDefault(z.string().min(1), '127.0.0.1'),
 });
 
 /** The Zalo Official Account channel; null when it is off (no app id or no token). */
@@ -133,6 +139,8 @@ export interface Config {
   zalo: ZaloConfig | null;
   /** Set when TELEGRAM_BOT_TOKEN is: the Telegram channel is on. */
   telegram: TelegramConfig | undefined;
+  /** Prometheus metrics: on the main port behind a token, and/or on a port of their own (off when neither is set). */
+  metrics: { token: string | undefined; port: number | undefined; host: string };
 }
 
 export interface TelegramConfig {
@@ -208,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     localesDir: path.resolve(PROJECT_ROOT, e.LOCALES_DIR),
     zalo: zalo.config,
     telegram,
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
   };
 }
 

@@ -43,6 +43,9 @@ import { Wakeup } from './util/Wakeup';
 import { userKey } from './pipeline/userKey';
 import { MemoryRateLimiter, RedisRateLimiter } from './broadcasts/RateLimiter';
 import { OperatorError } from './errors';
+import { Metrics } from './metrics/Metrics';
+import { createMetricsRouter, startMetricsServer } from './metrics/metricsHttp';
+import { zaloTokenDates } from './metrics/zaloTokenDates';
 
 export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
@@ -71,6 +74,9 @@ export interface Runtime {
   groups: GroupEvents;
   personalData: PersonalData;
   channels: ChannelPlugin[];
+  metrics: Metrics;
+  /** The port of the metrics server (METRICS_PORT) once listening; undefined when there is none. */
+  metricsPort(): number | undefined;
   /** Starts listening; resolves with the port. */
   listen(): Promise<number>;
   /** Stops accepting, finishes in-flight events, closes connections. */
@@ -207,6 +213,9 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   if (applied.length) log.info({ applied, database: db.kind }, 'database migrated');
   if (!config.databaseUrl) log.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: records are kept in the embedded database under DATA_DIR');
 
+  const metrics = new Metrics(clock);
+  metrics.setSources({ db, zaloTokens: zaloTokenDates(config, db) });
+
   // Services.
   const campaign = new PgCampaignStore(db);
   // Channels register their senders here when they are built; until then nothing can be pushed.
@@ -265,6 +274,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       onUnreachable: (channel, userId) => broadcastRepo.unsubscribe(channel, userId, 'blocked', new Date(clock())),
       onProgress: (b) => broadcasts.onProgress(b),
       onFinished: (b) => broadcasts.onFinished(b),
+      onOutcomes: metrics.observeBroadcastOutcomes,
     },
     log,
     clock,
@@ -286,6 +296,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   // Engine and pipeline.
   const engine = createEngine(defs, registry, config);
   const pipeline = new EventPipeline({ engine, store, log, clock, groups });
+  pipeline.observer = metrics.observeUpdate;
   const dailyJobs = new DailyJobs({ service: records, pipeline, outbound, reachability, reminderHour: locality.records.dailyReminderHour, log, onNoticeQueued: () => dispatcher.kick(), clock });
 
   // Channels.
@@ -296,14 +307,19 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const app = createApp({
     log,
     isShuttingDown: () => shuttingDown,
-    readiness: [
+    readiness: metrics.watchDependencies([
       { name: store.kind === 'redis' ? 'redis' : 'sessions', check: () => store.ping() },
       { name: 'database', check: async () => void (await db.query('SELECT 1')) },
+    ]),
+    routers: [
+      ...channels.flatMap((c) => (c.router ? [c.router] : [])),
+      createBroadcastApi(broadcasts, config.adminToken, locality.communes.map((c) => c.id)),
+      ...(config.metrics.token ? [createMetricsRouter(metrics, config.metrics.token)] : []),
     ],
-    routers: [...channels.flatMap((c) => (c.router ? [c.router] : [])), createBroadcastApi(broadcasts, config.adminToken, locality.communes.map((c) => c.id))],
   });
 
   let server: http.Server | null = null;
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | null = null;
   return {
     config,
     app,
@@ -324,6 +340,8 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     groups,
     personalData,
     channels,
+    metrics,
+    metricsPort: () => metricsServer?.port,
     listen: async () => {
       const port = await new Promise<number>((resolve, reject) => {
         server = http.createServer(app);
@@ -331,6 +349,10 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve((server!.address() as AddressInfo).port));
       });
+      if (config.metrics.port !== undefined) {
+        metricsServer = await startMetricsServer(metrics, { host: config.metrics.host, port: config.metrics.port, token: config.metrics.token });
+        log.info({ metricsPort: metricsServer.port, host: config.metrics.host }, 'metrics served on their own port');
+      }
       for (const channel of channels) await channel.start?.();
       if (options.backgroundJobs !== false) {
         dispatcher.start();
@@ -355,6 +377,8 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       await dispatcher.stop();
       await dailyJobs.stop();
       await closing;
+      await metricsServer?.close();
+      metrics.close();
       // Close every connection even when one of them fails to close.
       const results = await Promise.allSettled([store.close(), db.close()]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

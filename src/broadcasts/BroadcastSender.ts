@@ -35,6 +35,8 @@ export interface BroadcastSenderHooks {
   /** Progress of a running broadcast, and its final report. */
   onProgress(broadcast: Broadcast): Promise<void>;
   onFinished(broadcast: Broadcast): Promise<void>;
+  /** The outcomes of one batch, once recorded (metrics). */
+  onOutcomes?(channel: ChannelName, outcomes: DeliveryOutcome[]): void;
 }
 
 
@@ -177,6 +179,7 @@ export class BroadcastSender {
     if (batch.length === 0) return 0;
     const outcomes = (await Promise.all(batch.map((d) => this.deliver(c, d, claimedAt)))).filter((o): o is DeliveryOutcome => o !== null);
     await this.repo.recordOutcomes(outcomes, new Date(this.clock()));
+    this.hooks.onOutcomes?.(c.channel, outcomes);
     return batch.length;
   }
 

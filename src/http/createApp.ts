@@ -35,8 +35,8 @@ export function createApp(deps: { routers: Router[]; readiness: ReadinessCheck[]
         }
       }),
     );
-    const ok = results.every(([, r]) => r === 'ok');
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
+    const down = results.filter(([, r]) => r !== 'ok').map(([name]) => name);
+    res.status(down.length === 0 ? 200 : 503).json({ status: down.length === 0 ? 'ok' : 'unavailable', down, checks: Object.fromEntries(results) });
   });
 
   for (const router of deps.routers) app.use(router);
@@ -66,7 +66,8 @@ export function createApp(deps: { routers: Router[]; readiness: ReadinessCheck[]
   return app;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+/** Rejects with `message` when `p` has not settled after `ms`. */
+export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(timer));
 }

@@ -8,6 +8,9 @@ import { groupKey, userKey } from './userKey';
 
 export type Deliver = (replies: Reply[], session: Session) => Promise<void>;
 
+/** Told about every update once it leaves the pipeline (metrics). */
+export type PipelineObserver = (event: { channel: ChannelName; kind: string }, outcome: 'handled' | 'duplicate' | 'error', seconds: number) => void;
+
 export type PipelineOutcome =
   | { status: 'duplicate'; session: Session | null }
   | { status: 'handled'; session: Session; replies: Reply[] };
@@ -47,6 +50,7 @@ interface EventMeta {
 export class EventPipeline {
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
+  observer: PipelineObserver | null = null;
 
   private readonly engine: Engine;
   private readonly store: SessionStore;
@@ -125,6 +129,7 @@ export class EventPipeline {
   ): Promise<{ status: 'duplicate'; session: Session | null } | { status: 'committed'; session: Session; value: T }> {
     this.inFlight++;
     const started = process.hrtime.bigint();
+    let outcome: 'handled' | 'duplicate' | 'error' = 'error';
     try {
       const result = await this.store.runExclusive(
         key,
@@ -141,6 +146,7 @@ export class EventPipeline {
             }
           : undefined,
       );
+      outcome = result.status === 'duplicate' ? 'duplicate' : 'handled';
       if (result.status === 'duplicate') {
         this.log.info({ channel: meta.channel, eventId: meta.eventId, user: userTag(key), kind: meta.kind }, 'duplicate event ignored');
         return result;
@@ -152,6 +158,7 @@ export class EventPipeline {
       }
       return result;
     } finally {
+      this.observer?.(meta, outcome, Number(process.hrtime.bigint() - started) / 1e9);
       this.inFlight--;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }

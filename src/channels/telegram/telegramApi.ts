@@ -1,6 +1,7 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { TelegramConfig } from '../../config';
+import { createTelegramAttemptReporter } from '../../metrics/outboundEvents';
 import { createBotApiFetch } from './botApiFetch';
 import type { TelegramCall } from './renderTelegramReplies';
 
@@ -28,6 +29,8 @@ export const PUSH_DEADLINE_MS = 180_000;
  */
 export function createTelegramApi(config: Pick<TelegramConfig, 'token' | 'apiRoot'>, retry?: RetryPolicy): Api {
   const api = new Api(config.token, { apiRoot: config.apiRoot, fetch: createBotApiFetch() });
+  // Before auto-retry, so that it reports every attempt (metrics).
+  api.config.use(createTelegramAttemptReporter());
   if (retry) api.config.use(autoRetry({ maxDelaySeconds: retry.maxDelaySeconds, maxRetryAttempts: retry.maxRetryAttempts }));
   return api;
 }

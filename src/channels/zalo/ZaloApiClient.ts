@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../../logger';
 import { describeError } from '../../errors';
+import { reportOutboundAttempt } from '../../metrics/outboundEvents';
 import type { ZaloCoordination } from './ZaloCoordination';
 import type { ZaloTokenManager } from './ZaloTokens';
 import {
@@ -172,6 +173,7 @@ export class ZaloApiClient {
       const token = await this.options.tokens.accessToken();
       const { status, body } = await this.request(endpoint, token, build());
       const envelope = envelopeSchema.safeParse(body);
+      reportOutboundAttempt({ channel: 'zalo', method: endpoint, status: envelope.success ? (envelope.data.error === 0 ? 'ok' : String(envelope.data.error)) : `http-${status}`, retry: renewed || rateRetries > 0 });
       if (!envelope.success) throw new ZaloTransportError(endpoint, `HTTP ${status} with an answer that is not the documented envelope ({error, message, data})`);
       const { error, message } = envelope.data;
       if (error === 0) {
@@ -223,6 +225,7 @@ export class ZaloApiClient {
       try {
         res = await fetch(url, { method: req.method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
       } catch (err) {
+        reportOutboundAttempt({ channel: 'zalo', method: endpoint, status: 'network', retry: attempt > 0 });
         throw new ZaloTransportError(endpoint, `cannot reach ${this.options.apiRoot} (${describeError(err).message}); check the network and ZALO_API_ROOT`);
       }
       const text = await res.text();
