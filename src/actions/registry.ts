@@ -6,7 +6,7 @@ import { VALIDATORS } from '../validators';
 import { createListContacts } from './contacts';
 import { createEpidemicActions, EPIDEMIC_TEXT_KEYS } from './epidemic';
 import { createPublicServices, PUBLIC_SERVICE_TEXT_KEYS } from './publicServices';
-import { createCommuneHelp, createRecordInstall, TRACING_APP_TEXT_KEYS, tracingAppVars } from './tracingApp';
+import { createCampaignMarkActions, createCommuneHelp, createRecordInstall, TRACING_APP_TEXT_KEYS, tracingAppVars } from './tracingApp';
 
 /** What the actions need: the deployment's data, the texts they compose answers from, and where records go. */
 export interface RegistryDeps {
@@ -39,6 +39,7 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
       listContacts: createListContacts(locality),
       recordInstall: createRecordInstall(locality, campaign),
       communeHelp: createCommuneHelp(locality, i18n),
+      ...createCampaignMarkActions(locality, campaign),
       ...services.actions,
       ...epidemic,
       canPush: async ({ channel }) => ({ ok: true, output: { canPush: deps.canPush?.(channel) ?? false } }),
@@ -46,6 +47,7 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
     },
     optionSources: {
       communes: () => locality.communes.map((c) => ({ id: c.id, label: c.name, synonyms: c.aliases })),
+      agencies: () => locality.campaign.agencies.map((a) => ({ id: a.id, label: a.name, synonyms: a.aliases })),
       ...services.optionSources,
     },
     textVars: (profile, locale) => {
