@@ -39,6 +39,7 @@ import { BroadcastRepository } from './broadcasts/BroadcastRepository';
 import { BroadcastSender } from './broadcasts/BroadcastSender';
 import { BROADCAST_TEXT_KEYS, BroadcastService, lateBoundBroadcastActions } from './broadcasts/BroadcastService';
 import { MemoryRateLimiter, RedisRateLimiter } from './broadcasts/RateLimiter';
+import { createAdmin, type Admin } from './admin/createAdmin';
 
 export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
@@ -67,6 +68,8 @@ export interface Runtime {
   groups: GroupEvents;
   personalData: PersonalData;
   channels: ChannelPlugin[];
+  /** The officials' dashboard (/admin), its group commands and the campaign figures. */
+  admin: Admin;
   /** Starts listening; resolves with the port. */
   listen(): Promise<number>;
   /** Stops accepting, finishes in-flight events, closes connections. */
@@ -271,6 +274,9 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     clock,
   );
   const broadcastSender = sender;
+  // Before /thongbao's handler: a group's announcement draft must not swallow /thongke, /timbaocao or /dangnhap.
+  const admin = createAdmin({ config, db, locality, i18n, records, broadcasts: broadcastService, outbound, log, clock, onNoticeQueued: () => dispatcher.kick() });
+  groups.register(admin.groupHandler);
   groups.register(broadcastService.groupHandler());
   const dailyJobs = new DailyJobs(records, pipeline, outbound, reachability, locality.records.dailyReminderHour, log, () => dispatcher.kick(), clock);
   personalData.register('campaign', async (channel, userId) => campaign.forget(channel, userId));
@@ -285,7 +291,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       { name: store.kind === 'redis' ? 'redis' : 'sessions', check: () => store.ping() },
       { name: 'database', check: async () => void (await db.query('SELECT 1')) },
     ],
-    routers: [...channels.flatMap((c) => (c.router ? [c.router] : [])), createBroadcastApi(broadcastService, config.adminToken, locality.communes.map((c) => c.id))],
+    routers: [...channels.flatMap((c) => (c.router ? [c.router] : [])), createBroadcastApi(broadcastService, config.adminToken, locality.communes.map((c) => c.id)), admin.router],
   });
 
   let server: http.Server | null = null;
@@ -309,6 +315,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     groups,
     personalData,
     channels,
+    admin,
     listen: async () => {
       const port = await new Promise<number>((resolve, reject) => {
         server = http.createServer(app);
@@ -321,6 +328,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
         dispatcher.start();
         dailyJobs.start();
         broadcastSender.start();
+        admin.start();
       }
       return port;
     },
@@ -339,6 +347,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       await broadcastSender.stop();
       await dispatcher.stop();
       await dailyJobs.stop();
+      await admin.stop();
       await closing;
       // Close every connection even when one of them fails to close.
       const results = await Promise.allSettled([store.close(), db.close()]);
