@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../src/config';
 import { BAN_PHO_GROUP, COC_LY_GROUP, DISTRICT_GROUP, signInOverHttp, startDashboardServer, type DashboardServer } from './support/adminFixture';
 
 /** 08:00 in Bắc Hà (UTC+7) on 15 July 2021. */
@@ -191,5 +194,26 @@ describe('the dashboard over HTTP: sign-in, roles that follow the group, commune
     expect(await s.server.runtime.admin.reminders.runOnce()).toBe(0);
     await s.server.runtime.dispatcher.runUntilIdle();
     await s.bot.waitFor(() => s.textsTo(BAN_PHO_GROUP).some((t) => t.includes(`${urgent!.reference} (khẩn cấp) chưa ai tiếp nhận sau 30 phút`)));
+  });
+});
+
+describe('the dashboard\'s words', () => {
+  const keys = (o: Record<string, unknown>, prefix = ''): string[] =>
+    Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' ? keys(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`]));
+  const read = (lang: string, file: string) => JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'locales', lang, file), 'utf8')) as Record<string, unknown>;
+
+  it('exist in Vietnamese and English alike', () => {
+    expect(keys(read('en', 'admin.json')).sort()).toEqual(keys(read('vi', 'admin.json')).sort());
+    for (const lang of ['vi', 'en']) expect(Object.keys(read(lang, 'officials.json'))).toEqual(expect.arrayContaining(['viaDashboard', 'urgentReminder']));
+  });
+
+  it('every key the pages and commands use is in the files', () => {
+    const used = new Set<string>();
+    for (const file of fs.readdirSync(path.join(PROJECT_ROOT, 'src', 'admin')).filter((f) => f.endsWith('.ts'))) {
+      const text = fs.readFileSync(path.join(PROJECT_ROOT, 'src', 'admin', file), 'utf8');
+      for (const m of text.matchAll(/\bt\('([A-Za-z_.]+)'/g)) used.add(m[1]!);
+    }
+    const vi = new Set(keys(read('vi', 'admin.json')));
+    expect([...used].filter((k) => !vi.has(k))).toEqual([]);
   });
 });

@@ -110,7 +110,8 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       csrf: l.session?.csrf ?? null,
       communes: communeList,
       district: locality.district[l.locale],
-      path: req.path === '/' ? '/admin' : `/admin${req.path}`,
+      path: req.originalUrl.split('?')[0]!,
+      time: deps.formatTime,
     };
   };
   const send = (res: Response, status: number, page: string) => res.status(status).type('html').send(page);

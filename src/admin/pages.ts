@@ -20,6 +20,8 @@ export interface PageContext {
   district: string;
   /** The path of the page, for the navigation and the language switch. */
   path: string;
+  /** An instant in the district's time zone ("15/07, 08:00"). */
+  time: (d: Date) => string;
 }
 
 const num = (n: number | null | undefined) => (n === null || n === undefined ? '—' : n.toLocaleString('vi-VN'));
@@ -298,7 +300,7 @@ ${rangeForm(ctx, '/admin/inbox', q, filters)}
 <td>${ctx.t(`kind_${l.kind}`)}</td><td>${communeName(ctx, l.commune)}</td>
 <td><span class="tag ${l.urgency}">${ctx.t(`urgency_${l.urgency}`)}</span></td>
 <td class="status">${ctx.t(`status_${l.status}`)}</td>
-<td data-value="${l.createdAt.getTime()}">${l.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC</td>
+<td data-value="${l.createdAt.getTime()}">${ctx.time(l.createdAt)}</td>
 <td data-value="${l.firstActionAt ? Math.round((l.firstActionAt.getTime() - l.createdAt.getTime()) / 60000) : -1}">${l.firstActionAt ? num(Math.round((l.firstActionAt.getTime() - l.createdAt.getTime()) / 60000)) : '—'}</td>
 </tr>`)}</tbody>
 </table></div>`,
@@ -392,7 +394,7 @@ ${draftFields(ctx, draft, scope, false)}
 </form>
 <h2>${ctx.t('recentAnnouncements')}</h2>
 <div class="scroll"><table><thead><tr><th>#</th><th>${ctx.t('topic')}</th><th>${ctx.t('targetCommunes')}</th><th>${ctx.t('status')}</th><th>${ctx.t('recipients')}</th><th>${ctx.t('created')}</th></tr></thead>
-<tbody>${recent.map((b) => html`<tr><td><a href="/admin/announcements/${b.id}">${b.id}</a></td><td>${ctx.t(b.topic === 'urgent' ? 'topicUrgent' : 'topicNews')}</td><td>${b.communes ? b.communes.map((c) => communeName(ctx, c)).join(', ') : ctx.t('allCommunes')}</td><td>${ctx.t(`bstatus_${b.status}`)}</td><td>${num(b.total)}</td><td>${b.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC</td></tr>`)}</tbody></table></div>`,
+<tbody>${recent.map((b) => html`<tr><td><a href="/admin/announcements/${b.id}">${b.id}</a></td><td>${ctx.t(b.topic === 'urgent' ? 'topicUrgent' : 'topicNews')}</td><td>${b.communes ? b.communes.map((c) => communeName(ctx, c)).join(', ') : ctx.t('allCommunes')}</td><td>${ctx.t(`bstatus_${b.status}`)}</td><td>${num(b.total)}</td><td>${ctx.time(b.createdAt)}</td></tr>`)}</tbody></table></div>`,
   );
 }
 

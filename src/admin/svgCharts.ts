@@ -12,8 +12,8 @@ export interface Bar {
   count: number;
 }
 
-const W = 640;
-const LABEL_W = 170;
+const W = 700;
+const LABEL_W = 230;
 const ROW_H = 22;
 
 /** Horizontal bars of a percentage per unit, with the target drawn as a line; units behind it in red. */

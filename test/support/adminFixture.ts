@@ -68,11 +68,11 @@ export async function startDashboardServer(clock: () => number) {
     await bot.waitFor(() => bot.callsOf('sendMessage', group).length > before);
     return textsTo(group).slice(before).join('\n---\n');
   }
-  async function onboard(chat: number, commune: string): Promise<void> {
+  async function onboard(chat: number, commune: string, announcements = false): Promise<void> {
     await say(chat, '/start');
     await say(chat, '1');
     await say(chat, commune);
-    await say(chat, '2');
+    await say(chat, announcements ? '1' : '2');
   }
   /** "I installed it", then the two once-asked questions; `office` is the commune typed when the person is an official there. */
   async function install(chat: number, answers: { office?: string; declared: boolean }): Promise<void> {
