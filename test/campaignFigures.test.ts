@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { PgCampaignStore } from '../src/campaign/PgCampaignStore';
 import { CampaignFigures, type FigureProvider } from '../src/campaign/CampaignFigures';
@@ -62,13 +63,18 @@ describe('campaign figures: date ranges', () => {
   });
 });
 
-describe('campaign figures from the database', () => {
+/** PGlite always; a PostgreSQL server too when DATABASE_URL is set (`.ci/run`), in a schema of its own. */
+const engines: Array<[string, string | undefined]> = [['PGlite', undefined]];
+if (process.env.DATABASE_URL) engines.push(['PostgreSQL', process.env.DATABASE_URL]);
+
+describe.each(engines)('campaign figures from the database (%s)', (_engine, url) => {
+  const schema = `t_${crypto.randomBytes(4).toString('hex')}`;
   let db: Database;
   let locality: Locality;
   const at = (iso: string) => Date.parse(iso);
 
   beforeAll(async () => {
-    db = await openDatabase({ dataDir: null });
+    db = await openDatabase({ databaseUrl: url, dataDir: null, schema: url ? schema : undefined });
     await migrate(db, MIGRATIONS_DIR);
     locality = loadLocality(path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'));
     locality.campaign.communes['ban-pho'] = { population: known(100), smartphoneUsers: known(4), officials: known(1) };
@@ -95,6 +101,7 @@ describe('campaign figures from the database', () => {
     expect(await figures.addFieldReport({ commune: 'ban-pho', day: '2021-07-02', householdsVisited: 10, phonesChecked: 8, installsHelped: 3, enteredBy: 'x', idempotencyKey: 'k1', now: new Date() })).toEqual({ created: false });
   });
   afterAll(async () => {
+    if (url) await db?.query(`DROP SCHEMA ${schema} CASCADE`);
     await db?.close();
   });
 
