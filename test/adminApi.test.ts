@@ -165,6 +165,14 @@ describe('the dashboard over HTTP: sign-in, roles that follow the group, commune
     const cookie = /cgb_admin=[^;]+/.exec(ok.headers.get('set-cookie') ?? '')![0];
     const records = (await (await fetch(`${s.server.url}/admin/api/records?from=2021-07-01&to=2021-07-31`, { headers: { cookie } })).json()) as { records: Array<{ reference: string }> };
     expect(records.records.map((r) => r.reference)).toEqual([cocLyRef]);
+
+    // Guessing is slowed down: after 10 wrong passwords in 15 minutes even the right one is refused for a while.
+    for (let i = 0; i < 9; i++) expect((await post(`wrong-${i}`)).status).toBe(401);
+    const refused = await post('mat-khau-dai-du');
+    expect(refused.status).toBe(429);
+    expect(await refused.text()).toContain('Sai mật khẩu quá nhiều lần');
+    now += 16 * 60_000;
+    expect((await post('mat-khau-dai-du')).status).toBe(303);
   });
 
   it('every view of a personal record and every export is in the audit log', async () => {

@@ -185,6 +185,12 @@ export class AuditLog {
     ]);
   }
 
+  /** How many entries of an action on a subject since a time (e.g. failed sign-ins of one user name). */
+  async count(action: string, subject: string, since: Date): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE action = $1 AND subject = $2 AND at >= $3`, [action, subject, since.toISOString()]);
+    return Number(row?.n ?? 0);
+  }
+
   async recent(limit = 200): Promise<Array<{ at: Date; actor: string; actorName: string; action: string; subject: string; detail: Record<string, unknown> | null }>> {
     const rows = await this.db.query<{ at: Date | string; actor: string; actor_name: string; action: string; subject: string; detail: Record<string, unknown> | string | null }>(
       `SELECT at, actor, actor_name, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT $1`,

@@ -51,6 +51,9 @@ const PRE_COOKIE = 'cgb_admin_pre';
 const LANG_COOKIE = 'cgb_admin_lang';
 const ASSETS = path.join(PROJECT_ROOT, 'src', 'admin', 'public');
 const ASSET_TYPES: Record<string, string> = { 'admin.css': 'text/css; charset=utf-8', 'admin.js': 'text/javascript; charset=utf-8' };
+/** Failed password sign-ins of one user name allowed per window before the form refuses for a while. */
+const MAX_LOGIN_FAILURES = 10;
+const LOGIN_FAILURE_WINDOW_MS = 15 * 60_000;
 const KINDS: RecordKind[] = ['declaration', 'symptoms', 'entrant'];
 const URGENCIES: Urgency[] = ['urgent', 'notice', 'info'];
 const STATUSES: RecordStatus[] = ['new', 'acknowledged', 'resolved'];
@@ -159,8 +162,16 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     try {
       const ctx = ctxOf(req, res);
       if (!sameToken(req.body?._csrf, cookies(req)[PRE_COOKIE] ?? '')) return showLogin(req, res, 403, ctx.t('formExpired'));
-      const identity = await auth.checkPassword(str(req.body.username).toLowerCase(), String(req.body.password ?? ''));
-      if (!identity) return showLogin(req, res, 401, ctx.t('wrongPassword'));
+      const username = str(req.body.username).toLowerCase().slice(0, 64);
+      const subject = `account:${username}`;
+      // Guessing is slowed per user name, across processes: the failures are in the audit log.
+      const since = new Date(deps.clock() - LOGIN_FAILURE_WINDOW_MS);
+      if ((await audit.count('login_failed', subject, since)) >= MAX_LOGIN_FAILURES) return showLogin(req, res, 429, ctx.t('tooManyAttempts'));
+      const identity = await auth.checkPassword(username, String(req.body.password ?? ''));
+      if (!identity) {
+        await audit.write({ id: 'anonymous', name: '-', scope: { kind: 'district' } }, 'login_failed', subject);
+        return showLogin(req, res, 401, ctx.t('wrongPassword'));
+      }
       await startSession(req, res, identity);
     } catch (err) {
       next(err);
