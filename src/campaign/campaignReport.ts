@@ -1,4 +1,3 @@
-import ExcelJS from 'exceljs';
 import type { SourcedFigure } from './campaignSchema';
 import type { CampaignFiguresResult, CommuneFigures } from './CampaignFigures';
 import type { Ratio } from './figures';
@@ -141,6 +140,8 @@ export function renderReportCsv(table: ReportTable): string {
 }
 
 export async function renderReportXlsx(table: ReportTable): Promise<Buffer> {
+  // Loaded on the first export only: exceljs is large, and most processes never export.
+  const { default: ExcelJS } = await import('exceljs');
   const book = new ExcelJS.Workbook();
   book.created = new Date(0);
   const sheet = book.addWorksheet('Báo cáo');
