@@ -20,9 +20,6 @@ describe('the dashboard over HTTP: sign-in, roles that follow the group, commune
     banPhoRef = await s.declare(710001, 'Giàng Thị Mai', '1 2');
     cocLyRef = await s.declare(710002, 'Lò Văn Páo', '1 2');
   });
-  afterAll(async () => {
-    await s?.close();
-  });
 
   it('refuses every page and API call without a session', async () => {
     const page = await fetch(`${s.server.url}/admin`, { redirect: 'manual' });

@@ -4,6 +4,7 @@ import ExcelJS from 'exceljs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../src/config';
 import { BAN_PHO_GROUP, DISTRICT_GROUP, startDashboardServer, type DashboardServer } from './support/adminFixture';
+import { trackServer } from './support/cleanup';
 import { tempDir } from './support/harness';
 
 /** 08:00 in Bắc Hà (UTC+7) on 15 July 2021. */
@@ -55,11 +56,9 @@ describe('the dashboard in a real browser (Debian chromium through playwright-co
     banPhoRef = await s.declare(710101, 'Giàng Thị Mai', '1 2');
     cocLyRef = await s.declare(710103, 'Lò Văn Páo', '1 2');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    // Closed after this file even when a test fails or times out (test/support/afterEachFile.ts).
+    trackServer(() => browser.close());
   }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await s?.close();
-  });
 
   /** Errors the browser reported (a Content-Security-Policy violation is one). */
   const consoleErrors: string[] = [];

@@ -6,8 +6,8 @@ import { buildReportTable, renderReportCsv } from '../src/campaign/campaignRepor
 import { meetsTarget, parseDateRange, percentOf, rangeInstants, ratio, sumFigures } from '../src/campaign/figures';
 import { PROJECT_ROOT } from '../src/config';
 import { loadLocality, type Locality } from '../src/locality/localitySchema';
-import { openDatabase, type Database } from '../src/records/Database';
-import { migrate } from '../src/records/migrate';
+import { openDatabase, type Database } from '../src/db/Database';
+import { migrate } from '../src/db/migrate';
 import { MIGRATIONS_DIR } from '../src/runtime';
 
 const known = (value: number | null) => ({ value, source: 'test', date: '2021-07-01' });

@@ -1,7 +1,7 @@
 import type { GroupEvent, GroupEventHandler, GroupEventResult } from '../channels/GroupEvents';
 import type { CampaignFigures } from '../campaign/CampaignFigures';
 import { parseDateRange, type DateRange, type Ratio } from '../campaign/figures';
-import type { Translator } from '../engine/interpreter';
+import type { Translator } from '../engine/contracts';
 import type { Locality } from '../locality/localitySchema';
 import type { Logger } from '../logger';
 import type { Outbound } from '../outbound/Outbound';

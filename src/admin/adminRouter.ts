@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from '../config';
 import { buildReportTable, renderReportCsv, renderReportXlsx } from '../campaign/campaignReport';
 import type { CampaignFigures } from '../campaign/CampaignFigures';
 import { parseDateRange, type DateRange } from '../campaign/figures';
-import type { Translator } from '../engine/interpreter';
+import type { Translator } from '../engine/contracts';
 import type { Locale } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 import type { Logger } from '../logger';

@@ -1,5 +1,5 @@
 import type { Locality } from '../locality/localitySchema';
-import type { Database } from '../records/Database';
+import type { Database } from '../db/Database';
 import { communesOf, type OfficialsScope } from '../records/officialsScope';
 import type { CampaignSettings, SourcedFigure } from './campaignSchema';
 import { addDays, daysOf, rangeInstants, ratio, sumFigures, zoneOffsetMinutes, type DateRange, type Ratio } from './figures';
