@@ -126,6 +126,12 @@ describe.each(engines)('campaign figures from the database (%s)', (_engine, url)
     expect(f.trend.at(-1)).toEqual({ day: '2021-07-20', installs: 4 });
   });
 
+  it('the report\'s range ends on its due date (20 July), or today before it', () => {
+    const figures = new CampaignFigures(db, locality);
+    expect(figures.reportRange('2021-08-02')).toEqual({ from: '2021-06-21', to: '2021-07-20' });
+    expect(figures.reportRange('2021-07-15')).toEqual({ from: '2021-06-16', to: '2021-07-15' });
+  });
+
   it('a commune scope holds that commune only', async () => {
     const f = await new CampaignFigures(db, locality).figures({ from: '2021-07-01', to: '2021-07-20' }, { kind: 'commune', commune: 'coc-ly' });
     expect(f.communes.map((c) => c.id)).toEqual(['coc-ly']);

@@ -255,7 +255,8 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
     const { range, problem } = rangeOf(req, ctx);
     const scope = scopeOf(res);
     const [f, entries] = await Promise.all([figures.figures(range, scope), figures.fieldReports(range, scope)]);
-    send(res, problem ? 400 : status, campaignPage(ctx, f, { entries, formKey: crypto.randomUUID(), today: today(), problem: fieldProblem ?? problem, saved: req.query.saved === '1' }));
+    const field = { entries, formKey: crypto.randomUUID(), today: today(), problem: fieldProblem ?? problem, saved: req.query.saved === '1' };
+    send(res, problem ? 400 : status, campaignPage(ctx, f, field, figures.reportRange(today())));
   };
 
   router.get('/admin', async (req, res, next) => {

@@ -166,7 +166,12 @@ export interface FieldEntry {
   enteredAt: Date;
 }
 
-export function campaignPage(ctx: PageContext, f: CampaignFiguresResult, field: { entries: FieldEntry[]; formKey: string; today: string; problem: string | null; saved: boolean }): string {
+export function campaignPage(
+  ctx: PageContext,
+  f: CampaignFiguresResult,
+  field: { entries: FieldEntry[]; formKey: string; today: string; problem: string | null; saved: boolean },
+  reportRange: { from: string; to: string },
+): string {
   const q = `from=${f.range.from}&to=${f.range.to}`;
   const ts = f.targets;
   const usersTarget = `${ts.smartphoneUsers.comparison === 'above' ? '>' : '≥'} ${ts.smartphoneUsers.percent} %${ts.smartphoneUsers.by ? ` (${ctx.t('by')} ${ts.smartphoneUsers.by})` : ''}`;
@@ -203,6 +208,7 @@ ${f.extraColumns.map((col) => html`<td data-value="${c.extra[col.id] ?? 0}">${nu
 ${rangeForm(ctx, '/admin', f.range)}
 <section class="report-bar">
 <p>${ctx.t('reportDue', { to: f.report.to[ctx.locale], due: f.report.due })}</p>
+${f.range.from !== reportRange.from || f.range.to !== reportRange.to ? html`<a class="button" href="/admin?from=${reportRange.from}&to=${reportRange.to}">${ctx.t('reportRange', { from: reportRange.from, to: reportRange.to })}</a>` : ''}
 <a class="button primary" href="/admin/report.xlsx?${q}" download>${ctx.t('downloadXlsx')}</a>
 <a class="button" href="/admin/report.csv?${q}" download>${ctx.t('downloadCsv')}</a>
 </section>

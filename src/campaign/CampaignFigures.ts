@@ -323,7 +323,7 @@ export class CampaignFigures {
     return new Intl.DateTimeFormat('en-CA', { timeZone: this.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
   }
 
-  /** The range of the report due to the office: from `days` before the due date up to it. */
+  /** The range of the report due to the office: the 30 days up to its due date (or up to today, before it). */
   reportRange(today: string): DateRange {
     const to = today < this.settings.report.due ? today : this.settings.report.due;
     return { from: addDays(to, -29), to };
