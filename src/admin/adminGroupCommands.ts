@@ -1,4 +1,4 @@
-import type { GroupEvent, GroupEventHandler, GroupEventResult } from '../channels/GroupEvents';
+import type { GroupEvent, GroupEventHandler, GroupEventResult } from '../groups/GroupEvents';
 import type { CampaignFigures } from '../campaign/CampaignFigures';
 import { parseDateRange, type DateRange, type Ratio } from '../campaign/figures';
 import type { Translator } from '../engine/contracts';

@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import type { BroadcastService } from '../broadcasts/BroadcastService';
 import { CampaignFigures, type FigureProvider } from '../campaign/CampaignFigures';
-import type { GroupEventHandler } from '../channels/GroupEvents';
+import type { GroupEventHandler } from '../groups/GroupEvents';
 import type { Config } from '../config';
 import type { Translator } from '../engine/contracts';
 import type { Locality } from '../locality/localitySchema';
