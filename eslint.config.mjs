@@ -6,12 +6,12 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['src/channels/web/public/**/*.js'],
+    files: ['src/channels/web/public/**/*.js', 'src/admin/public/**/*.js'],
     languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', localStorage: 'readonly', fetch: 'readonly', navigator: 'readonly', crypto: 'readonly', console: 'readonly', setTimeout: 'readonly', URLSearchParams: 'readonly' } },
   },
   {
     files: ['**/*.js', '**/*.cjs'],
-    ignores: ['src/channels/web/public/**'],
+    ignores: ['src/channels/web/public/**', 'src/admin/public/**'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -62,6 +62,10 @@ const envSchema = z.object({
   SESSION_TTL_DAYS: withDefault(positiveInt('a whole number of days, e.g. 30'), '30'),
   SESSION_RESUME_AFTER_MINUTES: withDefault(positiveInt('a whole number of minutes, e.g. 30'), '30'),
   OFFICIALS_TELEGRAM_CHAT_ID: optional(z.string().regex(/^-?\d{1,20}$/, { message: 'expected a Telegram chat id such as -1001234567890' })),
+  URGENT_ACK_REMINDER_MINUTES: withDefault(
+    z.coerce.number({ message: 'expected a whole number of minutes, 0 to turn reminders off, e.g. 30' }).int({ message: 'expected a whole number of minutes, e.g. 30' }).min(0, { message: 'expected a whole number of minutes, e.g. 30' }),
+    '30',
+  ),
   ADMIN_TOKEN: optional(z.string().min(16, { message: 'expected a random secret of at least 16 characters' })),
   TELEGRAM_BROADCAST_RATE: withDefault(positiveInt('messages per second, e.g. 25'), '25'),
   ZALO_BROADCAST_RATE_PER_MINUTE: withDefault(positiveInt('messages per minute, e.g. 3000 (below the OA limit of 4,000, so replies keep room)'), '3000'),
@@ -129,6 +133,8 @@ export interface Config {
   resumeAfterMs: number;
   shutdownTimeoutMs: number;
   adminToken: string | undefined;
+  /** Urgent records not acknowledged this long are reminded in their group (0: never). */
+  urgentAckReminderMinutes: number;
   telegramBroadcastRate: number;
   zaloBroadcastRatePerMinute: number;
   broadcastConcurrency: number;
@@ -209,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     officialsTelegramChatId: e.OFFICIALS_TELEGRAM_CHAT_ID,
     adminToken: e.ADMIN_TOKEN,
+    urgentAckReminderMinutes: e.URGENT_ACK_REMINDER_MINUTES,
     telegramBroadcastRate: e.TELEGRAM_BROADCAST_RATE,
     zaloBroadcastRatePerMinute: e.ZALO_BROADCAST_RATE_PER_MINUTE,
     broadcastConcurrency: e.BROADCAST_CONCURRENCY,

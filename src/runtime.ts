@@ -46,6 +46,7 @@ import { OperatorError } from './errors';
 import { Metrics } from './metrics/Metrics';
 import { createMetricsRouter, startMetricsServer } from './metrics/metricsHttp';
 import { zaloTokenDates } from './metrics/zaloTokenDates';
+import { createAdmin, type Admin } from './admin/createAdmin';
 
 export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
@@ -77,6 +78,8 @@ export interface Runtime {
   metrics: Metrics;
   /** The port of the metrics server (METRICS_PORT) once listening; undefined when there is none. */
   metricsPort(): number | undefined;
+  /** The officials' dashboard (/admin), its group commands and the campaign figures. */
+  admin: Admin;
   /** Starts listening; resolves with the port. */
   listen(): Promise<number>;
   /** Stops accepting, finishes in-flight events, closes connections. */
@@ -280,6 +283,9 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     clock,
   });
   broadcastQueued.listen(() => broadcastSender.kick());
+  // Before /thongbao's handler: a group's announcement draft must not swallow /thongke, /timbaocao or /dangnhap.
+  const admin = createAdmin({ config, db, locality, i18n, records, broadcasts, outbound, log, clock, onNoticeQueued: () => dispatcher.kick() });
+  groups.register(admin.groupHandler);
   groups.register(broadcasts.groupHandler());
   personalData.register('campaign', async (channel, userId) => campaign.forget(channel, userId));
 
@@ -315,6 +321,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       ...channels.flatMap((c) => (c.router ? [c.router] : [])),
       createBroadcastApi(broadcasts, config.adminToken, locality.communes.map((c) => c.id)),
       ...(config.metrics.token ? [createMetricsRouter(metrics, config.metrics.token)] : []),
+      admin.router,
     ],
   });
 
@@ -342,6 +349,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     channels,
     metrics,
     metricsPort: () => metricsServer?.port,
+    admin,
     listen: async () => {
       const port = await new Promise<number>((resolve, reject) => {
         server = http.createServer(app);
@@ -358,6 +366,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
         dispatcher.start();
         dailyJobs.start();
         broadcastSender.start();
+        admin.start();
       }
       return port;
     },
@@ -376,6 +385,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       await broadcastSender.stop();
       await dispatcher.stop();
       await dailyJobs.stop();
+      await admin.stop();
       await closing;
       await metricsServer?.close();
       metrics.close();

@@ -76,9 +76,16 @@ describe('installing the contact-tracing app', () => {
     await a.choose('Cài ứng dụng');
     await a.say('1');
     expect(await a.say('1')).toContain('Đã ghi nhận cho Xã Bản Phố');
+    // Asked once: official of which agency or commune office, and declared or not.
+    expect(await a.say('1')).toContain('cơ quan nào');
+    expect(await a.say('van hoa thong tin')).toContain('khai báo y tế');
+    expect(await a.say('2')).toContain('tokhaiyte.vn');
+    expect(await store.profile('web', 'a')).toEqual({ officialAsked: true, declaredAsked: true });
     await a.choose('Cài ứng dụng');
     await a.say('1');
-    expect(await a.say('toi da cai xong')).toContain('đã báo cài Bluezone trước đây rồi');
+    const again = await a.say('toi da cai xong');
+    expect(again).toContain('đã báo cài Bluezone trước đây rồi');
+    expect(again).not.toContain('cán bộ, công chức');
     const b = await atMenu({ userId: 'b', channel: 'zalo', engineOverride: e });
     await b.start('bluezone');
     await b.say('2');

@@ -25,6 +25,8 @@ describe('the guidance flows on the real web chat (HTTP)', () => {
     await u.say(number!);
     expect(await u.tap('phone:android')).toContain('CH Play');
     expect(await u.tap('after:installed')).toContain('Đã ghi nhận cho Xã Bản Phố');
+    expect(await u.tap('official:none')).toContain('khai báo y tế');
+    await u.tap('declared:yes');
     await u.say('cai bluezone');
     await u.say('1');
     expect(await u.say('1')).toContain('đã báo cài');

@@ -55,8 +55,13 @@ describe('Telegram webhook through the real Express app', () => {
     const [hook] = fake.callsOf('setWebhook');
     expect(hook!.payload).toMatchObject({ url: 'https://bot.bacha.example.gov.vn/webhooks/telegram', secret_token: SECRET });
     expect(hook!.payload.allowed_updates).toEqual(expect.arrayContaining(['message', 'callback_query', 'my_chat_member']));
-    const commands = fake.callsOf('setMyCommands');
+    const all = fake.callsOf('setMyCommands');
+    const commands = all.filter((c) => c.payload.scope?.type === 'all_private_chats');
     expect(commands.map((c) => c.payload.language_code)).toEqual([undefined, 'vi', 'en']);
+    // Officials' commands in the menu of group chats.
+    const groups = all.filter((c) => c.payload.scope?.type === 'all_group_chats');
+    expect(groups.map((c) => c.payload.language_code)).toEqual([undefined, 'vi', 'en']);
+    expect((groups[1]!.payload.commands as Array<{ command: string }>).map((c) => c.command)).toEqual(['thongke', 'timbaocao', 'dangnhap', 'thongbao']);
     const vi = commands.find((c) => c.payload.language_code === 'vi')!.payload.commands as Array<{ command: string; description: string }>;
     expect(vi.map((c) => c.command)).toEqual(expect.arrayContaining(['menu', 'help', 'language']));
     expect(vi.find((c) => c.command === 'menu')!.description).toBe('Danh mục chính');

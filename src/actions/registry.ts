@@ -6,7 +6,7 @@ import { VALIDATORS } from '../validators';
 import { createListContacts } from './contacts';
 import { createEpidemicActions, EPIDEMIC_TEXT_KEYS } from './epidemic';
 import { createPublicServices, PUBLIC_SERVICE_TEXT_KEYS } from './publicServices';
-import { createCommuneHelp, createRecordInstall, TRACING_APP_TEXT_KEYS, tracingAppVars } from './tracingApp';
+import { createCampaignMarkActions, createCommuneHelp, createRecordInstall, TRACING_APP_TEXT_KEYS, tracingAppVars } from './tracingApp';
 
 /** What the actions need: the deployment's data, the texts they compose answers from, and where records go. */
 export interface RegistryDeps {
@@ -36,8 +36,8 @@ export interface RegistryNames {
 /** The names of the actions and option lists `createRegistry` builds itself (without `moreActions`). */
 export const REGISTRY_NAMES: RegistryNames = {
   validators: Object.keys(VALIDATORS),
-  actions: ['listContacts', 'recordInstall', 'communeHelp', 'searchServices', 'describeService', 'describeStation', 'listAreas', 'describeMap', 'nearestStation', 'canPush'],
-  optionSources: ['communes', 'serviceCategories', 'servicesInCategory', 'serviceSearchResults'],
+  actions: ['listContacts', 'recordInstall', 'campaignProfile', 'markOfficial', 'markDeclared', 'communeHelp', 'searchServices', 'describeService', 'describeStation', 'listAreas', 'describeMap', 'nearestStation', 'canPush'],
+  optionSources: ['communes', 'agencies', 'serviceCategories', 'servicesInCategory', 'serviceSearchResults'],
 };
 
 /** Names in `registry` that are not in `names`, and names in `names` the registry lacks (a bug: the lists drifted). */
@@ -68,6 +68,7 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
       listContacts: createListContacts(locality),
       recordInstall: createRecordInstall(locality, campaign),
       communeHelp: createCommuneHelp(locality, i18n),
+      ...createCampaignMarkActions(locality, campaign),
       ...services.actions,
       ...epidemic,
       canPush: async ({ channel }) => ({ ok: true, output: { canPush: deps.canPush?.(channel) ?? false } }),
@@ -75,6 +76,7 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
     },
     optionSources: {
       communes: () => locality.communes.map((c) => ({ id: c.id, label: c.name, synonyms: c.aliases })),
+      agencies: () => locality.campaign.agencies.map((a) => ({ id: a.id, label: a.name, synonyms: a.aliases })),
       ...services.optionSources,
     },
     textVars: (profile, locale) => {

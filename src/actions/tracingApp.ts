@@ -1,4 +1,4 @@
-import type { CampaignStore } from '../campaign/CampaignStore';
+import type { CampaignStore, OfficialUnit } from '../campaign/CampaignStore';
 import type { Action, Translator } from '../engine/contracts';
 import type { Locale } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
@@ -62,5 +62,34 @@ export function createCommuneHelp(locality: Locality, i18n: Translator): Action 
           hotline: locality.hotlines[0]!.number,
         });
     return { ok: true, output: { helpLine } };
+  };
+}
+
+/**
+ * After "I have installed it", two questions asked once per person for the campaign figures: is the person an
+ * official (of which agency or commune office), and have they declared. `campaignProfile` tells the flow which
+ * were answered; `markOfficial` and `markDeclared` store the answers.
+ */
+export function createCampaignMarkActions(locality: Locality, campaign: CampaignStore): Record<'campaignProfile' | 'markOfficial' | 'markDeclared', Action> {
+  const communeOf = (id: string | null | undefined) => locality.communes.find((c) => c.id === id)?.id;
+  return {
+    campaignProfile: async ({ channel, userId }) => ({ ok: true, output: { ...(await campaign.profile(channel, userId)) } }),
+    markOfficial: async ({ channel, userId, profile, answers, now }) => {
+      const commune = communeOf(profile.commune);
+      if (!commune) return { ok: false, message: 'guidance.noCommune' };
+      const kind = answers.officialKind;
+      const agency = locality.campaign.agencies.find((a) => a.id === answers.agency);
+      const office = communeOf(typeof answers.officeCommune === 'string' ? answers.officeCommune : undefined);
+      const unit: OfficialUnit =
+        kind === 'agency' && agency ? `agency:${agency.id}` : kind === 'commune' && office ? `commune:${office}` : kind === 'none' ? 'none' : 'skipped';
+      await campaign.markOfficial({ channel, userId, commune, unit, at: now });
+      return { ok: true, output: {} };
+    },
+    markDeclared: async ({ channel, userId, profile, answers, now }) => {
+      const commune = communeOf(profile.commune);
+      if (!commune) return { ok: false, message: 'guidance.noCommune' };
+      await campaign.markDeclared({ channel, userId, commune, declared: answers.declared === true, at: now });
+      return { ok: true, output: {} };
+    },
   };
 }

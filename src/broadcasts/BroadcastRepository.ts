@@ -186,6 +186,15 @@ export class BroadcastRepository {
   }
 
   /** Stops a running broadcast: what was not sent yet is marked cancelled. False when it was not running. */
+  /** The latest broadcasts, newest first; `commune` keeps those addressed to exactly that one commune. */
+  async recentBroadcasts(limit: number, commune: string | null = null): Promise<Broadcast[]> {
+    const rows = await this.db.query<BroadcastRow>(
+      `SELECT ${BROADCAST_COLUMNS} FROM broadcasts WHERE ($2::text IS NULL OR communes = jsonb_build_array($2::text)) ORDER BY id DESC LIMIT $1`,
+      [limit, commune],
+    );
+    return rows.map(toBroadcast);
+  }
+
   async cancelBroadcast(id: number, now: Date): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query(`UPDATE broadcasts SET status = 'cancelled', finished_at = $2 WHERE id = $1 AND status = 'sending' RETURNING id`, [id, now.toISOString()]);

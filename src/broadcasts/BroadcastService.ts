@@ -6,6 +6,7 @@ import type { Locality } from '../locality/localitySchema';
 import type { Logger } from '../logger';
 import type { Outbound } from '../outbound/Outbound';
 import type { RecordsRepository } from '../records/RecordsRepository';
+import { scopeOfChat, type OfficialsScope } from '../records/officialsScope';
 import type { Broadcast, BroadcastRepository, Topic } from './BroadcastRepository';
 
 /** Channels a broadcast can reach (the web chat cannot push). */
@@ -168,10 +169,8 @@ export class BroadcastService {
   // ---- /thongbao in officials' groups -----------------------------------------------------------------------
 
   /** Which communes a group may address: all (the district group), its own commune, or none. */
-  private scopeOf(chatId: string): { kind: 'district' } | { kind: 'commune'; commune: string } | null {
-    if (this.deps.districtChatId && chatId === this.deps.districtChatId) return { kind: 'district' };
-    const commune = this.deps.locality.communes.find((c) => c.officialsTelegramChatId === chatId);
-    return commune ? { kind: 'commune', commune: commune.id } : null;
+  private scopeOf(chatId: string): OfficialsScope | null {
+    return scopeOfChat(this.deps.locality, this.deps.districtChatId, chatId);
   }
 
   /** Resolves typed commune names ("ban pho, coc ly" or "tat ca"); null when one is not recognised. */
@@ -289,14 +288,24 @@ export class BroadcastService {
     }
   }
 
+  /**
+   * What a draft would do: recipients per channel that can push now, and the message each language receives. The
+   * group's `/thongbao` and the dashboard both show it before sending.
+   */
+  async previewDraft(draft: { topic: Topic; textVi: string; textEn: string | null; communes: string[] | null }): Promise<{ counts: Record<string, number>; texts: Record<Locale, string> }> {
+    const counts = await this.deps.repo.countRecipients(draft.topic, draft.communes, this.channels());
+    const b: Broadcast = { id: 0, ...draft, status: 'sending', createdBy: '', originChatId: null, total: 0, createdAt: new Date(this.clock()), finishedAt: null };
+    const text = (locale: Locale) => this.render(b, locale).map((r) => (r.kind === 'text' ? r.text : '')).join('\n');
+    return { counts: Object.fromEntries(this.channels().map((c) => [c, counts[c] ?? 0])), texts: { vi: text('vi'), en: text('en') } };
+  }
+
   private async preview(data: Record<string, unknown>): Promise<GroupEventResult> {
     const communes = (data.communes as string[] | null) ?? null;
     const topic = data.topic as Topic;
-    const counts = await this.deps.repo.countRecipients(topic, communes, this.channels());
+    const { counts, texts } = await this.previewDraft({ topic, textVi: String(data.textVi), textEn: (data.textEn as string | null) ?? null, communes });
     const perChannel = this.channels().map((c) => `${c === 'telegram' ? 'Telegram' : 'Zalo'}: ${counts[c] ?? 0}`).join(', ') || '0';
     const where = communes ? communes.map((c) => this.communeName(c)).join(', ') : this.vi('broadcast.allCommunes');
-    const sample = this.render({ id: 0, topic, textVi: String(data.textVi), textEn: (data.textEn as string | null) ?? null, communes, status: 'sending', createdBy: '', originChatId: null, total: 0, createdAt: new Date(), finishedAt: null }, 'vi');
-    const body = sample[0]!.kind === 'text' ? sample[0]!.text : '';
+    const body = texts.vi;
     return this.say(this.vi('broadcast.preview', { name: String(data.ownerName ?? ''), where, counts: perChannel, text: body }), [
       { id: 'bc:send', label: this.vi('broadcast.send') },
       { id: 'bc:discard', label: this.vi('broadcast.discard') },

@@ -13,6 +13,23 @@ export interface InstallReport {
   at: number;
 }
 
+/** Who the person is for the campaign: an official of an agency or a commune office, or not; asked once. */
+export type OfficialUnit = `agency:${string}` | `commune:${string}` | 'none' | 'skipped';
+
+export interface CampaignMark {
+  channel: ChannelName;
+  userId: string;
+  /** The person's commune when they answered. */
+  commune: string;
+  at: number;
+}
+
+/** Which of the once-asked questions this person has answered. */
+export interface CampaignProfile {
+  officialAsked: boolean;
+  declaredAsked: boolean;
+}
+
 /**
  * The campaign figures the district reports up the chain: how many people confirmed installing the contact-tracing
  * app, per commune. A person is counted once: confirming again (or a redelivered event) changes nothing, except that
@@ -28,6 +45,12 @@ export interface CampaignStore {
    * figure as an anonymous one (so a confirmation after that would be counted again).
    */
   forget(channel: ChannelName, userId: string): Promise<void>;
+  /** Whether the person already answered "are you an official?" and "have you declared?". */
+  profile(channel: ChannelName, userId: string): Promise<CampaignProfile>;
+  /** Stores the answer to "are you an official, of which agency or commune office?" (the latest answer wins). */
+  markOfficial(mark: CampaignMark & { unit: OfficialUnit }): Promise<void>;
+  /** Stores the answer to "have you declared on tokhaiyte / in the app?". */
+  markDeclared(mark: CampaignMark & { declared: boolean }): Promise<void>;
 }
 
 /** In-memory campaign store: one process, lost on restart. For the engine tests; the server counts in the database (PgCampaignStore). */
@@ -50,8 +73,26 @@ export class MemoryCampaignStore implements CampaignStore {
     return counts;
   }
 
+  private readonly marks = new Map<string, { unit?: OfficialUnit; declared?: boolean }>();
+
+  async profile(channel: ChannelName, userId: string): Promise<CampaignProfile> {
+    const m = this.marks.get(`${channel}:${userId}`);
+    return { officialAsked: m?.unit !== undefined, declaredAsked: m?.declared !== undefined };
+  }
+
+  async markOfficial(mark: CampaignMark & { unit: OfficialUnit }): Promise<void> {
+    const key = `${mark.channel}:${mark.userId}`;
+    this.marks.set(key, { ...this.marks.get(key), unit: mark.unit });
+  }
+
+  async markDeclared(mark: CampaignMark & { declared: boolean }): Promise<void> {
+    const key = `${mark.channel}:${mark.userId}`;
+    this.marks.set(key, { ...this.marks.get(key), declared: mark.declared });
+  }
+
   async forget(channel: ChannelName, userId: string): Promise<void> {
     const key = `${channel}:${userId}`;
+    this.marks.delete(key);
     const commune = this.installs.get(key);
     if (commune === undefined) return;
     this.installs.delete(key);

@@ -12,6 +12,7 @@ import {
   qrCheckinSchema,
   tracingAppSchema,
 } from './guidanceSchema';
+import { campaignSchema, checkCampaignReferences } from '../campaign/campaignSchema';
 
 /**
  * One deployment's local facts: communes, hotlines, health stations, ... Another district deploys by swapping this
@@ -89,6 +90,8 @@ export const localitySchema = z
     qrCheckin: qrCheckinSchema,
     publicServices: publicServicesSchema,
     epidemic: epidemicSchema,
+    /** The app campaign: targets, report, agencies and denominators (src/campaign/campaignSchema.ts). */
+    campaign: campaignSchema,
   })
   .strict()
   .superRefine((loc, ctx) => {
@@ -103,6 +106,7 @@ export const localitySchema = z
       ctx.addIssue({ code: 'custom', path: ['records', 'timezone'], message: `unknown time zone '${loc.records.timezone}' (expected e.g. Asia/Ho_Chi_Minh)` });
     }
     checkGuidanceReferences(loc, ids, ctx);
+    checkCampaignReferences(loc.campaign, ids, ctx);
   });
 
 /** Catalogue and area entries must point at things that exist in the same file. */

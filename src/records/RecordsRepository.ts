@@ -181,20 +181,21 @@ export class RecordsRepository {
   }
 
   /**
-   * Changes a record's status on behalf of an official in a group chat. Only the group the notice went to may do it;
-   * each change is stored with who made it and when.
+   * Changes a record's status on behalf of an official. Only the group the notice went to may do it (or, from the
+   * dashboard, an official whose scope `authorize` accepts); each change is stored with who made it and when.
    */
   async changeStatus(
     id: number,
     status: Exclude<RecordStatus, 'new'>,
     by: { officialId: string; officialName: string; chatId: string },
     now: Date,
+    authorize: (record: StoredRecord) => boolean = (record) => record.noticeChatId === by.chatId,
   ): Promise<{ ok: true; record: StoredRecord; changed: boolean } | { ok: false; reason: 'not-found' | 'wrong-chat' }> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = $1 FOR UPDATE`, [id]);
       const row = rows[0];
       if (!row) return { ok: false as const, reason: 'not-found' as const };
-      if (row.notice_chat_id !== by.chatId) return { ok: false as const, reason: 'wrong-chat' as const };
+      if (!authorize(toRecord(row))) return { ok: false as const, reason: 'wrong-chat' as const };
       const order: Record<RecordStatus, number> = { new: 0, acknowledged: 1, resolved: 2 };
       if (order[row.status] >= order[status]) return { ok: true as const, record: toRecord(row), changed: false };
       const [updated] = await tx.query<RecordRow>(`UPDATE records SET status = $2, updated_at = $3 WHERE id = $1 RETURNING ${RECORD_COLUMNS}`, [id, status, now.toISOString()]);

@@ -318,6 +318,22 @@ export class RecordsService {
     };
   }
 
+  /**
+   * The one state machine of a record's status (new → acknowledged → resolved), for the group's buttons and the
+   * dashboard alike: the change is stored with who made it, and the citizen is told.
+   */
+  async changeStatus(
+    id: number,
+    status: 'acknowledged' | 'resolved',
+    by: { officialId: string; officialName: string; chatId: string },
+    now: Date,
+    authorize?: (record: StoredRecord) => boolean,
+  ): ReturnType<RecordsRepository['changeStatus']> {
+    const result = await this.deps.repo.changeStatus(id, status, by, now, authorize);
+    if (result.ok && result.changed) await this.notifyCitizen(result.record, now);
+    return result;
+  }
+
   /** Tells the citizen that their report changed status, on their own channel when it can push. */
   async notifyCitizen(record: StoredRecord, now: Date): Promise<void> {
     if (!this.deps.outbound.has(record.channel)) return;

@@ -12,10 +12,9 @@ export function createOfficialsInbox(service: RecordsService, clock: () => numbe
     if (!m) return null;
     const status = m[1] === 'ack' ? 'acknowledged' : 'resolved';
     const now = new Date(clock());
-    const result = await service.repo.changeStatus(Number(m[2]), status, { officialId: event.fromUserId, officialName: event.fromName, chatId: event.chatId }, now);
+    const result = await service.changeStatus(Number(m[2]), status, { officialId: event.fromUserId, officialName: event.fromName, chatId: event.chatId }, now);
     if (!result.ok) return { replies: [], toast: service.officialsText(result.reason === 'wrong-chat' ? 'officials.notYourGroup' : 'officials.notFound') };
     if (!result.changed) return { replies: [], toast: service.officialsText('officials.alreadyDone') };
-    await service.notifyCitizen(result.record, now);
     const key = status === 'acknowledged' ? 'officials.acknowledgedBy' : 'officials.resolvedBy';
     return {
       replies: [{ kind: 'text', text: service.officialsText(key, { reference: result.record.reference, name: event.fromName, time: service.formatTime(now) }) }],

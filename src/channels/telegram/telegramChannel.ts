@@ -19,6 +19,8 @@ import { OperatorError } from '../../errors';
 const MAX_BODY = '1mb';
 /** Commands shown in Telegram's menu button, in this order; the engine understands each (`/menu`, ...). */
 export const TELEGRAM_COMMANDS = ['menu', 'help', 'language', 'back', 'cancel', 'start'] as const;
+/** The officials' commands, in the menu of group chats (the bot answers them in officials' groups only). */
+export const TELEGRAM_GROUP_COMMANDS = ['thongke', 'timbaocao', 'dangnhap', 'thongbao'] as const;
 /** Files bots may download through the Bot API (getFile). */
 const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const WEBHOOK_RETRY_MS = 30_000;
@@ -186,12 +188,18 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): 
   };
 
   const setCommands = async () => {
-    const scope = { type: 'all_private_chats' as const };
-    const commandsIn = (locale: (typeof LOCALES)[number]) => TELEGRAM_COMMANDS.map((command) => ({ command, description: translator.t(locale, `telegram.commands.${command}`) }));
-    const calls = [
-      { commands: commandsIn(ctx.config.defaultLocale), other: { scope } as { scope: typeof scope; language_code?: (typeof LOCALES)[number] } },
-      ...LOCALES.map((locale) => ({ commands: commandsIn(locale), other: { scope, language_code: locale } })),
+    type Scope = { type: 'all_private_chats' } | { type: 'all_group_chats' };
+    const menus: Array<[Scope, readonly string[], string]> = [
+      [{ type: 'all_private_chats' }, TELEGRAM_COMMANDS, 'telegram.commands'],
+      [{ type: 'all_group_chats' }, TELEGRAM_GROUP_COMMANDS, 'telegram.groupCommands'],
     ];
+    const calls = menus.flatMap(([scope, names, keys]) => {
+      const commandsIn = (locale: (typeof LOCALES)[number]) => names.map((command) => ({ command, description: translator.t(locale, `${keys}.${command}`) }));
+      return [
+        { commands: commandsIn(ctx.config.defaultLocale), other: { scope } as { scope: Scope; language_code?: (typeof LOCALES)[number] } },
+        ...LOCALES.map((locale) => ({ commands: commandsIn(locale), other: { scope, language_code: locale } })),
+      ];
+    });
     for (const call of calls) {
       if (stopped) return;
       try {

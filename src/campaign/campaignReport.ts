@@ -1,0 +1,162 @@
+import type { SourcedFigure } from './campaignSchema';
+import type { CampaignFiguresResult, CommuneFigures } from './CampaignFigures';
+import type { Ratio } from './figures';
+
+type Cell = string | number | null;
+
+/** The report due to the office, as a table: a few heading lines, a header row, one row per commune and agency. */
+export interface ReportTable {
+  heading: string[];
+  header: string[];
+  rows: Cell[][];
+  notes: string[];
+}
+
+/** The words of the report, in the officials' language (from `locales/<lang>/admin.json`). */
+export type ReportText = (key: string, vars?: Record<string, unknown>) => string;
+
+function sourceOf(f: SourcedFigure | null, t: ReportText): string {
+  if (!f) return t('report.noSource');
+  return f.date ? `${f.source} (${f.date})` : f.source;
+}
+
+function met(r: Ratio, t: ReportText): string {
+  return r.met === null ? t('report.noPercent') : t(r.met ? 'report.met' : 'report.notMet');
+}
+
+/**
+ * Builds the report the district sends up (per commune and agency: targets, achieved, %, field work, declarations,
+ * reports), with the date range and the source of every denominator. Numbers stay numbers (a missing percentage is
+ * an empty cell, never 0).
+ */
+export function buildReportTable(f: CampaignFiguresResult, t: ReportText, context: { district: string; generatedAt: string }): ReportTable {
+  const targets = f.targets;
+  const header = [
+    t('report.unit'),
+    t('report.kind'),
+    t('report.smartphoneUsers'),
+    t('report.source'),
+    t('report.installs'),
+    t('report.percent'),
+    t('report.target', { target: `> ${targets.smartphoneUsers.percent} %` }),
+    t('report.officials'),
+    t('report.source'),
+    t('report.officialsInstalled'),
+    t('report.percent'),
+    t('report.target', { target: `${targets.officials.percent} %` }),
+    t('report.declared'),
+    t('report.households'),
+    t('report.phones'),
+    t('report.helped'),
+    t('report.declarations'),
+    t('report.symptoms'),
+    t('report.entrants'),
+    t('report.urgent'),
+    t('report.open'),
+    ...f.extraColumns.map((c) => c.label.vi),
+  ];
+  const communeRow = (c: CommuneFigures): Cell[] => [
+    c.name,
+    t('report.kindCommune'),
+    c.installs.denominator?.value ?? null,
+    sourceOf(c.installs.denominator, t),
+    c.installs.count,
+    c.installs.percent,
+    met(c.installs, t),
+    c.officials.denominator?.value ?? null,
+    sourceOf(c.officials.denominator, t),
+    c.officials.count,
+    c.officials.percent,
+    met(c.officials, t),
+    c.declared,
+    c.field.householdsVisited,
+    c.field.phonesChecked,
+    c.field.installsHelped,
+    c.records.declaration,
+    c.records.symptoms,
+    c.records.entrant,
+    c.records.urgent,
+    c.records.open,
+    ...f.extraColumns.map((col) => c.extra[col.id] ?? 0),
+  ];
+  const rows: Cell[][] = f.communes.map(communeRow);
+  const blank = (n: number): Cell[] => Array.from({ length: n }, () => null);
+  for (const a of f.agencies) {
+    rows.push([a.name, t('report.kindAgency'), null, null, null, null, null, a.officials.denominator?.value ?? null, sourceOf(a.officials.denominator, t), a.officials.count, a.officials.percent, met(a.officials, t), ...blank(9 + f.extraColumns.length)]);
+  }
+  const d = f.district;
+  if (d) {
+    rows.push([
+      t('report.districtTotal', { district: context.district }),
+      t('report.kindDistrict'),
+      d.installs.denominator?.value ?? null,
+      sourceOf(d.installs.denominator, t),
+      d.installs.count,
+      d.installs.percent,
+      met(d.installs, t),
+      d.officials.denominator?.value ?? null,
+      sourceOf(d.officials.denominator, t),
+      d.officials.count,
+      d.officials.percent,
+      met(d.officials, t),
+      d.declared,
+      d.field.householdsVisited,
+      d.field.phonesChecked,
+      d.field.installsHelped,
+      d.records.declaration,
+      d.records.symptoms,
+      d.records.entrant,
+      d.records.urgent,
+      d.records.open,
+      ...f.extraColumns.map((col) => f.communes.reduce((n, c) => n + (c.extra[col.id] ?? 0), 0)),
+    ]);
+  }
+  return {
+    heading: [
+      f.report.title.vi,
+      context.district,
+      t('report.period', { from: f.range.from, to: f.range.to }),
+      t('report.sendTo', { to: f.report.to.vi, due: f.report.due }),
+      t('report.generatedAt', { at: context.generatedAt }),
+    ],
+    header,
+    rows,
+    notes: [t('report.noteCumulative'), t('report.noteNull'), ...(d?.population ? [t('report.population', { value: d.population.value, source: sourceOf(d.population, t) })] : [])],
+  };
+}
+
+function csvCell(v: Cell): string {
+  if (v === null) return '';
+  const s = String(v);
+  // A leading =, +, - or @ would be a formula in a spreadsheet: quote it as text.
+  const safe = /^[=+\-@]/.test(s) && typeof v === 'string' ? `'${s}` : s;
+  return /[",\n\r;]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** CSV in UTF-8 with a byte-order mark, so that Excel on an office PC shows the Vietnamese letters. */
+export function renderReportCsv(table: ReportTable): string {
+  const lines = [...table.heading.map((h) => csvCell(h)), '', table.header.map(csvCell).join(','), ...table.rows.map((r) => r.map(csvCell).join(',')), '', ...table.notes.map((n) => csvCell(n))];
+  return `\uFEFF${lines.join('\r\n')}\r\n`;
+}
+
+export async function renderReportXlsx(table: ReportTable): Promise<Buffer> {
+  // Loaded on the first export only: exceljs is large, and most processes never export.
+  const { default: ExcelJS } = await import('exceljs');
+  const book = new ExcelJS.Workbook();
+  book.created = new Date(0);
+  const sheet = book.addWorksheet('Báo cáo');
+  for (const h of table.heading) sheet.addRow([h]);
+  sheet.getRow(1).font = { bold: true, size: 14 };
+  sheet.addRow([]);
+  const headerRow = sheet.addRow(table.header);
+  headerRow.font = { bold: true };
+  headerRow.alignment = { wrapText: true, vertical: 'top' };
+  for (const r of table.rows) sheet.addRow(r);
+  sheet.addRow([]);
+  for (const n of table.notes) sheet.addRow([n]);
+  sheet.columns.forEach((col, i) => {
+    col.width = i === 0 ? 32 : [3, 8].includes(i) ? 28 : 14;
+  });
+  sheet.views = [{ state: 'frozen', xSplit: 1, ySplit: table.heading.length + 2 }];
+  return Buffer.from(await book.xlsx.writeBuffer());
+}
