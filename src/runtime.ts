@@ -35,9 +35,11 @@ import { RecordsRepository } from './records/RecordsRepository';
 import { lateBoundRecordActions, RecordsService, RECORDS_TEXT_KEYS } from './records/RecordsService';
 import { loadTriageRules } from './records/triage';
 import { createBroadcastApi } from './broadcasts/broadcastApi';
-import { BroadcastRepository } from './broadcasts/BroadcastRepository';
+import { BroadcastRepository, type Broadcast } from './broadcasts/BroadcastRepository';
 import { BroadcastSender } from './broadcasts/BroadcastSender';
-import { BROADCAST_TEXT_KEYS, BroadcastService, lateBoundBroadcastActions } from './broadcasts/BroadcastService';
+import { BROADCAST_TEXT_KEYS, BroadcastService, lateBoundBroadcastActions, renderAnnouncement } from './broadcasts/BroadcastService';
+import { ANNOUNCEMENT_BOX_TEXT_KEYS, AnnouncementBox, isPersonInitiated, renderBox } from './broadcasts/AnnouncementBox';
+import { ZaloOutsideWindow, type ZaloReachApi } from './broadcasts/zaloOutsideWindow';
 import { MemoryRateLimiter, RedisRateLimiter } from './broadcasts/RateLimiter';
 
 export const ONBOARDING_FLOW = 'onboarding';
@@ -119,6 +121,7 @@ export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDi
       ...REGISTRY_TEXT_KEYS,
       ...RECORDS_TEXT_KEYS,
       ...BROADCAST_TEXT_KEYS,
+      ...ANNOUNCEMENT_BOX_TEXT_KEYS,
       ...Object.values(triageRules.levels).map((l) => l.advice),
     ],
     displayRoot: PROJECT_ROOT,
@@ -207,7 +210,18 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     menuFlow: MENU_FLOW,
     intents,
   });
-  const pipeline = new EventPipeline(engine, store, log, clock);
+  // Announcements that could not be pushed wait in the person's box, shown at the top of their next conversation.
+  const box = new AnnouncementBox(db);
+  let zaloReach: ZaloReachApi | null = null;
+  const outsideWindow = config.zalo
+    ? new ZaloOutsideWindow({ db, box, api: () => zaloReach, config: config.zalo, district: locality.district.vi, log, clock })
+    : null;
+  const pipeline = new EventPipeline(engine, store, log, clock, async (event, session) => {
+    if (outsideWindow && event.channel === 'zalo' && event.kind === 'contact') await outsideWindow.rememberPhone(event.userId, event.phone, new Date(clock()));
+    if (!isPersonInitiated(event)) return [];
+    const items = await box.take(event.channel, event.userId, event.eventId, new Date(clock()));
+    return renderBox(items, session.profile.locale ?? config.defaultLocale, (l, k, v) => i18n.t(l, k, v), (b, l) => renderAnnouncement(b, l, i18n, locality));
+  });
   const outbound = new Outbound();
   outboundRef = outbound;
   const groups = new GroupEvents();
@@ -233,6 +247,8 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
 
   const broadcastRepo = new BroadcastRepository(db);
   personalData.register('subscriptions', async (channel, userId) => broadcastRepo.deleteSubscription(channel, userId));
+  personalData.register('announcement-box', async (channel, userId) => box.erase(channel, userId));
+  if (outsideWindow) personalData.register('zalo-shared-phone', async (channel, userId) => (channel === 'zalo' ? outsideWindow.erasePhone(userId) : undefined));
   // A burst of one batch lets a sender catch up on the slots it lost between two batches (claiming, recording),
   // so the long-run rate stays at the configured one; short bursts are within what the platforms allow.
   const burst = config.broadcastConcurrency;
@@ -262,7 +278,12 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     ],
     {
       render: (b, locale) => broadcastService.render(b, locale),
-      onUnreachable: (channel, userId) => broadcastRepo.unsubscribe(channel, userId, 'blocked', new Date(clock())),
+      onUnreachable: async (channel, userId, broadcastId) => {
+        await broadcastRepo.unsubscribe(channel, userId, 'blocked', new Date(clock()));
+        // If they unblock the bot (or follow again) and write, they see what they missed.
+        await box.add(channel, userId, broadcastId, new Date(clock()));
+      },
+      ...(outsideWindow ? { outsideWindow: (b: Broadcast, userId: string) => outsideWindow.reach(b, userId) } : {}),
       onProgress: (b) => broadcastService.onProgress(b),
       onFinished: (b) => broadcastService.onFinished(b),
     },
@@ -273,9 +294,12 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const broadcastSender = sender;
   groups.register(broadcastService.groupHandler());
   const dailyJobs = new DailyJobs(records, pipeline, outbound, reachability, locality.records.dailyReminderHour, log, () => dispatcher.kick(), clock);
+  dailyJobs.addRetention('announcement-box', (now) => box.purgeExpired(now));
+  if (outsideWindow) dailyJobs.addRetention('zalo-shared-phones', (now) => outsideWindow.purgeExpired(now, locality.records.retentionDays.declaration));
   personalData.register('campaign', async (channel, userId) => campaign.forget(channel, userId));
   const channels = createChannels({ config, log, engine, pipeline, store, reachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
+  zaloReach = channels.find((c) => c.zaloReach)?.zaloReach ?? null;
 
   let shuttingDown = false;
   const app = createApp({

@@ -66,11 +66,8 @@ export class BroadcastService {
   }
 
   /** What one recipient receives: the text in their language (Vietnamese when no English was written). */
-  render(b: Broadcast, locale: Locale): Reply[] {
-    const text = locale === 'en' && b.textEn ? b.textEn : b.textVi;
-    const lang: Locale = locale === 'en' && b.textEn ? 'en' : 'vi';
-    const head = this.deps.i18n.t(lang, b.topic === 'urgent' ? 'broadcast.headUrgent' : 'broadcast.headNews', { district: this.deps.locality.district[lang] });
-    return [{ kind: 'text', text: `${head}\n\n${text}\n\n${this.deps.i18n.t(lang, 'broadcast.footer')}` }];
+  render(b: Pick<Broadcast, 'topic' | 'textVi' | 'textEn'>, locale: Locale): Reply[] {
+    return renderAnnouncement(b, locale, this.deps.i18n, this.deps.locality);
   }
 
   async create(req: NewBroadcastRequest): Promise<Broadcast> {
@@ -103,6 +100,10 @@ export class BroadcastService {
         failed: (s.failed ?? 0) + (s.unknown ?? 0),
         unreachable: s.unreachable ?? 0,
         outside: s.outside_window ?? 0,
+        template: s.template ?? 0,
+        article: s.article ?? 0,
+        boxed: s.boxed ?? 0,
+        resent: s.resent ?? 0,
         cancelled: s.cancelled ?? 0,
       }),
     );
@@ -274,7 +275,7 @@ export class BroadcastService {
     const counts = await this.deps.repo.countRecipients(topic, communes, this.channels());
     const perChannel = this.channels().map((c) => `${c === 'telegram' ? 'Telegram' : 'Zalo'}: ${counts[c] ?? 0}`).join(', ') || '0';
     const where = communes ? communes.map((c) => this.communeName(c)).join(', ') : this.vi('broadcast.allCommunes');
-    const sample = this.render({ id: 0, topic, textVi: String(data.textVi), textEn: (data.textEn as string | null) ?? null, communes, status: 'sending', createdBy: '', originChatId: null, total: 0, createdAt: new Date(), finishedAt: null }, 'vi');
+    const sample = this.render({ topic, textVi: String(data.textVi), textEn: (data.textEn as string | null) ?? null }, 'vi');
     const body = sample[0]!.kind === 'text' ? sample[0]!.text : '';
     return this.say(this.vi('broadcast.preview', { where, counts: perChannel, text: body }), [
       { id: 'bc:send', label: this.vi('broadcast.send') },
@@ -379,3 +380,11 @@ export const BROADCAST_TEXT_KEYS = [
   'subscriptions.statusAll',
   'subscriptions.statusUrgent',
 ];
+
+/** One announcement as a person gets it, in their language (Vietnamese when it has no text in theirs). */
+export function renderAnnouncement(b: Pick<Broadcast, 'topic' | 'textVi' | 'textEn'>, locale: Locale, i18n: Pick<Translator, 't'>, locality: Pick<Locality, 'district'>): Reply[] {
+  const text = locale === 'en' && b.textEn ? b.textEn : b.textVi;
+  const lang: Locale = locale === 'en' && b.textEn ? 'en' : 'vi';
+  const head = i18n.t(lang, b.topic === 'urgent' ? 'broadcast.headUrgent' : 'broadcast.headNews', { district: locality.district[lang] });
+  return [{ kind: 'text', text: `${head}\n\n${text}\n\n${i18n.t(lang, 'broadcast.footer')}` }];
+}

@@ -9,6 +9,7 @@ import type { SessionStore } from '../sessions/SessionStore';
 import type { Database } from '../records/Database';
 import type { PersonalData } from '../users/PersonalData';
 import type { Reachability } from '../users/Reachability';
+import type { ZaloReachApi } from '../broadcasts/zaloOutsideWindow';
 import type { GroupEvents } from './GroupEvents';
 
 /** What a channel adapter gets to work with. */
@@ -42,4 +43,6 @@ export interface ChannelPlugin {
   start?(): Promise<void>;
   /** On shutdown, before in-flight events are drained. */
   stop?(): Promise<void>;
+  /** Zalo: the OA calls that reach followers outside the 7-day window (template by phone, article broadcast). */
+  zaloReach?: ZaloReachApi;
 }

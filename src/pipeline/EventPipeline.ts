@@ -5,6 +5,12 @@ import type { SessionStore } from '../sessions/SessionStore';
 
 export type Deliver = (replies: Reply[], session: Session) => Promise<void>;
 
+/**
+ * Replies shown before the engine's, decided inside the user's exclusive section (so exactly once per event): the
+ * "new announcements" box. It must be idempotent for a redelivered event id.
+ */
+export type Prelude = (event: InboundEvent, session: Session) => Promise<Reply[]>;
+
 export type PipelineOutcome =
   | { status: 'duplicate'; session: Session | null }
   | { status: 'handled'; session: Session; replies: Reply[] };
@@ -24,6 +30,7 @@ export class EventPipeline {
     private readonly store: SessionStore,
     private readonly log: Logger,
     private readonly clock: () => number = Date.now,
+    private readonly prelude?: Prelude,
   ) {}
 
   static userKey(event: Pick<InboundEvent, 'channel' | 'userId'>): string {
@@ -40,7 +47,8 @@ export class EventPipeline {
         event.eventId,
         async (stored) => {
           const { session, replies } = await this.engine.handle(stored, event, this.clock());
-          return { session, value: replies };
+          const before = this.prelude ? await this.prelude(event, session) : [];
+          return { session, value: before.length ? [...before, ...replies] : replies };
         },
         deliver
           ? async (replies, session) => {

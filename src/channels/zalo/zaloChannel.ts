@@ -276,6 +276,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     name: 'zalo',
     router,
     sender,
+    zaloReach: client,
     async start() {
       // An unreadable token file is reported now rather than at the first message.
       await tokenStore.load().catch((err: unknown) => log.error({ channel: 'zalo', err: describe(err) }, 'zalo: the stored tokens cannot be read'));
