@@ -1,5 +1,5 @@
 import type { ChannelName, InboundEvent, Locale, Reply } from '../engine/types';
-import type { Database } from '../records/Database';
+import type { Database } from '../db/Database';
 import type { Broadcast, Topic } from './BroadcastRepository';
 
 /** Text keys the box uses (checked in every locale at start-up). */

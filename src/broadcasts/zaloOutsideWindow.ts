@@ -1,7 +1,7 @@
 import type { ZaloConfig } from '../config';
 import type { Logger } from '../logger';
-import { describe } from '../pipeline/EventPipeline';
-import type { Database } from '../records/Database';
+import { describeError } from '../errors';
+import type { Database } from '../db/Database';
 import type { AnnouncementBox } from './AnnouncementBox';
 import type { Broadcast } from './BroadcastRepository';
 
@@ -134,9 +134,9 @@ export class ZaloOutsideWindow {
             : closed === 'night'
               ? 'this template may not be sent between 22:00 and 06:00; the rest of this announcement waits in the boxes'
               : 'the template is not approved or not granted to this app: check ZALO_TEMPLATE_ID in the Zalo Cloud Account → ZBS → templates';
-        this.deps.log.warn({ broadcast: b.id, code, err: describe(err) }, `zalo template path closed for this announcement: ${fix}`);
+        this.deps.log.warn({ broadcast: b.id, code, err: describeError(err) }, `zalo template path closed for this announcement: ${fix}`);
       }
-      return `template message refused (${code ?? describe(err).message})`;
+      return `template message refused (${code ?? describeError(err).message})`;
     }
   }
 
@@ -145,7 +145,7 @@ export class ZaloOutsideWindow {
     let p = this.articles.get(b.id);
     if (!p) {
       p = this.ensureArticle(api, b).catch((err: unknown) => {
-        this.deps.log.error({ broadcast: b.id, err: describe(err) }, 'zalo article broadcast: could not record its state');
+        this.deps.log.error({ broadcast: b.id, err: describeError(err) }, 'zalo article broadcast: could not record its state');
         return false;
       });
       this.articles.set(b.id, p);
@@ -172,8 +172,8 @@ export class ZaloOutsideWindow {
       this.deps.log.info({ broadcast: b.id }, 'zalo: announcement broadcast as an OA article to followers outside the 7-day window');
       return true;
     } catch (err) {
-      await db.query(`UPDATE broadcast_articles SET status = 'failed', error = $2 WHERE broadcast_id = $1`, [b.id, describe(err).message.slice(0, 300)]);
-      this.deps.log.warn({ broadcast: b.id, code: codeOf(err), err: describe(err) }, 'zalo article broadcast failed (quota, night-time block or set-up): the recipients outside the window get the announcement in their box');
+      await db.query(`UPDATE broadcast_articles SET status = 'failed', error = $2 WHERE broadcast_id = $1`, [b.id, describeError(err).message.slice(0, 300)]);
+      this.deps.log.warn({ broadcast: b.id, code: codeOf(err), err: describeError(err) }, 'zalo article broadcast failed (quota, night-time block or set-up): the recipients outside the window get the announcement in their box');
       return false;
     }
   }

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '../../src/records/Database';
-import { migrate } from '../../src/records/migrate';
+import { openDatabase } from '../../src/db/Database';
+import { migrate } from '../../src/db/migrate';
 import { freePort } from './freePort';
 
 declare global {
