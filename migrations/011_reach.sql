@@ -47,3 +47,9 @@ CREATE TABLE broadcast_articles (
   error text,
   started_at timestamptz NOT NULL
 );
+
+-- A voice message becomes a "call back" record (its recording and, if shared, the phone), handled, kept and erased
+-- like a report.
+ALTER TABLE records DROP CONSTRAINT records_kind_check;
+
+ALTER TABLE records ADD CONSTRAINT records_kind_check CHECK (kind IN ('declaration', 'symptoms', 'entrant', 'callback'));

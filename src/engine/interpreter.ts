@@ -15,6 +15,12 @@ import {
   type Session,
 } from './types';
 
+/**
+ * The flow a voice message starts (the bot cannot read speech: it asks whether an officer may call back). Its
+ * first answer, `voice`, is the recording's reference. Without this flow a voice message is an unreadable answer.
+ */
+export const VOICE_FLOW = 'callback';
+
 export interface EngineOptions {
   defaultLocale: Locale;
   /** After this long without a message, a user in the middle of a flow is asked whether to continue. */
@@ -102,6 +108,11 @@ export class Engine {
 
     if (event.kind === 'start') {
       await this.handleStart(turn, idleMs);
+      return;
+    }
+
+    if (event.kind === 'voice') {
+      await this.startVoiceCallback(turn, event.fileRef);
       return;
     }
 
@@ -700,6 +711,20 @@ export class Engine {
     s.multiDraft = null;
     s.returnTo = null;
     return flow;
+  }
+
+  /** Whoever speaks instead of typing is asked whether an officer may call back; the recording goes with it. */
+  private async startVoiceCallback(turn: Turn, fileRef: string): Promise<void> {
+    const flow = this.flows.byId.get(VOICE_FLOW);
+    if (!flow) {
+      turn.event = { ...turn.event, kind: 'text', text: '' } as InboundEvent;
+      if (turn.s.flow) await this.answerStep(turn);
+      else await this.startHome(turn);
+      return;
+    }
+    this.enterFlow(turn.s, VOICE_FLOW);
+    turn.s.answers.voice = fileRef;
+    await this.advance(turn, flow.start);
   }
 
   /** Onboarding for someone who has not finished it, otherwise the menu. */
