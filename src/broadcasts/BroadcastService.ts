@@ -1,3 +1,4 @@
+import { localized } from '../engine/localized';
 import type { GroupEvent, GroupEventHandler, GroupEventResult } from '../channels/GroupEvents';
 import type { Action, Translator } from '../engine/contracts';
 import { normalizeText } from '../engine/normalize';
@@ -372,6 +373,6 @@ export const BROADCAST_TEXT_KEYS = [
 export function renderAnnouncement(b: Pick<Broadcast, 'topic' | 'textVi' | 'textEn'>, locale: Locale, i18n: Pick<Translator, 't'>, locality: Pick<Locality, 'district'>): Reply[] {
   const text = locale === 'en' && b.textEn ? b.textEn : b.textVi;
   const lang: Locale = locale === 'en' && b.textEn ? 'en' : 'vi';
-  const head = i18n.t(lang, b.topic === 'urgent' ? 'broadcast.headUrgent' : 'broadcast.headNews', { district: locality.district[lang] });
+  const head = i18n.t(lang, b.topic === 'urgent' ? 'broadcast.headUrgent' : 'broadcast.headNews', { district: localized(locality.district, lang) });
   return [{ kind: 'text', text: `${head}\n\n${text}\n\n${i18n.t(lang, 'broadcast.footer')}` }];
 }

@@ -6,7 +6,6 @@ import type { FlowSet } from './loadFlows';
 import { cleanTypedText, normalizeText, parseOptionNumber, parseOptionNumbers } from './normalize';
 import {
   createSession,
-  LOCALES,
   type InboundEvent,
   type JsonValue,
   type Locale,
@@ -249,7 +248,7 @@ export class Engine {
       }
       case 'language': {
         const current = this.locale(s);
-        const to = command.to ?? LOCALES.find((l) => l !== current) ?? current;
+        const to = command.to ?? this.i18n.locales.find((l) => l !== current) ?? current;
         s.profile.locale = to;
         this.say(turn, 'engine.languageChanged');
         if (!s.step) await this.startHome(turn);
@@ -947,7 +946,7 @@ export class Engine {
     return options.map((o) => ({
       id: o.id,
       label: label(locale, o.label),
-      allLabels: LOCALES.map((l) => label(l, o.label)),
+      allLabels: this.i18n.locales.map((l) => label(l, o.label)),
       synonyms: o.synonyms,
       value: o.value,
       next: o.next,
@@ -982,7 +981,7 @@ export class Engine {
   private save(s: Session, target: string | undefined, value: JsonValue): void {
     if (!target) return;
     if (target === 'profile.locale') {
-      if (value === 'vi' || value === 'en') s.profile.locale = value;
+      if (typeof value === 'string' && this.i18n.locales.includes(value)) s.profile.locale = value;
       return;
     }
     if (target === 'profile.commune') {
@@ -1033,7 +1032,9 @@ export class Engine {
   }
 
   private locale(s: Session): Locale {
-    return s.profile.locale ?? this.options.defaultLocale;
+    // A language whose folder was removed since is treated as unset.
+    const l = s.profile.locale;
+    return l && this.i18n.locales.includes(l) ? l : this.options.defaultLocale;
   }
 
   private vars(s: Session): Record<string, unknown> {

@@ -4,8 +4,14 @@
  */
 
 export type ChannelName = 'web' | 'telegram' | 'zalo';
-export type Locale = 'vi' | 'en';
-export const LOCALES: readonly Locale[] = ['vi', 'en'];
+/**
+ * A language: the name of a folder under `locales/` (`vi`, `en`, or any folder a district adds, e.g. `hmn`).
+ * Vietnamese is the default and complete; English is complete; the languages on offer are the folders found at
+ * start-up (see `Translator.locales`).
+ */
+export type Locale = string;
+/** The languages every deployment has (and checks at start-up). */
+export const REQUIRED_LOCALES: readonly Locale[] = ['vi', 'en'];
 
 interface EventBase {
   channel: ChannelName;

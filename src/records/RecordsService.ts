@@ -332,7 +332,7 @@ export class RecordsService {
   /** Tells the citizen that their report changed status, on their own channel when it can push. */
   async notifyCitizen(record: StoredRecord, now: Date): Promise<void> {
     if (!this.deps.outbound.has(record.channel)) return;
-    const locale: Locale = record.data.locale === 'en' ? 'en' : 'vi';
+    const locale: Locale = typeof record.data.locale === 'string' && this.deps.i18n.locales.includes(record.data.locale) ? record.data.locale : 'vi';
     const text = this.t(locale, 'records.statusChanged', {
       reference: record.reference,
       kind: this.t(locale, `records.kind_${record.kind}`),

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import type { ZaloConfig } from '../../config';
-import { LOCALES, type InboundEvent, type Locale, type Reply, type Session } from '../../engine/types';
+import { type InboundEvent, type Locale, type Reply, type Session } from '../../engine/types';
 import { LocaleFileError } from '../../i18n';
 import { userTag } from '../../logger';
 import { RecipientOutsideWindowError, RecipientUnreachableError, type ChannelSender } from '../../outbound/Outbound';
@@ -50,7 +50,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
   const log = ctx.log;
 
   const i18n = ctx.i18n;
-  for (const locale of LOCALES) {
+  for (const locale of i18n.locales) {
     for (const key of ZALO_TEXT_KEYS) {
       if (!i18n.has(locale, key)) throw new LocaleFileError(`${path.join(ctx.config.localesDir, locale, 'zalo.json')}: text key '${key}' of the Zalo channel is missing in locale '${locale}'`);
     }
