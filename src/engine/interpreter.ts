@@ -20,6 +20,9 @@ import {
  */
 export const VOICE_FLOW = 'callback';
 
+/** The language menu, shown by the "language" command when more than two languages are on offer. */
+export const LANGUAGE_FLOW = 'language';
+
 export interface EngineOptions {
   defaultLocale: Locale;
   /** After this long without a message, a user in the middle of a flow is asked whether to continue. */
@@ -248,6 +251,11 @@ export class Engine {
       }
       case 'language': {
         const current = this.locale(s);
+        // With two languages "language" switches to the other; with more, it shows the language menu.
+        if (!command.to && this.i18n.locales.length > 2 && this.flows.byId.has(LANGUAGE_FLOW)) {
+          await this.startFlow(turn, LANGUAGE_FLOW);
+          return;
+        }
         const to = command.to ?? this.i18n.locales.find((l) => l !== current) ?? current;
         s.profile.locale = to;
         this.say(turn, 'engine.languageChanged');
