@@ -308,7 +308,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   if (outsideWindow) dailyJobs.addRetention('zalo-shared-phones', (now) => outsideWindow.purgeExpired(now, locality.records.retentionDays.declaration));
 
   // Channels.
-  const channels = createChannels({ config, log, i18n, redis, engine, pipeline, store, reachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT });
+  const channels = createChannels({ config, log, i18n, redis, engine, pipeline, store, reachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT, announcements: box });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
   zaloReach = channels.find((c) => c.zaloReach)?.zaloReach ?? null;
 

@@ -252,14 +252,22 @@ describe('announcements beyond the window and across crashes', () => {
       expect(box.indexOf('KHẨN: đường bị sạt lở.')).toBeGreaterThan(box.indexOf('Đường đã thông.'));
     });
 
-    it('serves the web chat, which cannot push: the announcement is in the reply to the next event', async () => {
+    it('serves the web chat, which cannot push: the page learns on opening that announcements wait, and the next event shows them', async () => {
       await subscribe('web', 'web-reach-user-0001', 'nam-khanh');
+      // A returning visitor (the page has a conversation for them).
+      await fetch(`${server.url}/api/web/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'web-reach-user-0001', eventId: 'web-reach-ev-0', type: 'start' }) });
+      const waiting = async () => ((await (await fetch(`${server.url}/api/web/prompt?userId=web-reach-user-0001`)).json()) as { announcements: number }).announcements;
+      expect(await waiting()).toBe(0);
       const id = await announce(['nam-khanh'], 'news', 'Thông báo cho người dùng web.');
       expect(await totals(id)).toEqual({ boxed: 1 });
+      // Opening the page only counts them (twice: still there).
+      expect(await waiting()).toBe(1);
+      expect(await waiting()).toBe(1);
       const res = await fetch(`${server.url}/api/web/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'web-reach-user-0001', eventId: 'web-reach-ev-1', type: 'start' }) });
       const body = (await res.json()) as { replies: Array<{ text?: string }> };
       expect(body.replies[0]!.text).toContain('1 thông báo mới');
       expect(body.replies[1]!.text).toContain('Thông báo cho người dùng web.');
+      expect(await waiting()).toBe(0);
     });
 
     it('is erased with the person', async () => {

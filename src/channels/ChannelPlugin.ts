@@ -35,6 +35,8 @@ export interface ChannelContext {
   db?: Database;
   /** Where the project lives (static files). */
   projectRoot: string;
+  /** How many announcements wait in a person's "new announcements" box (the web chat shows them on opening). */
+  announcements?: { waiting(channel: ChannelName, userId: string): Promise<number> };
 }
 
 /**
