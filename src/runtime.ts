@@ -8,7 +8,7 @@ import type { CampaignStore } from './campaign/CampaignStore';
 import { PgCampaignStore } from './campaign/PgCampaignStore';
 import type { ChannelPlugin } from './channels/ChannelPlugin';
 import { createChannels } from './channels';
-import { GroupEvents } from './channels/GroupEvents';
+import { GroupEvents } from './groups/GroupEvents';
 import { PROJECT_ROOT, type Config } from './config';
 import type { EngineRegistry } from './engine/contracts';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
@@ -297,11 +297,18 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
 
   // Engine and pipeline.
   const engine = createEngine({ flows, i18n, intents }, registry, config);
-  const pipeline = new EventPipeline(engine, store, log, clock, async (event, session) => {
-    if (outsideWindow && event.channel === 'zalo' && event.kind === 'contact') await outsideWindow.rememberPhone(event.userId, event.phone, new Date(clock()));
-    if (!isPersonInitiated(event)) return [];
-    const items = await box.take(event.channel, event.userId, event.eventId, new Date(clock()));
-    return renderBox(items, session.profile.locale ?? config.defaultLocale, (l, k, v) => i18n.t(l, k, v), (b, l) => renderAnnouncement(b, l, i18n, locality));
+  const pipeline = new EventPipeline({
+    engine,
+    store,
+    log,
+    clock,
+    groups,
+    prelude: async (event, session) => {
+      if (outsideWindow && event.channel === 'zalo' && event.kind === 'contact') await outsideWindow.rememberPhone(event.userId, event.phone, new Date(clock()));
+      if (!isPersonInitiated(event)) return [];
+      const items = await box.take(event.channel, event.userId, event.eventId, new Date(clock()));
+      return renderBox(items, session.profile.locale ?? config.defaultLocale, (l, k, v) => i18n.t(l, k, v), (b, l) => renderAnnouncement(b, l, i18n, locality));
+    },
   });
   const dailyJobs = new DailyJobs({ service: records, pipeline, outbound, reachability, reminderHour: locality.records.dailyReminderHour, log, onNoticeQueued: () => dispatcher.kick(), clock });
   dailyJobs.addRetention('announcement-box', (now) => box.purgeExpired(now));
