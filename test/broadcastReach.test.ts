@@ -1,3 +1,5 @@
+import { ConfigError, loadConfig } from '../src/config';
+import { AnnouncementBox } from '../src/broadcasts/AnnouncementBox';
 import { FakeBotApi } from './support/fakeBotApi';
 import { FakeZalo, postZaloEvent, zaloEnv, zaloEvents } from './support/fakeZalo';
 import { startServer, testRedisUrl, uniquePrefix } from './support/harness';
@@ -270,6 +272,18 @@ describe('announcements beyond the window and across crashes', () => {
       expect(await waiting()).toBe(0);
     });
 
+    it('is emptied by retention: shown entries after a day, waiting ones after 30 days', async () => {
+      await subscribe('telegram', '8901', 'tt-bac-ha');
+      const id = await announce(['tt-bac-ha'], 'news', 'Thông báo cũ.');
+      const box = new AnnouncementBox(server.runtime.db);
+      const old = new Date(Date.now() - 31 * 86_400_000);
+      await server.runtime.db.query(`INSERT INTO announcement_box (channel, user_id, broadcast_id, added_at) VALUES ('telegram', '8902', $1, $2), ('telegram', '8903', $1, now())`, [id, old.toISOString()]);
+      await server.runtime.db.query(`INSERT INTO announcement_box (channel, user_id, broadcast_id, added_at, shown_at, shown_event) VALUES ('telegram', '8904', $1, now(), $2, 'e1')`, [id, new Date(Date.now() - 2 * 86_400_000).toISOString()]);
+      expect(await box.purgeExpired(new Date())).toBe(2);
+      const left = await server.runtime.db.query<{ user_id: string }>(`SELECT user_id FROM announcement_box WHERE broadcast_id = $1 ORDER BY user_id`, [id]);
+      expect(left.map((r) => r.user_id)).toEqual(['8903']);
+    });
+
     it('is erased with the person', async () => {
       await subscribe('zalo', '8801', 'hoang-thu-pho');
       zalo.outsideWindow.add('8801');
@@ -281,5 +295,15 @@ describe('announcements beyond the window and across crashes', () => {
       expect((await postZaloEvent(server.url, zaloEvents.withdraw('8801'))).status).toBe(200);
       expect(await left()).toBe(0);
     });
+  });
+
+  it('refuses an article path without a cover image at start-up, naming the variable', () => {
+    let problems: string[] = [];
+    try {
+      loadConfig({ ZALO_APP_ID: '3349222483842580322', ZALO_OA_SECRET_KEY: 'oa-secret-12345678', ZALO_ACCESS_TOKEN: 'acc-12345678', ZALO_ARTICLE_CITIES: '5' });
+    } catch (err) {
+      if (err instanceof ConfigError) problems = err.problems;
+    }
+    expect(problems).toEqual([expect.stringMatching(/^ZALO_ARTICLE_COVER_URL: required with ZALO_ARTICLE_CITIES/)]);
   });
 });
