@@ -19,7 +19,7 @@ function localesWithPseudo(): string {
   for (const file of fs.readdirSync(en)) {
     const data = JSON.parse(fs.readFileSync(path.join(en, file), 'utf8')) as Record<string, unknown>;
     // Words people type (intents) stay as they are; texts people read are marked.
-    const out = file === 'intents.json' ? data : (mark(data) as Record<string, unknown>);
+    const out = file === 'intents.json' || file === 'words.json' ? data : (mark(data) as Record<string, unknown>);
     if (file === 'language.json') Object.assign(out, { self: 'Pseudo', selfSynonyms: 'pseudo' });
     fs.writeFileSync(path.join(xx, file), JSON.stringify(out));
   }
