@@ -6,6 +6,11 @@
  * configured rate per channel, duplicates, lost recipients and the server's peak RSS, for 10,000 and for 100,000
  * recipients, and again for 100,000 with the server killed (SIGKILL) half way and restarted.
  *
+ * A last scenario sends to 10,000 Zalo followers of whom 70 % have not written in 7 days, with the OA's template
+ * and article paths on: an urgent announcement (template to the 40 % of them who shared a phone, 1 % of those phones
+ * invalid; the rest to their box), then a district-wide general one (one OA article broadcast), and prints the count
+ * per path, recipients reached twice and recipients reached by no path.
+ *
  * Usage: npm run bench:broadcast   (env: BENCH_RECIPIENTS=100000 BENCH_LATENCY_MS=5 BENCH_TELEGRAM_RATE=300
  *                                   BENCH_ZALO_RATE_PER_MINUTE=12000 BENCH_SKIP_KILL=1 BENCH_NODE_OPTIONS=...)
  */
@@ -45,7 +50,11 @@ interface Scenario {
   name: string;
   recipients: number;
   killHalfWay: boolean;
+  topic: 'urgent' | 'news';
 }
+
+const REACH_FOLLOWERS = Number(process.env.BENCH_REACH_FOLLOWERS ?? 10_000);
+const TEMPLATE_ID = '318562';
 
 async function main(): Promise<void> {
   const redisPort = await freePort();
@@ -77,7 +86,13 @@ async function main(): Promise<void> {
     TELEGRAM_BOT_TOKEN: TOKEN,
     TELEGRAM_API_ROOT: bot.url,
     TELEGRAM_MODE: 'webhook',
-    ...zaloEnv(zalo, INITIAL, { ZALO_RATE_LIMIT_PER_MINUTE: String(ZALO_RATE_PER_MINUTE * 2) }),
+    ...zaloEnv(zalo, INITIAL, {
+      ZALO_RATE_LIMIT_PER_MINUTE: String(ZALO_RATE_PER_MINUTE * 2),
+      ZALO_TEMPLATE_ID: TEMPLATE_ID,
+      ZALO_TEMPLATE_API_ROOT: zalo.templateRoot,
+      ZALO_ARTICLE_CITIES: '5',
+      ZALO_ARTICLE_COVER_URL: 'https://bacha.laocai.gov.vn/cover.jpg',
+    }),
     ADMIN_TOKEN: ADMIN,
     TELEGRAM_BROADCAST_RATE: String(TELEGRAM_RATE),
     ZALO_BROADCAST_RATE_PER_MINUTE: String(ZALO_RATE_PER_MINUTE),
@@ -109,9 +124,14 @@ async function main(): Promise<void> {
   await db.connect();
 
   const scenarios: Scenario[] = [
-    { name: '10,000 recipients', recipients: Math.min(10_000, RECIPIENTS), killHalfWay: false },
-    { name: `${RECIPIENTS.toLocaleString('en')} recipients`, recipients: RECIPIENTS, killHalfWay: false },
-    ...(process.env.BENCH_SKIP_KILL ? [] : [{ name: `${RECIPIENTS.toLocaleString('en')} recipients, sender killed half way and restarted`, recipients: RECIPIENTS, killHalfWay: true }]),
+    { name: '10,000 recipients', recipients: Math.min(10_000, RECIPIENTS), killHalfWay: false, topic: 'news' },
+    ...(RECIPIENTS > 10_000 ? [{ name: `${RECIPIENTS.toLocaleString('en')} recipients`, recipients: RECIPIENTS, killHalfWay: false, topic: 'news' as const }] : []),
+    ...(process.env.BENCH_SKIP_KILL
+      ? []
+      : [
+          { name: `${RECIPIENTS.toLocaleString('en')} recipients, general, sender killed half way and restarted`, recipients: RECIPIENTS, killHalfWay: true, topic: 'news' as const },
+          { name: `${RECIPIENTS.toLocaleString('en')} recipients, urgent, sender killed half way and restarted`, recipients: RECIPIENTS, killHalfWay: true, topic: 'urgent' as const },
+        ]),
   ];
   const rows: string[] = [];
 
@@ -154,7 +174,7 @@ async function main(): Promise<void> {
     const res = await fetch(`http://127.0.0.1:${port}/api/broadcasts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
-      body: JSON.stringify({ communes: 'all', topic: 'news', text: { vi: `${marker} Thông báo kiểm tra hệ thống.` } }),
+      body: JSON.stringify({ communes: 'all', topic: scenario.topic, text: { vi: `${marker} Thông báo kiểm tra hệ thống.` } }),
     });
     if (res.status !== 201) throw new Error(`creating the broadcast failed: ${res.status} ${await res.text()}`);
     const { id, total } = (await res.json()) as { id: number; total: number };
@@ -201,6 +221,7 @@ async function main(): Promise<void> {
     const zaloDelivered = new Map<string, number>();
     for (const m of zalo.sent) if (String(m.message.text ?? '').includes(marker)) zaloDelivered.set(m.userId, (zaloDelivered.get(m.userId) ?? 0) + 1);
     const duplicates = [...tgDelivered.values(), ...zaloDelivered.values()].filter((n) => n > 1).length;
+    const { rows: resentRows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE broadcast_id = $1 AND lost_in_flight > 0`, [id]);
     const { rows: shouldHave } = await db.query<{ channel: string; user_id: string }>(
       `SELECT channel, user_id FROM deliveries WHERE broadcast_id = $1 AND status IN ('sent', 'unknown')`,
       [id],
@@ -226,13 +247,16 @@ async function main(): Promise<void> {
         `## ${scenario.name}`,
         `recipients ${total} (Telegram ${telegramCount}, Zalo ${zaloCount}); finished in ${seconds.toFixed(1)} s`,
         `rate Telegram: ${rateOf('telegram', TELEGRAM_RATE)}; Zalo: ${rateOf('zalo', ZALO_RATE_PER_MINUTE / 60)} (accepted by the fake platform ÷ configured)`,
-        `duplicates: ${duplicates}; lost: ${lost}`,
+        `duplicates: ${duplicates}; lost: ${lost}${killed ? `; sender back ${restartSeconds.toFixed(1)} s after the kill; in flight at the kill: ${resentRows[0]!.n} (${scenario.topic === 'urgent' ? 'resent' : 'unknown, not resent'})` : ''}`,
         `outcomes: ${statuses.map((s) => `${s.channel}/${s.status} ${s.n}`).join(', ')}`,
         `peak RSS of the server: ${(peakRss / 1024 / 1024).toFixed(0)} MB${killed ? ' (after the restart)' : ''}`,
       ].join('\n'),
     );
     console.log(rows.at(-1));
   }
+
+  rows.push(...(await reachScenario(db, zalo, port)));
+  console.log(rows.at(-1));
 
   clearInterval(sampler);
   console.log(`\nbench:broadcast on ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, latency ${LATENCY_MS} ms per platform call\n`);
@@ -245,6 +269,87 @@ async function main(): Promise<void> {
   await bot.close();
   await zalo.stop();
   redis.kill();
+}
+
+/**
+ * 10,000 Zalo followers, 70 % outside the 7-day window: an urgent announcement and a district-wide general one.
+ * Every recipient must be reached by exactly one path (a consultation message, a template message, the article
+ * broadcast, or their box): none twice, none lost.
+ */
+async function reachScenario(db: pg.Client, zalo: FakeZalo, port: number): Promise<string[]> {
+  await db.query('TRUNCATE subscriptions');
+  await db.query('TRUNCATE zalo_shared_phones');
+  const communes = ['ban-cai', 'ban-lien', 'ban-pho', 'bao-nhai', 'coc-lau', 'coc-ly', 'na-hoi', 'nam-det'];
+  await db.query(
+    `INSERT INTO subscriptions (channel, user_id, commune, locale, urgent, news, updated_at)
+     SELECT 'zalo', (200000000000000000 + g)::text, ($1::text[])[1 + g % 8], 'vi', true, true, now() FROM generate_series(1, $2) g`,
+    [communes, REACH_FOLLOWERS],
+  );
+  const ids = (await db.query<{ user_id: string }>(`SELECT user_id FROM subscriptions WHERE channel = 'zalo' ORDER BY random()`)).rows.map((r) => r.user_id);
+  const outside = ids.slice(0, Math.round(ids.length * 0.7));
+  const withPhone = outside.slice(0, Math.round(outside.length * 0.4));
+  const badPhone = new Set(withPhone.slice(0, Math.ceil(withPhone.length * 0.01)));
+  await db.query(
+    `INSERT INTO zalo_shared_phones (user_id, phone, shared_at) SELECT u, CASE WHEN u = ANY($2::text[]) THEN '12345' ELSE '09' || lpad((row_number() OVER ())::text, 8, '0') END, now() FROM unnest($1::text[]) u`,
+    [withPhone, [...badPhone]],
+  );
+  zalo.scriptedErrors.clear();
+  zalo.outsideWindow.clear();
+  for (const u of outside) zalo.outsideWindow.add(u);
+  zalo.zbs.approved.add(TEMPLATE_ID);
+  const out: string[] = [];
+  for (const topic of ['urgent', 'news'] as const) {
+    zalo.sent.length = 0;
+    zalo.templates.length = 0;
+    const articlesBefore = zalo.articleBroadcasts.length;
+    const marker = `[reach ${topic}]`;
+    const started = Date.now();
+    const res = await fetch(`http://127.0.0.1:${port}/api/broadcasts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ communes: 'all', topic, text: { vi: `${marker} Thông báo tới mọi người theo dõi.` } }),
+    });
+    if (res.status !== 201) throw new Error(`creating the broadcast failed: ${res.status} ${await res.text()}`);
+    const { id } = (await res.json()) as { id: number };
+    for (;;) {
+      await sleep(250);
+      const { rows: b } = await db.query<{ status: string }>('SELECT status FROM broadcasts WHERE id = $1', [id]);
+      if (b[0]?.status !== 'sending') break;
+      if (Date.now() - started > 30 * 60_000) throw new Error('the broadcast did not finish within 30 minutes');
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const { rows } = await db.query<{ user_id: string; status: string; boxed: boolean }>(
+      `SELECT d.user_id, d.status, EXISTS (SELECT 1 FROM announcement_box x WHERE x.channel = 'zalo' AND x.user_id = d.user_id AND x.broadcast_id = d.broadcast_id) AS boxed
+         FROM deliveries d WHERE d.broadcast_id = $1`,
+      [id],
+    );
+    const byStatus: Record<string, number> = {};
+    for (const r of rows) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+    // What each recipient actually got, from the fake OA's side (and the box table).
+    const phoneOf = new Map((await db.query<{ user_id: string; phone: string }>('SELECT user_id, phone FROM zalo_shared_phones')).rows.map((r) => [r.user_id, `84${r.phone.slice(1)}`]));
+    const cs = new Map<string, number>();
+    for (const m of zalo.sent) if (String(m.message.text ?? '').includes(marker)) cs.set(m.userId, (cs.get(m.userId) ?? 0) + 1);
+    const templates = new Map<string, number>();
+    for (const t of zalo.templates) if (String(t.data.content ?? '').includes(marker)) templates.set(t.phone, (templates.get(t.phone) ?? 0) + 1);
+    const articleSent = zalo.articleBroadcasts.length - articlesBefore;
+    let twice = 0;
+    let lost = 0;
+    for (const r of rows) {
+      const paths = (cs.get(r.user_id) ?? 0) + (templates.get(phoneOf.get(r.user_id) ?? '') ?? 0) + (r.status === 'article' && articleSent === 1 ? 1 : 0) + (r.boxed ? 1 : 0);
+      if (paths > 1) twice++;
+      if (paths === 0) lost++;
+    }
+    out.push(
+      [
+        `## ${REACH_FOLLOWERS.toLocaleString('en')} Zalo followers, 70 % outside the 7-day window, ${topic === 'urgent' ? 'urgent' : 'general, district-wide'}`,
+        `finished in ${seconds.toFixed(1)} s; OA article broadcasts: ${articleSent}`,
+        `per path: sent within 7 days ${byStatus.sent ?? 0}, template message ${byStatus.template ?? 0}, article ${byStatus.article ?? 0}, waiting in the box ${byStatus.boxed ?? 0}, other ${rows.length - (byStatus.sent ?? 0) - (byStatus.template ?? 0) - (byStatus.article ?? 0) - (byStatus.boxed ?? 0)}`,
+        `reached twice: ${twice}; reached by no path: ${lost}`,
+      ].join('\n'),
+    );
+    console.log(out.at(-1));
+  }
+  return out;
 }
 
 main().catch((err) => {

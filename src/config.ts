@@ -86,6 +86,11 @@ const envSchema = z.object({
   // The access token lasts about 25 h (1,500 min): renewing more than a day ahead would renew on every call.
   ZALO_TOKEN_REFRESH_AHEAD_MINUTES: withDefault(positiveInt('a whole number of minutes from 1 to 1440, e.g. 120').pipe(z.number().max(1440, { message: 'expected a whole number of minutes from 1 to 1440, e.g. 120' })), '120'),
   ZALO_REQUEST_INFO_IMAGE_URL: optional(urlWithProtocols(['https:'], 'an https:// address of an image, e.g. the OA logo')),
+  ZALO_TEMPLATE_ID: optional(z.string().regex(/^\d{1,20}$/, { message: 'expected the id of an approved ZBS/ZNS template, digits only (Zalo Cloud Account → ZBS → templates)' })),
+  ZALO_TEMPLATE_TEXT_PARAM: withDefault(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,49}$/, { message: 'expected the name of the template parameter that holds the announcement, e.g. content' }), 'content'),
+  ZALO_TEMPLATE_API_ROOT: withDefault(urlWithProtocols(['https:', 'http:'], 'the ZBS template API address, e.g. https://business.openapi.zalo.me'), 'https://business.openapi.zalo.me'),
+  ZALO_ARTICLE_CITIES: optional(z.string().regex(/^\d{1,4}(,\d{1,4})*$/, { message: "expected Zalo's code of the province (or several, comma separated), e.g. 5" })),
+  ZALO_ARTICLE_COVER_URL: optional(urlWithProtocols(['https:'], 'an https:// address of the cover image of announcement articles')),
   TELEGRAM_BOT_TOKEN: optional(z.string().regex(/^\d{3,}:[A-Za-z0-9_-]{20,}$/, { message: 'expected the token @BotFather gave, like 123456789:AAF1x-abcdefghijklmnopqrstuvwxyz' })),
   TELEGRAM_API_ROOT: withDefault(urlWithProtocols(['https:', 'http:'], 'the http(s):// address of a Bot API server, e.g. https://api.telegram.org'), TELEGRAM_DEFAULT_API_ROOT),
   TELEGRAM_WEBHOOK_SECRET: optional(z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, { message: 'expected 1-256 letters, digits, _ or - (Telegram accepts nothing else in secret_token)' })),
@@ -112,6 +117,10 @@ export interface ZaloConfig {
   rateLimitPerMinute: number;
   refreshAheadMs: number;
   requestInfoImageUrl: string | undefined;
+  /** Approved template messages by phone, for urgent announcements beyond the 7-day window; null when off. */
+  template: { templateId: string; textParam: string; apiRoot: string } | null;
+  /** OA article broadcasts for district-wide general announcements beyond the window; null when off. */
+  article: { cities: string; coverUrl: string } | null;
 }
 
 export type Env = z.infer<typeof envSchema>;
@@ -242,10 +251,15 @@ function zaloConfig(e: Env): { ok: true; config: ZaloConfig | null } | { ok: fal
   if (e.ZALO_REFRESH_TOKEN && !e.ZALO_APP_SECRET) {
     problems.push("ZALO_APP_SECRET: required with ZALO_REFRESH_TOKEN, to renew the access token every day; copy the app's Secret Key from developers.zalo.me → your app → Settings (it is not set)");
   }
+  if (e.ZALO_ARTICLE_CITIES && !e.ZALO_ARTICLE_COVER_URL) {
+    problems.push('ZALO_ARTICLE_COVER_URL: required with ZALO_ARTICLE_CITIES, because an OA article needs a cover photo; give an https:// address of an image (it is not set)');
+  }
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
     config: {
+      template: e.ZALO_TEMPLATE_ID ? { templateId: e.ZALO_TEMPLATE_ID, textParam: e.ZALO_TEMPLATE_TEXT_PARAM, apiRoot: e.ZALO_TEMPLATE_API_ROOT.replace(/\/+$/, '') } : null,
+      article: e.ZALO_ARTICLE_CITIES && e.ZALO_ARTICLE_COVER_URL ? { cities: e.ZALO_ARTICLE_CITIES, coverUrl: e.ZALO_ARTICLE_COVER_URL } : null,
       appId: e.ZALO_APP_ID,
       appSecret: e.ZALO_APP_SECRET,
       oaSecretKey: e.ZALO_OA_SECRET_KEY!,

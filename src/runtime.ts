@@ -36,9 +36,11 @@ import { RecordsRepository } from './records/RecordsRepository';
 import { RECORD_ACTION_NAMES, RecordsService, RECORDS_TEXT_KEYS } from './records/RecordsService';
 import { loadTriageRules } from './records/triage';
 import { createBroadcastApi } from './broadcasts/broadcastApi';
-import { BroadcastRepository } from './broadcasts/BroadcastRepository';
+import { BroadcastRepository, type Broadcast } from './broadcasts/BroadcastRepository';
 import { BroadcastSender } from './broadcasts/BroadcastSender';
-import { BROADCAST_ACTION_NAMES, BROADCAST_TEXT_KEYS, BroadcastService } from './broadcasts/BroadcastService';
+import { BROADCAST_ACTION_NAMES, BROADCAST_TEXT_KEYS, BroadcastService, renderAnnouncement } from './broadcasts/BroadcastService';
+import { ANNOUNCEMENT_BOX_TEXT_KEYS, AnnouncementBox, isPersonInitiated, renderBox } from './broadcasts/AnnouncementBox';
+import { ZaloOutsideWindow, type ZaloReachApi } from './broadcasts/zaloOutsideWindow';
 import { Wakeup } from './util/Wakeup';
 import { userKey } from './pipeline/userKey';
 import { MemoryRateLimiter, RedisRateLimiter } from './broadcasts/RateLimiter';
@@ -118,6 +120,7 @@ export function loadDefinitions(
       ...REGISTRY_TEXT_KEYS,
       ...RECORDS_TEXT_KEYS,
       ...BROADCAST_TEXT_KEYS,
+      ...ANNOUNCEMENT_BOX_TEXT_KEYS,
       ...Object.values(triageRules.levels).map((l) => l.advice),
     ],
     displayRoot: PROJECT_ROOT,
@@ -246,6 +249,14 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
 
   const broadcastRepo = new BroadcastRepository(db);
   personalData.register('subscriptions', async (channel, userId) => broadcastRepo.deleteSubscription(channel, userId));
+  // Announcements that could not be pushed wait in the person's box, shown at the top of their next conversation.
+  const box = new AnnouncementBox(db);
+  personalData.register('announcement-box', async (channel, userId) => box.erase(channel, userId));
+  // The OA calls beyond the 7-day window belong to the Zalo channel's client, built with the channels below; the
+  // sender asks for it only once it runs (after start-up).
+  let zaloReach: ZaloReachApi | null = null;
+  const outsideWindow = config.zalo ? new ZaloOutsideWindow({ db, box, api: () => zaloReach, config: config.zalo, district: locality.district.vi, log, clock }) : null;
+  if (outsideWindow) personalData.register('zalo-shared-phone', async (channel, userId) => (channel === 'zalo' ? outsideWindow.erasePhone(userId) : undefined));
   const broadcastQueued = new Wakeup();
   const broadcasts = new BroadcastService({
     repo: broadcastRepo,
@@ -274,7 +285,12 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     ],
     hooks: {
       render: (b, locale) => broadcasts.render(b, locale),
-      onUnreachable: (channel, userId) => broadcastRepo.unsubscribe(channel, userId, 'blocked', new Date(clock())),
+      onUnreachable: async (channel, userId, broadcastId) => {
+        await broadcastRepo.unsubscribe(channel, userId, 'blocked', new Date(clock()));
+        // If they unblock the bot (or follow again) and write, they see what they missed.
+        await box.add(channel, userId, broadcastId, new Date(clock()));
+      },
+      ...(outsideWindow ? { outsideWindow: (b: Broadcast, userId: string) => outsideWindow.reach(b, userId) } : {}),
       onProgress: (b) => broadcasts.onProgress(b),
       onFinished: (b) => broadcasts.onFinished(b),
       onOutcomes: metrics.observeBroadcastOutcomes,
@@ -301,13 +317,28 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
 
   // Engine and pipeline.
   const engine = createEngine(defs, registry, config);
-  const pipeline = new EventPipeline({ engine, store, log, clock, groups });
+  const pipeline = new EventPipeline({
+    engine,
+    store,
+    log,
+    clock,
+    groups,
+    prelude: async (event, session) => {
+      if (outsideWindow && event.channel === 'zalo' && event.kind === 'contact') await outsideWindow.rememberPhone(event.userId, event.phone, new Date(clock()));
+      if (!isPersonInitiated(event)) return [];
+      const items = await box.take(event.channel, event.userId, event.eventId, new Date(clock()));
+      return renderBox(items, session.profile.locale ?? config.defaultLocale, (l, k, v) => i18n.t(l, k, v), (b, l) => renderAnnouncement(b, l, i18n, locality));
+    },
+  });
   pipeline.observer = metrics.observeUpdate;
   const dailyJobs = new DailyJobs({ service: records, pipeline, outbound, reachability, reminderHour: locality.records.dailyReminderHour, log, onNoticeQueued: () => dispatcher.kick(), clock });
+  dailyJobs.addRetention('announcement-box', (now) => box.purgeExpired(now));
+  if (outsideWindow) dailyJobs.addRetention('zalo-shared-phones', (now) => outsideWindow.purgeExpired(now, locality.records.retentionDays.declaration));
 
   // Channels.
-  const channels = createChannels({ config, log, i18n, redis, engine, pipeline, store, reachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT });
+  const channels = createChannels({ config, log, i18n, redis, engine, pipeline, store, reachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT, announcements: box });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
+  zaloReach = channels.find((c) => c.zaloReach)?.zaloReach ?? null;
 
   let shuttingDown = false;
   const app = createApp({

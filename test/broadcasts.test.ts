@@ -143,7 +143,7 @@ describe('announcements', () => {
     expect((await server.runtime.broadcasts.repo.findBroadcast(id))!.status).toBe('done');
   });
 
-  it('unsubscribes a user who blocked the bot (403), counts Zalo\'s 7-day window apart, and retries nothing', async () => {
+  it('unsubscribes a user who blocked the bot (403), keeps Zalo\'s outside-window follower\'s copy in their box, and retries nothing', async () => {
     await subscribe('telegram', '7201', 'bao-nhai');
     await subscribe('zalo', '9201', 'bao-nhai');
     await subscribe('telegram', '7202', 'bao-nhai');
@@ -153,7 +153,8 @@ describe('announcements', () => {
     await server.runtime.broadcastSender.runUntilIdle();
     await server.runtime.broadcastSender.runUntilIdle();
     const progress = (await (await api(`/api/broadcasts/${id}`)).json()) as { totals: Record<string, number> };
-    expect(progress.totals).toEqual({ sent: 1, unreachable: 1, outside_window: 1 });
+    // No template or article path is configured here: the follower outside the window gets it in their box.
+    expect(progress.totals).toEqual({ sent: 1, unreachable: 1, boxed: 1 });
     expect(await repo().subscription('telegram', '7201')).toMatchObject({ active: false });
     expect(await repo().subscription('zalo', '9201')).toMatchObject({ active: true });
     expect(bot.callsOf('sendMessage', 7201)).toHaveLength(1);
@@ -187,7 +188,7 @@ describe('announcements', () => {
     expect(textsTo(7302)).toEqual([]);
     // The final report goes to the group through the notice outbox.
     await server.runtime.dispatcher.runUntilIdle();
-    await bot.waitFor(() => textsTo(BAN_PHO_GROUP).some((t) => t.includes('gửi xong') && t.includes('Xã Bản Phố: đã gửi 1')));
+    await bot.waitFor(() => textsTo(BAN_PHO_GROUP).some((t) => t.includes('gửi xong') && t.includes('Xã Bản Phố: đã gửi trong 7 ngày 1')));
 
     await say(DISTRICT_GROUP, '/thongbao');
     await bot.waitFor(() => textsTo(DISTRICT_GROUP).some((t) => t.includes('Gửi cho xã nào?')));

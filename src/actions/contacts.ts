@@ -1,3 +1,4 @@
+import { localized } from '../engine/localized';
 import type { Action } from '../engine/contracts';
 import type { Locality } from '../locality/localitySchema';
 import type { Locale } from '../engine/types';
@@ -10,10 +11,10 @@ const UNKNOWN = { vi: 'chưa có số điện thoại', en: 'no phone number yet
  */
 export function createListContacts(locality: Locality): Action {
   return async ({ locale, profile }) => {
-    const hotlines = locality.hotlines.map((h) => `☎ ${h.number}: ${h.label[locale]}${h.note ? ` (${h.note[locale]})` : ''}`);
+    const hotlines = locality.hotlines.map((h) => `☎ ${h.number}: ${localized(h.label, locale)}${h.note ? ` (${localized(h.note, locale)})` : ''}`);
     const commune = locality.communes.find((c) => c.id === profile.commune);
     const station = commune
-      ? `🏥 ${commune.healthStation.name}: ${commune.healthStation.phone ?? UNKNOWN[locale]}${commune.healthStation.address ? `, ${commune.healthStation.address}` : ''}`
+      ? `🏥 ${commune.healthStation.name}: ${commune.healthStation.phone ?? localized(UNKNOWN, locale)}${commune.healthStation.address ? `, ${commune.healthStation.address}` : ''}`
       : '';
     return { ok: true, output: { hotlineList: hotlines.join('\n'), stationLine: station } };
   };

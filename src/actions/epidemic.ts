@@ -1,3 +1,4 @@
+import { localized } from '../engine/localized';
 import type { Action, Translator } from '../engine/contracts';
 import type { JsonValue, Locale } from '../engine/types';
 import type { Area, Coordinates } from '../locality/guidanceSchema';
@@ -53,7 +54,7 @@ export function createEpidemicActions(locality: Locality, i18n: Translator) {
       station: commune.healthStation.name,
       address: commune.healthStation.address ?? i18n.t(locale, 'guidance.unknownAddress'),
       phone: commune.healthStation.phone ?? i18n.t(locale, 'guidance.unknownPhone'),
-      hours: commune.healthStation.openingHours?.[locale] ?? i18n.t(locale, 'guidance.unknownHours'),
+      hours: localized(commune.healthStation.openingHours, locale) ?? i18n.t(locale, 'guidance.unknownHours'),
     });
 
   const describeStation: Action = async ({ locale, profile }) => {
@@ -65,14 +66,14 @@ export function createEpidemicActions(locality: Locality, i18n: Translator) {
   const areaLine = (a: Area, locale: Locale, now: number, ownCommune: string | null): string => {
     const t = (key: string, vars?: Record<string, unknown>) => i18n.t(locale, key, vars);
     const day = today(now);
-    const communeName = a.commune ? (locality.communes.find((c) => c.id === a.commune)?.name ?? '') : locality.district[locale];
+    const communeName = a.commune ? (locality.communes.find((c) => c.id === a.commune)?.name ?? '') : localized(locality.district, locale);
     const period = a.until ? t('epidemic.areaUntil', { from: formatDate(a.from, locale), until: formatDate(a.until, locale) }) : t('epidemic.areaOpenEnded', { from: formatDate(a.from, locale) });
     const notes = [
       a.until && a.until < day ? t('epidemic.areaEnded') : '',
       now - Date.parse(`${a.checkedOn}T00:00:00Z`) > locality.epidemic.staleAfterDays * DAY_MS ? t('epidemic.areaStale', { checked: formatDate(a.checkedOn, locale) }) : '',
       a.commune !== null && a.commune === ownCommune ? t('epidemic.areaYourCommune') : '',
     ].filter(Boolean);
-    const details = [a.description?.[locale] ?? '', ...notes].filter(Boolean).join(' ');
+    const details = [localized(a.description, locale) ?? '', ...notes].filter(Boolean).join(' ');
     return t('epidemic.areaLine', { name: a.name, commune: communeName, period, details: details ? ` ${details}` : '' });
   };
 
@@ -101,7 +102,7 @@ export function createEpidemicActions(locality: Locality, i18n: Translator) {
     const where = asCoordinates(answers.where);
     if (!where) return { ok: true, output: { nearestText: `${i18n.t(locale, 'epidemic.noLocation')}\n\n${own ? stationCard(own, locale) : ''}`.trim() } };
     const fromCentre = distanceKm(where, locality.area.centre);
-    if (fromCentre > locality.area.radiusKm) return { ok: false, message: 'epidemic.farAway', vars: { district: locality.district[locale], km: Math.round(fromCentre) } };
+    if (fromCentre > locality.area.radiusKm) return { ok: false, message: 'epidemic.farAway', vars: { district: localized(locality.district, locale), km: Math.round(fromCentre) } };
     const located = locality.communes.flatMap((c) => (c.healthStation.location ? [{ commune: c, km: distanceKm(where, c.healthStation.location) }] : []));
     located.sort((a, b) => a.km - b.km);
     const nearest = located[0];

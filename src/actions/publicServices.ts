@@ -1,3 +1,4 @@
+import { localized } from '../engine/localized';
 import type { Action, OptionSource, Translator } from '../engine/contracts';
 import type { JsonValue } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
@@ -29,15 +30,15 @@ export function createPublicServices(locality: Locality, i18n: Translator) {
   const engine = new ServiceSearch(catalogue);
 
   const serviceCategories: OptionSource = ({ locale }) =>
-    catalogue.categories.map((c) => ({ id: c.id, label: c.name[locale], synonyms: c.keywords }));
+    catalogue.categories.map((c) => ({ id: c.id, label: localized(c.name, locale), synonyms: c.keywords }));
 
   const servicesInCategory: OptionSource = ({ locale, answers }) =>
-    catalogue.procedures.filter((p) => p.category === answers.category).map((p) => ({ id: p.id, label: p.name[locale], synonyms: p.keywords }));
+    catalogue.procedures.filter((p) => p.category === answers.category).map((p) => ({ id: p.id, label: localized(p.name, locale), synonyms: p.keywords }));
 
   const serviceSearchResults: OptionSource = ({ locale, answers }) =>
     stringList(answers.searchResults).flatMap((id) => {
       const p = byId.get(id);
-      return p ? [{ id: p.id, label: p.name[locale], synonyms: p.keywords }] : [];
+      return p ? [{ id: p.id, label: localized(p.name, locale), synonyms: p.keywords }] : [];
     });
 
   const searchServices: Action = async ({ answers }) => {
@@ -53,16 +54,16 @@ export function createPublicServices(locality: Locality, i18n: Translator) {
     const commune = locality.communes.find((c) => c.id === profile.commune)?.name ?? '';
     const t = (key: string, vars?: Record<string, unknown>) => i18n.t(locale, key, vars);
     const card = t('services.card', {
-      name: p.name[locale],
+      name: localized(p.name, locale),
       level: t(p.level === 4 ? 'services.level4' : 'services.level3'),
-      description: p.description[locale],
-      documents: p.documents[locale].map((d) => `• ${d}`).join('\n'),
+      description: localized(p.description, locale),
+      documents: localized(p.documents, locale).map((d) => `• ${d}`).join('\n'),
       authority: t(p.authority === 'commune' ? 'services.authorityCommune' : 'services.authorityDistrict', { commune }),
-      where: p.where[locale],
-      fee: p.fee[locale],
+      where: localized(p.where, locale),
+      fee: localized(p.fee, locale),
       online: p.link
-        ? t('services.portalLink', { portal: portal.name[locale], url: p.link })
-        : t('services.portalSearch', { portal: portal.name[locale], url: portal.url, name: p.name[locale] }),
+        ? t('services.portalLink', { portal: localized(portal.name, locale), url: p.link })
+        : t('services.portalSearch', { portal: localized(portal.name, locale), url: portal.url, name: localized(p.name, locale) }),
       postal: t(p.postalDelivery ? 'services.postalYes' : 'services.postalNo'),
     });
     return { ok: true, output: { serviceCard: card } };

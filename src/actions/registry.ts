@@ -1,3 +1,4 @@
+import { localized } from '../engine/localized';
 import { MemoryCampaignStore, type CampaignStore } from '../campaign/CampaignStore';
 import type { Action, EngineRegistry, Translator } from '../engine/contracts';
 import type { ChannelName } from '../engine/types';
@@ -37,7 +38,7 @@ export interface RegistryNames {
 export const REGISTRY_NAMES: RegistryNames = {
   validators: Object.keys(VALIDATORS),
   actions: ['listContacts', 'recordInstall', 'campaignProfile', 'markOfficial', 'markDeclared', 'communeHelp', 'searchServices', 'describeService', 'describeStation', 'listAreas', 'describeMap', 'nearestStation', 'canPush'],
-  optionSources: ['communes', 'agencies', 'serviceCategories', 'servicesInCategory', 'serviceSearchResults'],
+  optionSources: ['communes', 'agencies', 'languages', 'serviceCategories', 'servicesInCategory', 'serviceSearchResults'],
 };
 
 /** Names in `registry` that are not in `names`, and names in `names` the registry lacks (a bug: the lists drifted). */
@@ -77,21 +78,28 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
     optionSources: {
       communes: () => locality.communes.map((c) => ({ id: c.id, label: c.name, synonyms: c.aliases })),
       agencies: () => locality.campaign.agencies.map((a) => ({ id: a.id, label: a.name, synonyms: a.aliases })),
+      // Every language folder, each named in its own language (`language.self`), so a new folder is a new option.
+      languages: () =>
+        i18n.locales.map((l) => ({
+          id: l,
+          label: i18n.t(l, 'language.self'),
+          synonyms: i18n.t(l, 'language.selfSynonyms').split(',').map((w) => w.trim()).filter(Boolean),
+        })),
       ...services.optionSources,
     },
     textVars: (profile, locale) => {
       const commune = locality.communes.find((c) => c.id === profile.commune);
       return {
         commune: commune?.name ?? '',
-        district: locality.district[locale],
-        province: locality.province[locale],
+        district: localized(locality.district, locale),
+        province: localized(locality.province, locale),
         reminderHour: String(locality.records.dailyReminderHour),
         quarantineDays: String(locality.records.quarantineDays),
         /** The first hotline of the locality file (the health hotline). */
         hotline: locality.hotlines[0]!.number,
-        oneStopOffice: locality.publicServices.oneStopOffice[locale].replace('{{commune}}', commune?.name ?? ''),
+        oneStopOffice: localized(locality.publicServices.oneStopOffice, locale).replace('{{commune}}', commune?.name ?? ''),
         portalNational: locality.publicServices.portals[0]!.url,
-        ...appVars[locale],
+        ...localized(appVars, locale),
       };
     },
   };

@@ -1,3 +1,4 @@
+import { localized } from '../engine/localized';
 import type { CampaignStore, OfficialUnit } from '../campaign/CampaignStore';
 import type { Action, Translator } from '../engine/contracts';
 import type { Locale } from '../engine/types';
@@ -10,7 +11,7 @@ export function tracingAppVars(locality: Locality, locale: Locale, i18n: Transla
   const app = locality.tracingApp;
   return {
     appName: app.name,
-    appDeveloper: app.developer[locale],
+    appDeveloper: localized(app.developer, locale),
     /** ", publisher “X”" when the store publisher is known; nothing when it is not (the logo check still applies). */
     appPublisherNote: app.storePublisher ? i18n.t(locale, 'guidance.publisherKnown', { publisher: app.storePublisher }) : '',
     appInstallLink: app.installLink,
@@ -21,14 +22,14 @@ export function tracingAppVars(locality: Locality, locale: Locale, i18n: Transla
     appInfoLink: app.infoLink ?? app.installLink,
     appFaqLink: app.faqLink ?? app.infoLink ?? app.installLink,
     appLookalikes: app.lookalikes.map((n) => `“${n}”`).join(', '),
-    appPrivacy: app.privacy[locale].map((p) => `• ${p}`).join('\n'),
+    appPrivacy: localized(app.privacy, locale).map((p) => `• ${p}`).join('\n'),
     qrApps: locality.qrCheckin.scannerApps.join(', '),
     /** Where a relative can declare for someone without a smartphone; nothing when not known. */
     qrSiteNote: locality.qrCheckin.declarationSite ? i18n.t(locale, 'guidance.qrSiteNote', { url: locality.qrCheckin.declarationSite }) : '',
     /** The district's further QR guidance pages, as a paragraph; nothing when there are none. */
     qrGuidesNote:
       locality.qrCheckin.guideLinks.length > 0
-        ? `\n\n${i18n.t(locale, 'guidance.qrGuides')}\n${locality.qrCheckin.guideLinks.map((g) => `• ${g.label[locale]}: ${g.url}`).join('\n')}`
+        ? `\n\n${i18n.t(locale, 'guidance.qrGuides')}\n${locality.qrCheckin.guideLinks.map((g) => `• ${localized(g.label, locale)}: ${g.url}`).join('\n')}`
         : '',
   };
 }

@@ -1,3 +1,4 @@
+import { localized } from '../engine/localized';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -112,7 +113,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       identity: l.session?.identity ?? null,
       csrf: l.session?.csrf ?? null,
       communes: communeList,
-      district: locality.district[l.locale],
+      district: localized(locality.district, l.locale),
       path: req.originalUrl.split('?')[0]!,
       time: deps.formatTime,
     };

@@ -1,3 +1,4 @@
+import { localized } from '../engine/localized';
 import type { Broadcast } from '../broadcasts/BroadcastRepository';
 import type { SourcedFigure } from '../campaign/campaignSchema';
 import type { CampaignFiguresResult, CommuneFigures } from '../campaign/CampaignFigures';
@@ -207,7 +208,7 @@ ${f.extraColumns.map((col) => html`<td data-value="${c.extra[col.id] ?? 0}">${nu
     html`<h1>${ctx.t('campaignTitle')} <small>${scopeLabel(ctx, f.scope)}</small></h1>
 ${rangeForm(ctx, '/admin', f.range)}
 <section class="report-bar">
-<p>${ctx.t('reportDue', { to: f.report.to[ctx.locale], due: f.report.due })}</p>
+<p>${ctx.t('reportDue', { to: localized(f.report.to, ctx.locale), due: f.report.due })}</p>
 ${f.range.from !== reportRange.from || f.range.to !== reportRange.to ? html`<a class="button" href="/admin?from=${reportRange.from}&to=${reportRange.to}">${ctx.t('reportRange', { from: reportRange.from, to: reportRange.to })}</a>` : ''}
 <a class="button primary" href="/admin/report.xlsx?${q}" download>${ctx.t('downloadXlsx')}</a>
 <a class="button" href="/admin/report.csv?${q}" download>${ctx.t('downloadCsv')}</a>
@@ -237,7 +238,7 @@ ${behind.length ? html`<p class="alert">${ctx.t('behindList', { n: behind.length
 <th data-type="text">${ctx.t('colCommune')}</th><th>${ctx.t('colUsers')}</th><th>${ctx.t('colInstalls')}</th><th>${ctx.t('colPercent')}</th><th>${ctx.t('colInRange')}</th>
 <th>${ctx.t('colOfficials')}</th><th>${ctx.t('colOfficialsInstalled')}</th><th>${ctx.t('colPercent')}</th><th>${ctx.t('colDeclared')}</th>
 <th>${ctx.t('colHouseholds')}</th><th>${ctx.t('colPhones')}</th><th>${ctx.t('colHelped')}</th><th>${ctx.t('colRecords')}</th><th>${ctx.t('colOpen')}</th><th>${ctx.t('colAck')}</th>
-${f.extraColumns.map((col) => html`<th>${col.label[ctx.locale]}</th>`)}
+${f.extraColumns.map((col) => html`<th>${localized(col.label, ctx.locale)}</th>`)}
 </tr></thead>
 <tbody>${f.communes.map(row)}</tbody>
 </table></div>

@@ -2,7 +2,7 @@ import type { ChannelName, Locale } from '../engine/types';
 import type { Database } from '../db/Database';
 
 export type Topic = 'urgent' | 'news';
-export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'unreachable' | 'outside_window' | 'unknown' | 'cancelled';
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'unreachable' | 'outside_window' | 'template' | 'article' | 'boxed' | 'unknown' | 'cancelled';
 
 export interface Subscription {
   channel: ChannelName;
@@ -43,7 +43,7 @@ export interface DeliveryOutcome {
   channel: ChannelName;
   userId: string;
   claim: string;
-  status: 'sent' | 'pending' | 'failed' | 'unreachable' | 'outside_window';
+  status: 'sent' | 'pending' | 'failed' | 'unreachable' | 'outside_window' | 'template' | 'article' | 'boxed';
   error?: string;
   /** For `pending` (a retry): when. */
   retryAt?: Date;
@@ -52,7 +52,8 @@ export interface DeliveryOutcome {
 export interface BroadcastReportRow {
   commune: string;
   channel: ChannelName;
-  status: DeliveryStatus;
+  /** `resent`: of the rows counted under their status, those sent again after their sender died (urgent). */
+  status: DeliveryStatus | 'resent';
   n: number;
 }
 
@@ -85,6 +86,13 @@ function toBroadcast(r: BroadcastRow): Broadcast {
     finishedAt: r.finished_at ? new Date(r.finished_at) : null,
   };
 }
+
+/**
+ * SQL: the claim of deliveries row `row` belongs to a sender whose heartbeat stopped before `now` (a parameter).
+ * Claims without a sender id (tools, tests) only expire with their lease.
+ */
+const deadSender = (row: string, now: string) =>
+  `(${row}.claimed_by IS NOT NULL AND NOT EXISTS (SELECT 1 FROM broadcast_senders s WHERE s.sender_id = ${row}.claimed_by AND s.alive_until >= ${now}))`;
 
 const BROADCAST_COLUMNS = 'id, topic, text_vi, text_en, communes, status, created_by, origin_chat_id, total, created_at, finished_at';
 
@@ -174,7 +182,21 @@ export class BroadcastRepository {
          SELECT count(*)::int AS n FROM ins`,
         [id, b.now.toISOString(), b.channels, b.communes ? JSON.stringify(b.communes) : null],
       );
-      const total = Number(inserted[0]!.n);
+      // Subscribers it cannot be pushed to (the web chat; those who blocked the bot or unfollowed the OA) get it in
+      // their "new announcements" box, shown when they next write: counted as `boxed`.
+      const boxed = await tx.query<{ n: number }>(
+        `WITH ins AS (
+           INSERT INTO deliveries (broadcast_id, channel, user_id, commune, locale, next_attempt_at, status)
+           SELECT $1, channel, user_id, commune, locale, $2, 'boxed' FROM subscriptions
+            WHERE ${b.topic === 'urgent' ? 'urgent' : 'news'}
+              AND ((active AND NOT (channel = ANY($3::text[]))) OR (NOT active AND inactive_reason = 'blocked'))
+              AND ($4::jsonb IS NULL OR commune IN (SELECT jsonb_array_elements_text($4::jsonb)))
+           RETURNING channel, user_id),
+         box AS (INSERT INTO announcement_box (channel, user_id, broadcast_id, added_at) SELECT channel, user_id, $1, $2 FROM ins RETURNING 1)
+         SELECT count(*)::int AS n FROM box`,
+        [id, b.now.toISOString(), b.channels, b.communes ? JSON.stringify(b.communes) : null],
+      );
+      const total = Number(inserted[0]!.n) + Number(boxed[0]!.n);
       const [updated] = await tx.query<BroadcastRow>(`UPDATE broadcasts SET total = $2 WHERE id = $1 RETURNING ${BROADCAST_COLUMNS}`, [id, total]);
       return toBroadcast(updated!);
     });
@@ -209,18 +231,18 @@ export class BroadcastRepository {
    * processes claim side by side). A claimed row stays `pending` until the moment it is sent (`markSending`), so the
    * rows of a process that dies before sending them go out after the lease, sent by another process.
    */
-  async claimDeliveries(channel: ChannelName, now: Date, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  async claimDeliveries(channel: ChannelName, now: Date, limit: number, leaseMs: number, senderId: string | null = null): Promise<ClaimedDelivery[]> {
     const claimedUntil = new Date(now.getTime() + leaseMs).toISOString();
     const rows = await this.db.query<{ broadcast_id: number; channel: ChannelName; user_id: string; locale: Locale; attempts: number; claimed_until: Date | string }>(
-      `UPDATE deliveries d SET claimed_until = $3, attempts = d.attempts + 1
+      `UPDATE deliveries d SET claimed_until = $3, claimed_by = $5, attempts = d.attempts + 1
          FROM (SELECT dd.broadcast_id, dd.channel, dd.user_id FROM deliveries dd JOIN broadcasts b ON b.id = dd.broadcast_id
                 WHERE dd.channel = $1 AND dd.status = 'pending' AND dd.next_attempt_at <= $2
-                  AND (dd.claimed_until IS NULL OR dd.claimed_until < $2) AND b.status = 'sending'
+                  AND (dd.claimed_until IS NULL OR dd.claimed_until < $2 OR ${deadSender('dd', '$2')}) AND b.status = 'sending'
                 ORDER BY dd.next_attempt_at, dd.broadcast_id
                 LIMIT $4 FOR UPDATE OF dd SKIP LOCKED) c
         WHERE d.broadcast_id = c.broadcast_id AND d.channel = c.channel AND d.user_id = c.user_id
         RETURNING d.broadcast_id, d.channel, d.user_id, d.locale, d.attempts, d.claimed_until`,
-      [channel, now.toISOString(), claimedUntil, limit],
+      [channel, now.toISOString(), claimedUntil, limit, senderId],
     );
     return rows.map((r) => ({ broadcastId: Number(r.broadcast_id), channel: r.channel, userId: r.user_id, locale: r.locale, attempts: Number(r.attempts), claim: new Date(r.claimed_until).toISOString() }));
   }
@@ -228,7 +250,7 @@ export class BroadcastRepository {
   /**
    * Marks one claimed delivery `sending`, just before the platform is called; false when the claim is no longer ours
    * (it expired and another process took the row), and then it must not be sent. Whatever happens next, a row in
-   * `sending` is never sent again (see `expireInFlight`): nobody gets a broadcast twice.
+   * `sending` of a general announcement is never sent again (see `expireInFlight`): nobody gets it twice.
    */
   async markSending(d: ClaimedDelivery): Promise<boolean> {
     const rows = await this.db.query(
@@ -260,16 +282,43 @@ export class BroadcastRepository {
   }
 
   /**
-   * Deliveries still `sending` after their claim expired were in flight when a process died: the message may or may
-   * not have left. They become `unknown` and are not sent again: never twice.
+   * Deliveries still `sending` after their claim expired, or whose sender's heartbeat stopped, were in flight when a
+   * process died: the message may or may not have left. For a general announcement they become `unknown` and are
+   * not sent again (never twice); for an urgent one they go back to `pending` and are sent again (at least once: a
+   * duplicate "lockdown from 18:00" is an annoyance, a missing one a harm), up to `maxResends` times.
    */
-  async expireInFlight(now: Date): Promise<number> {
-    const rows = await this.db.query(
-      `UPDATE deliveries SET status = 'unknown', last_error = 'the sending process stopped while this message was in flight', claimed_until = NULL
-        WHERE status = 'sending' AND claimed_until < $1 RETURNING 1`,
-      [now.toISOString()],
+  async expireInFlight(now: Date, maxResends = 3): Promise<{ unknown: number; resent: number }> {
+    const rows = await this.db.query<{ status: string }>(
+      `UPDATE deliveries d
+          SET status = CASE WHEN b.topic = 'urgent' AND d.lost_in_flight < $2 THEN 'pending' ELSE 'unknown' END,
+              last_error = 'the sending process stopped while this message was in flight',
+              lost_in_flight = d.lost_in_flight + 1, claimed_until = NULL, claimed_by = NULL, next_attempt_at = $1
+         FROM broadcasts b
+        WHERE b.id = d.broadcast_id AND d.status = 'sending' AND (d.claimed_until < $1 OR ${deadSender('d', '$1')})
+        RETURNING d.status`,
+      [now.toISOString(), maxResends],
     );
-    return rows.length;
+    const resent = rows.filter((r) => r.status === 'pending').length;
+    return { unknown: rows.length - resent, resent };
+  }
+
+  // ---- sender heartbeats ----------------------------------------------------------------------------------
+
+  /** A sender is alive until `aliveUntil`; its claims are not taken over before that. */
+  async heartbeat(senderId: string, aliveUntil: Date): Promise<void> {
+    await this.db.query(
+      `INSERT INTO broadcast_senders (sender_id, alive_until) VALUES ($1, $2) ON CONFLICT (sender_id) DO UPDATE SET alive_until = $2`,
+      [senderId, aliveUntil.toISOString()],
+    );
+  }
+
+  /**
+   * A sender stops cleanly: the rows it claimed but did not start are free at once, and its heartbeat is gone. Also
+   * forgets senders dead for a minute (their rows were taken over long ago).
+   */
+  async retireSender(senderId: string, now: Date): Promise<void> {
+    await this.db.query(`UPDATE deliveries SET claimed_until = NULL, claimed_by = NULL WHERE claimed_by = $1 AND status = 'pending'`, [senderId]);
+    await this.db.query(`DELETE FROM broadcast_senders WHERE sender_id = $1 OR alive_until < $2`, [senderId, new Date(now.getTime() - 60_000).toISOString()]);
   }
 
   /** Marks finished broadcasts done; returns those this caller finished (exactly one caller gets each). */
@@ -295,8 +344,12 @@ export class BroadcastRepository {
   }
 
   async report(id: number): Promise<BroadcastReportRow[]> {
-    const rows = await this.db.query<{ commune: string; channel: ChannelName; status: DeliveryStatus; n: number }>(
-      `SELECT commune, channel, status, count(*)::int AS n FROM deliveries WHERE broadcast_id = $1 GROUP BY commune, channel, status ORDER BY commune, channel, status`,
+    const rows = await this.db.query<{ commune: string; channel: ChannelName; status: DeliveryStatus | 'resent'; n: number }>(
+      `SELECT commune, channel, status, count(*)::int AS n FROM deliveries WHERE broadcast_id = $1 GROUP BY commune, channel, status
+       UNION ALL
+       SELECT commune, channel, 'resent', count(*)::int FROM deliveries WHERE broadcast_id = $1 AND lost_in_flight > 0 AND status NOT IN ('pending', 'sending', 'unknown')
+        GROUP BY commune, channel
+       ORDER BY 1, 2, 3`,
       [id],
     );
     return rows.map((r) => ({ ...r, n: Number(r.n) }));

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { ChannelName, Locale, Reply } from '../engine/types';
 import type { Logger } from '../logger';
 import { RateLimitedError, RecipientOutsideWindowError, RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
@@ -23,15 +24,24 @@ export interface BroadcastSenderOptions {
   firstBackoffMs: number;
   /** Progress messages to the group that started a broadcast, at most this often. */
   progressEveryMs: number;
+  /**
+   * A sender's heartbeat is written every second and holds for this long: when a sender is killed, the rows it held
+   * are taken over after this (seconds), not after the whole lease.
+   */
+  aliveMs: number;
+  /** How many times an urgent delivery lost in flight (its sender died) is sent again. */
+  maxResends: number;
 }
 
-export const DEFAULT_SENDER_OPTIONS: BroadcastSenderOptions = { leaseMs: 60_000, idleMs: 1_000, maxAttempts: 5, firstBackoffMs: 5_000, progressEveryMs: 60_000 };
+export const DEFAULT_SENDER_OPTIONS: BroadcastSenderOptions = { leaseMs: 60_000, idleMs: 1_000, maxAttempts: 5, firstBackoffMs: 5_000, progressEveryMs: 60_000, aliveMs: 4_000, maxResends: 3 };
 
 export interface BroadcastSenderHooks {
   /** The message one recipient gets, in their language. */
   render(broadcast: Broadcast, locale: Locale): Reply[];
-  /** A recipient blocked the bot or unfollowed: stop their subscription. */
-  onUnreachable(channel: ChannelName, userId: string): Promise<void>;
+  /** A recipient blocked the bot or unfollowed: stop their subscription (and keep the announcement for them). */
+  onUnreachable(channel: ChannelName, userId: string, broadcastId: number): Promise<void>;
+  /** A Zalo recipient is outside the 7-day window: the other paths (template, article, their box). */
+  outsideWindow?(broadcast: Broadcast, userId: string): Promise<{ status: 'template' | 'article' | 'boxed'; error?: string }>;
   /** Progress of a running broadcast, and its final report. */
   onProgress(broadcast: Broadcast): Promise<void>;
   onFinished(broadcast: Broadcast): Promise<void>;
@@ -65,6 +75,9 @@ export class BroadcastSender {
   private wake: (() => void) | null = null;
   /** Sends attempted by this process (for benchmarks and logs). */
   sentCount = 0;
+  /** This sender's id in claims and heartbeats (new at every start: a restarted process is another sender). */
+  private senderId: string = crypto.randomUUID();
+  private lastBeat = 0;
 
   private readonly repo: BroadcastRepository;
   private readonly outbound: Outbound;
@@ -89,6 +102,8 @@ export class BroadcastSender {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.senderId = crypto.randomUUID();
+    this.lastBeat = 0;
     this.loops = [...this.channels.filter((c) => this.outbound.has(c.channel)).map((c) => this.channelLoop(c)), this.housekeepingLoop()];
   }
 
@@ -102,6 +117,15 @@ export class BroadcastSender {
     this.wake?.();
     await Promise.all(this.loops);
     this.loops = [];
+    await this.repo.retireSender(this.senderId, new Date(this.clock())).catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'broadcast sender: could not release its claims; they are taken over in a few seconds'));
+  }
+
+  /** Keeps this sender's claims ours (see `aliveMs`); written before claiming and every second. */
+  private async beat(force = false): Promise<void> {
+    const now = this.clock();
+    if (!force && now - this.lastBeat < Math.min(1_000, this.options.aliveMs / 4)) return;
+    this.lastBeat = now;
+    await this.repo.heartbeat(this.senderId, new Date(now + this.options.aliveMs));
   }
 
   private async idle(ms: number): Promise<void> {
@@ -130,6 +154,7 @@ export class BroadcastSender {
   private async housekeepingLoop(): Promise<void> {
     while (!this.stopped) {
       try {
+        await this.beat();
         await this.housekeeping();
       } catch (err) {
         this.log.error({ err: describeError(err) }, 'broadcast housekeeping failed');
@@ -141,8 +166,9 @@ export class BroadcastSender {
   /** Expires deliveries left in flight by a dead process, reports progress, closes finished broadcasts. */
   async housekeeping(): Promise<void> {
     const now = new Date(this.clock());
-    const expired = await this.repo.expireInFlight(now);
-    if (expired > 0) this.log.warn({ expired }, 'broadcast deliveries were in flight when a sender stopped: counted as unknown, not resent');
+    const expired = await this.repo.expireInFlight(now, this.options.maxResends);
+    if (expired.unknown > 0) this.log.warn({ expired: expired.unknown }, 'general announcements were in flight when a sender stopped: counted as unknown, not resent');
+    if (expired.resent > 0) this.log.warn({ resent: expired.resent }, 'urgent announcements were in flight when a sender stopped: they are sent again (a few people may get them twice)');
     for (const b of await this.repo.takeProgressTurn(now, this.options.progressEveryMs)) await this.hooks.onProgress(b);
     for (const b of await this.repo.finishCompleted(now)) {
       this.cache.delete(b.id);
@@ -174,8 +200,9 @@ export class BroadcastSender {
 
   /** Claims up to `concurrency` deliveries, sends them at the global rate, records the outcomes. Returns how many. */
   async sendBatch(c: SenderChannel): Promise<number> {
+    await this.beat();
     const claimedAt = this.clock();
-    const batch = await this.repo.claimDeliveries(c.channel, new Date(claimedAt), c.concurrency, this.options.leaseMs);
+    const batch = await this.repo.claimDeliveries(c.channel, new Date(claimedAt), c.concurrency, this.options.leaseMs, this.senderId);
     if (batch.length === 0) return 0;
     const outcomes = (await Promise.all(batch.map((d) => this.deliver(c, d, claimedAt)))).filter((o): o is DeliveryOutcome => o !== null);
     await this.repo.recordOutcomes(outcomes, new Date(this.clock()));
@@ -207,10 +234,13 @@ export class BroadcastSender {
       }
       if (err instanceof RecipientUnreachableError) {
         await this.reachability.markUnreachable(d.channel, d.userId, err.reason);
-        await this.hooks.onUnreachable(d.channel, d.userId);
+        await this.hooks.onUnreachable(d.channel, d.userId, d.broadcastId);
         return { ...base, status: 'unreachable', error: err.reason };
       }
-      if (err instanceof RecipientOutsideWindowError) return { ...base, status: 'outside_window', error: err.message };
+      if (err instanceof RecipientOutsideWindowError) {
+        if (!this.hooks.outsideWindow) return { ...base, status: 'outside_window', error: err.message };
+        return { ...base, ...(await this.hooks.outsideWindow(broadcast, d.userId)) };
+      }
       const reason = describeError(err).message;
       if (d.attempts >= this.options.maxAttempts) return { ...base, status: 'failed', error: reason };
       return { ...base, status: 'pending', error: reason, retryAt: new Date(this.clock() + this.options.firstBackoffMs * 2 ** (d.attempts - 1)) };

@@ -1,3 +1,4 @@
+import { localized } from '../engine/localized';
 import type { GroupEvent, GroupEventHandler, GroupEventResult } from '../groups/GroupEvents';
 import type { Action, Translator } from '../engine/contracts';
 import { normalizeText } from '../engine/normalize';
@@ -67,11 +68,8 @@ export class BroadcastService {
   }
 
   /** What one recipient receives: the text in their language (Vietnamese when no English was written). */
-  render(b: Broadcast, locale: Locale): Reply[] {
-    const text = locale === 'en' && b.textEn ? b.textEn : b.textVi;
-    const lang: Locale = locale === 'en' && b.textEn ? 'en' : 'vi';
-    const head = this.deps.i18n.t(lang, b.topic === 'urgent' ? 'broadcast.headUrgent' : 'broadcast.headNews', { district: this.deps.locality.district[lang] });
-    return [{ kind: 'text', text: `${head}\n\n${text}\n\n${this.deps.i18n.t(lang, 'broadcast.footer')}` }];
+  render(b: Pick<Broadcast, 'topic' | 'textVi' | 'textEn'>, locale: Locale): Reply[] {
+    return renderAnnouncement(b, locale, this.deps.i18n, this.deps.locality);
   }
 
   async create(req: NewBroadcastRequest): Promise<Broadcast> {
@@ -104,6 +102,10 @@ export class BroadcastService {
         failed: (s.failed ?? 0) + (s.unknown ?? 0),
         unreachable: s.unreachable ?? 0,
         outside: s.outside_window ?? 0,
+        template: s.template ?? 0,
+        article: s.article ?? 0,
+        boxed: s.boxed ?? 0,
+        resent: s.resent ?? 0,
         cancelled: s.cancelled ?? 0,
       }),
     );
@@ -404,3 +406,11 @@ export const BROADCAST_TEXT_KEYS = [
   'subscriptions.statusAll',
   'subscriptions.statusUrgent',
 ];
+
+/** One announcement as a person gets it, in their language (Vietnamese when it has no text in theirs). */
+export function renderAnnouncement(b: Pick<Broadcast, 'topic' | 'textVi' | 'textEn'>, locale: Locale, i18n: Pick<Translator, 't'>, locality: Pick<Locality, 'district'>): Reply[] {
+  const text = locale === 'en' && b.textEn ? b.textEn : b.textVi;
+  const lang: Locale = locale === 'en' && b.textEn ? 'en' : 'vi';
+  const head = i18n.t(lang, b.topic === 'urgent' ? 'broadcast.headUrgent' : 'broadcast.headNews', { district: localized(locality.district, lang) });
+  return [{ kind: 'text', text: `${head}\n\n${text}\n\n${i18n.t(lang, 'broadcast.footer')}` }];
+}

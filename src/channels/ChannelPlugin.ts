@@ -11,6 +11,7 @@ import type { SessionStore } from '../sessions/SessionStore';
 import type { Database } from '../db/Database';
 import type { PersonalData } from '../users/PersonalData';
 import type { Reachability } from '../users/Reachability';
+import type { ZaloReachApi } from '../broadcasts/zaloOutsideWindow';
 import type { GroupEvents } from '../groups/GroupEvents';
 
 /** What a channel adapter gets to work with. */
@@ -34,6 +35,8 @@ export interface ChannelContext {
   db?: Database;
   /** Where the project lives (static files). */
   projectRoot: string;
+  /** How many announcements wait in a person's "new announcements" box (the web chat shows them on opening). */
+  announcements?: { waiting(channel: ChannelName, userId: string): Promise<number> };
 }
 
 /**
@@ -48,4 +51,6 @@ export interface ChannelPlugin {
   start?(): Promise<void>;
   /** On shutdown, before in-flight events are drained. */
   stop?(): Promise<void>;
+  /** Zalo: the OA calls that reach followers outside the 7-day window (template by phone, article broadcast). */
+  zaloReach?: ZaloReachApi;
 }

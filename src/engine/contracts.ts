@@ -8,6 +8,8 @@ import type { ChannelName, JsonValue, Locale, Reply, ReplyOption, Session } from
 
 /** Looks texts up by key in a locale. */
 export interface Translator {
+  /** The languages on offer (the folders of `locales/`), Vietnamese first. */
+  readonly locales: readonly Locale[];
   t(locale: Locale, key: string, vars?: Record<string, unknown>): string;
   has(locale: Locale, key: string): boolean;
   /** The text when it needs no variables (what `t` would return for any vars), else null: spares building vars. */

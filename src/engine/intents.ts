@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { wordSimilarity } from './fuzzy';
 import { normalizeText } from './normalize';
-import { LOCALES } from './types';
+import { discoverLocales } from './locales';
 import { OperatorError } from '../errors';
 
 /**
@@ -64,7 +64,7 @@ export interface IntentLexicon {
 export function loadIntentLexicon(localesDir: string, targets: readonly string[], displayRoot = process.cwd()): IntentLexicon {
   const problems: string[] = [];
   const files: Array<z.infer<typeof lexiconFileSchema>> = [];
-  for (const locale of LOCALES) {
+  for (const locale of discoverLocales(localesDir)) {
     const full = path.join(localesDir, locale, 'intents.json');
     const shown = path.relative(displayRoot, full) || full;
     let raw: unknown;

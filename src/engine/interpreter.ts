@@ -7,7 +7,6 @@ import type { FlowSet } from './loadFlows';
 import { cleanTypedText, normalizeText, parseOptionNumber, parseOptionNumbers } from './normalize';
 import {
   createSession,
-  LOCALES,
   type InboundEvent,
   type JsonValue,
   type Locale,
@@ -15,6 +14,15 @@ import {
   type ReplyOption,
   type Session,
 } from './types';
+
+/**
+ * The flow a voice message starts (the bot cannot read speech: it asks whether an officer may call back). Its
+ * first answer, `voice`, is the recording's reference. Without this flow a voice message is an unreadable answer.
+ */
+export const VOICE_FLOW = 'callback';
+
+/** The language menu, shown by the "language" command when more than two languages are on offer. */
+export const LANGUAGE_FLOW = 'language';
 
 export interface EngineOptions {
   defaultLocale: Locale;
@@ -103,6 +111,11 @@ export class Engine {
 
     if (event.kind === 'start') {
       await this.handleStart(turn, idleMs);
+      return;
+    }
+
+    if (event.kind === 'voice') {
+      await this.startVoiceCallback(turn, event.fileRef);
       return;
     }
 
@@ -239,7 +252,12 @@ export class Engine {
       }
       case 'language': {
         const current = this.locale(s);
-        const to = command.to ?? LOCALES.find((l) => l !== current) ?? current;
+        // With two languages "language" switches to the other; with more, it shows the language menu.
+        if (!command.to && this.i18n.locales.length > 2 && this.flows.byId.has(LANGUAGE_FLOW)) {
+          await this.startFlow(turn, LANGUAGE_FLOW);
+          return;
+        }
+        const to = command.to ?? this.i18n.locales.find((l) => l !== current) ?? current;
         s.profile.locale = to;
         this.say(turn, 'engine.languageChanged');
         if (!s.step) await this.startHome(turn);
@@ -703,6 +721,20 @@ export class Engine {
     return flow;
   }
 
+  /** Whoever speaks instead of typing is asked whether an officer may call back; the recording goes with it. */
+  private async startVoiceCallback(turn: Turn, fileRef: string): Promise<void> {
+    const flow = this.flows.byId.get(VOICE_FLOW);
+    if (!flow) {
+      turn.event = { ...turn.event, kind: 'text', text: '' } as InboundEvent;
+      if (turn.s.flow) await this.answerStep(turn);
+      else await this.startHome(turn);
+      return;
+    }
+    this.enterFlow(turn.s, VOICE_FLOW);
+    turn.s.answers.voice = fileRef;
+    await this.advance(turn, flow.start);
+  }
+
   /** Onboarding for someone who has not finished it, otherwise the menu. */
   private async startHome(turn: Turn): Promise<void> {
     if (!this.isOnboarded(turn.s)) await this.startFlow(turn, this.options.onboardingFlow);
@@ -923,7 +955,7 @@ export class Engine {
     return options.map((o) => ({
       id: o.id,
       label: label(locale, o.label),
-      allLabels: LOCALES.map((l) => label(l, o.label)),
+      allLabels: this.i18n.locales.map((l) => label(l, o.label)),
       synonyms: o.synonyms,
       value: o.value,
       next: o.next,
@@ -958,7 +990,7 @@ export class Engine {
   private save(s: Session, target: string | undefined, value: JsonValue): void {
     if (!target) return;
     if (target === 'profile.locale') {
-      if (value === 'vi' || value === 'en') s.profile.locale = value;
+      if (typeof value === 'string' && this.i18n.locales.includes(value)) s.profile.locale = value;
       return;
     }
     if (target === 'profile.commune') {
@@ -1009,7 +1041,9 @@ export class Engine {
   }
 
   private locale(s: Session): Locale {
-    return s.profile.locale ?? this.options.defaultLocale;
+    // A language whose folder was removed since is treated as unset.
+    const l = s.profile.locale;
+    return l && this.i18n.locales.includes(l) ? l : this.options.defaultLocale;
   }
 
   private vars(s: Session): Record<string, unknown> {

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { flowSchema, QUESTION_STEP_TYPES, type FlowDefinition, type StepDefinition } from './flowSchema';
 import type { Translator } from './contracts';
-import { LOCALES } from './types';
 import { OperatorError } from '../errors';
 
 /** All flows, parsed once at start-up, with what the engine precomputes from them. */
@@ -68,7 +67,7 @@ export function loadFlows(dir: string, ctx: FlowCheckContext): FlowSet {
   for (const { file, flow } of flows) problems.push(...checkFlow(file, flow, byId, ctx));
 
   const missingEngineKeys = ctx.engineTextKeys.flatMap((key) =>
-    LOCALES.filter((l) => !ctx.i18n.has(l, key)).map((l) => `locales/${l}/${key.split('.')[0]}.json: text key '${key}' (used by the engine) is missing in locale '${l}'`),
+    ctx.i18n.locales.filter((l) => !ctx.i18n.has(l, key)).map((l) => `locales/${l}/${key.split('.')[0]}.json: text key '${key}' (used by the engine) is missing in locale '${l}'`),
   );
   problems.push(...missingEngineKeys);
 
@@ -100,7 +99,7 @@ function checkFlow(file: string, flow: FlowDefinition, all: Map<string, FlowDefi
   };
   const textRef = (where: string, key: string | undefined) => {
     if (key === undefined) return;
-    for (const locale of LOCALES) {
+    for (const locale of ctx.i18n.locales) {
       if (!ctx.i18n.has(locale, key)) problems.push(`${file}: ${where}: text key '${key}' is missing in locale '${locale}' (locales/${locale}/${key.split('.')[0]}.json)`);
     }
   };

@@ -4,8 +4,14 @@
  */
 
 export type ChannelName = 'web' | 'telegram' | 'zalo';
-export type Locale = 'vi' | 'en';
-export const LOCALES: readonly Locale[] = ['vi', 'en'];
+/**
+ * A language: the name of a folder under `locales/` (`vi`, `en`, or any folder a district adds, e.g. `hmn`).
+ * Vietnamese is the default and complete; English is complete; the languages on offer are the folders found at
+ * start-up (see `Translator.locales`).
+ */
+export type Locale = string;
+/** The languages every deployment has (and checks at start-up). */
+export const REQUIRED_LOCALES: readonly Locale[] = ['vi', 'en'];
 
 interface EventBase {
   channel: ChannelName;
@@ -24,6 +30,8 @@ export type InboundEvent = EventBase &
     /** `fileRef` is the platform's reference to the file; it is fetched only when an action needs it. */
     | { kind: 'photo'; fileRef: string; caption?: string }
     | { kind: 'contact'; phone: string; name?: string }
+    /** A voice message; `fileRef` is the platform's reference to the recording (Telegram file id, Zalo URL). */
+    | { kind: 'voice'; fileRef: string }
     /** Start of a conversation, with an optional deep-link payload. */
     | { kind: 'start'; payload?: string }
   );
@@ -48,7 +56,9 @@ export type Reply =
   | { kind: 'choices'; text: string; options: ReplyOption[]; multi?: boolean; selected?: string[] }
   | { kind: 'image'; url: string; caption?: string }
   | { kind: 'request-location'; text: string; buttonLabel: string; skipOption?: ReplyOption }
-  | { kind: 'request-phone'; text: string; buttonLabel: string };
+  | { kind: 'request-phone'; text: string; buttonLabel: string }
+  /** A voice recording to play (a Telegram file id, or an https address shown as a link where it cannot be played). */
+  | { kind: 'voice'; ref: string; caption?: string };
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 

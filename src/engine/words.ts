@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { OperatorError } from '../errors';
 import { normalizeText } from './normalize';
-import { LOCALES } from './types';
+import { discoverLocales } from './locales';
 
 /**
  * The words the engine understands in every flow, per language, in `locales/<lang>/words.json`: navigation (menu,
@@ -28,7 +28,7 @@ export function buildEngineWords(files: ReadonlyArray<Record<WordList, readonly 
 
 /** Reads `<localesDir>/<locale>/words.json` for every locale. */
 export function loadEngineWords(localesDir: string, displayRoot = process.cwd()): EngineWords {
-  const files = LOCALES.map((locale) => {
+  const files = discoverLocales(localesDir).map((locale) => {
     const file = path.join(localesDir, locale, 'words.json');
     const shown = path.relative(displayRoot, file) || file;
     let raw: unknown;

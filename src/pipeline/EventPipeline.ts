@@ -10,6 +10,11 @@ export type Deliver = (replies: Reply[], session: Session) => Promise<void>;
 
 /** Told about every update once it leaves the pipeline (metrics). */
 export type PipelineObserver = (event: { channel: ChannelName; kind: string }, outcome: 'handled' | 'duplicate' | 'error', seconds: number) => void;
+/**
+ * Replies shown before the engine's, decided inside the user's exclusive section (so exactly once per event): the
+ * "new announcements" box. It must be idempotent for a redelivered event id.
+ */
+export type Prelude = (event: InboundEvent, session: Session) => Promise<Reply[]>;
 
 export type PipelineOutcome =
   | { status: 'duplicate'; session: Session | null }
@@ -31,6 +36,8 @@ export interface EventPipelineDeps {
   clock?: () => number;
   /** Handlers of officials' group events; without them, group events are refused as a programming error. */
   groups?: GroupEvents;
+  /** Replies before the engine's for a person's message (the announcements box). */
+  prelude?: Prelude;
 }
 
 /** What `run` needs to know about an event to log it. */
@@ -57,6 +64,7 @@ export class EventPipeline {
   private readonly log: Logger;
   private readonly clock: () => number;
   private readonly groups: GroupEvents | undefined;
+  private readonly prelude: Prelude | undefined;
 
   constructor(deps: EventPipelineDeps) {
     this.engine = deps.engine;
@@ -64,13 +72,15 @@ export class EventPipeline {
     this.log = deps.log;
     this.clock = deps.clock ?? Date.now;
     this.groups = deps.groups;
+    this.prelude = deps.prelude;
   }
 
   /** A person's message, button, location, photo, contact, `/start`, or a reminder: the engine runs it. */
   async handle(event: InboundEvent, deliver?: Deliver): Promise<PipelineOutcome> {
     const result = await this.run(userKey(event), event, async (stored) => {
       const { session, replies } = await this.engine.handle(stored, event, this.clock());
-      return { session, value: replies };
+      const before = this.prelude ? await this.prelude(event, session) : [];
+      return { session, value: before.length ? [...before, ...replies] : replies };
     }, deliver);
     if (result.status === 'duplicate') return { status: 'duplicate', session: result.session };
     return { status: 'handled', session: result.session, replies: result.value };

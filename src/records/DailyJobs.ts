@@ -27,6 +27,7 @@ export interface DailyJobsDeps {
 export class DailyJobs {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private readonly retention: Array<{ name: string; purge: (now: Date) => Promise<number> }> = [];
 
   private readonly service: RecordsService;
   private readonly pipeline: EventPipeline;
@@ -46,6 +47,11 @@ export class DailyJobs {
     this.log = deps.log;
     this.onNoticeQueued = deps.onNoticeQueued;
     this.clock = deps.clock ?? Date.now;
+  }
+
+  /** Another kind of personal data deleted at the daily retention run (with the records). */
+  addRetention(name: string, purge: (now: Date) => Promise<number>): void {
+    this.retention.push({ name, purge });
   }
 
   start(everyMs = 60_000): void {
@@ -68,6 +74,7 @@ export class DailyJobs {
       if (await repo.claimJob('retention', 'all', today)) {
         const deleted = await repo.purgeExpired(now);
         this.log.info({ deleted }, 'retention: expired records deleted');
+        for (const r of this.retention) this.log.info({ kind: r.name, deleted: await r.purge(now) }, 'retention: expired data deleted');
       }
       if (this.service.localHour(now) < this.reminderHour) return;
       await this.remind(today);

@@ -1,11 +1,11 @@
 import type { ChannelName, JsonValue, Reply } from '../engine/types';
 import type { Database, Queryable } from '../db/Database';
 
-export type RecordKind = 'declaration' | 'symptoms' | 'entrant';
+export type RecordKind = 'declaration' | 'symptoms' | 'entrant' | 'callback';
 export type RecordStatus = 'new' | 'acknowledged' | 'resolved';
 export type Urgency = 'urgent' | 'notice' | 'info';
 
-export const REFERENCE_PREFIX: Record<RecordKind, string> = { declaration: 'KB', symptoms: 'TC', entrant: 'PA' };
+export const REFERENCE_PREFIX: Record<RecordKind, string> = { declaration: 'KB', symptoms: 'TC', entrant: 'PA', callback: 'GL' };
 
 export interface StoredRecord {
   id: number;

@@ -50,6 +50,7 @@ const NOTICE_FIELDS: Record<RecordKind, Array<[string, string]>> = {
     ['report.fDescription', 'description'],
     ['report.fPhoto', 'photo'],
   ],
+  callback: [['declaration.fPhone', 'phone']],
 };
 
 export const RECORD_ACTION_NAMES = [
@@ -62,6 +63,7 @@ export const RECORD_ACTION_NAMES = [
   'optInDaily',
   'checkEnrolment',
   'submitDailyUpdate',
+  'submitCallback',
 ] as const;
 export type RecordActionName = (typeof RECORD_ACTION_NAMES)[number];
 
@@ -80,6 +82,7 @@ export const RECORDS_TEXT_KEYS = [
   'records.kind_declaration',
   'records.kind_symptoms',
   'records.kind_entrant',
+  'records.kind_callback',
   'records.statusChanged',
   'records.noReports',
   'records.reportLine',
@@ -154,7 +157,7 @@ export class RecordsService {
   }
 
   /** The notice an officials' group receives: reference, kind, urgency, details; buttons to acknowledge and resolve. */
-  renderNotice(record: StoredRecord, lines: string[], photoRef: string | null): Reply[] {
+  renderNotice(record: StoredRecord, lines: string[], photoRef: string | null, voiceRef: string | null = null): Reply[] {
     const vi = OFFICIALS_LOCALE;
     const head = [
       `${this.t(vi, `officials.urgency_${record.urgency}`)} · ${record.reference}`,
@@ -163,6 +166,7 @@ export class RecordsService {
     ];
     const replies: Reply[] = [];
     if (photoRef) replies.push({ kind: 'image', url: photoRef, caption: record.reference });
+    if (voiceRef) replies.push({ kind: 'voice', ref: voiceRef, caption: record.reference });
     replies.push({
       kind: 'choices',
       text: [...head, '', ...lines].join('\n'),
@@ -190,7 +194,7 @@ export class RecordsService {
     const commune = typeof ctx.answers.commune === 'string' ? ctx.answers.commune : ctx.profile.commune;
     if (!commune) throw new Error(`Flow for ${kind}: no commune in the answers or the profile (a flow must ask it before submitting)`);
     const reporterVisible = kind !== 'entrant' || ctx.answers.anonymous !== true;
-    const result = kind === 'entrant' ? null : triage(this.deps.rules, ctx.answers);
+    const result = kind === 'entrant' || kind === 'callback' ? null : triage(this.deps.rules, ctx.answers);
     const data: Record<string, JsonValue> = { locale: ctx.locale };
     for (const [key, value] of Object.entries(ctx.answers)) {
       if (key === 'phone' && !reporterVisible) continue;
@@ -199,7 +203,9 @@ export class RecordsService {
     const photo = ctx.answers.photo as { fileRef?: string; channel?: string } | null | undefined;
     const photoRef = photo && photo.channel === 'telegram' && typeof photo.fileRef === 'string' ? photo.fileRef : null;
     const lines = this.noticeLines(kind, ctx, reporterVisible);
-    const retention = this.deps.locality.records.retentionDays[kind];
+    // A call-back request is a report (the person's voice and phone): it is kept as long as a symptoms report.
+    const retention = this.deps.locality.records.retentionDays[kind === 'callback' ? 'symptoms' : kind];
+    const voiceRef = kind === 'callback' && typeof ctx.answers.voice === 'string' ? ctx.answers.voice : null;
     const { record, created } = await this.deps.repo.createRecord(
       {
         kind,
@@ -217,7 +223,7 @@ export class RecordsService {
         now,
         deleteAfter: new Date(now.getTime() + retention * 86_400_000),
       },
-      (rec) => this.renderNotice(rec, lines, photoRef),
+      (rec) => this.renderNotice(rec, lines, photoRef, voiceRef),
     );
     if (created) {
       this.deps.log.info({ kind, reference: record.reference, urgency: record.urgency, commune, user: userTag(`${ctx.channel}:${ctx.userId}`), notice: record.noticeChatId !== null }, 'record stored');
@@ -246,6 +252,11 @@ export class RecordsService {
         if (await this.rateLimited(ctx)) return { ok: false, message: 'records.rateLimited' };
         const { record, advice } = await this.submit('symptoms', ctx);
         return { ok: true, output: { reference: record.reference, recordId: record.id, advice } };
+      },
+      submitCallback: async (ctx) => {
+        if (await this.rateLimited(ctx)) return { ok: false, message: 'records.rateLimited' };
+        const { record } = await this.submit('callback', ctx);
+        return { ok: true, output: { reference: record.reference, recordId: record.id } };
       },
       submitEntrantReport: async (ctx) => {
         if (await this.rateLimited(ctx)) return { ok: false, message: 'records.rateLimited' };
@@ -337,7 +348,7 @@ export class RecordsService {
   /** Tells the citizen that their report changed status, on their own channel when it can push. */
   async notifyCitizen(record: StoredRecord, now: Date): Promise<void> {
     if (!this.deps.outbound.has(record.channel)) return;
-    const locale: Locale = record.data.locale === 'en' ? 'en' : 'vi';
+    const locale: Locale = typeof record.data.locale === 'string' && this.deps.i18n.locales.includes(record.data.locale) ? record.data.locale : 'vi';
     const text = this.t(locale, 'records.statusChanged', {
       reference: record.reference,
       kind: this.t(locale, `records.kind_${record.kind}`),

@@ -71,7 +71,8 @@ export class LeaseLostError extends Error {
   }
 }
 
-const localeSchema = z.enum(['vi', 'en']).nullable();
+// Any language folder name; one no longer on offer is treated as unset by the engine.
+const localeSchema = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/).nullable();
 const jsonValue: z.ZodType<unknown> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]));
 
 const sessionSchema = z.object({

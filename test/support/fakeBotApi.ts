@@ -157,6 +157,8 @@ export class FakeBotApi {
         return { message_id: ++this.messageId, date: now, chat: { id: Number(payload.chat_id), type: Number(payload.chat_id) < 0 ? 'group' : 'private' }, text: payload.text };
       case 'sendPhoto':
         return { message_id: ++this.messageId, date: now, chat: { id: Number(payload.chat_id), type: 'private' }, photo: [{ file_id: 'sent-photo', file_unique_id: 'u', width: 1, height: 1 }] };
+      case 'sendVoice':
+        return { message_id: ++this.messageId, date: now, chat: { id: Number(payload.chat_id), type: 'group' }, voice: { file_id: payload.voice, file_unique_id: 'v', duration: 1 } };
       case 'getFile': {
         const path = `photos/${payload.file_id}.jpg`;
         const bytes = this.files.get(path);

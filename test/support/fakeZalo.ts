@@ -43,6 +43,17 @@ export class FakeZalo {
   readonly scriptedErrors = new Map<string, number[]>();
   /** User detail answers by user id. */
   readonly userDetails = new Map<string, Record<string, unknown>>();
+  /** Followers who have not interacted in 7 days: consultation messages to them fail with -230. */
+  readonly outsideWindow = new Set<string>();
+  /** Template messages accepted by phone (`/zbs/message/template`). */
+  readonly templates: Array<{ phone: string; templateId: string; data: Record<string, string>; trackingId: string }> = [];
+  /** The ZBS side: approved template ids, remaining quota, night-time block, scripted errors by phone. */
+  readonly zbs = { approved: new Set<string>(), quota: Infinity, night: false, errorsByPhone: new Map<string, number>() };
+  /** OA articles created, and article broadcasts accepted. */
+  readonly articles: Array<{ id: string; title: string; body: unknown }> = [];
+  readonly articleBroadcasts: Array<{ articleId: string; target: Record<string, unknown> }> = [];
+  /** The OA broadcast side: remaining monthly quota and the night-time block. */
+  readonly oaBroadcast = { quota: Infinity, night: false };
   oauthDelayMs = 0;
   /** Delay of every message send (a slow Zalo). */
   sendDelayMs = 0;
@@ -69,6 +80,11 @@ export class FakeZalo {
 
   get apiRoot(): string {
     return `${this.url}/api`;
+  }
+
+  /** The ZBS template API root (ZALO_TEMPLATE_API_ROOT). */
+  get templateRoot(): string {
+    return `${this.url}/zbs`;
   }
 
   get oauthRoot(): string {
@@ -142,6 +158,27 @@ export class FakeZalo {
       return;
     }
 
+    if (req.method === 'POST' && url.pathname === '/zbs/message/template') {
+      const accessToken = String(req.headers['access_token'] ?? '');
+      const body = JSON.parse(raw.toString('utf8')) as { phone?: string; template_id?: string; template_data?: Record<string, string>; tracking_id?: string };
+      const phone = String(body.phone ?? '');
+      // Error codes of the ZNS table as copied by third parties (not confirmed against Zalo's own page).
+      const error = !this.validAccessTokens.has(accessToken)
+        ? -124
+        : !/^84\d{9}$/.test(phone)
+          ? -108
+          : this.zbs.errorsByPhone.get(phone) ?? (!this.zbs.approved.has(String(body.template_id)) ? -131 : this.zbs.night ? -133 : this.zbs.quota <= 0 ? -144 : 0);
+      this.apiCalls.push({ path: '/zbs/message/template', accessToken, error });
+      if (error) {
+        json(200, { error, message: `zbs error ${error}` });
+        return;
+      }
+      this.zbs.quota--;
+      this.templates.push({ phone, templateId: String(body.template_id), data: body.template_data ?? {}, trackingId: String(body.tracking_id ?? '') });
+      json(200, { error: 0, message: 'Success', data: { msg_id: crypto.randomBytes(10).toString('hex'), sent_time: String(Date.now()) } });
+      return;
+    }
+
     if (!url.pathname.startsWith('/api/')) {
       json(404, { error: 404, message: 'not found' });
       return;
@@ -154,10 +191,46 @@ export class FakeZalo {
       return;
     }
 
+    if (req.method === 'POST' && endpoint === '/v2.0/article/create') {
+      const body = JSON.parse(raw.toString('utf8')) as { title?: string; body?: unknown; cover?: { photo_url?: string } };
+      const ok = typeof body.title === 'string' && !!body.cover?.photo_url && Array.isArray(body.body);
+      this.apiCalls.push({ path: endpoint, accessToken, error: ok ? 0 : -201 });
+      if (!ok) {
+        json(200, { error: -201, message: 'title, cover and body are required' });
+        return;
+      }
+      const id = crypto.randomBytes(8).toString('hex');
+      this.articles.push({ id, title: body.title!, body: body.body });
+      json(200, { error: 0, message: 'Success', data: { token: `tok-${id}` } });
+      return;
+    }
+
+    if (req.method === 'POST' && endpoint === '/v2.0/article/verify') {
+      const body = JSON.parse(raw.toString('utf8')) as { token?: string };
+      this.apiCalls.push({ path: endpoint, accessToken, error: 0 });
+      json(200, { error: 0, message: 'Success', data: { id: String(body.token ?? '').replace(/^tok-/, '') } });
+      return;
+    }
+
+    if (req.method === 'POST' && endpoint === '/v2.0/oa/message') {
+      const body = JSON.parse(raw.toString('utf8')) as { recipient?: { target?: Record<string, unknown> }; message?: { attachment?: { payload?: { elements?: Array<{ attachment_id?: string }> } } } };
+      const articleId = body.message?.attachment?.payload?.elements?.[0]?.attachment_id ?? '';
+      const error = !this.articles.some((a) => a.id === articleId) ? -201 : this.oaBroadcast.night ? -234 : this.oaBroadcast.quota <= 0 ? -237 : 0;
+      this.apiCalls.push({ path: endpoint, accessToken, error });
+      if (error) {
+        json(200, { error, message: error === -234 ? 'Broadcast is not allowed between 22h and 6h' : error === -237 ? 'Broadcast quota exceeded' : 'article is invalid' });
+        return;
+      }
+      this.oaBroadcast.quota--;
+      this.articleBroadcasts.push({ articleId, target: body.recipient?.target ?? {} });
+      json(200, { error: 0, message: 'Success', data: { message_id: crypto.randomBytes(10).toString('hex') } });
+      return;
+    }
+
     if (req.method === 'POST' && endpoint === '/v3.0/oa/message/cs') {
       const body = JSON.parse(raw.toString('utf8')) as { recipient: { user_id: string }; message: Record<string, unknown> };
       const userId = body.recipient.user_id;
-      const scripted = this.scriptedErrors.get(userId)?.shift();
+      const scripted = this.scriptedErrors.get(userId)?.shift() ?? (this.outsideWindow.has(userId) ? -230 : undefined);
       this.apiCalls.push({ path: endpoint, accessToken, error: scripted ?? 0 });
       if (scripted) {
         json(200, { error: scripted, message: `scripted error ${scripted}` });

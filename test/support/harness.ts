@@ -70,6 +70,8 @@ export function show(replies: Reply[]): string {
           return formatChoicesAsText(r);
         case 'image':
           return `[image ${r.url}] ${r.caption ?? ''}`;
+        case 'voice':
+          return `[voice ${r.ref}]`;
         default:
           return r.text;
       }

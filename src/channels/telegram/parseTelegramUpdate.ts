@@ -197,7 +197,8 @@ function citizenEventOf(m: TelegramMessage, base: { channel: 'telegram'; userId:
   if (m.document && m.document.mime_type?.startsWith('image/')) {
     return { ...base, kind: 'photo', fileRef: m.document.file_id, ...(m.caption ? { caption: m.caption } : {}) };
   }
-  // Stickers, voice notes, videos...: answered like an unexpected answer (the question is asked again). Service
+  if (m.voice && typeof (m.voice as { file_id?: unknown }).file_id === 'string') return { ...base, kind: 'voice', fileRef: (m.voice as { file_id: string }).file_id };
+  // Stickers, audio files, videos...: answered like an unexpected answer (the question is asked again). Service
   // messages (pinned message, write access allowed, ...) were not written by the person and are ignored.
   if (PERSON_CONTENT.some((field) => field in m)) return { ...base, kind: 'text', text: m.caption ?? '' };
   return null;

@@ -30,7 +30,8 @@ export type ReplyMarkup =
 /** One Bot API call, without the `chat_id` (the sender adds it). */
 export type TelegramCall =
   | { method: 'sendMessage'; text: string; parse_mode: 'HTML'; reply_markup?: ReplyMarkup }
-  | { method: 'sendPhoto'; photo: string; caption?: string; parse_mode: 'HTML' };
+  | { method: 'sendPhoto'; photo: string; caption?: string; parse_mode: 'HTML' }
+  | { method: 'sendVoice'; voice: string; caption?: string; parse_mode: 'HTML' };
 
 /** What the renderer could not show as asked (logged by the caller, without personal data). */
 export interface RenderWarning {
@@ -187,6 +188,15 @@ export function renderTelegramReplies(replies: Reply[], warnings: RenderWarning[
         );
         break;
       }
+      case 'voice':
+        if (/^https?:\/\//.test(reply.ref)) {
+          // Telegram fetches only some audio formats by address: a link always works.
+          pending.push(`🎤 ${reply.caption ? `${reply.caption}: ` : ''}${reply.ref}`);
+        } else {
+          flush();
+          calls.push({ method: 'sendVoice', voice: reply.ref, parse_mode: 'HTML', ...(reply.caption ? { caption: escapeHtml(reply.caption.slice(0, TELEGRAM_LIMITS.captionChars)) } : {}) });
+        }
+        break;
       case 'request-phone':
         calls.push(...textCalls(withPending(reply.text), { keyboard: [[{ text: reply.buttonLabel, request_contact: true }]], one_time_keyboard: true, resize_keyboard: true }));
         break;

@@ -77,6 +77,11 @@ export async function sendTelegramCalls(api: Api, chatId: string, calls: Telegra
         await api.sendPhoto(chatId, photo, other, signal);
         break;
       }
+      case 'sendVoice': {
+        const { method: _m, voice, ...other } = call;
+        await api.sendVoice(chatId, voice, other, signal);
+        break;
+      }
       default: {
         const unreachable: never = call;
         throw new Error(`sendTelegramCalls: unknown call ${JSON.stringify(unreachable)}`);

@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import express, { type RequestHandler, type Router } from 'express';
 import { GrammyError, type Api } from 'grammy';
 import { TELEGRAM_WEBHOOK_PATH, type TelegramConfig } from '../../config';
-import { LOCALES, type Reply } from '../../engine/types';
+import type { LanguageCode } from 'grammy/types';
+import type { Locale, Reply } from '../../engine/types';
 import { userTag, type Logger } from '../../logger';
 import { RateLimitedError, RecipientUnreachableError, type ChannelSender, type SendOptions } from '../../outbound/Outbound';
 import type { Reachability } from '../../users/Reachability';
@@ -194,10 +195,11 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): 
       [{ type: 'all_group_chats' }, TELEGRAM_GROUP_COMMANDS, 'telegram.groupCommands'],
     ];
     const calls = menus.flatMap(([scope, names, keys]) => {
-      const commandsIn = (locale: (typeof LOCALES)[number]) => names.map((command) => ({ command, description: translator.t(locale, `${keys}.${command}`) }));
+      const commandsIn = (locale: Locale) => names.map((command) => ({ command, description: translator.t(locale, `${keys}.${command}`) }));
       return [
-        { commands: commandsIn(ctx.config.defaultLocale), other: { scope } as { scope: Scope; language_code?: (typeof LOCALES)[number] } },
-        ...LOCALES.map((locale) => ({ commands: commandsIn(locale), other: { scope, language_code: locale } })),
+        { commands: commandsIn(ctx.config.defaultLocale), other: { scope } as { scope: Scope; language_code?: LanguageCode } },
+        // Telegram knows only two-letter ISO 639-1 codes: a language such as H'Mông (hmn) gets the default commands.
+        ...translator.locales.filter((l) => /^[a-z]{2}$/.test(l)).map((locale) => ({ commands: commandsIn(locale), other: { scope, language_code: locale as LanguageCode } })),
       ];
     });
     for (const call of calls) {

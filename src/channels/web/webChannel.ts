@@ -58,13 +58,14 @@ export function webPublicDir(projectRoot: string): string {
  * `GET /` (the chat page) and its JSON API:
  * - `POST /api/web/events` takes one event and answers with the replies; a repeated `eventId` (a retry on a bad
  *   connection) has no second effect and answers with the current question instead.
- * - `GET /api/web/prompt?userId=` answers with the current question (after a reload).
+ * - `GET /api/web/prompt?userId=` answers with the current question (after a reload) and how many announcements
+ *   wait in the person's box.
  */
-export function createWebChannel(ctx: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot'>): ChannelPlugin {
+export function createWebChannel(ctx: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'announcements'>): ChannelPlugin {
   return { name: 'web', router: createWebRouter(ctx) };
 }
 
-function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot'>): Router {
+function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'announcements'>): Router {
   const router = express.Router();
   router.use(express.static(webPublicDir(deps.projectRoot), { index: 'index.html', maxAge: '1h' }));
 
@@ -94,7 +95,9 @@ function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'sto
     }
     try {
       const session = await deps.store.peek(userKey({ channel: 'web', userId: userId.data }));
-      res.json({ replies: renderRepliesForWeb(deps.engine.currentPrompt(session)), known: session !== null });
+      // A count only (a GET changes nothing): the page then sends a `start` event, which shows the box.
+      const announcements = session && deps.announcements ? await deps.announcements.waiting('web', userId.data) : 0;
+      res.json({ replies: renderRepliesForWeb(deps.engine.currentPrompt(session)), known: session !== null, announcements });
     } catch (err) {
       next(err);
     }

@@ -8,6 +8,8 @@ import {
   envelopeSchema,
   sendMessageDataSchema,
   uploadImageDataSchema,
+  anyDataSchema,
+  articleRefSchema,
   userDetailDataSchema,
   type SendMessageResult,
   type UserDetail,
@@ -145,6 +147,51 @@ export class ZaloApiClient {
     });
   }
 
+  /**
+   * An approved ZBS/ZNS template message to a phone number (`POST <template root>/message/template`, body
+   * `{phone, template_id, template_data, tracking_id}`). The success shape is not confirmed: any `data` is accepted.
+   */
+  sendTemplateByPhone(templateRoot: string, phone: string, templateId: string, templateData: Record<string, string>, trackingId: string): Promise<unknown> {
+    return this.call(`${templateRoot}/message/template`, anyDataSchema, () => ({ method: 'POST', json: { phone, template_id: templateId, template_data: templateData, tracking_id: trackingId } }));
+  }
+
+  /**
+   * Creates an OA article (`POST /v2.0/article/create`) and returns its id. Not confirmed: whether the id comes back
+   * at once (`data.id`) or only a token to resolve with `POST /v2.0/article/verify` (`data.token` → `data.id`); both
+   * are handled.
+   */
+  async createArticle(article: { title: string; author: string; coverUrl: string; description: string; paragraphs: string[] }): Promise<string> {
+    const created = await this.call('/v2.0/article/create', articleRefSchema, () => ({
+      method: 'POST',
+      json: {
+        type: 'normal',
+        title: article.title,
+        author: article.author,
+        cover: { cover_type: 'photo', photo_url: article.coverUrl, status: 'show' },
+        description: article.description,
+        body: article.paragraphs.map((content) => ({ type: 'text', content })),
+        status: 'show',
+        comment: 'hide',
+      },
+    }));
+    if (created.id !== undefined) return String(created.id);
+    const token = created.token!;
+    const verified = await this.call('/v2.0/article/verify', articleRefSchema, () => ({ method: 'POST', json: { token } }));
+    if (verified.id === undefined) throw new ZaloTransportError('/v2.0/article/verify', 'success answer without an article id');
+    return String(verified.id);
+  }
+
+  /** Broadcasts an article to the OA's followers in the given cities (`POST /v2.0/oa/message`, `recipient.target`). */
+  broadcastArticle(articleId: string, cities: string): Promise<unknown> {
+    return this.call('/v2.0/oa/message', anyDataSchema, () => ({
+      method: 'POST',
+      json: {
+        recipient: { target: { cities } },
+        message: { attachment: { type: 'template', payload: { template_type: 'media', elements: [{ media_type: 'article', attachment_id: articleId }] } } },
+      },
+    }));
+  }
+
   /** `GET /v3.0/oa/user/detail?data={"user_id":...}` */
   getUserDetail(userId: string): Promise<UserDetail> {
     const data = encodeURIComponent(JSON.stringify({ user_id: userId }));
@@ -212,7 +259,8 @@ export class ZaloApiClient {
     token: string,
     req: { method: 'GET' | 'POST'; json?: unknown; form?: FormData; query?: string },
   ): Promise<{ status: number; body: unknown }> {
-    const url = `${this.options.apiRoot}${endpoint}${req.query ? `?${req.query}` : ''}`;
+    const root = /^https?:\/\//.test(endpoint) ? '' : this.options.apiRoot;
+    const url = `${root}${endpoint}${req.query ? `?${req.query}` : ''}`;
     const headers: Record<string, string> = { access_token: token };
     let body: string | FormData | undefined;
     if (req.json !== undefined) {

@@ -115,6 +115,14 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
     default:
       break;
   }
+  if (eventName === 'user_send_audio') {
+    // A voice message becomes a call-back question; its recording is the attachment's URL (shape as other media).
+    const r = parseWith(userSendOtherSchema, body);
+    if (!r.ok) return r;
+    const audio = r.data.message.attachments?.find((a) => a.type === 'audio' || a.type === 'voice');
+    const url = audio?.payload && typeof (audio.payload as { url?: unknown }).url === 'string' ? String((audio.payload as { url: string }).url) : null;
+    if (url) return { ok: true, value: { type: 'engine', fromUser: true, event: { channel: 'zalo', userId: r.data.sender.id, eventId: `zalo:${r.data.message.msg_id}`, kind: 'voice', fileRef: url } } };
+  }
   if (UNREADABLE.has(eventName)) {
     const r = parseWith(userSendOtherSchema, body);
     if (!r.ok) return r;

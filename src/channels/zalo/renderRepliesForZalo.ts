@@ -75,6 +75,10 @@ export function renderRepliesForZalo(replies: Reply[], t: (key: ZaloTextKey) => 
         out.push(...texts(reply.skipOption ? formatChoicesAsText({ kind: 'choices', text: question, options: [reply.skipOption] }) : question));
         break;
       }
+      case 'voice':
+        // Zalo plays no recording we could pass on: the link, for whoever reads it (officials are on Telegram).
+        out.push(...texts(`🎤 ${reply.caption ? `${reply.caption}: ` : ''}${reply.ref}`));
+        break;
       case 'request-phone':
         out.push(...texts(`${reply.text}\n\n${t('zalo.phoneHow')}`));
         out.push({ kind: 'request-info', title: t('zalo.phoneCardTitle'), subtitle: t('zalo.phoneCardSubtitle') });

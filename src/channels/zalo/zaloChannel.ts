@@ -1,7 +1,7 @@
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import type { ZaloConfig } from '../../config';
-import { LOCALES, type InboundEvent, type Locale, type Reply, type Session } from '../../engine/types';
+import { type InboundEvent, type Locale, type Reply, type Session } from '../../engine/types';
 import { LocaleFileError } from '../../i18n';
 import { userTag, type Logger } from '../../logger';
 import { RecipientOutsideWindowError, RecipientUnreachableError, type ChannelSender } from '../../outbound/Outbound';
@@ -85,7 +85,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
   const log = ctx.log;
 
   const i18n = ctx.i18n;
-  for (const locale of LOCALES) {
+  for (const locale of i18n.locales) {
     for (const key of ZALO_TEXT_KEYS) {
       if (!i18n.has(locale, key)) throw new LocaleFileError(`${path.join(ctx.config.localesDir, locale, 'zalo.json')}: text key '${key}' of the Zalo channel is missing in locale '${locale}'`);
     }
@@ -305,6 +305,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     name: 'zalo',
     router,
     sender,
+    zaloReach: client,
     async start() {
       // An unreadable token file is reported now rather than at the first message.
       await tokenStore.load().catch((err: unknown) => log.error({ channel: 'zalo', err: describeError(err) }, 'zalo: the stored tokens cannot be read'));

@@ -53,6 +53,14 @@ export type UserDetail = z.infer<typeof userDetailDataSchema>;
 
 export const uploadImageDataSchema = z.looseObject({ attachment_id: z.string().min(1) });
 
+/** Answers whose success shape is not confirmed (template by phone, article broadcast): anything, even nothing. */
+export const anyDataSchema = z.unknown();
+
+/** `article/create` and `article/verify`: an id, or a token to verify (which of the two is not confirmed). */
+export const articleRefSchema = z
+  .looseObject({ id: z.union([z.string().min(1), z.number()]).optional(), token: z.string().min(1).optional() })
+  .refine((d) => d.id !== undefined || d.token !== undefined, { message: 'expected an article id or token' });
+
 /** OAuth v4 token endpoint: `expires_in` is a string of seconds in the official example. */
 export const oauthTokenSchema = z.looseObject({
   access_token: z.string().min(1),

@@ -175,7 +175,8 @@
     send(payload ? { type: 'start', payload: payload } : { type: 'start' });
   } else {
     fetch('/api/web/prompt?userId=' + encodeURIComponent(userId)).then(function (r) { return r.json(); }).then(function (data) {
-      if (data.known === false) { send({ type: 'start' }); return; }
+      // New announcements wait: a start event shows them, then the current question again.
+      if (data.known === false || data.announcements > 0) { send({ type: 'start' }); return; }
       disableOldButtons();
       (data.replies || []).forEach(function (r) { drawReply(r, true); });
       log.scrollTop = log.scrollHeight;
