@@ -2,7 +2,6 @@ import type { ChannelName, Locale, Reply } from '../engine/types';
 import type { Logger } from '../logger';
 import { RateLimitedError, RecipientOutsideWindowError, RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
 import { describeError, sleep } from '../errors';
-import type { Reachability } from '../users/Reachability';
 import type { Broadcast, BroadcastRepository, ClaimedDelivery, DeliveryOutcome } from './BroadcastRepository';
 import type { RateLimiter } from './RateLimiter';
 
@@ -42,7 +41,6 @@ export interface BroadcastSenderHooks {
 export interface BroadcastSenderDeps {
   repo: BroadcastRepository;
   outbound: Outbound;
-  reachability: Reachability;
   channels: SenderChannel[];
   hooks: BroadcastSenderHooks;
   log: Logger;
@@ -66,7 +64,6 @@ export class BroadcastSender {
 
   private readonly repo: BroadcastRepository;
   private readonly outbound: Outbound;
-  private readonly reachability: Reachability;
   private readonly channels: SenderChannel[];
   private readonly hooks: BroadcastSenderHooks;
   private readonly log: Logger;
@@ -76,7 +73,6 @@ export class BroadcastSender {
   constructor(deps: BroadcastSenderDeps) {
     this.repo = deps.repo;
     this.outbound = deps.outbound;
-    this.reachability = deps.reachability;
     this.channels = deps.channels;
     this.hooks = deps.hooks;
     this.log = deps.log;
@@ -203,7 +199,7 @@ export class BroadcastSender {
         return { ...base, status: 'pending', error: err.message, retryAt: new Date(this.clock() + err.retryAfterMs) };
       }
       if (err instanceof RecipientUnreachableError) {
-        await this.reachability.markUnreachable(d.channel, d.userId, err.reason);
+        // Marked unreachable by the channel's sender, which owns reachability; the subscription stops here.
         await this.hooks.onUnreachable(d.channel, d.userId);
         return { ...base, status: 'unreachable', error: err.reason };
       }

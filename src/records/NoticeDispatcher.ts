@@ -1,7 +1,6 @@
 import { userTag, type Logger } from '../logger';
 import { RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
 import { describeError } from '../errors';
-import type { Reachability } from '../users/Reachability';
 import type { RecordsRepository } from './RecordsRepository';
 
 export interface NoticeDispatcherOptions {
@@ -20,7 +19,6 @@ export const DEFAULT_NOTICE_OPTIONS: NoticeDispatcherOptions = { pollMs: 5_000, 
 export interface NoticeDispatcherDeps {
   repo: RecordsRepository;
   outbound: Outbound;
-  reachability: Reachability;
   log: Logger;
   options?: NoticeDispatcherOptions;
   clock?: () => number;
@@ -40,7 +38,6 @@ export class NoticeDispatcher {
 
   private readonly repo: RecordsRepository;
   private readonly outbound: Outbound;
-  private readonly reachability: Reachability;
   private readonly log: Logger;
   private readonly options: NoticeDispatcherOptions;
   private readonly clock: () => number;
@@ -48,7 +45,6 @@ export class NoticeDispatcher {
   constructor(deps: NoticeDispatcherDeps) {
     this.repo = deps.repo;
     this.outbound = deps.outbound;
-    this.reachability = deps.reachability;
     this.log = deps.log;
     this.options = deps.options ?? DEFAULT_NOTICE_OPTIONS;
     this.clock = deps.clock ?? Date.now;
@@ -100,12 +96,12 @@ export class NoticeDispatcher {
   private async sendOne(notice: Awaited<ReturnType<RecordsRepository['claimDueNotices']>>[number]): Promise<void> {
     const now = new Date(this.clock());
     try {
-      // The channel's sender refuses a recipient marked unreachable (RecipientUnreachableError) without calling the platform.
+      // The channel's sender owns reachability: it refuses a recipient marked unreachable (RecipientUnreachableError)
+      // without calling the platform, and marks one the platform refuses before throwing the same error.
       await this.outbound.send(notice.channel, notice.recipient, notice.replies);
       await this.repo.markNoticeSent(notice.id, new Date(this.clock()));
     } catch (err) {
       if (err instanceof RecipientUnreachableError) {
-        await this.reachability.markUnreachable(notice.channel, notice.recipient, err.reason);
         await this.repo.markNoticeFailed(notice.id, err.message, null, now);
         this.log.warn({ channel: notice.channel, recipient: userTag(notice.recipient), notice: notice.id }, 'notice recipient unreachable; not retried');
         return;
