@@ -36,16 +36,10 @@ export class NoticeDispatcher {
   private again = false;
   private stopped = false;
 
-  private readonly repo: RecordsRepository;
-  private readonly outbound: Outbound;
-  private readonly log: Logger;
   private readonly options: NoticeDispatcherOptions;
   private readonly clock: () => number;
 
-  constructor(deps: NoticeDispatcherDeps) {
-    this.repo = deps.repo;
-    this.outbound = deps.outbound;
-    this.log = deps.log;
+  constructor(private readonly deps: NoticeDispatcherDeps) {
     this.options = deps.options ?? DEFAULT_NOTICE_OPTIONS;
     this.clock = deps.clock ?? Date.now;
   }
@@ -82,9 +76,9 @@ export class NoticeDispatcher {
       for (;;) {
         let batch;
         try {
-          batch = await this.repo.claimDueNotices(new Date(this.clock()), 20, this.options.leaseMs);
+          batch = await this.deps.repo.claimDueNotices(new Date(this.clock()), 20, this.options.leaseMs);
         } catch (err) {
-          this.log.error({ err: describeError(err) }, 'could not read queued notices; will retry');
+          this.deps.log.error({ err: describeError(err) }, 'could not read queued notices; will retry');
           return;
         }
         if (batch.length === 0) break;
@@ -98,17 +92,17 @@ export class NoticeDispatcher {
     try {
       // The channel's sender owns reachability: it refuses a recipient marked unreachable (RecipientUnreachableError)
       // without calling the platform, and marks one the platform refuses before throwing the same error.
-      await this.outbound.send(notice.channel, notice.recipient, notice.replies);
-      await this.repo.markNoticeSent(notice.id, new Date(this.clock()));
+      await this.deps.outbound.send(notice.channel, notice.recipient, notice.replies);
+      await this.deps.repo.markNoticeSent(notice.id, new Date(this.clock()));
     } catch (err) {
       if (err instanceof RecipientUnreachableError) {
-        await this.repo.markNoticeFailed(notice.id, err.message, null, now);
-        this.log.warn({ channel: notice.channel, recipient: userTag(notice.recipient), notice: notice.id }, 'notice recipient unreachable; not retried');
+        await this.deps.repo.markNoticeFailed(notice.id, err.message, null, now);
+        this.deps.log.warn({ channel: notice.channel, recipient: userTag(notice.recipient), notice: notice.id }, 'notice recipient unreachable; not retried');
         return;
       }
       const backoff = Math.min(this.options.firstBackoffMs * 2 ** notice.attempts, this.options.maxBackoffMs);
-      await this.repo.markNoticeFailed(notice.id, describeError(err).message, new Date(now.getTime() + backoff), now);
-      this.log.warn({ channel: notice.channel, notice: notice.id, attempts: notice.attempts + 1, retryInMs: backoff, err: describeError(err) }, 'notice not delivered; will retry');
+      await this.deps.repo.markNoticeFailed(notice.id, describeError(err).message, new Date(now.getTime() + backoff), now);
+      this.deps.log.warn({ channel: notice.channel, notice: notice.id, attempts: notice.attempts + 1, retryInMs: backoff, err: describeError(err) }, 'notice not delivered; will retry');
     }
   }
 }
