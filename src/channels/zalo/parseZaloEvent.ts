@@ -31,6 +31,27 @@ export type ZaloEvent =
   /** Delivery and seen receipts, ZNS events, and events we do not use. */
   | { type: 'ignored'; eventName: string };
 
+/** The id an event is logged (and de-duplicated) by; for events we do not act on, their name. */
+export function eventIdOf(e: ZaloEvent): string {
+  switch (e.type) {
+    case 'engine':
+      return e.event.eventId;
+    case 'unreadable':
+    case 'info-without-phone':
+    case 'unfollow':
+    case 'withdraw':
+      return e.eventId;
+    case 'oa-echo':
+      return `zalo:echo:${e.messageId ?? 'none'}`;
+    case 'ignored':
+      return `zalo:${e.eventName}`;
+    default: {
+      const unreachable: never = e;
+      throw new Error(`eventIdOf: unknown Zalo event ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
 export type ParseResult = { ok: true; value: ZaloEvent } | { ok: false; problems: string[] };
 
 const UNREADABLE = new Set<string>(UNREADABLE_USER_EVENTS);

@@ -6,8 +6,9 @@ import { LocaleFileError } from '../../i18n';
 import { userTag, type Logger } from '../../logger';
 import { RecipientOutsideWindowError, RecipientUnreachableError, type ChannelSender } from '../../outbound/Outbound';
 import { describeError, sleep } from '../../errors';
+import { answerWebhook } from '../answerWebhook';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
-import { parseZaloEvent, type ZaloEvent } from './parseZaloEvent';
+import { eventIdOf, parseZaloEvent, type ZaloEvent } from './parseZaloEvent';
 import { renderRepliesForZalo, ZALO_TEXT_KEYS, type ZaloOutgoing, type ZaloTextKey } from './renderRepliesForZalo';
 import { ZaloApiClient, ZaloApiError } from './ZaloApiClient';
 import { MemoryZaloCoordination, rateShape, RedisZaloCoordination, sentMessageMark, type ZaloCoordination } from './ZaloCoordination';
@@ -247,11 +248,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
   const refusals = new RefusalLog(log, REFUSAL_LOG_EVERY_MS);
   const router: Router = express.Router();
   // Raw bytes whatever the content type: the signature is computed on them, before any JSON parsing.
-  router.post(ZALO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response, next) => {
-    if (closing) {
-      res.status(503).json({ error: 'shutting_down' });
-      return;
-    }
+  router.post(ZALO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response) => {
     const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const signature = req.get('x-zevent-signature');
     if (!signature) {
@@ -291,13 +288,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
       res.status(400).json({ error: 'invalid_event', problems: parsed.problems });
       return;
     }
-    try {
-      await handle(parsed.value);
-      res.status(200).json({ ok: true });
-    } catch (err) {
-      // Not committed: 5xx, so that Zalo redelivers.
-      next(err);
-    }
+    await answerWebhook(res, { channel: 'zalo', eventId: eventIdOf(parsed.value), log, closing }, () => handle(parsed.value));
   });
 
   let timer: NodeJS.Timeout | null = null;
