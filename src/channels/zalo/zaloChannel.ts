@@ -9,7 +9,7 @@ import { describeError, sleep } from '../../errors';
 import { answerWebhook } from '../answerWebhook';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 import { eventIdOf, parseZaloEvent, type ZaloEvent } from './parseZaloEvent';
-import { renderRepliesForZalo, ZALO_TEXT_KEYS, type ZaloOutgoing, type ZaloTextKey } from './renderRepliesForZalo';
+import { renderZaloReplies, ZALO_TEXT_KEYS, type ZaloOutgoing, type ZaloTextKey } from './renderZaloReplies';
 import { ZaloApiClient, ZaloApiError } from './ZaloApiClient';
 import { MemoryZaloCoordination, rateShape, RedisZaloCoordination, sentMessageMark, type ZaloCoordination } from './ZaloCoordination';
 import { eventHeadSchema } from './zaloSchemas';
@@ -125,7 +125,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
    */
   async function sendReplies(userId: string, replies: Reply[], locale: Locale): Promise<void> {
     try {
-      await messenger.send(userId, renderRepliesForZalo(replies, translate(locale)));
+      await messenger.send(userId, renderZaloReplies(replies, translate(locale)));
     } catch (err) {
       // Outside the 7-day window is not "unreachable": the person is back as soon as they write, and broadcasts
       // count them separately. Not being a follower (unfollowed) is unreachable until they follow again.
@@ -196,20 +196,20 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
   }
 
   async function handle(value: ZaloEvent): Promise<void> {
-    switch (value.type) {
+    switch (value.kind) {
       case 'engine':
       case 'unreadable':
       case 'info-without-phone': {
-        const userId = value.type === 'engine' ? value.event.userId : value.userId;
-        const eventId = value.type === 'engine' ? value.event.eventId : value.eventId;
+        const userId = value.kind === 'engine' ? value.event.userId : value.userId;
+        const eventId = value.kind === 'engine' ? value.event.eventId : value.eventId;
         // Writing to the OA opens the 7-day window again (and a follow makes them a follower).
         await ctx.reachability.markReachable('zalo', userId);
         if (await coordination.isPaused(userId)) {
           log.info({ channel: 'zalo', eventId, user: userTag(userKey({ channel: 'zalo', userId })) }, 'zalo: event left to the OA admin who is talking to this person');
           return;
         }
-        if (value.type === 'engine') return runEngineEvent(value.event);
-        if (value.type === 'unreadable') return runHint(userId, eventId, 'zalo.unreadable');
+        if (value.kind === 'engine') return runEngineEvent(value.event);
+        if (value.kind === 'unreadable') return runHint(userId, eventId, 'zalo.unreadable');
         // Shared info without a phone: the phone may still be in the profile's shared info.
         // Bounded, so that Zalo still gets its answer within 2 s.
         const phone = await Promise.race([
