@@ -3,7 +3,6 @@ import type { ChannelName, Locale, Reply } from '../engine/types';
 import type { Logger } from '../logger';
 import { RateLimitedError, RecipientOutsideWindowError, RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
 import { describeError, sleep } from '../errors';
-import type { Reachability } from '../users/Reachability';
 import type { Broadcast, BroadcastRepository, ClaimedDelivery, DeliveryOutcome } from './BroadcastRepository';
 import type { RateLimiter } from './RateLimiter';
 
@@ -54,7 +53,6 @@ export interface BroadcastSenderHooks {
 export interface BroadcastSenderDeps {
   repo: BroadcastRepository;
   outbound: Outbound;
-  reachability: Reachability;
   channels: SenderChannel[];
   hooks: BroadcastSenderHooks;
   log: Logger;
@@ -79,22 +77,10 @@ export class BroadcastSender {
   private senderId: string = crypto.randomUUID();
   private lastBeat = 0;
 
-  private readonly repo: BroadcastRepository;
-  private readonly outbound: Outbound;
-  private readonly reachability: Reachability;
-  private readonly channels: SenderChannel[];
-  private readonly hooks: BroadcastSenderHooks;
-  private readonly log: Logger;
   private readonly options: BroadcastSenderOptions;
   private readonly clock: () => number;
 
-  constructor(deps: BroadcastSenderDeps) {
-    this.repo = deps.repo;
-    this.outbound = deps.outbound;
-    this.reachability = deps.reachability;
-    this.channels = deps.channels;
-    this.hooks = deps.hooks;
-    this.log = deps.log;
+  constructor(private readonly deps: BroadcastSenderDeps) {
     this.options = deps.options ?? DEFAULT_SENDER_OPTIONS;
     this.clock = deps.clock ?? Date.now;
   }
@@ -104,7 +90,7 @@ export class BroadcastSender {
     this.stopped = false;
     this.senderId = crypto.randomUUID();
     this.lastBeat = 0;
-    this.loops = [...this.channels.filter((c) => this.outbound.has(c.channel)).map((c) => this.channelLoop(c)), this.housekeepingLoop()];
+    this.loops = [...this.deps.channels.filter((c) => this.deps.outbound.has(c.channel)).map((c) => this.channelLoop(c)), this.housekeepingLoop()];
   }
 
   /** A broadcast was created: stop idling. */
@@ -117,7 +103,7 @@ export class BroadcastSender {
     this.wake?.();
     await Promise.all(this.loops);
     this.loops = [];
-    await this.repo.retireSender(this.senderId, new Date(this.clock())).catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'broadcast sender: could not release its claims; they are taken over in a few seconds'));
+    await this.deps.repo.retireSender(this.senderId, new Date(this.clock())).catch((err: unknown) => this.deps.log.warn({ err: describeError(err) }, 'broadcast sender: could not release its claims; they are taken over in a few seconds'));
   }
 
   /** Keeps this sender's claims ours (see `aliveMs`); written before claiming and every second. */
@@ -125,7 +111,7 @@ export class BroadcastSender {
     const now = this.clock();
     if (!force && now - this.lastBeat < Math.min(1_000, this.options.aliveMs / 4)) return;
     this.lastBeat = now;
-    await this.repo.heartbeat(this.senderId, new Date(now + this.options.aliveMs));
+    await this.deps.repo.heartbeat(this.senderId, new Date(now + this.options.aliveMs));
   }
 
   private async idle(ms: number): Promise<void> {
@@ -145,7 +131,7 @@ export class BroadcastSender {
         const sent = await this.sendBatch(c);
         if (sent === 0) await this.idle(this.options.idleMs);
       } catch (err) {
-        this.log.error({ channel: c.channel, err: describeError(err) }, 'broadcast sender: batch failed; retrying shortly');
+        this.deps.log.error({ channel: c.channel, err: describeError(err) }, 'broadcast sender: batch failed; retrying shortly');
         await this.idle(this.options.idleMs);
       }
     }
@@ -157,7 +143,7 @@ export class BroadcastSender {
         await this.beat();
         await this.housekeeping();
       } catch (err) {
-        this.log.error({ err: describeError(err) }, 'broadcast housekeeping failed');
+        this.deps.log.error({ err: describeError(err) }, 'broadcast housekeeping failed');
       }
       await this.idle(this.options.idleMs);
     }
@@ -166,21 +152,21 @@ export class BroadcastSender {
   /** Expires deliveries left in flight by a dead process, reports progress, closes finished broadcasts. */
   async housekeeping(): Promise<void> {
     const now = new Date(this.clock());
-    const expired = await this.repo.expireInFlight(now, this.options.maxResends);
-    if (expired.unknown > 0) this.log.warn({ expired: expired.unknown }, 'general announcements were in flight when a sender stopped: counted as unknown, not resent');
-    if (expired.resent > 0) this.log.warn({ resent: expired.resent }, 'urgent announcements were in flight when a sender stopped: they are sent again (a few people may get them twice)');
-    for (const b of await this.repo.takeProgressTurn(now, this.options.progressEveryMs)) await this.hooks.onProgress(b);
-    for (const b of await this.repo.finishCompleted(now)) {
+    const expired = await this.deps.repo.expireInFlight(now, this.options.maxResends);
+    if (expired.unknown > 0) this.deps.log.warn({ expired: expired.unknown }, 'general announcements were in flight when a sender stopped: counted as unknown, not resent');
+    if (expired.resent > 0) this.deps.log.warn({ resent: expired.resent }, 'urgent announcements were in flight when a sender stopped: they are sent again (a few people may get them twice)');
+    for (const b of await this.deps.repo.takeProgressTurn(now, this.options.progressEveryMs)) await this.deps.hooks.onProgress(b);
+    for (const b of await this.deps.repo.finishCompleted(now)) {
       this.cache.delete(b.id);
-      this.log.info({ broadcast: b.id, total: b.total }, 'broadcast finished');
-      await this.hooks.onFinished(b);
+      this.deps.log.info({ broadcast: b.id, total: b.total }, 'broadcast finished');
+      await this.deps.hooks.onFinished(b);
     }
   }
 
   private async broadcast(id: number): Promise<Broadcast | null> {
     const cached = this.cache.get(id);
     if (cached) return cached;
-    const b = await this.repo.findBroadcast(id);
+    const b = await this.deps.repo.findBroadcast(id);
     if (b) {
       if (this.cache.size > 50) this.cache.clear();
       this.cache.set(id, b);
@@ -192,7 +178,7 @@ export class BroadcastSender {
   async runUntilIdle(): Promise<void> {
     for (;;) {
       let sent = 0;
-      for (const c of this.channels) if (this.outbound.has(c.channel)) sent += await this.sendBatch(c);
+      for (const c of this.deps.channels) if (this.deps.outbound.has(c.channel)) sent += await this.sendBatch(c);
       if (sent === 0) break;
     }
     await this.housekeeping();
@@ -202,11 +188,11 @@ export class BroadcastSender {
   async sendBatch(c: SenderChannel): Promise<number> {
     await this.beat();
     const claimedAt = this.clock();
-    const batch = await this.repo.claimDeliveries(c.channel, new Date(claimedAt), c.concurrency, this.options.leaseMs, this.senderId);
+    const batch = await this.deps.repo.claimDeliveries(c.channel, new Date(claimedAt), c.concurrency, this.options.leaseMs, this.senderId);
     if (batch.length === 0) return 0;
     const outcomes = (await Promise.all(batch.map((d) => this.deliver(c, d, claimedAt)))).filter((o): o is DeliveryOutcome => o !== null);
-    await this.repo.recordOutcomes(outcomes, new Date(this.clock()));
-    this.hooks.onOutcomes?.(c.channel, outcomes);
+    await this.deps.repo.recordOutcomes(outcomes, new Date(this.clock()));
+    this.deps.hooks.onOutcomes?.(c.channel, outcomes);
     return batch.length;
   }
 
@@ -222,10 +208,10 @@ export class BroadcastSender {
     }
     if (wait > 0) await sleep(wait);
     // Committed before the platform is called: from here on, this row is never sent again.
-    if (!(await this.repo.markSending(d))) return null;
+    if (!(await this.deps.repo.markSending(d))) return null;
     try {
       this.sentCount++;
-      await this.outbound.send(d.channel, d.userId, this.hooks.render(broadcast, d.locale), { bulk: true });
+      await this.deps.outbound.send(d.channel, d.userId, this.deps.hooks.render(broadcast, d.locale), { bulk: true });
       return { ...base, status: 'sent' };
     } catch (err) {
       if (err instanceof RateLimitedError) {
@@ -233,13 +219,13 @@ export class BroadcastSender {
         return { ...base, status: 'pending', error: err.message, retryAt: new Date(this.clock() + err.retryAfterMs) };
       }
       if (err instanceof RecipientUnreachableError) {
-        await this.reachability.markUnreachable(d.channel, d.userId, err.reason);
-        await this.hooks.onUnreachable(d.channel, d.userId, d.broadcastId);
+        // Marked unreachable by the channel's sender, which owns reachability; the subscription stops here.
+        await this.deps.hooks.onUnreachable(d.channel, d.userId, d.broadcastId);
         return { ...base, status: 'unreachable', error: err.reason };
       }
       if (err instanceof RecipientOutsideWindowError) {
-        if (!this.hooks.outsideWindow) return { ...base, status: 'outside_window', error: err.message };
-        return { ...base, ...(await this.hooks.outsideWindow(broadcast, d.userId)) };
+        if (!this.deps.hooks.outsideWindow) return { ...base, status: 'outside_window', error: err.message };
+        return { ...base, ...(await this.deps.hooks.outsideWindow(broadcast, d.userId)) };
       }
       const reason = describeError(err).message;
       if (d.attempts >= this.options.maxAttempts) return { ...base, status: 'failed', error: reason };
