@@ -12,7 +12,7 @@ import { GroupEvents } from './channels/GroupEvents';
 import { PROJECT_ROOT, type Config } from './config';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
 import type { ChannelName } from './engine/types';
-import { LexiconIntentMatcher, loadIntentLexicon } from './engine/intents';
+import { loadUnderstanding } from './engine/intentMatcher';
 import { loadFlows, type FlowSet } from './engine/loadFlows';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
@@ -44,6 +44,8 @@ export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');
 export const MENU_FLOW = 'menu';
+/** Where unsubscribe words lead in any state: the announcements flow's step that stops them. */
+export const UNSUBSCRIBE_TARGET = 'subscriptions__doNone';
 
 /** Everything a running server is made of, built once from the configuration. */
 export interface Runtime {
@@ -123,8 +125,8 @@ export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDi
     ],
     displayRoot: PROJECT_ROOT,
   });
-  const intents = new LexiconIntentMatcher(loadIntentLexicon(config.localesDir, intentTargets(flows), PROJECT_ROOT));
-  return { locality, i18n, registry, flows, intents, campaign, triageRules };
+  const understanding = loadUnderstanding(config.localesDir, intentTargets(flows), PROJECT_ROOT);
+  return { locality, i18n, registry, flows, understanding, campaign, triageRules };
 }
 
 /** What an intent may name: every flow, and every step of a flow as `<flow>__<step>`. */
@@ -173,7 +175,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   let broadcasts: BroadcastService | null = null;
   let outboundRef: Outbound | null = null;
   const campaign = new LateCampaignStore();
-  const { locality, i18n, registry, flows, intents, triageRules } = loadDefinitions(config, {
+  const { locality, i18n, registry, flows, understanding, triageRules } = loadDefinitions(config, {
     campaign,
     records: () => records,
     broadcasts: () => broadcasts,
@@ -205,8 +207,14 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     resumeAfterMs: config.resumeAfterMs,
     onboardingFlow: ONBOARDING_FLOW,
     menuFlow: MENU_FLOW,
-    intents,
+    intents: understanding.intents,
+    words: understanding.words,
+    unsubscribeTarget: UNSUBSCRIBE_TARGET,
   });
+  log.info(
+    { examples: understanding.examples, features: understanding.intents.classifier.featureCount, trainingMs: Math.round(understanding.trainingMs) },
+    'intent classifier trained',
+  );
   const pipeline = new EventPipeline(engine, store, log, clock);
   const outbound = new Outbound();
   outboundRef = outbound;

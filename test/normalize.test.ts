@@ -1,4 +1,6 @@
-import { matchGlobalCommand } from '../src/engine/commands';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../src/config';
+import { loadWordLists, matchGlobalCommand } from '../src/engine/wordLists';
 import { normalizeText, parseOptionNumber, parseOptionNumbers } from '../src/engine/normalize';
 import { parseVietnamesePhone } from '../src/validators';
 
@@ -43,6 +45,8 @@ describe('typed option numbers', () => {
 });
 
 describe('global commands', () => {
+  const words = loadWordLists(path.join(PROJECT_ROOT, 'locales'));
+
   it.each([
     ['menu', 'menu'],
     ['Trang chủ', 'menu'],
@@ -56,13 +60,28 @@ describe('global commands', () => {
     ['/start', 'start'],
     ['/menu@BacHaBot', 'menu'],
     ['ngon ngu', 'language'],
+    ['stop', 'unsubscribe'],
+    ['Dừng', 'unsubscribe'],
+    ['hủy nhận tin', 'unsubscribe'],
+    ['đừng gửi nữa', 'unsubscribe'],
+    ['thoi khong nhan thong bao nua', 'unsubscribe'],
   ])('%s means %s', (text, kind) => {
-    expect(matchGlobalCommand(text)?.kind).toBe(kind);
+    expect(matchGlobalCommand(text, words)?.kind).toBe(kind);
   });
 
   it('only a whole message is a command', () => {
-    expect(matchGlobalCommand('Hoàng Văn Huy')).toBeNull();
-    expect(matchGlobalCommand('menu hôm nay')).toBeNull();
+    expect(matchGlobalCommand('Hoàng Văn Huy', words)).toBeNull();
+    expect(matchGlobalCommand('menu hôm nay', words)).toBeNull();
+  });
+
+  it('takes "dung" without diacritics for "đúng" (yes), not for "dừng" (stop)', () => {
+    expect(matchGlobalCommand('dung', words)).toBeNull();
+    expect(matchGlobalCommand('dừng!', words)?.kind).toBe('unsubscribe');
+  });
+
+  it('reads the words from locales/<lang>/words.json: another language is a folder', () => {
+    expect(matchGlobalCommand('English', words)).toEqual({ kind: 'language', to: 'en' });
+    expect(matchGlobalCommand('tiếng việt', words)).toEqual({ kind: 'language', to: 'vi' });
   });
 });
 

@@ -6,7 +6,7 @@ import { createRegistry, REGISTRY_TEXT_KEYS } from '../../src/actions/registry';
 import { MemoryCampaignStore } from '../../src/campaign/CampaignStore';
 import { loadConfig, PROJECT_ROOT, type Config } from '../../src/config';
 import { Engine, ENGINE_TEXT_KEYS, formatChoicesAsText } from '../../src/engine/interpreter';
-import { LexiconIntentMatcher, loadIntentLexicon } from '../../src/engine/intents';
+import { loadUnderstanding } from '../../src/engine/intentMatcher';
 import { loadFlows } from '../../src/engine/loadFlows';
 import type { InboundEvent, Reply, Session } from '../../src/engine/types';
 import { loadTranslator } from '../../src/i18n';
@@ -14,7 +14,7 @@ import { loadLocality } from '../../src/locality/localitySchema';
 import { createLogger } from '../../src/logger';
 import { lateBoundRecordActions, RECORDS_TEXT_KEYS } from '../../src/records/RecordsService';
 import { BROADCAST_TEXT_KEYS, lateBoundBroadcastActions } from '../../src/broadcasts/BroadcastService';
-import { createRuntime, intentTargets, MENU_FLOW, ONBOARDING_FLOW, type Runtime } from '../../src/runtime';
+import { createRuntime, intentTargets, MENU_FLOW, ONBOARDING_FLOW, UNSUBSCRIBE_TARGET, type Runtime } from '../../src/runtime';
 import { VALIDATOR_TEXT_KEYS } from '../../src/validators';
 
 export const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
@@ -61,15 +61,17 @@ export function buildEngine(options: { resumeAfterMs?: number; localityFile?: st
     engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...REGISTRY_TEXT_KEYS, ...RECORDS_TEXT_KEYS, ...BROADCAST_TEXT_KEYS],
     displayRoot: PROJECT_ROOT,
   });
-  const intents = new LexiconIntentMatcher(loadIntentLexicon(path.join(PROJECT_ROOT, 'locales'), intentTargets(flows), PROJECT_ROOT));
+  const { intents, words } = loadUnderstanding(path.join(PROJECT_ROOT, 'locales'), intentTargets(flows), PROJECT_ROOT);
   const engine = new Engine(flows, i18n, registry, {
     defaultLocale: 'vi',
     resumeAfterMs: options.resumeAfterMs ?? 30 * 60_000,
     onboardingFlow: ONBOARDING_FLOW,
     menuFlow: MENU_FLOW,
     intents,
+    words,
+    unsubscribeTarget: UNSUBSCRIBE_TARGET,
   });
-  return { engine, flows, i18n, locality, campaign, intents };
+  return { engine, flows, i18n, locality, campaign, intents, words };
 }
 
 /** Everything a person would see of some replies, as plain text (numbered lists included). */
