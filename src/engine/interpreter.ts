@@ -441,7 +441,7 @@ export class Engine {
       const id = event.optionId.slice(s.step!.length + 1);
       picked = options.find((o) => o.id === id);
     } else if (event.kind === 'text') {
-      picked = this.matchOption(options, event.text);
+      picked = this.matchOption(options, event.text, s.flow !== this.options.menuFlow);
       if (!picked && s.flow === this.options.menuFlow && isGreeting(event.text)) {
         this.askCurrent(turn);
         return;
@@ -659,8 +659,11 @@ export class Engine {
       this.rememberIntentForAfterOnboarding(turn, event.text);
       return false;
     }
-    const match = matcher.match(event.text);
     const atMenu = s.flow === this.options.menuFlow;
+    const typed = normalizeText(event.text);
+    // A bare yes/no word in a question is an answer (an unclear one), never a request for another flow.
+    if (!atMenu && (this.options.words.yes.has(typed) || this.options.words.no.has(typed))) return false;
+    const match = matcher.match(event.text);
     switch (match.kind) {
       case 'greeting':
         this.askCurrent(turn);
@@ -1076,14 +1079,14 @@ export class Engine {
   }
 
   /** A typed answer to a list: its number, its label in any locale, a synonym, or an unambiguous start of a label. */
-  private matchOption<T extends { id: string; label: string; allLabels?: string[]; synonyms?: string[] }>(options: T[], typed: string): T | undefined {
-    return matchTypedOption(options, typed, this.options.words);
+  private matchOption<T extends { id: string; label: string; allLabels?: string[]; synonyms?: string[] }>(options: T[], typed: string, loose = true): T | undefined {
+    return matchTypedOption(options, typed, this.options.words, loose);
   }
 
   /** True when a typed message answers the current question with one of its options. */
   private answersCurrentQuestion(s: Session, typed: string): boolean {
     const step = this.currentStep(s);
-    if (step?.type === 'choice') return answersOptions(this.choiceOptions(s, step), typed, this.options.words, false);
+    if (step?.type === 'choice') return answersOptions(this.choiceOptions(s, step), typed, this.options.words, false, s.flow !== this.options.menuFlow);
     if (step?.type === 'multi') return answersOptions(this.staticOptions(s, step.options), typed, this.options.words, true);
     return false;
   }

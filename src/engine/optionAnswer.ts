@@ -16,8 +16,11 @@ export interface AnswerableOption {
   synonyms?: string[];
 }
 
-/** The option a typed message picks, or undefined. */
-export function matchTypedOption<T extends AnswerableOption>(options: readonly T[], typed: string, words: WordLists): T | undefined {
+/**
+ * The option a typed message picks, or undefined. `loose`: also when a label or synonym makes up most of the message
+ * (for questions inside a flow; at the main menu, the intent matcher reads longer messages better).
+ */
+export function matchTypedOption<T extends AnswerableOption>(options: readonly T[], typed: string, words: WordLists, loose = true): T | undefined {
   const n = parseOptionNumber(typed);
   if (n !== null) return options[n - 1];
   const text = normalizeText(typed);
@@ -34,6 +37,7 @@ export function matchTypedOption<T extends AnswerableOption>(options: readonly T
     if (partial.length === 1) return partial[0];
   }
 
+  if (!loose) return undefined;
   // A yes or no word first narrows the options to those that say yes (or no); the rest of the message picks one.
   let tokens = text.split(' ');
   let candidates = options.map((_, i) => i);
@@ -93,8 +97,8 @@ export function matchTypedOptionsByWords<T extends AnswerableOption>(options: re
 }
 
 /** True when the message is, or starts with, an answer to the options (so it is not taken as a command). */
-export function answersOptions(options: readonly AnswerableOption[], typed: string, words: WordLists, multi: boolean): boolean {
-  if (matchTypedOption(options, typed, words)) return true;
+export function answersOptions(options: readonly AnswerableOption[], typed: string, words: WordLists, multi: boolean, loose = true): boolean {
+  if (matchTypedOption(options, typed, words, loose)) return true;
   return multi && matchTypedOptionsByWords(options, typed, words) !== null;
 }
 
