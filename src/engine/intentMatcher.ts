@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { IntentClassifier, type ClassifierOptions } from './intentClassifier';
-import { flowOf, intentWords, loadIntentLexicon, scoreIntent, type IntentLexicon, type IntentMatch, type IntentMatcher, type PhraseSet } from './intents';
+import { flowOf, intentWords, loadIntentLexicon, type IntentLexicon, type IntentMatch, type IntentMatcher, type PhraseSet } from './intents';
 import { LOCALES } from './types';
 import { loadWordLists, type WordLists } from './wordLists';
 
@@ -103,9 +103,54 @@ export function loadIntentExamples(localesDir: string, lexicon: IntentLexicon, f
   return examples;
 }
 
+/**
+ * The lexicon's phrases, for scoring every target in one pass over a message (exact words; typos are the classifier's
+ * job): a target scores its longest phrase found (in words; 1.5 for a phrase typed run together, "caidat"), plus a
+ * quarter for each other phrase found (at most two).
+ */
+class LexiconIndex {
+  private readonly byFirst = new Map<string, Array<{ words: string[]; target: string }>>();
+  private readonly joined = new Map<string, string[]>();
+
+  constructor(intents: IntentLexicon['intents']) {
+    for (const { target, phrases } of intents) {
+      for (const p of phrases) {
+        const list = this.byFirst.get(p.words[0]!) ?? [];
+        list.push({ words: p.words, target });
+        this.byFirst.set(p.words[0]!, list);
+        if (p.words.length > 1) this.joined.set(p.joined, [...(this.joined.get(p.joined) ?? []), target]);
+      }
+    }
+  }
+
+  score(words: readonly string[]): Map<string, number> {
+    const found = new Map<string, { best: number; count: number }>();
+    const note = (target: string, score: number) => {
+      const f = found.get(target);
+      if (!f) found.set(target, { best: score, count: 1 });
+      else {
+        f.best = Math.max(f.best, score);
+        f.count++;
+      }
+    };
+    for (let i = 0; i < words.length; i++) {
+      for (const p of this.byFirst.get(words[i]!) ?? []) {
+        let j = 1;
+        while (j < p.words.length && words[i + j] === p.words[j]) j++;
+        if (j === p.words.length) note(p.target, p.words.length);
+      }
+      for (const target of this.joined.get(words[i]!) ?? []) note(target, 1.5);
+    }
+    const scores = new Map<string, number>();
+    for (const [target, f] of found) scores.set(target, f.best + 0.25 * Math.min(f.count - 1, 2));
+    return scores;
+  }
+}
+
 export class CitizenIntentMatcher implements IntentMatcher {
-  /** For each flow label, the lexicon's phrases of its flow (all its targets). */
-  private readonly lexiconByLabel: Map<string, IntentLexicon['intents'][number]['phrases']>;
+  /** The label that leads to each flow, when only one does (not subscriptions: subscribe and unsubscribe). */
+  private readonly labelOfFlow: Map<string, string>;
+  private readonly lexiconIndex: LexiconIndex;
   private readonly exactPhrases: Map<string, string>;
   private readonly labelIndex: Map<string, number>;
   private readonly scratch: Float64Array;
@@ -124,13 +169,11 @@ export class CitizenIntentMatcher implements IntentMatcher {
       const flow = flowOf(this.targetOf(label));
       labelsOfFlow.set(flow, [...(labelsOfFlow.get(flow) ?? []), label]);
     }
-    this.lexiconByLabel = new Map();
+    this.labelOfFlow = new Map([...labelsOfFlow].filter(([, labels]) => labels.length === 1).map(([flow, labels]) => [flow, labels[0]!]));
+    this.lexiconIndex = new LexiconIndex(lexicon.intents);
     this.exactPhrases = new Map();
     for (const { target, phrases } of lexicon.intents) {
       for (const p of phrases) if (!this.exactPhrases.has(p.words.join(' '))) this.exactPhrases.set(p.words.join(' '), target);
-      const labels = labelsOfFlow.get(flowOf(target));
-      if (labels?.length !== 1) continue;
-      this.lexiconByLabel.set(labels[0]!, [...(this.lexiconByLabel.get(labels[0]!) ?? []), ...phrases]);
     }
   }
 
@@ -164,10 +207,17 @@ export class CitizenIntentMatcher implements IntentMatcher {
     if (exact) return { match: { kind: 'sure', target: exact }, label: flowOf(exact), by: 'lexicon' };
 
     const { labels, probabilities } = this.classifier.classify(words);
+    const targetScores = this.lexiconIndex.score(words);
     const z = this.scratch;
-    for (let c = 0; c < labels.length; c++) {
-      const phrases = this.lexiconByLabel.get(labels[c]!);
-      z[c] = Math.log(probabilities[c]! + 1e-9) + (phrases ? this.tuning.lexiconWeight * scoreIntent(words, phrases) : 0);
+    for (let c = 0; c < labels.length; c++) z[c] = Math.log(probabilities[c]! + 1e-9);
+    const lexical = new Map<string, number>();
+    for (const [target, score] of targetScores) {
+      const label = this.labelOfFlow.get(flowOf(target));
+      if (label !== undefined && score > (lexical.get(label) ?? 0)) lexical.set(label, score);
+    }
+    for (const [label, score] of lexical) {
+      const c = this.labelIndex.get(label)!;
+      z[c] = z[c]! + this.tuning.lexiconWeight * score;
     }
     for (const cue of this.lexicon.cues) {
       const c = this.labelIndex.get(cue.label);
@@ -188,10 +238,10 @@ export class CitizenIntentMatcher implements IntentMatcher {
     if (label === 'none' || probability < this.tuning.outOfScopeBelow) return { ...explained({ kind: 'none' }), label: 'none' };
     if (label === 'greeting' || label === 'thanks' || label === 'menu') return explained({ kind: label });
     if (label === 'emergency') return explained({ kind: 'emergency', target: this.targetOf('emergency') });
-    const target = this.stepWithin(this.targetOf(label), words);
+    const target = this.stepWithin(this.targetOf(label), targetScores);
     const runnerUp = second >= 0 ? labels[second]! : 'none';
     if (!SPECIAL_LABELS.has(runnerUp) && z[second]! >= probability * this.tuning.unsureRatio) {
-      const other = this.stepWithin(this.targetOf(runnerUp), words);
+      const other = this.stepWithin(this.targetOf(runnerUp), targetScores);
       if (flowOf(other) !== flowOf(target)) return explained({ kind: 'unsure', targets: [target, other] });
     }
     return explained({ kind: 'sure', target });
@@ -203,16 +253,15 @@ export class CitizenIntentMatcher implements IntentMatcher {
   }
 
   /** The step of `target`'s flow that the message names best ("bản đồ" → `epidemic__mapLoad`), else `target`. */
-  private stepWithin(target: string, words: readonly string[]): string {
+  private stepWithin(target: string, targetScores: ReadonlyMap<string, number>): string {
     if (target.includes('__')) return target;
     let best = target;
     let bestScore = 0;
-    for (const intent of this.lexicon.intents) {
-      if (!intent.target.startsWith(`${target}__`)) continue;
-      const score = scoreIntent(words, intent.phrases);
+    for (const [step, score] of targetScores) {
+      if (!step.startsWith(`${target}__`)) continue;
       if (score > bestScore) {
         bestScore = score;
-        best = intent.target;
+        best = step;
       }
     }
     return bestScore >= 1 ? best : target;

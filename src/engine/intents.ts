@@ -1,16 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { wordSimilarity } from './fuzzy';
 import { normalizeText } from './normalize';
 import { LOCALES } from './types';
 
 /**
- * Understanding a typed message that answers no question: which flow does the person want? Data-driven: each
- * locale's `locales/<lang>/intents.json` lists abbreviations (`ko` → `khong`), greetings and, per target, the phrases
- * people use for it. A target is a flow id, or `<flow>__<step>` to start a flow at a step (like a deep link), so
- * "trạm y tế ở đâu" opens the health-station answer directly. Matching ignores case and diacritics, expands abbreviations, tolerates one typo in longer words
- * and words run together ("caidat"); when two flows score alike, both are offered as guesses.
+ * The data for understanding a typed message that answers no question, per locale in `locales/<lang>/intents.json`:
+ * abbreviations (`ko` → `khong`), greeting and thanks words, the danger signs and symptoms that take priority, cues,
+ * and per target the phrases people use for it. A target is a flow id, or `<flow>__<step>` to start a flow at a step
+ * (like a deep link), so "trạm y tế ở đâu" opens the health-station answer directly. Matching ignores case and
+ * diacritics. The matcher itself (a trained classifier plus these data) is `CitizenIntentMatcher` in intentMatcher.ts.
  */
 
 export type IntentMatch =
@@ -216,44 +215,6 @@ export function intentWords(text: string, lexicon: Pick<IntentLexicon, 'abbrevia
 function expandWords(normalized: string, abbreviations: Map<string, string[]>): string[] {
   if (normalized === '') return [];
   return normalized.split(' ').flatMap((w) => abbreviations.get(w) ?? [w]);
-}
-
-/** The best phrase's score (its length in words, less a little per typo), plus a little for each other phrase found. */
-export function scoreIntent(words: readonly string[], phrases: readonly Phrase[]): number {
-  const found = phrases.map((p) => scorePhrase(words, p)).filter((x) => x > 0).sort((a, b) => b - a);
-  if (found.length === 0) return 0;
-  return found[0]! + 0.25 * Math.min(found.length - 1, 2);
-}
-
-function scorePhrase(words: readonly string[], phrase: Phrase): number {
-  let best = 0;
-  const n = phrase.words.length;
-  for (let i = 0; i + n <= words.length; i++) {
-    let total = 0;
-    for (let j = 0; j < n; j++) {
-      const sim = wordSimilarity(words[i + j]!, phrase.words[j]!);
-      if (sim === 0) {
-        total = 0;
-        break;
-      }
-      total += sim === 1 ? 1 : 0.6;
-    }
-    best = Math.max(best, total);
-  }
-  if (n > 1) {
-    // Words run together: "caidat", "khaisinh".
-    for (const w of words) {
-      const sim = wordSimilarity(w, phrase.joined);
-      // More than one word, less than two: "bluezone" typed for "blue zone" is one word, "khaisinh" beats "sinh".
-      if (sim > 0) best = Math.max(best, sim === 1 ? 1.5 : 1.2);
-    }
-  } else {
-    // One word typed as two: "hot line", "blue tooth".
-    for (let i = 0; i + 1 < words.length; i++) {
-      if (wordSimilarity(words[i]! + words[i + 1]!, phrase.words[0]!) > 0) best = Math.max(best, 1);
-    }
-  }
-  return best;
 }
 
 /** The flow of a target (`epidemic__stationLoad` → `epidemic`). */
