@@ -1,4 +1,3 @@
-import { isGreeting } from './commands';
 import type { Condition, FlowDefinition, OptionDefinition, StepDefinition } from './flowSchema';
 import { flowOf, type IntentMatcher } from './intents';
 import type { FlowSet } from './loadFlows';
@@ -442,10 +441,6 @@ export class Engine {
       picked = options.find((o) => o.id === id);
     } else if (event.kind === 'text') {
       picked = this.matchOption(options, event.text, s.flow !== this.options.menuFlow);
-      if (!picked && s.flow === this.options.menuFlow && isGreeting(event.text)) {
-        this.askCurrent(turn);
-        return;
-      }
     }
     if (!picked) {
       if (await this.divertToIntent(turn)) return;
