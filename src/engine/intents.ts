@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { normalizeText } from './normalize';
 import { LOCALES } from './types';
+import { OperatorError } from '../errors';
 
 /**
  * The data for understanding a typed message that answers no question, per locale in `locales/<lang>/intents.json`:
@@ -66,10 +67,9 @@ const lexiconFileSchema = z
 export type IntentLexiconFile = z.infer<typeof lexiconFileSchema>;
 
 /** An intents file that cannot be used; each problem names the file and the entry. */
-export class IntentFileError extends Error {
+export class IntentFileError extends OperatorError {
   constructor(readonly problems: string[]) {
     super(`Invalid intent data (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'IntentFileError';
   }
 }
 
