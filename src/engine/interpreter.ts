@@ -53,8 +53,6 @@ export class FlowRuntimeError extends Error {
 }
 
 const MAX_AUTOMATIC_STEPS = 50;
-const SKIP_WORDS = new Set(['bo qua', 'skip', 'khong', 'khong co', 'no', 'none', 'ko', 'k']);
-const DONE_WORDS = new Set(['xong', 'done', 'ok', 'roi', 'xong roi', 'tiep', 'tiep tuc', 'next']);
 const ENGINE_BUTTON = '$';
 
 /** Mutable state of one `handle` call. */
@@ -312,8 +310,8 @@ export class Engine {
     } else if (event.kind === 'text') {
       const n = parseOptionNumber(event.text);
       const words = normalizeText(event.text);
-      if (n === 1 || ['tiep tuc', 'tiep', 'continue', 'co'].includes(words) || words === normalizeText(this.text(s, 'engine.resumeContinue'))) pick = 'continue';
-      if (n === 2 || ['lam lai', 'bat dau lai', 'restart', 'start over'].includes(words) || words === normalizeText(this.text(s, 'engine.resumeRestart'))) pick = 'restart';
+      if (n === 1 || this.options.words.continue.has(words) || words === normalizeText(this.text(s, 'engine.resumeContinue'))) pick = 'continue';
+      if (n === 2 || this.options.words.restart.has(words) || words === normalizeText(this.text(s, 'engine.resumeRestart'))) pick = 'restart';
     }
     if (!pick) {
       this.say(turn, 'engine.hintChoice', { max: 2 });
@@ -421,7 +419,7 @@ export class Engine {
       }
     } else if (event.kind === 'text') {
       const words = normalizeText(event.text);
-      if (DONE_WORDS.has(words) && (s.multiDraft?.length ?? 0) > 0) {
+      if (this.options.words.done.has(words) && (s.multiDraft?.length ?? 0) > 0) {
         chosen = s.multiDraft;
       } else {
         const numbers = parseOptionNumbers(event.text);
@@ -509,7 +507,7 @@ export class Engine {
   private isSkip(turn: Turn): boolean {
     const { s, event } = turn;
     if (event.kind === 'choice') return event.optionId === `${s.step}:skip`;
-    if (event.kind === 'text') return SKIP_WORDS.has(normalizeText(event.text)) || parseOptionNumber(event.text) === 1;
+    if (event.kind === 'text') return this.options.words.skip.has(normalizeText(event.text)) || parseOptionNumber(event.text) === 1;
     return false;
   }
 
@@ -522,8 +520,8 @@ export class Engine {
     } else if (event.kind === 'text') {
       const n = parseOptionNumber(event.text);
       const words = normalizeText(event.text);
-      if (n === 1 || ['xac nhan', 'dong y', 'gui', 'confirm', 'yes', 'co', 'dung', 'ok'].includes(words)) pick = 'confirm';
-      if (n === 2 || ['sua', 'chinh sua', 'edit', 'sua lai'].includes(words)) pick = 'edit';
+      if (n === 1 || this.options.words.confirm.has(words)) pick = 'confirm';
+      if (n === 2 || this.options.words.edit.has(words)) pick = 'edit';
     }
     if (!pick) {
       this.reask(turn, 'engine.hintChoice', { max: 2 });

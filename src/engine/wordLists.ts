@@ -28,6 +28,12 @@ const wordsFileSchema = z
     yes: phrases,
     no: phrases,
     fillers: phrases,
+    skip: phrases,
+    done: phrases,
+    confirm: phrases,
+    edit: phrases,
+    continue: phrases,
+    restart: phrases,
   })
   .strict();
 
@@ -46,6 +52,17 @@ export interface WordLists {
   no: Set<string>;
   /** Words that carry no answer ("em bị sốt với ho" reads as "sốt ho"). */
   fillers: Set<string>;
+  /** Skip an optional question (the no words count too). */
+  skip: Set<string>;
+  /** Finish choosing several answers. */
+  done: Set<string>;
+  /** Send a summary (the yes words count too). */
+  confirm: Set<string>;
+  /** Change an answer of a summary. */
+  edit: Set<string>;
+  /** Go on with an interrupted flow (the yes words count too), or start it again. */
+  continue: Set<string>;
+  restart: Set<string>;
 }
 
 /** A words file that cannot be used; each problem names the file and the entry. */
@@ -93,6 +110,7 @@ export function buildWordLists(files: Partial<Record<Locale, WordsFile>>): WordL
   const yes = new Set<string>();
   const no = new Set<string>();
   const fillers = new Set<string>();
+  const lists = { skip: new Set<string>(), done: new Set<string>(), confirm: new Set<string>(), edit: new Set<string>(), continue: new Set<string>(), restart: new Set<string>() };
   for (const [locale, file] of Object.entries(files) as Array<[Locale, WordsFile]>) {
     const n = file.navigation;
     add(n.menu, { kind: 'menu' });
@@ -105,6 +123,12 @@ export function buildWordLists(files: Partial<Record<Locale, WordsFile>>): WordL
     for (const w of file.yes) yes.add(normalizeText(w));
     for (const w of file.no) no.add(normalizeText(w));
     for (const w of file.fillers) fillers.add(normalizeText(w));
+    for (const name of Object.keys(lists) as Array<keyof typeof lists>) for (const w of file[name]) lists[name].add(normalizeText(w));
+  }
+  for (const w of no) lists.skip.add(w);
+  for (const w of yes) {
+    lists.confirm.add(w);
+    lists.continue.add(w);
   }
   for (const file of Object.values(files)) add(file.unsubscribe, { kind: 'unsubscribe' });
   const diacriticsOnly = new Map<string, Set<string>>();
@@ -117,7 +141,7 @@ export function buildWordLists(files: Partial<Record<Locale, WordsFile>>): WordL
       diacriticsOnly.set(key, allowed);
     }
   }
-  return { commands, diacriticsOnly, yes, no, fillers };
+  return { commands, diacriticsOnly, yes, no, fillers, ...lists };
 }
 
 /**
