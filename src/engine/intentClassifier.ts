@@ -63,6 +63,47 @@ function forEachFeature(words: readonly string[], emit: (hash: number) => void):
   }
 }
 
+/**
+ * Feature hash → column, as an open-addressing table in two typed arrays: a lookup per feature of every message is the
+ * classifier's hottest path, and this is several times faster than a Map.
+ */
+class ColumnTable {
+  private readonly keys: Int32Array;
+  /** Column + 1; 0 marks an empty slot. */
+  private readonly values: Int32Array;
+  private readonly mask: number;
+
+  constructor(columns: ReadonlyMap<number, number>) {
+    let capacity = 16;
+    while (capacity < columns.size * 2) capacity *= 2;
+    this.keys = new Int32Array(capacity);
+    this.values = new Int32Array(capacity);
+    this.mask = capacity - 1;
+    for (const [hash, column] of columns) {
+      let slot = this.slotOf(hash);
+      while (this.values[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.keys[slot] = hash | 0;
+      this.values[slot] = column + 1;
+    }
+  }
+
+  /** The column of a feature hash, or -1 when training never saw it. */
+  get(hash: number): number {
+    const key = hash | 0;
+    let slot = this.slotOf(hash);
+    for (;;) {
+      const value = this.values[slot]!;
+      if (value === 0) return -1;
+      if (this.keys[slot] === key) return value - 1;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  private slotOf(hash: number): number {
+    return (Math.imul(hash | 0, 0x9e3779b1) >>> 16) & this.mask;
+  }
+}
+
 /** Column indexes of a message's known features and their (L2-normalised) values. */
 interface SparseVector {
   index: Int32Array;
@@ -74,6 +115,7 @@ export class IntentClassifier {
   private readonly stamps: Int32Array;
   private readonly slots: Int32Array;
   private stampId = 0;
+  private readonly table: ColumnTable;
 
   private constructor(
     readonly labels: readonly string[],
@@ -84,6 +126,7 @@ export class IntentClassifier {
   ) {
     this.stamps = new Int32Array(columns.size);
     this.slots = new Int32Array(columns.size);
+    this.table = new ColumnTable(columns);
   }
 
   /** Trains on labelled messages. Deterministic for the same examples and options. */
@@ -159,8 +202,8 @@ export class IntentClassifier {
     const value = new Float32Array(capacity);
     let n = 0;
     forEachFeature(words, (h) => {
-      const column = this.columns.get(h);
-      if (column === undefined) return;
+      const column = this.table.get(h);
+      if (column < 0) return;
       if (this.stamps[column] === stampId) {
         const at = this.slots[column]!;
         value[at] = value[at]! + 1;

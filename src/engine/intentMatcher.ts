@@ -152,6 +152,8 @@ export class CitizenIntentMatcher implements IntentMatcher {
   private readonly labelOfFlow: Map<string, string>;
   private readonly lexiconIndex: LexiconIndex;
   private readonly exactPhrases: Map<string, string>;
+  /** Every word of a thanks phrase, to rule most messages out of `onlyThanks` at once. */
+  private readonly thanksWords: Set<string>;
   private readonly labelIndex: Map<string, number>;
   private readonly scratch: Float64Array;
 
@@ -171,6 +173,7 @@ export class CitizenIntentMatcher implements IntentMatcher {
     }
     this.labelOfFlow = new Map([...labelsOfFlow].filter(([, labels]) => labels.length === 1).map(([flow, labels]) => [flow, labels[0]!]));
     this.lexiconIndex = new LexiconIndex(lexicon.intents);
+    this.thanksWords = new Set([...lexicon.thanks].flatMap((t) => t.split(' ')));
     this.exactPhrases = new Map();
     for (const { target, phrases } of lexicon.intents) {
       for (const p of phrases) if (!this.exactPhrases.has(p.words.join(' '))) this.exactPhrases.set(p.words.join(' '), target);
@@ -195,10 +198,11 @@ export class CitizenIntentMatcher implements IntentMatcher {
     if (words.length === 0 || words.length > MAX_WORDS) return { match: { kind: 'none' }, label: 'none', by: 'empty' };
 
     const notSymptom = coveredPositions(words, this.lexicon.notSymptoms);
-    if (this.mentions(words, this.lexicon.dangerSigns, notSymptom)) {
+    const negated = coveredPositions(words, this.lexicon.negations);
+    if (this.mentions(words, this.lexicon.dangerSigns, notSymptom, negated)) {
       return { match: { kind: 'emergency', target: this.targetOf('emergency') }, label: 'emergency', by: 'danger-sign' };
     }
-    if (this.mentions(words, this.lexicon.symptoms, notSymptom) && (words.length <= SHORT_MESSAGE_WORDS || this.lexicon.people.has(words))) {
+    if (this.mentions(words, this.lexicon.symptoms, notSymptom, negated) && (words.length <= SHORT_MESSAGE_WORDS || this.lexicon.people.has(words))) {
       return { match: { kind: 'sure', target: this.targetOf('symptoms') }, label: 'symptoms', by: 'symptom' };
     }
     if (words.every((w) => this.lexicon.greetings.has(w))) return { match: { kind: 'greeting' }, label: 'greeting', by: 'greeting' };
@@ -268,21 +272,20 @@ export class CitizenIntentMatcher implements IntentMatcher {
   }
 
   /** True when a phrase of `set` occurs outside the covered positions and is not negated just before. */
-  private mentions(words: readonly string[], set: PhraseSet, covered: Uint8Array): boolean {
-    const negated = coveredPositions(words, this.lexicon.negations);
-    for (const [start, end] of set.find(words)) {
-      let inside = false;
-      for (let i = start; i < end; i++) if (covered[i]) inside = true;
-      if (inside) continue;
-      let negation = false;
-      for (let i = Math.max(0, start - NEGATION_REACH); i < start; i++) if (negated[i]) negation = true;
-      if (!negation) return true;
-    }
-    return false;
+  private mentions(words: readonly string[], set: PhraseSet, covered: Uint8Array, negated: Uint8Array): boolean {
+    let mentioned = false;
+    set.forEach(words, (start, end) => {
+      if (mentioned) return;
+      for (let i = start; i < end; i++) if (covered[i]) return;
+      for (let i = Math.max(0, start - NEGATION_REACH); i < start; i++) if (negated[i]) return;
+      mentioned = true;
+    });
+    return mentioned;
   }
 
   /** Only thanks and greeting words, with at least one thanks phrase ("ok cảm ơn ad nhé"). */
   private onlyThanks(words: readonly string[]): boolean {
+    if (!words.every((w) => this.thanksWords.has(w) || this.lexicon.greetings.has(w))) return false;
     let i = 0;
     let thanked = false;
     while (i < words.length) {
@@ -299,7 +302,7 @@ export class CitizenIntentMatcher implements IntentMatcher {
 
 function coveredPositions(words: readonly string[], set: PhraseSet): Uint8Array {
   const covered = new Uint8Array(words.length);
-  for (const [start, end] of set.find(words)) for (let i = start; i < end; i++) covered[i] = 1;
+  set.forEach(words, (start, end) => covered.fill(1, start, end));
   return covered;
 }
 

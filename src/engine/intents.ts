@@ -106,8 +106,8 @@ export class PhraseSet {
     }
   }
 
-  /** Every occurrence in `words`, as [start, end) word positions. */
-  *find(words: readonly string[]): Generator<[number, number]> {
+  /** Calls `found` with every occurrence in `words`, as [start, end) word positions (a plain loop: this runs per message). */
+  forEach(words: readonly string[], found: (start: number, end: number) => void): void {
     for (let i = 0; i < words.length; i++) {
       const candidates = this.byFirst.get(words[i]!);
       if (!candidates) continue;
@@ -115,13 +115,22 @@ export class PhraseSet {
         if (i + phrase.length > words.length) continue;
         let j = 1;
         while (j < phrase.length && words[i + j] === phrase[j]) j++;
-        if (j === phrase.length) yield [i, i + phrase.length];
+        if (j === phrase.length) found(i, i + phrase.length);
       }
     }
   }
 
   has(words: readonly string[]): boolean {
-    return !this.find(words).next().done;
+    for (let i = 0; i < words.length; i++) {
+      const candidates = this.byFirst.get(words[i]!);
+      if (!candidates) continue;
+      for (const phrase of candidates) {
+        let j = 1;
+        while (j < phrase.length && words[i + j] === phrase[j]) j++;
+        if (j === phrase.length) return true;
+      }
+    }
+    return false;
   }
 }
 
