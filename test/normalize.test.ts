@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config';
-import { loadWordLists, matchGlobalCommand } from '../src/engine/wordLists';
+import fs from 'node:fs';
+import { loadWordLists, matchGlobalCommand, WordsFileError } from '../src/engine/wordLists';
+import { tempDir } from './support/harness';
 import { normalizeText, parseOptionNumber, parseOptionNumbers } from '../src/engine/normalize';
 import { parseVietnamesePhone } from '../src/validators';
 
@@ -77,6 +79,18 @@ describe('global commands', () => {
   it('takes "dung" without diacritics for "đúng" (yes), not for "dừng" (stop)', () => {
     expect(matchGlobalCommand('dung', words)).toBeNull();
     expect(matchGlobalCommand('dừng!', words)?.kind).toBe('unsubscribe');
+  });
+
+  it('refuses a words file with a list missing, naming the file and the list', () => {
+    const dir = tempDir('cgb-words-');
+    for (const l of ['vi', 'en']) {
+      fs.mkdirSync(path.join(dir, l));
+      const words = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'locales', l, 'words.json'), 'utf8'));
+      if (l === 'en') delete words.yes;
+      fs.writeFileSync(path.join(dir, l, 'words.json'), JSON.stringify(words));
+    }
+    expect(() => loadWordLists(dir, dir)).toThrow(WordsFileError);
+    expect(() => loadWordLists(dir, dir)).toThrow('en/words.json: yes:');
   });
 
   it('reads the words from locales/<lang>/words.json: another language is a folder', () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { OperatorError } from '../errors';
 import { IntentClassifier, type ClassifierOptions } from './intentClassifier';
 import { flowOf, intentWords, loadIntentLexicon, type IntentLexicon, type IntentMatch, type IntentMatcher, type PhraseSet } from './intents';
 import { LOCALES } from './types';
@@ -64,10 +65,9 @@ const examplesFileSchema = z
   .strict();
 
 /** An examples file that cannot be used; each problem names the file and the entry. */
-export class IntentExamplesError extends Error {
+export class IntentExamplesError extends OperatorError {
   constructor(readonly problems: string[]) {
     super(`Invalid intent examples (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'IntentExamplesError';
   }
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { OperatorError } from '../errors';
 import { normalizeText } from './normalize';
 import { LOCALES, type Locale } from './types';
 
@@ -66,10 +67,9 @@ export interface WordLists {
 }
 
 /** A words file that cannot be used; each problem names the file and the entry. */
-export class WordsFileError extends Error {
+export class WordsFileError extends OperatorError {
   constructor(readonly problems: string[]) {
     super(`Invalid words data (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'WordsFileError';
   }
 }
 
