@@ -8,7 +8,7 @@ import type { CampaignStore } from './campaign/CampaignStore';
 import { PgCampaignStore } from './campaign/PgCampaignStore';
 import type { ChannelPlugin } from './channels/ChannelPlugin';
 import { createChannels } from './channels';
-import { GroupEvents } from './channels/GroupEvents';
+import { GroupEvents } from './groups/GroupEvents';
 import { PROJECT_ROOT, type Config } from './config';
 import type { EngineRegistry } from './engine/contracts';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
@@ -186,7 +186,8 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const clock = options.clock ?? Date.now;
   // Data.
-  const { locality, i18n, flows, understanding, triageRules } = loadDefinitions(config);
+  const defs = loadDefinitions(config);
+  const { locality, i18n, triageRules, understanding } = defs;
   log.info(
     { examples: understanding.examples, features: understanding.intents.classifier.featureCount, trainingMs: Math.round(understanding.trainingMs) },
     'intent classifier trained',
@@ -288,8 +289,8 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   checkRegistryNames(registry, PROJECT_NAMES);
 
   // Engine and pipeline.
-  const engine = createEngine({ flows, i18n, understanding }, registry, config);
-  const pipeline = new EventPipeline(engine, store, log, clock);
+  const engine = createEngine(defs, registry, config);
+  const pipeline = new EventPipeline({ engine, store, log, clock, groups });
   const dailyJobs = new DailyJobs({ service: records, pipeline, outbound, reachability, reminderHour: locality.records.dailyReminderHour, log, onNoticeQueued: () => dispatcher.kick(), clock });
 
   // Channels.
@@ -312,7 +313,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     config,
     app,
     engine,
-    flows,
+    flows: defs.flows,
     locality,
     campaign,
     pipeline,

@@ -4,7 +4,7 @@ import { PROJECT_ROOT } from '../src/config';
 import type { CitizenIntentMatcher } from '../src/engine/intentMatcher';
 import { flowOf, type IntentMatch } from '../src/engine/intents';
 import { normalizeText } from '../src/engine/normalize';
-import { matchGlobalCommand, type WordLists } from '../src/engine/wordLists';
+import { matchGlobalCommand, type WordLists } from '../src/engine/words';
 import { FIXTURES, buildEngine } from './support/harness';
 
 /**

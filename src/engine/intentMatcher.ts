@@ -5,7 +5,7 @@ import { OperatorError } from '../errors';
 import { IntentClassifier, type ClassifierOptions } from './intentClassifier';
 import { flowOf, intentWords, loadIntentLexicon, type IntentLexicon, type IntentMatch, type IntentMatcher, type PhraseSet } from './intents';
 import { LOCALES } from './types';
-import { loadWordLists, type WordLists } from './wordLists';
+import { loadWordLists, type WordLists } from './words';
 
 /**
  * Understanding a typed message that answers no question, in order of what a mistake costs:

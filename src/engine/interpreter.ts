@@ -4,7 +4,7 @@ import { flowOf, type IntentMatcher } from './intents';
 import type { FlowSet } from './loadFlows';
 import { cleanTypedText, normalizeText, parseOptionNumber, parseOptionNumbers } from './normalize';
 import { answersOptions, matchTypedOption, matchTypedOptionsByWords } from './optionAnswer';
-import { matchGlobalCommand, type GlobalCommand, type WordLists } from './wordLists';
+import { matchGlobalCommand, type GlobalCommand, type WordLists } from './words';
 import {
   createSession,
   LOCALES,

@@ -1,5 +1,5 @@
 import { normalizeText, parseOptionNumber } from './normalize';
-import type { WordLists } from './wordLists';
+import type { WordLists } from './words';
 
 /**
  * Reading a typed answer to the question being asked, before anything else is tried (navigation words, other flows):

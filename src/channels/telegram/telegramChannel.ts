@@ -162,7 +162,7 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): 
   const replyApi = createTelegramApi(tg, REPLY_RETRY);
   const pushApi = createTelegramApi(tg, PUSH_RETRY);
   const pollApi = createTelegramApi(tg);
-  const handler = new TelegramUpdateHandler({ pipeline: ctx.pipeline, store: ctx.store, groups: ctx.groups, reachability: ctx.reachability, log, api: replyApi });
+  const handler = new TelegramUpdateHandler({ pipeline: ctx.pipeline, reachability: ctx.reachability, log, api: replyApi });
   const poller = new TelegramPoller(pollApi, handler, log);
   const translator = ctx.i18n;
   let webhookTimer: NodeJS.Timeout | null = null;
@@ -211,7 +211,8 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): 
       if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) throw new TelegramTokenRejectedError(tg.apiRoot, err.description);
       if (stopped) return;
       log.error({ channel: 'telegram', err: describeTelegramError(err), retryInMs: WEBHOOK_RETRY_MS }, 'setWebhook failed: Telegram cannot deliver updates until it succeeds; retrying');
-      webhookTimer = setTimeout(() => void registerWebhook().catch(() => undefined), WEBHOOK_RETRY_MS);
+      // A retry that finds the token refused cannot stop start-up any more: it says so, naming the variable.
+      webhookTimer = setTimeout(() => void registerWebhook().catch((e: Error) => log.error({ channel: 'telegram', err: describeTelegramError(e) }, 'setWebhook failed for good: TELEGRAM_BOT_TOKEN was refused; fix it and restart')), WEBHOOK_RETRY_MS);
       webhookTimer.unref();
     }
   };
