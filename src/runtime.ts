@@ -12,9 +12,8 @@ import { GroupEvents } from './groups/GroupEvents';
 import { PROJECT_ROOT, type Config } from './config';
 import type { EngineRegistry } from './engine/contracts';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
-import { LexiconIntentMatcher, loadIntentLexicon } from './engine/intents';
+import { loadUnderstanding } from './engine/intentMatcher';
 import { loadFlows, type FlowSet } from './engine/loadFlows';
-import { loadEngineWords } from './engine/words';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
 import { loadLocality, type Locality } from './locality/localitySchema';
@@ -54,6 +53,8 @@ export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');
 export const MENU_FLOW = 'menu';
+/** Where unsubscribe words lead in any state: the announcements flow's step that stops them. */
+export const UNSUBSCRIBE_TARGET = 'subscriptions__doNone';
 
 /** Everything a running server is made of, built once from the configuration. */
 export interface Runtime {
@@ -125,9 +126,8 @@ export function loadDefinitions(
     ],
     displayRoot: PROJECT_ROOT,
   });
-  const intents = new LexiconIntentMatcher(loadIntentLexicon(config.localesDir, intentTargets(flows), PROJECT_ROOT));
-  const words = loadEngineWords(config.localesDir, PROJECT_ROOT);
-  return { locality, i18n, flows, intents, words, triageRules };
+  const understanding = loadUnderstanding(config.localesDir, intentTargets(flows), PROJECT_ROOT);
+  return { locality, i18n, flows, understanding, triageRules };
 }
 
 /** Every name flows may use in this project: the registry's own, the records' and the announcements' actions. */
@@ -137,14 +137,15 @@ export const PROJECT_NAMES: RegistryNames = {
 };
 
 /** The engine over checked definitions and a registry offering the names they were checked with (server and tests). */
-export function createEngine(defs: Pick<Definitions, 'flows' | 'i18n' | 'intents' | 'words'>, registry: EngineRegistry, config: Pick<Config, 'defaultLocale' | 'resumeAfterMs'>): Engine {
+export function createEngine(defs: Pick<Definitions, 'flows' | 'i18n' | 'understanding'>, registry: EngineRegistry, config: Pick<Config, 'defaultLocale' | 'resumeAfterMs'>): Engine {
   return new Engine(defs.flows, defs.i18n, registry, {
     defaultLocale: config.defaultLocale,
     resumeAfterMs: config.resumeAfterMs,
     onboardingFlow: ONBOARDING_FLOW,
     menuFlow: MENU_FLOW,
-    intents: defs.intents,
-    words: defs.words,
+    intents: defs.understanding.intents,
+    words: defs.understanding.words,
+    unsubscribeTarget: UNSUBSCRIBE_TARGET,
   });
 }
 
@@ -198,7 +199,11 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const clock = options.clock ?? Date.now;
   // Data.
   const defs = loadDefinitions(config);
-  const { locality, i18n, triageRules } = defs;
+  const { locality, i18n, triageRules, understanding } = defs;
+  log.info(
+    { examples: understanding.examples, features: understanding.intents.classifier.featureCount, trainingMs: Math.round(understanding.trainingMs) },
+    'intent classifier trained',
+  );
 
   // Storage.
   const storeOptions = { ...DEFAULT_STORE_OPTIONS, sessionTtlSeconds: config.sessionTtlSeconds };

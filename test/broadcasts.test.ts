@@ -82,6 +82,27 @@ describe('announcements', () => {
     expect(await repo().subscription('telegram', String(chat))).toMatchObject({ urgent: true, news: false, active: true });
   });
 
+  it('unsubscribe words stop the announcements in any state, even in the middle of a declaration', async () => {
+    const chat = 880002;
+    await deliver(textUpdate(chat, '/start'));
+    await deliver(textUpdate(chat, '1'));
+    await deliver(textUpdate(chat, 'ban pho'));
+    await deliver(textUpdate(chat, '1'));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn cần gì?')));
+    expect(await repo().subscription('telegram', String(chat))).toMatchObject({ active: true });
+    await deliver(textUpdate(chat, 'khai bao y te'));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn khai cho ai?')));
+    await deliver(textUpdate(chat, 'Dừng'));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Đã huỷ đăng ký. Bạn sẽ không nhận thông báo nữa.')));
+    expect(await repo().subscription('telegram', String(chat))).toMatchObject({ active: false });
+    await deliver(textUpdate(chat, 'dang ky'));
+    await deliver(textUpdate(chat, '1'));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Đã đăng ký nhận mọi thông báo')));
+    await deliver(textUpdate(chat, 'đừng gửi nữa'));
+    await bot.waitFor(() => textsTo(chat).filter((t) => t.includes('Đã huỷ đăng ký')).length === 2);
+    expect(await repo().subscription('telegram', String(chat))).toMatchObject({ active: false });
+  });
+
   it('the API refuses calls without the token or with a wrong one, and names the bad field of a malformed body', async () => {
     const body = JSON.stringify({ communes: 'all', text: { vi: 'Thông báo thử nghiệm' } });
     expect((await api('/api/broadcasts', { method: 'POST', body, token: null })).status).toBe(401);

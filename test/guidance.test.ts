@@ -340,12 +340,12 @@ describe('understanding typed messages', () => {
 
   it('when unsure, offers the two best guesses as numbered choices', async () => {
     const c = await atMenu();
-    const out = await c.say('hot line covid');
+    const out = await c.say('cach ly thi goi ai');
     expect(out).toContain('Có phải bạn muốn hỏi về việc này?');
-    expect(out).toContain('1. Số điện thoại cần biết');
-    expect(out).toContain('2. Thông tin dịch bệnh, trạm y tế');
+    expect(out).toContain('1. Thông tin dịch bệnh, trạm y tế');
+    expect(out).toContain('2. Số điện thoại cần biết');
     expect(c.session?.sub).toBe('guess');
-    await c.say('2');
+    await c.say('1');
     expect(c.session?.flow).toBe('epidemic');
     expect(c.session?.sub).toBeNull();
   });
@@ -383,14 +383,15 @@ describe('understanding typed messages', () => {
     expect(c.session?.step).toBe('after');
   });
 
-  it('a greeting shows the menu; nonsense, emoji and a 5,000-character message get the short hint', async () => {
+  it('a greeting shows the menu; nonsense, emoji and a 5,000-character message get one honest sentence and the menu', async () => {
     const c = await atMenu();
     const hello = await c.say('chào bạn nhé');
     expect(hello).toContain('Bạn cần gì?');
     expect(hello).not.toContain('Xin trả lời');
     for (const bad of ['', '😀😀', 'asdfgh', 'x '.repeat(2500)]) {
       const out = await c.say(bad);
-      expect(out).toContain('Xin trả lời bằng một số từ 1 đến 14');
+      expect(out).toContain('Mình chưa hiểu ý bạn. Mình chỉ hỗ trợ về phòng chống dịch');
+      expect(out).toContain('14. Xoá dữ liệu của tôi');
       expect(c.session?.flow).toBe('menu');
       expect(c.session?.sub).toBeNull();
     }

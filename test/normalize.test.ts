@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config';
-import { matchGlobalCommand } from '../src/engine/commands';
-import { loadEngineWords } from '../src/engine/words';
-
-const WORDS = loadEngineWords(path.join(PROJECT_ROOT, 'locales'));
+import fs from 'node:fs';
+import { loadWordLists, matchGlobalCommand, WordsFileError } from '../src/engine/words';
+import { tempDir } from './support/harness';
 import { normalizeText, parseOptionNumber, parseOptionNumbers } from '../src/engine/normalize';
 import { parseVietnamesePhone } from '../src/validators';
 
@@ -48,6 +47,8 @@ describe('typed option numbers', () => {
 });
 
 describe('global commands', () => {
+  const words = loadWordLists(path.join(PROJECT_ROOT, 'locales'));
+
   it.each([
     ['menu', 'menu'],
     ['Trang chủ', 'menu'],
@@ -61,13 +62,40 @@ describe('global commands', () => {
     ['/start', 'start'],
     ['/menu@BacHaBot', 'menu'],
     ['ngon ngu', 'language'],
+    ['stop', 'unsubscribe'],
+    ['Dừng', 'unsubscribe'],
+    ['hủy nhận tin', 'unsubscribe'],
+    ['đừng gửi nữa', 'unsubscribe'],
+    ['thoi khong nhan thong bao nua', 'unsubscribe'],
   ])('%s means %s', (text, kind) => {
-    expect(matchGlobalCommand(text, WORDS)?.kind).toBe(kind);
+    expect(matchGlobalCommand(text, words)?.kind).toBe(kind);
   });
 
   it('only a whole message is a command', () => {
-    expect(matchGlobalCommand('Hoàng Văn Huy', WORDS)).toBeNull();
-    expect(matchGlobalCommand('menu hôm nay', WORDS)).toBeNull();
+    expect(matchGlobalCommand('Hoàng Văn Huy', words)).toBeNull();
+    expect(matchGlobalCommand('menu hôm nay', words)).toBeNull();
+  });
+
+  it('takes "dung" without diacritics for "đúng" (yes), not for "dừng" (stop)', () => {
+    expect(matchGlobalCommand('dung', words)).toBeNull();
+    expect(matchGlobalCommand('dừng!', words)?.kind).toBe('unsubscribe');
+  });
+
+  it('refuses a words file with a list missing, naming the file and the list', () => {
+    const dir = tempDir('cgb-words-');
+    for (const l of ['vi', 'en']) {
+      fs.mkdirSync(path.join(dir, l));
+      const words = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'locales', l, 'words.json'), 'utf8'));
+      if (l === 'en') delete words.yes;
+      fs.writeFileSync(path.join(dir, l, 'words.json'), JSON.stringify(words));
+    }
+    expect(() => loadWordLists(dir, dir)).toThrow(WordsFileError);
+    expect(() => loadWordLists(dir, dir)).toThrow('en/words.json: yes:');
+  });
+
+  it('reads the words from locales/<lang>/words.json: another language is a folder', () => {
+    expect(matchGlobalCommand('English', words)).toEqual({ kind: 'language', to: 'en' });
+    expect(matchGlobalCommand('tiếng việt', words)).toEqual({ kind: 'language', to: 'vi' });
   });
 });
 

@@ -91,6 +91,8 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
       const commune = locality.communes.find((c) => c.id === profile.commune);
       return {
         commune: commune?.name ?? '',
+        /** Who to ask in person: the commune's help contact, else its health station, when the locality file has a phone. */
+        communeContact: commune ? describeCommuneContact(commune) : '',
         district: localized(locality.district, locale),
         province: localized(locality.province, locale),
         reminderHour: String(locality.records.dailyReminderHour),
@@ -103,4 +105,12 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
       };
     },
   };
+}
+
+/** "name: phone (where)" of the commune's help contact, else of its health station; empty when no phone is known. */
+function describeCommuneContact(commune: Locality['communes'][number]): string {
+  const help = commune.helpContact;
+  if (help?.phone) return `${help.name}: ${help.phone}${help.where ? ` (${help.where})` : ''}`;
+  const station = commune.healthStation;
+  return station.phone ? `${station.name}: ${station.phone}` : '';
 }

@@ -1,23 +1,29 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { wordSimilarity } from './fuzzy';
 import { normalizeText } from './normalize';
 import { discoverLocales } from './locales';
 import { OperatorError } from '../errors';
 
 /**
- * Understanding a typed message that answers no question: which flow does the person want? Data-driven: each
- * locale's `locales/<lang>/intents.json` lists abbreviations (`ko` → `khong`), greetings and, per target, the phrases
- * people use for it. A target is a flow id, or `<flow>__<step>` to start a flow at a step (like a deep link), so
- * "trạm y tế ở đâu" opens the health-station answer directly. Matching ignores case and diacritics, expands abbreviations, tolerates one typo in longer words
- * and words run together ("caidat"); when two flows score alike, both are offered as guesses.
+ * The data for understanding a typed message that answers no question, per locale in `locales/<lang>/intents.json`:
+ * abbreviations (`ko` → `khong`), greeting and thanks words, the danger signs and symptoms that take priority, cues,
+ * and per target the phrases people use for it. A target is a flow id, or `<flow>__<step>` to start a flow at a step
+ * (like a deep link), so "trạm y tế ở đâu" opens the health-station answer directly. Matching ignores case and
+ * diacritics. The matcher itself (a trained classifier plus these data) is `CitizenIntentMatcher` in intentMatcher.ts.
  */
 
 export type IntentMatch =
+  /** Asks for nothing the bot offers (out of scope), or too little to tell. */
   | { kind: 'none' }
   /** Only greeting words ("chào bạn", "hello"). */
   | { kind: 'greeting' }
+  /** Only thanks or acknowledgement ("cảm ơn ad", "ok"). */
+  | { kind: 'thanks' }
+  /** Asks for the main menu in its own words ("cho xem các mục"). */
+  | { kind: 'menu' }
+  /** A danger sign (khó thở, đau ngực, tím tái, lơ mơ, ...): tell the person to call 115 at once, then start `target`. */
+  | { kind: 'emergency'; target: string }
   /** `target` is a flow id or `<flow>__<step>`. */
   | { kind: 'sure'; target: string }
   /** The two best guesses (targets of two different flows), best first. */
@@ -33,10 +39,32 @@ const lexiconFileSchema = z
     abbreviations: z.record(z.string().min(1), z.string().min(1)),
     /** Words that only greet. */
     greetings: z.array(z.string().min(1)),
+    /** Words that only thank or acknowledge ("cảm ơn", "ok"). */
+    thanks: z.array(z.string().min(1)).default([]),
+    /** Danger signs: a message naming one (not negated) gets "call 115" before any question. */
+    dangerSigns: z.array(z.string().min(1)).default([]),
+    /** Symptoms: a message naming one (not negated) of a person ("tôi", "con", "bị", ...) goes to the symptoms flow. */
+    symptoms: z.array(z.string().min(1)).default([]),
+    /** Phrases that contain a symptom's letters but mean something else ("hồ sơ", "hộ khẩu", "cảm ơn"). */
+    notSymptoms: z.array(z.string().min(1)).default([]),
+    /** Words that negate the symptom right after them ("không sốt", "hết ho"). */
+    negations: z.array(z.string().min(1)).default([]),
+    /** Words that say whose symptom it is ("tôi", "con", "vợ", "bị"). */
+    people: z.array(z.string().min(1)).default([]),
+    /**
+     * Evidence for a label beyond the trained classifier: when the message contains a phrase of every group in `all`,
+     * `boost` is added to the label's log-score.
+     */
+    cues: z.array(z.object({ label: z.string().min(1), boost: z.number().positive(), all: z.array(z.array(z.string().min(1)).min(1)).min(1) }).strict()).default([]),
+    /** Where a classifier label that is not a flow id leads: `"unsubscribe": "subscriptions"`. */
+    labelTargets: z.record(z.string(), z.string()).default({}),
     /** Per target (a flow id, or `<flow>__<step>`), the phrases (one or more words) that ask for it. */
     flows: z.record(z.string(), z.array(z.string().min(1)).min(1)),
   })
   .strict();
+
+/** The parsed content of one `locales/<lang>/intents.json`. */
+export type IntentLexiconFile = z.infer<typeof lexiconFileSchema>;
 
 /** An intents file that cannot be used; each problem names the file and the entry. */
 export class IntentFileError extends OperatorError {
@@ -45,7 +73,7 @@ export class IntentFileError extends OperatorError {
   }
 }
 
-interface Phrase {
+export interface Phrase {
   words: string[];
   /** The words run together, for "caidat" typed for "cai dat". */
   joined: string;
@@ -54,7 +82,56 @@ interface Phrase {
 export interface IntentLexicon {
   abbreviations: Map<string, string[]>;
   greetings: Set<string>;
+  thanks: Set<string>;
   intents: Array<{ target: string; phrases: Phrase[] }>;
+  dangerSigns: PhraseSet;
+  symptoms: PhraseSet;
+  notSymptoms: PhraseSet;
+  negations: PhraseSet;
+  people: PhraseSet;
+  cues: Array<{ label: string; boost: number; all: PhraseSet[] }>;
+  labelTargets: Map<string, string>;
+}
+
+/** Phrases indexed by their first word, for finding them in a message. */
+export class PhraseSet {
+  private readonly byFirst = new Map<string, string[][]>();
+
+  constructor(phrases: Iterable<string[]>) {
+    for (const words of phrases) {
+      if (words.length === 0) continue;
+      const list = this.byFirst.get(words[0]!) ?? [];
+      list.push(words);
+      this.byFirst.set(words[0]!, list);
+    }
+  }
+
+  /** Calls `found` with every occurrence in `words`, as [start, end) word positions (a plain loop: this runs per message). */
+  forEach(words: readonly string[], found: (start: number, end: number) => void): void {
+    for (let i = 0; i < words.length; i++) {
+      const candidates = this.byFirst.get(words[i]!);
+      if (!candidates) continue;
+      for (const phrase of candidates) {
+        if (i + phrase.length > words.length) continue;
+        let j = 1;
+        while (j < phrase.length && words[i + j] === phrase[j]) j++;
+        if (j === phrase.length) found(i, i + phrase.length);
+      }
+    }
+  }
+
+  has(words: readonly string[]): boolean {
+    for (let i = 0; i < words.length; i++) {
+      const candidates = this.byFirst.get(words[i]!);
+      if (!candidates) continue;
+      for (const phrase of candidates) {
+        let j = 1;
+        while (j < phrase.length && words[i + j] === phrase[j]) j++;
+        if (j === phrase.length) return true;
+      }
+    }
+    return false;
+  }
 }
 
 /**
@@ -63,7 +140,7 @@ export interface IntentLexicon {
  */
 export function loadIntentLexicon(localesDir: string, targets: readonly string[], displayRoot = process.cwd()): IntentLexicon {
   const problems: string[] = [];
-  const files: Array<z.infer<typeof lexiconFileSchema>> = [];
+  const files: IntentLexiconFile[] = [];
   for (const locale of discoverLocales(localesDir)) {
     const full = path.join(localesDir, locale, 'intents.json');
     const shown = path.relative(displayRoot, full) || full;
@@ -80,6 +157,9 @@ export function loadIntentLexicon(localesDir: string, targets: readonly string[]
       continue;
     }
     const flowIds = targets.filter((t) => !t.includes('__'));
+    for (const [label, target] of Object.entries(parsed.data.labelTargets)) {
+      if (!targets.includes(target)) problems.push(`${shown}: labelTargets.${label}: unknown flow or step '${target}'`);
+    }
     for (const target of Object.keys(parsed.data.flows)) {
       if (targets.includes(target)) continue;
       const [flow, step] = target.split('__');
@@ -96,14 +176,21 @@ export function loadIntentLexicon(localesDir: string, targets: readonly string[]
 }
 
 /** Builds the lexicon from already-parsed data (all locales merged: people mix languages). */
-export function buildLexicon(files: ReadonlyArray<z.infer<typeof lexiconFileSchema>>): IntentLexicon {
+export function buildLexicon(files: ReadonlyArray<IntentLexiconFile>): IntentLexicon {
   const abbreviations = new Map<string, string[]>();
   const greetings = new Set<string>();
+  const thanks = new Set<string>();
   const byTarget = new Map<string, Phrase[]>();
   for (const file of files) {
     for (const [short, long] of Object.entries(file.abbreviations)) abbreviations.set(normalizeText(short), normalizeText(long).split(' '));
     for (const g of file.greetings) for (const w of normalizeText(g).split(' ')) if (w) greetings.add(w);
   }
+  for (const file of files) for (const t of file.thanks) thanks.add(expandWords(normalizeText(t), abbreviations).join(' '));
+  const phrases = (pick: (f: IntentLexiconFile) => string[]) =>
+    new PhraseSet(files.flatMap((f) => pick(f).map((p) => expandWords(normalizeText(p), abbreviations))));
+  const cues = files.flatMap((f) =>
+    f.cues.map((c) => ({ label: c.label, boost: c.boost, all: c.all.map((group) => new PhraseSet(group.map((p) => expandWords(normalizeText(p), abbreviations)))) })),
+  );
   for (const file of files) {
     for (const [target, phrases] of Object.entries(file.flows)) {
       const list = byTarget.get(target) ?? [];
@@ -114,78 +201,29 @@ export function buildLexicon(files: ReadonlyArray<z.infer<typeof lexiconFileSche
       byTarget.set(target, list);
     }
   }
-  return { abbreviations, greetings, intents: [...byTarget].map(([target, phrases]) => ({ target, phrases })) };
+  return {
+    abbreviations,
+    greetings,
+    thanks,
+    intents: [...byTarget].map(([target, list]) => ({ target, phrases: list })),
+    dangerSigns: phrases((f) => f.dangerSigns),
+    symptoms: phrases((f) => f.symptoms),
+    notSymptoms: phrases((f) => f.notSymptoms),
+    negations: phrases((f) => f.negations),
+    people: phrases((f) => f.people),
+    cues,
+    labelTargets: new Map(files.flatMap((f) => Object.entries(f.labelTargets))),
+  };
+}
+
+/** A message's words as the matcher reads them: normalised (no diacritics, lower case), abbreviations expanded. */
+export function intentWords(text: string, lexicon: Pick<IntentLexicon, 'abbreviations'>): string[] {
+  return expandWords(normalizeText(text), lexicon.abbreviations);
 }
 
 function expandWords(normalized: string, abbreviations: Map<string, string[]>): string[] {
   if (normalized === '') return [];
   return normalized.split(' ').flatMap((w) => abbreviations.get(w) ?? [w]);
-}
-
-/** Messages longer than this are not guessed at: a wall of text is not a menu choice. */
-const MAX_WORDS = 60;
-/** A flow needs at least this score (one word matched exactly). */
-const MIN_SCORE = 1;
-/** Two flows closer than this are both offered. */
-const SURE_MARGIN = 0.75;
-
-export class LexiconIntentMatcher implements IntentMatcher {
-  constructor(private readonly lexicon: IntentLexicon) {}
-
-  match(text: string): IntentMatch {
-    const words = expandWords(normalizeText(text), this.lexicon.abbreviations);
-    if (words.length === 0 || words.length > MAX_WORDS) return { kind: 'none' };
-    const scored = this.lexicon.intents
-      .map(({ target, phrases }) => ({ target, flow: flowOf(target), score: scoreIntent(words, phrases) }))
-      .filter((x) => x.score >= MIN_SCORE)
-      .sort((a, b) => b.score - a.score);
-    const best = scored[0];
-    if (!best) return words.every((w) => this.lexicon.greetings.has(w)) ? { kind: 'greeting' } : { kind: 'none' };
-    const close = scored.filter((x) => best.score - x.score < SURE_MARGIN);
-    const otherFlow = close.find((x) => x.flow !== best.flow);
-    if (otherFlow) return { kind: 'unsure', targets: [best.target, otherFlow.target] };
-    // Close scores within one flow: its one step named (more specific than the flow), else the flow from its start.
-    const steps = [...new Set(close.map((x) => x.target).filter((t) => t !== best.flow))];
-    return { kind: 'sure', target: steps.length === 1 ? steps[0]! : best.flow };
-  }
-}
-
-/** The best phrase's score (its length in words, less a little per typo), plus a little for each other phrase found. */
-function scoreIntent(words: string[], phrases: Phrase[]): number {
-  const found = phrases.map((p) => scorePhrase(words, p)).filter((x) => x > 0).sort((a, b) => b - a);
-  if (found.length === 0) return 0;
-  return found[0]! + 0.25 * Math.min(found.length - 1, 2);
-}
-
-function scorePhrase(words: string[], phrase: Phrase): number {
-  let best = 0;
-  const n = phrase.words.length;
-  for (let i = 0; i + n <= words.length; i++) {
-    let total = 0;
-    for (let j = 0; j < n; j++) {
-      const sim = wordSimilarity(words[i + j]!, phrase.words[j]!);
-      if (sim === 0) {
-        total = 0;
-        break;
-      }
-      total += sim === 1 ? 1 : 0.6;
-    }
-    best = Math.max(best, total);
-  }
-  if (n > 1) {
-    // Words run together: "caidat", "khaisinh".
-    for (const w of words) {
-      const sim = wordSimilarity(w, phrase.joined);
-      // More than one word, less than two: "bluezone" typed for "blue zone" is one word, "khaisinh" beats "sinh".
-      if (sim > 0) best = Math.max(best, sim === 1 ? 1.5 : 1.2);
-    }
-  } else {
-    // One word typed as two: "hot line", "blue tooth".
-    for (let i = 0; i + 1 < words.length; i++) {
-      if (wordSimilarity(words[i]! + words[i + 1]!, phrase.words[0]!) > 0) best = Math.max(best, 1);
-    }
-  }
-  return best;
 }
 
 /** The flow of a target (`epidemic__stationLoad` → `epidemic`). */

@@ -1,10 +1,10 @@
-import { matchGlobalCommand, isGreeting, type GlobalCommand } from './commands';
 import type { EngineRegistry, Translator } from './contracts';
 import type { Condition, FlowDefinition, OptionDefinition, StepDefinition } from './flowSchema';
-import type { IntentMatcher } from './intents';
-import type { EngineWords } from './words';
+import { flowOf, type IntentMatcher } from './intents';
 import type { FlowSet } from './loadFlows';
 import { cleanTypedText, normalizeText, parseOptionNumber, parseOptionNumbers } from './normalize';
+import { answersOptions, matchTypedOption, matchTypedOptionsByWords } from './optionAnswer';
+import { matchGlobalCommand, type GlobalCommand, type WordLists } from './words';
 import {
   createSession,
   type InboundEvent,
@@ -35,9 +35,17 @@ export interface EngineOptions {
    * the flow it asks for. Without it, such messages only get the hint.
    */
   intents?: IntentMatcher;
-  /** The words of every flow (navigation, greetings, skip, done, ...), from `locales/<lang>/words.json`. */
-  words: EngineWords;
+  /** Navigation, yes/no, unsubscribe and filler words of every locale (`locales/<lang>/words.json`). */
+  words: WordLists;
+  /**
+   * Where unsubscribe words ("hủy nhận tin", "dừng", "stop", ...) lead, in any state: a flow or `<flow>__<step>`
+   * that stops the announcements. Without it they are not commands.
+   */
+  unsubscribeTarget?: string;
 }
+
+/** After this many misunderstood messages in a row, the commune's contact is offered. */
+const MISSES_BEFORE_CONTACT = 3;
 
 export interface EngineResult {
   session: Session;
@@ -61,6 +69,8 @@ interface Turn {
   replies: Reply[];
   event: InboundEvent;
   now: number;
+  /** This event was not understood (a hint or the out-of-scope answer was given). */
+  missed?: boolean;
 }
 
 /**
@@ -79,6 +89,7 @@ export class Engine {
     const turn: Turn = { s: stored ? structuredClone(stored) : createSession(now), replies: [], event, now };
     const idleMs = stored ? now - stored.updatedAt : 0;
     await this.dispatch(turn, idleMs, stored === null);
+    if (!turn.missed) delete turn.s.misses;
     turn.s.updatedAt = now;
     return { session: turn.s, replies: turn.replies };
   }
@@ -122,17 +133,22 @@ export class Engine {
     if (isNew || !s.flow) {
       // A first message from someone new, or from someone at rest: start where they should be.
       if (event.kind === 'text') {
-        const command = matchGlobalCommand(event.text, this.options.words);
+        const command = this.command(event.text);
+        if (command?.kind === 'unsubscribe') {
+          await this.runCommand(turn, command);
+          return;
+        }
         if (command?.kind === 'language' && command.to) s.profile.locale = command.to;
-        else if (!this.isOnboarded(s)) this.rememberIntentForAfterOnboarding(s, event.text);
+        else if (!this.isOnboarded(s)) this.rememberIntentForAfterOnboarding(turn, event.text);
       }
       await this.startHome(turn);
       return;
     }
 
-    const command = event.kind === 'text' ? matchGlobalCommand(event.text, this.options.words) : this.engineButtonCommand(event);
-    // An option of the current question named exactly ("Tiếng Việt" at the language question) answers it.
-    if (command && !(event.kind === 'text' && s.sub === null && this.namesAnOption(s, event.text))) {
+    const command = event.kind === 'text' ? this.command(event.text) : this.engineButtonCommand(event);
+    // The current question's own options win over navigation words ("Tiếng Việt" at the language question, "không"
+    // at a yes/no question); unsubscribe words work in any state.
+    if (command && (command.kind === 'unsubscribe' || !(event.kind === 'text' && s.sub === null && this.answersCurrentQuestion(s, event.text)))) {
       await this.runCommand(turn, command);
       return;
     }
@@ -205,9 +221,18 @@ export class Engine {
     return null;
   }
 
+  /** The navigation or unsubscribe command a whole message stands for. */
+  private command(text: string): GlobalCommand | null {
+    const command = matchGlobalCommand(text, this.options.words);
+    return command?.kind === 'unsubscribe' && !this.options.unsubscribeTarget ? null : command;
+  }
+
   private async runCommand(turn: Turn, command: GlobalCommand): Promise<void> {
     const { s } = turn;
     switch (command.kind) {
+      case 'unsubscribe':
+        await this.startIntent(turn, this.options.unsubscribeTarget!, false);
+        return;
       case 'start':
         await this.handleStart(turn, 0);
         return;
@@ -223,6 +248,13 @@ export class Engine {
         return;
       }
       case 'back': {
+        if (s.sub === 'guess') {
+          // "Back" at a did-you-mean returns to the question that was being asked.
+          s.sub = null;
+          delete s.guesses;
+          this.askCurrent(turn);
+          return;
+        }
         s.sub = null;
         delete s.guesses;
         s.multiDraft = null;
@@ -366,14 +398,11 @@ export class Engine {
       const id = event.optionId.slice(s.step!.length + 1);
       picked = options.find((o) => o.id === id);
     } else if (event.kind === 'text') {
-      picked = this.matchOption(options, event.text);
-      if (!picked && s.flow === this.options.menuFlow && isGreeting(event.text, this.options.words)) {
-        this.askCurrent(turn);
-        return;
-      }
+      picked = this.matchOption(options, event.text, s.flow !== this.options.menuFlow);
     }
     if (!picked) {
       if (await this.divertToIntent(turn)) return;
+      this.noteMiss(turn);
       this.reask(turn, 'engine.hintChoice', { max: options.length });
       return;
     }
@@ -418,12 +447,14 @@ export class Engine {
           const parts = event.text.split(/[,;\n]+|\s+(?:và|va|and)\s+/i).filter((p) => normalizeText(p) !== '');
           const matched = parts.map((p) => this.matchOption(options, p));
           if (matched.length > 0 && matched.every((m) => m)) chosen = [...new Set(matched.map((m) => m!.id))];
+          else chosen = matchTypedOptionsByWords(options, event.text, this.options.words)?.map((o) => o.id) ?? null;
         }
       }
     }
 
     if (!chosen) {
       if (await this.divertToIntent(turn)) return;
+      this.noteMiss(turn);
       this.reask(turn, 'engine.hintMulti', { max: options.length });
       return;
     }
@@ -472,6 +503,7 @@ export class Engine {
       return;
     }
     if (await this.divertToIntent(turn)) return;
+    this.noteMiss(turn);
     this.reask(turn, step.optional ? 'engine.hintLocationOptional' : 'engine.hintLocation');
   }
 
@@ -577,15 +609,47 @@ export class Engine {
     const matcher = this.options.intents;
     if (!matcher || event.kind !== 'text') return false;
     if (s.flow === this.options.onboardingFlow) {
-      this.rememberIntentForAfterOnboarding(s, event.text);
+      this.rememberIntentForAfterOnboarding(turn, event.text);
       return false;
     }
+    const atMenu = s.flow === this.options.menuFlow;
+    const typed = normalizeText(event.text);
+    // A bare yes/no word in a question is an answer (an unclear one), never a request for another flow.
+    if (!atMenu && (this.options.words.yes.has(typed) || this.options.words.no.has(typed))) return false;
     const match = matcher.match(event.text);
-    if (match.kind === 'greeting') {
-      this.askCurrent(turn);
-      return true;
+    switch (match.kind) {
+      case 'greeting':
+        this.askCurrent(turn);
+        return true;
+      case 'thanks':
+        this.say(turn, 'engine.thanks');
+        if (!atMenu) this.askCurrent(turn);
+        return true;
+      case 'menu':
+        this.resetPosition(s);
+        await this.startHome(turn);
+        return true;
+      case 'emergency':
+        // A danger sign: "call 115" comes before any question, then the symptoms flow (unless already in it).
+        this.say(turn, 'engine.emergency');
+        if (flowOf(match.target) === s.flow) this.askCurrent(turn);
+        else await this.startIntent(turn, match.target, false);
+        return true;
+      case 'none':
+        if (!atMenu) return false;
+        // Out of scope at the menu: one honest sentence about what the bot does, then the menu.
+        this.noteMiss(turn);
+        this.say(turn, 'engine.outOfScope');
+        this.askCurrent(turn);
+        return true;
+      case 'sure':
+      case 'unsure':
+        break;
+      default: {
+        const unreachable: never = match;
+        throw new FlowRuntimeError(`Unknown intent match ${JSON.stringify(unreachable)}`);
+      }
     }
-    if (match.kind === 'none') return false;
     const within = match.kind === 'sure' ? this.resolveDeepLink(match.target) : null;
     if (within && within.flow === s.flow && within.step && within.step !== s.step) {
       // A step of the flow the person is in ("bản đồ" while reading epidemic information): go there, "back" returns.
@@ -630,10 +694,28 @@ export class Engine {
     await this.advance(turn, stepId);
   }
 
-  /** Someone who asks for a flow before onboarding is finished is taken there right after it (like a deep link). */
-  private rememberIntentForAfterOnboarding(s: Session, text: string): void {
+  /**
+   * Someone who asks for a flow before onboarding is finished is taken there right after it (like a deep link). A
+   * danger sign is answered at once with "call 115", before the onboarding questions.
+   */
+  private rememberIntentForAfterOnboarding(turn: Turn, text: string): void {
     const match = this.options.intents?.match(text);
-    if (match?.kind === 'sure' && this.resolveDeepLink(match.target)) s.pendingStart = match.target;
+    if (match?.kind === 'emergency') this.say(turn, 'engine.emergency');
+    if ((match?.kind === 'sure' || match?.kind === 'emergency') && this.resolveDeepLink(match.target)) turn.s.pendingStart = match.target;
+  }
+
+  /**
+   * Counts a message that was not understood; the third in a row also offers the commune's contact (the `communeContact`
+   * text variable, from the locality file), when there is one.
+   */
+  private noteMiss(turn: Turn): void {
+    const { s } = turn;
+    turn.missed = true;
+    s.misses = (s.misses ?? 0) + 1;
+    if (s.misses < MISSES_BEFORE_CONTACT) return;
+    s.misses = 0;
+    const contact = this.vars(s).communeContact;
+    if (typeof contact === 'string' && contact !== '') this.say(turn, 'engine.contactOffer');
   }
 
   private guessOptions(s: Session): ReplyOption[] {
@@ -964,25 +1046,16 @@ export class Engine {
   }
 
   /** A typed answer to a list: its number, its label in any locale, a synonym, or an unambiguous start of a label. */
-  private matchOption<T extends { id: string; label: string; allLabels?: string[]; synonyms?: string[] }>(options: T[], typed: string): T | undefined {
-    const n = parseOptionNumber(typed);
-    if (n !== null) return options[n - 1];
-    const words = normalizeText(typed);
-    if (words === '') return undefined;
-    const exact = options.filter((o) => [...(o.allLabels ?? [o.label]), ...(o.synonyms ?? [])].some((l) => normalizeText(l) === words));
-    if (exact.length === 1) return exact[0];
-    if (words.length >= 3) {
-      const partial = options.filter((o) => (o.allLabels ?? [o.label]).some((l) => normalizeText(l).split(' ').length > 1 && containsWords(normalizeText(l), words)));
-      if (partial.length === 1) return partial[0];
-    }
-    return undefined;
+  private matchOption<T extends { id: string; label: string; allLabels?: string[]; synonyms?: string[] }>(options: T[], typed: string, loose = true): T | undefined {
+    return matchTypedOption(options, typed, this.options.words, loose);
   }
 
-  private namesAnOption(s: Session, typed: string): boolean {
+  /** True when a typed message answers the current question with one of its options. */
+  private answersCurrentQuestion(s: Session, typed: string): boolean {
     const step = this.currentStep(s);
-    if (!step || step.type !== 'choice') return false;
-    const words = normalizeText(typed);
-    return this.choiceOptions(s, step).some((o) => [...(o.allLabels ?? [o.label]), ...(o.synonyms ?? [])].some((l) => normalizeText(l) === words));
+    if (step?.type === 'choice') return answersOptions(this.choiceOptions(s, step), typed, this.options.words, false, s.flow !== this.options.menuFlow);
+    if (step?.type === 'multi') return answersOptions(this.staticOptions(s, step.options), typed, this.options.words, true);
+    return false;
   }
 
   // ---- small helpers --------------------------------------------------------------------------------------
@@ -1082,10 +1155,6 @@ interface ResolvedOption {
   flow?: string;
 }
 
-function containsWords(haystack: string, needle: string): boolean {
-  return ` ${haystack} `.includes(` ${needle} `);
-}
-
 /** Text keys the engine uses itself; start-up checks that each exists in every locale. */
 export const ENGINE_TEXT_KEYS = [
   'engine.flowChanged',
@@ -1121,4 +1190,8 @@ export const ENGINE_TEXT_KEYS = [
   'engine.photoGiven',
   'engine.guessQuestion',
   'engine.guessStay',
+  'engine.outOfScope',
+  'engine.thanks',
+  'engine.emergency',
+  'engine.contactOffer',
 ] as const;

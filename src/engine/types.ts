@@ -88,6 +88,8 @@ export interface Session {
   multiDraft: string[] | null;
   /** Step to return to after editing one field from a summary. */
   returnTo: string | null;
+  /** Messages not understood in a row (absent when the last one was understood); the third offers a contact. */
+  misses?: number;
   /** Last time an event was handled (ms since epoch). */
   updatedAt: number;
 }

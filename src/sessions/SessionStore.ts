@@ -88,6 +88,7 @@ const sessionSchema = z.object({
   pendingStart: z.string().nullable(),
   multiDraft: z.array(z.string()).nullable(),
   returnTo: z.string().nullable(),
+  misses: z.number().int().nonnegative().optional(),
   updatedAt: z.number(),
 });
 

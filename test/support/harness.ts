@@ -49,7 +49,8 @@ export function buildEngine(options: { resumeAfterMs?: number; localityFile?: st
     { localityFile: options.localityFile ?? path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'), localesDir: path.join(PROJECT_ROOT, 'locales'), flowsDir: flowsWithFixtures() },
     { moreLocalesDirs: [path.join(FIXTURES, 'locales')] },
   );
-  const { locality, i18n, flows, intents } = defs;
+  const { locality, i18n, flows } = defs;
+  const { intents, words } = defs.understanding;
   const campaign = new MemoryCampaignStore();
   // The records and announcement actions need a database: flows that reach them are tested with `startServer`.
   const needsServer = Object.fromEntries(
@@ -58,7 +59,7 @@ export function buildEngine(options: { resumeAfterMs?: number; localityFile?: st
   const registry = createRegistry({ locality, i18n, campaign, moreActions: needsServer });
   checkRegistryNames(registry, PROJECT_NAMES);
   const engine = createEngine(defs, registry, { defaultLocale: 'vi', resumeAfterMs: options.resumeAfterMs ?? 30 * 60_000 });
-  return { engine, flows, i18n, locality, campaign, intents };
+  return { engine, flows, i18n, locality, campaign, intents, words };
 }
 
 /** Everything a person would see of some replies, as plain text (numbered lists included). */
