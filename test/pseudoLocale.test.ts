@@ -19,7 +19,7 @@ function localesWithPseudo(): string {
   for (const file of fs.readdirSync(en)) {
     const data = JSON.parse(fs.readFileSync(path.join(en, file), 'utf8')) as Record<string, unknown>;
     // Words people type (intents) stay as they are; texts people read are marked.
-    const out = file === 'intents.json' || file === 'words.json' ? data : (mark(data) as Record<string, unknown>);
+    const out = file === 'intents.json' || file === 'words.json' || file === 'intent-examples.json' ? data : (mark(data) as Record<string, unknown>);
     if (file === 'language.json') Object.assign(out, { self: 'Pseudo', selfSynonyms: 'pseudo' });
     fs.writeFileSync(path.join(xx, file), JSON.stringify(out));
   }
@@ -32,7 +32,7 @@ describe('a third language by adding one folder', () => {
     server = await startServer({ LOCALES_DIR: localesWithPseudo() });
   });
   afterAll(async () => {
-    await server.close();
+    await server?.close();
   });
 
   it('is offered in the language menu, and onboarding and a guidance flow run in it', async () => {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { OperatorError } from '../errors';
 import { IntentClassifier, type ClassifierOptions } from './intentClassifier';
 import { flowOf, intentWords, loadIntentLexicon, type IntentLexicon, type IntentMatch, type IntentMatcher, type PhraseSet } from './intents';
-import { LOCALES } from './types';
+import { discoverLocales } from './locales';
+import { REQUIRED_LOCALES } from './types';
 import { loadWordLists, type WordLists } from './words';
 
 /**
@@ -79,13 +80,15 @@ export function loadIntentExamples(localesDir: string, lexicon: IntentLexicon, f
   const problems: string[] = [];
   const examples: IntentExample[] = [];
   const known = new Set([...flowIds, ...lexicon.labelTargets.keys(), ...SPECIAL_LABELS]);
-  for (const locale of LOCALES) {
+  for (const locale of discoverLocales(localesDir)) {
     const full = path.join(localesDir, locale, 'intent-examples.json');
     const shown = path.relative(displayRoot, full) || full;
     let raw: unknown;
     try {
       raw = JSON.parse(fs.readFileSync(full, 'utf8'));
     } catch (err) {
+      // A language added as a folder may come without examples: the classifier learns from the others.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !REQUIRED_LOCALES.includes(locale)) continue;
       problems.push(`${shown}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not valid JSON (${(err as Error).message})`}`);
       continue;
     }

@@ -131,9 +131,9 @@ export function buildWordLists(files: Partial<Record<Locale, WordsFile>>): WordL
     lists.confirm.add(w);
     lists.continue.add(w);
   }
-  for (const file of Object.values(files)) add(file.unsubscribe, { kind: 'unsubscribe' });
+  for (const file of Object.values(files) as WordsFile[]) add(file.unsubscribe, { kind: 'unsubscribe' });
   const diacriticsOnly = new Map<string, Set<string>>();
-  for (const file of Object.values(files)) {
+  for (const file of Object.values(files) as WordsFile[]) {
     for (const p of [...Object.values(file.navigation).flat(), ...file.languageNames, ...file.unsubscribe]) {
       const key = normalizeText(p);
       if (!yes.has(key) && !no.has(key)) continue;
