@@ -13,7 +13,8 @@ import { PROJECT_ROOT, type Config } from './config';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
 import type { ChannelName } from './engine/types';
 import { LexiconIntentMatcher, loadIntentLexicon } from './engine/intents';
-import { loadFlows, type FlowSet } from './engine/loadFlows';
+import { entrySteps, loadFlows, type FlowSet } from './engine/loadFlows';
+import { READ_ONLY_ACTIONS } from './actions/readOnlyActions';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
 import { loadLocality, type Locality } from './locality/localitySchema';
@@ -112,6 +113,7 @@ export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDi
     validators: Object.keys(registry.validators),
     actions: Object.keys(registry.actions),
     optionSources: Object.keys(registry.optionSources),
+    readOnlyActions: READ_ONLY_ACTIONS,
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
     engineTextKeys: [
       ...ENGINE_TEXT_KEYS,
@@ -127,9 +129,9 @@ export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDi
   return { locality, i18n, registry, flows, intents, campaign, triageRules };
 }
 
-/** What an intent may name: every flow, and every step of a flow as `<flow>__<step>`. */
+/** What an intent may name: every flow, and each of its entry steps as `<flow>__<step>`. */
 export function intentTargets(flows: FlowSet): string[] {
-  return [...flows.byId.values()].flatMap((f) => [f.id, ...Object.keys(f.steps).map((step) => `${f.id}__${step}`)]);
+  return [...flows.byId.values()].flatMap((f) => [f.id, ...entrySteps(f).map((step) => `${f.id}__${step}`)]);
 }
 
 async function connectRedis(url: string, log: Logger): Promise<Redis> {

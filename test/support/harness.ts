@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { createRegistry, REGISTRY_TEXT_KEYS } from '../../src/actions/registry';
+import { READ_ONLY_ACTIONS } from '../../src/actions/readOnlyActions';
 import { MemoryCampaignStore } from '../../src/campaign/CampaignStore';
 import { loadConfig, PROJECT_ROOT, type Config } from '../../src/config';
 import { Engine, ENGINE_TEXT_KEYS, formatChoicesAsText } from '../../src/engine/interpreter';
@@ -57,6 +58,7 @@ export function buildEngine(options: { resumeAfterMs?: number; localityFile?: st
     validators: Object.keys(registry.validators),
     actions: Object.keys(registry.actions),
     optionSources: Object.keys(registry.optionSources),
+    readOnlyActions: READ_ONLY_ACTIONS,
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
     engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...REGISTRY_TEXT_KEYS, ...RECORDS_TEXT_KEYS, ...BROADCAST_TEXT_KEYS],
     displayRoot: PROJECT_ROOT,
