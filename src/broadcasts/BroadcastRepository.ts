@@ -181,6 +181,8 @@ export class BroadcastRepository {
   }
 
   async findBroadcast(id: number): Promise<Broadcast | null> {
+    // Ids are int4: a number from a button or a command outside that range names nothing (and must not reach SQL).
+    if (!Number.isInteger(id) || id < 1 || id > 2_147_483_647) return null;
     const rows = await this.db.query<BroadcastRow>(`SELECT ${BROADCAST_COLUMNS} FROM broadcasts WHERE id = $1`, [id]);
     return rows[0] ? toBroadcast(rows[0]) : null;
   }

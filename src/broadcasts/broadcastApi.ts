@@ -20,6 +20,11 @@ function tokenMatches(given: string, expected: string): boolean {
   return crypto.timingSafeEqual(a, b);
 }
 
+/** Broadcast ids are PostgreSQL `serial` (int4): anything else names no broadcast. */
+function isBroadcastId(id: string): boolean {
+  return /^\d{1,10}$/.test(id) && Number(id) >= 1 && Number(id) <= 2_147_483_647;
+}
+
 /**
  * The district's own systems create and follow broadcasts over HTTP:
  * `POST /api/broadcasts`, `GET /api/broadcasts/:id`, `POST /api/broadcasts/:id/cancel`, all with
@@ -72,8 +77,8 @@ export function createBroadcastApi(service: BroadcastService, adminToken: string
 
   router.get('/api/broadcasts/:id', async (req, res, next) => {
     try {
-      const b = await service.repo.findBroadcast(Number(req.params.id));
-      if (!b || !/^\d+$/.test(req.params.id)) {
+      const b = isBroadcastId(req.params.id) ? await service.repo.findBroadcast(Number(req.params.id)) : null;
+      if (!b) {
         res.status(404).json({ error: 'not_found' });
         return;
       }
@@ -86,7 +91,7 @@ export function createBroadcastApi(service: BroadcastService, adminToken: string
 
   router.post('/api/broadcasts/:id/cancel', async (req, res, next) => {
     try {
-      const ok = /^\d+$/.test(req.params.id) && (await service.cancel(Number(req.params.id)));
+      const ok = isBroadcastId(req.params.id) && (await service.cancel(Number(req.params.id)));
       res.status(ok ? 200 : 409).json(ok ? { status: 'cancelled' } : { error: 'not_running' });
     } catch (err) {
       next(err);

@@ -2,6 +2,7 @@ import type { Engine } from '../engine/interpreter';
 import type { InboundEvent, Reply, Session } from '../engine/types';
 import { userTag, type Logger } from '../logger';
 import type { SessionStore } from '../sessions/SessionStore';
+import { cleanEventStrings } from '../safety/cleanText';
 
 export type Deliver = (replies: Reply[], session: Session) => Promise<void>;
 
@@ -30,7 +31,8 @@ export class EventPipeline {
     return `${event.channel}:${event.userId}`;
   }
 
-  async handle(event: InboundEvent, deliver?: Deliver): Promise<PipelineOutcome> {
+  async handle(raw: InboundEvent, deliver?: Deliver): Promise<PipelineOutcome> {
+    const event = cleanEventStrings(raw);
     this.inFlight++;
     const started = process.hrtime.bigint();
     const userKey = EventPipeline.userKey(event);

@@ -107,7 +107,6 @@ export const RECORDS_TEXT_KEYS = [
   'officials.acknowledgedBy',
   'officials.resolvedBy',
   'officials.notYourGroup',
-  'officials.notFound',
   'officials.alreadyDone',
   'officials.updated',
   'officials.missedDay',
