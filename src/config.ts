@@ -58,6 +58,7 @@ const envSchema = z.object({
   SESSION_TTL_DAYS: withDefault(positiveInt('a whole number of days, e.g. 30'), '30'),
   SESSION_RESUME_AFTER_MINUTES: withDefault(positiveInt('a whole number of minutes, e.g. 30'), '30'),
   OFFICIALS_TELEGRAM_CHAT_ID: optional(z.string().regex(/^-?\d{1,20}$/, { message: 'expected a Telegram chat id such as -1001234567890' })),
+  SERVER_SECRET: optional(z.string().min(32, { message: 'expected a random secret of at least 32 characters, e.g. from `openssl rand -hex 32`' })),
   ADMIN_TOKEN: optional(z.string().min(16, { message: 'expected a random secret of at least 16 characters' })),
   TELEGRAM_BROADCAST_RATE: withDefault(positiveInt('messages per second, e.g. 25'), '25'),
   ZALO_BROADCAST_RATE_PER_MINUTE: withDefault(positiveInt('messages per minute, e.g. 3000 (below the OA limit of 4,000, so replies keep room)'), '3000'),
@@ -122,6 +123,8 @@ export interface Config {
   resumeAfterMs: number;
   shutdownTimeoutMs: number;
   adminToken: string | undefined;
+  /** Signs the web chat's identity, keys anonymous reporters' hashes and log tags; generated under DATA_DIR when unset. */
+  serverSecret: string | undefined;
   telegramBroadcastRate: number;
   zaloBroadcastRatePerMinute: number;
   broadcastConcurrency: number;
@@ -201,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     officialsTelegramChatId: e.OFFICIALS_TELEGRAM_CHAT_ID,
     adminToken: e.ADMIN_TOKEN,
+    serverSecret: e.SERVER_SECRET,
     telegramBroadcastRate: e.TELEGRAM_BROADCAST_RATE,
     zaloBroadcastRatePerMinute: e.ZALO_BROADCAST_RATE_PER_MINUTE,
     broadcastConcurrency: e.BROADCAST_CONCURRENCY,

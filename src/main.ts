@@ -8,6 +8,7 @@ import { createLogger } from './logger';
 import { DatabaseUnavailableError } from './records/Database';
 import { TriageRulesError } from './records/triage';
 import { createRuntime, StorageUnavailableError, type Runtime } from './runtime';
+import { ServerSecretError } from './safety/serverSecret';
 
 /** Problems an operator can fix: one line each, no stack trace, exit code 1. */
 const OPERATOR_ERRORS = [
@@ -20,6 +21,7 @@ const OPERATOR_ERRORS = [
   DatabaseUnavailableError,
   TriageRulesError,
   TelegramTokenRejectedError,
+  ServerSecretError,
 ];
 
 function failStartup(err: unknown): never {

@@ -18,7 +18,9 @@ import { READ_ONLY_ACTIONS } from './actions/readOnlyActions';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
 import { loadLocality, type Locality } from './locality/localitySchema';
-import type { Logger } from './logger';
+import { setUserTagKey, type Logger } from './logger';
+import { loadServerSecret, secureDataDir, type ServerSecret } from './safety/serverSecret';
+import { registerPrivacy } from './safety/registerPrivacy';
 import { EventPipeline } from './pipeline/EventPipeline';
 import { Outbound } from './outbound/Outbound';
 import { MemorySessionStore } from './sessions/MemorySessionStore';
@@ -30,7 +32,7 @@ import { VALIDATOR_TEXT_KEYS } from './validators';
 import { DailyJobs } from './records/DailyJobs';
 import { openDatabase, type Database } from './records/Database';
 import { migrate } from './records/migrate';
-import { NoticeDispatcher } from './records/NoticeDispatcher';
+import { NoticeDispatcher, wakingNoticesOnReachable } from './records/NoticeDispatcher';
 import { createOfficialsInbox } from './records/officialsInbox';
 import { RecordsRepository } from './records/RecordsRepository';
 import { lateBoundRecordActions, RecordsService, RECORDS_TEXT_KEYS } from './records/RecordsService';
@@ -171,6 +173,9 @@ export interface RuntimeOptions {
 
 export async function createRuntime(config: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const clock = options.clock ?? Date.now;
+  secureDataDir(config.dataDir);
+  const secret = loadServerSecret(config.serverSecret, config.dataDir);
+  setUserTagKey(secret.key('log-tag'));
   let records: RecordsService | null = null;
   let broadcasts: BroadcastService | null = null;
   let outboundRef: Outbound | null = null;
@@ -214,12 +219,18 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   outboundRef = outbound;
   const groups = new GroupEvents();
   const personalData = new PersonalData();
-  personalData.register('sessions', async (channel, userId) => store.forget(EventPipeline.userKey({ channel, userId })));
   const repo = new RecordsRepository(db);
-  personalData.register('records', async (channel, userId) => {
-    await repo.eraseUser(channel, userId);
+  const officialsChats = new Set([...locality.communes.flatMap((c) => (c.officialsTelegramChatId ? [c.officialsTelegramChatId] : [])), ...(config.officialsTelegramChatId ? [config.officialsTelegramChatId] : [])]);
+  const dispatcher = new NoticeDispatcher(repo, outbound, reachability, log, undefined, clock, {
+    districtChatId: config.officialsTelegramChatId ?? null,
+    officialsChats,
+    noticesPerMinute: locality.records.noticesPerMinute,
+    text: (key, vars) => records!.officialsText(key, vars),
+    communeName: (commune) => records!.communeName(commune),
+    onDelivered: (recordId) => records!.noticeDelivered(recordId, new Date(clock())),
   });
-  const dispatcher = new NoticeDispatcher(repo, outbound, reachability, log, undefined, clock);
+  // Channels learn that a group has the bot back (`my_chat_member`); the notices waiting for it then go out.
+  const channelReachability = wakingNoticesOnReachable(reachability, () => dispatcher);
   records = new RecordsService({
     repo,
     locality,
@@ -230,11 +241,12 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     log,
     districtChatId: config.officialsTelegramChatId ?? null,
     onNoticeQueued: () => dispatcher.kick(),
+    anonymousId: (channel, userId) => secret.mac('anonymous-reporter', `${channel}:${userId}`),
   });
+  registerPrivacy({ personalData, db, repo, records, store, reachability, campaign, locality, sessionKey: (channel, userId) => EventPipeline.userKey({ channel, userId }) });
   groups.register(createOfficialsInbox(records, clock));
 
   const broadcastRepo = new BroadcastRepository(db);
-  personalData.register('subscriptions', async (channel, userId) => broadcastRepo.deleteSubscription(channel, userId));
   // A burst of one batch lets a sender catch up on the slots it lost between two batches (claiming, recording),
   // so the long-run rate stays at the configured one; short bursts are within what the platforms allow.
   const burst = config.broadcastConcurrency;
@@ -275,8 +287,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const broadcastSender = sender;
   groups.register(broadcastService.groupHandler());
   const dailyJobs = new DailyJobs(records, pipeline, outbound, reachability, locality.records.dailyReminderHour, log, () => dispatcher.kick(), clock);
-  personalData.register('campaign', async (channel, userId) => campaign.forget(channel, userId));
-  const channels = createChannels({ config, log, engine, pipeline, store, reachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT });
+  const channels = createChannels({ config, log, engine, pipeline, store, reachability: channelReachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
 
   let shuttingDown = false;

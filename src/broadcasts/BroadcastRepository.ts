@@ -126,10 +126,6 @@ export class BroadcastRepository {
     return r ? { channel: r.channel, userId: r.user_id, commune: r.commune, locale: r.locale, urgent: r.urgent, news: r.news, active: r.active } : null;
   }
 
-  async deleteSubscription(channel: ChannelName, userId: string): Promise<void> {
-    await this.db.query(`DELETE FROM subscriptions WHERE channel = $1 AND user_id = $2`, [channel, userId]);
-  }
-
   /** Recipients a broadcast would reach, per channel (for the preview). */
   async countRecipients(topic: Topic, communes: string[] | null, channels: ChannelName[]): Promise<Record<string, number>> {
     const rows = await this.db.query<{ channel: string; n: number }>(

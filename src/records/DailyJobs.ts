@@ -44,8 +44,8 @@ export class DailyJobs {
       const today = this.service.localDate(now);
       const repo = this.service.repo;
       if (await repo.claimJob('retention', 'all', today)) {
-        const deleted = await repo.purgeExpired(now);
-        this.log.info({ deleted }, 'retention: expired records deleted');
+        const deleted = await this.service.purgeExpired(now);
+        this.log.info({ deleted }, 'retention: expired personal data deleted');
       }
       if (this.service.localHour(now) < this.reminderHour) return;
       await this.remind(today);
