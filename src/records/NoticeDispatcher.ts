@@ -95,6 +95,11 @@ export class NoticeDispatcher {
     if ((await this.repo.wakeWaitingNotices(channel, recipient, new Date(this.clock()))) > 0) this.kick();
   }
 
+  /** Resolves when no run started by `kick` is in progress. */
+  async settle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);

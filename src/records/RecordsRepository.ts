@@ -350,7 +350,7 @@ export class RecordsRepository {
 
   /** The recipient cannot be reached: remember since when, and look again at `retryAt` (no attempt is counted). */
   async markNoticeWaiting(id: number, since: Date, retryAt: Date): Promise<void> {
-    await this.db.query(`UPDATE notices SET waiting_since = COALESCE(waiting_since, $2), next_attempt_at = $3 WHERE id = $1`, [id, since.toISOString(), retryAt.toISOString()]);
+    await this.db.query(`UPDATE notices SET waiting_since = COALESCE(waiting_since, $2::timestamptz), next_attempt_at = $3 WHERE id = $1`, [id, since.toISOString(), retryAt.toISOString()]);
   }
 
   /** The bot is back in a chat: its waiting notices are due now. */
