@@ -203,6 +203,10 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
 
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: options.inMemoryDatabase ? null : config.dataDir, schema: options.databaseSchema });
   const applied = await migrate(db, MIGRATIONS_DIR);
+  // The embedded database sets its files' modes itself (0666), past the umask: narrowed after it opened and when
+  // it closes. In between, files it adds sit in folders only the server's user may enter (0700).
+  const embeddedFiles = !config.databaseUrl && !options.inMemoryDatabase;
+  if (embeddedFiles) secureDataDir(config.dataDir);
   campaign.target = new PgCampaignStore(db);
   if (applied.length) log.info({ applied, database: db.kind }, 'database migrated');
   if (!config.databaseUrl) log.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: records are kept in the embedded database under DATA_DIR');
@@ -355,6 +359,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       await closing;
       // Close every connection even when one of them fails to close.
       const results = await Promise.allSettled([store.close(), db.close()]);
+      if (embeddedFiles) secureDataDir(config.dataDir);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     },

@@ -476,7 +476,7 @@ export class RecordsRepository {
       if (ids.length > 0) {
         await tx.query(
           `UPDATE notices SET record_id = NULL, replies = '[]'::jsonb, redact_text = $3, sent_at = NULL, gave_up_at = NULL, attempts = 0, last_error = NULL,
-                  held_at = NULL, waiting_since = NULL, next_attempt_at = now()
+                  held_at = NULL, waiting_since = NULL, next_attempt_at = created_at
             WHERE record_id = ANY($1::int[]) AND sent_message_ids IS NOT NULL AND NOT (channel = $2 AND recipient = ANY($4::text[]))`,
           [ids, channel, redactText, userIds],
         );
