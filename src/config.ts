@@ -58,6 +58,9 @@ const envSchema = z.object({
   SESSION_TTL_DAYS: withDefault(positiveInt('a whole number of days, e.g. 30'), '30'),
   SESSION_RESUME_AFTER_MINUTES: withDefault(positiveInt('a whole number of minutes, e.g. 30'), '30'),
   OFFICIALS_TELEGRAM_CHAT_ID: optional(z.string().regex(/^-?\d{1,20}$/, { message: 'expected a Telegram chat id such as -1001234567890' })),
+  WEB_REQUESTS_PER_MINUTE_PER_ADDRESS: withDefault(positiveInt('a whole number of requests per minute, e.g. 300'), '300'),
+  WEB_REQUESTS_PER_MINUTE_PER_CHAT: withDefault(positiveInt('a whole number of requests per minute, e.g. 60'), '60'),
+  WEB_NEW_CHATS_PER_HOUR_PER_ADDRESS: withDefault(positiveInt('a whole number of new chats per hour, e.g. 60'), '60'),
   SERVER_SECRET: optional(z.string().min(32, { message: 'expected a random secret of at least 32 characters, e.g. from `openssl rand -hex 32`' })),
   ADMIN_TOKEN: optional(z.string().min(16, { message: 'expected a random secret of at least 16 characters' })),
   TELEGRAM_BROADCAST_RATE: withDefault(positiveInt('messages per second, e.g. 25'), '25'),
@@ -123,6 +126,8 @@ export interface Config {
   resumeAfterMs: number;
   shutdownTimeoutMs: number;
   adminToken: string | undefined;
+  /** Limits of the web chat's JSON API (shared by every process through Redis). */
+  webLimits: { perAddressPerMinute: number; perIdentityPerMinute: number; newIdentitiesPerAddressPerHour: number };
   /** Signs the web chat's identity, keys anonymous reporters' hashes and log tags; generated under DATA_DIR when unset. */
   serverSecret: string | undefined;
   telegramBroadcastRate: number;
@@ -205,6 +210,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     officialsTelegramChatId: e.OFFICIALS_TELEGRAM_CHAT_ID,
     adminToken: e.ADMIN_TOKEN,
     serverSecret: e.SERVER_SECRET,
+    webLimits: {
+      perAddressPerMinute: e.WEB_REQUESTS_PER_MINUTE_PER_ADDRESS,
+      perIdentityPerMinute: e.WEB_REQUESTS_PER_MINUTE_PER_CHAT,
+      newIdentitiesPerAddressPerHour: e.WEB_NEW_CHATS_PER_HOUR_PER_ADDRESS,
+    },
     telegramBroadcastRate: e.TELEGRAM_BROADCAST_RATE,
     zaloBroadcastRatePerMinute: e.ZALO_BROADCAST_RATE_PER_MINUTE,
     broadcastConcurrency: e.BROADCAST_CONCURRENCY,

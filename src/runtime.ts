@@ -19,8 +19,10 @@ import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
 import { loadLocality, type Locality } from './locality/localitySchema';
 import { setUserTagKey, type Logger } from './logger';
-import { loadServerSecret, secureDataDir, type ServerSecret } from './safety/serverSecret';
+import { loadServerSecret, secureDataDir } from './safety/serverSecret';
 import { registerPrivacy } from './safety/registerPrivacy';
+import { MemoryRequestCounter, RedisRequestCounter } from './safety/RequestLimits';
+import { WebIdentity } from './channels/web/webIdentity';
 import { EventPipeline } from './pipeline/EventPipeline';
 import { Outbound } from './outbound/Outbound';
 import { MemorySessionStore } from './sessions/MemorySessionStore';
@@ -291,7 +293,9 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const broadcastSender = sender;
   groups.register(broadcastService.groupHandler());
   const dailyJobs = new DailyJobs(records, pipeline, outbound, reachability, locality.records.dailyReminderHour, log, () => dispatcher.kick(), clock);
-  const channels = createChannels({ config, log, engine, pipeline, store, reachability: channelReachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT });
+  const requestCounter = redis ? new RedisRequestCounter(redis, config.redisKeyPrefix) : new MemoryRequestCounter();
+  const webIdentity = new WebIdentity(secret, requestCounter, config.webLimits, config.sessionTtlSeconds);
+  const channels = createChannels({ config, log, engine, pipeline, store, reachability: channelReachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT, webIdentity });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
 
   let shuttingDown = false;

@@ -60,7 +60,7 @@ describe('"delete my data" deletes everything, and retention covers every table 
       await person.say('ban pho');
       await person.say('1'); // announcements: yes
       await person.reportSymptoms();
-      await r.campaign.recordInstall({ channel: 'telegram', userId: person.userId, commune: 'ban-pho', at: now });
+      await r.campaign.recordInstall({ channel: 'telegram', userId: person.userId, commune: 'ban-pho', at: now, eventId: `install-${person.userId}` });
     }
     const anonymous = await c.reportEntrant({ anonymous: true });
     await r.broadcasts.create({ topic: 'news', textVi: 'Tiêm vắc-xin sáng mai.', textEn: null, communes: ['ban-pho'], createdBy: 'test', originChatId: null });
@@ -107,7 +107,7 @@ describe('"delete my data" deletes everything, and retention covers every table 
     await p.say('ban pho');
     await p.say('1');
     await p.reportSymptoms();
-    await r.campaign.recordInstall({ channel: 'telegram', userId: p.userId, commune: 'ban-pho', at: now });
+    await r.campaign.recordInstall({ channel: 'telegram', userId: p.userId, commune: 'ban-pho', at: now, eventId: 'install-p' });
     await r.broadcasts.create({ topic: 'news', textVi: 'Thông báo cũ của xã.', textEn: null, communes: ['ban-pho'], createdBy: 'test', originChatId: null });
     await dispatch();
     await q(`UPDATE subscriptions SET active = false WHERE user_id = $1`, [p.userId]);

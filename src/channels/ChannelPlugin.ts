@@ -10,6 +10,7 @@ import type { Database } from '../records/Database';
 import type { PersonalData } from '../users/PersonalData';
 import type { Reachability } from '../users/Reachability';
 import type { GroupEvents } from './GroupEvents';
+import type { WebIdentity } from './web/webIdentity';
 
 /** What a channel adapter gets to work with. */
 export interface ChannelContext {
@@ -28,6 +29,8 @@ export interface ChannelContext {
   db?: Database;
   /** Where the project lives (static files). */
   projectRoot: string;
+  /** The web chat's server-issued identity and its request limits. */
+  webIdentity: WebIdentity;
 }
 
 /**
