@@ -35,8 +35,8 @@ export class RedisRequestCounter implements RequestCounter {
   }
 
   async hit(key: string, limit: number, windowMs: number) {
-    const window = Math.floor(Date.now() / windowMs);
-    const [n, ttl] = await this.redis.cgbHit(`${this.prefix}hits:${key}:${window}`, windowMs);
+    // The window starts at the key's first request (its expiry), not at a wall-clock boundary.
+    const [n, ttl] = await this.redis.cgbHit(`${this.prefix}hits:${key}:${windowMs}`, windowMs);
     return n <= limit ? { allowed: true as const } : { allowed: false as const, retryAfterMs: Math.max(1, ttl) };
   }
 }
