@@ -40,7 +40,7 @@ describe('the web chat page in a real browser', () => {
       await start.click();
       await page.getByText('Tiếng Việt').first().waitFor();
       expect(posts).toHaveLength(1);
-      expect(await page.evaluate(() => document.cookie)).not.toContain('cgb_chat');
+      expect(await page.evaluate('document.cookie')).not.toContain('cgb_chat');
       const cookies = await page.context().cookies();
       expect(cookies.find((c) => c.name === 'cgb_chat')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
       // The link's flow waits for onboarding; nothing was erased or stored beyond the session.

@@ -2,15 +2,19 @@ import crypto from 'node:crypto';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { BroadcastService } from './BroadcastService';
+import { cleanText } from '../safety/cleanText';
+
+/** Text without NUL or lone surrogates (the database refuses them), then checked as `schema`. */
+const cleaned = (schema: z.ZodString) => z.string().transform(cleanText).pipe(schema);
 
 const bodySchema = z
   .object({
-    text: z.object({ vi: z.string().trim().min(5).max(3500), en: z.string().trim().min(5).max(3500).optional() }).strict(),
+    text: z.object({ vi: cleaned(z.string().trim().min(5).max(3500)), en: cleaned(z.string().trim().min(5).max(3500)).optional() }).strict(),
     topic: z.enum(['urgent', 'news']).default('news'),
     /** Commune ids from the locality file, or "all". */
     communes: z.union([z.literal('all'), z.array(z.string()).min(1)]),
     /** Who asked (for the audit trail), e.g. the district system's user name. */
-    requestedBy: z.string().trim().min(1).max(100).default('api'),
+    requestedBy: cleaned(z.string().trim().min(1).max(100)).default('api'),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import type { ChannelName } from '../engine/types';
+import { cleanText } from '../safety/cleanText';
 
 /** Deletes what one part of the system keeps about a person (session, records, subscriptions, ...). */
 export type PersonalDataEraser = (channel: ChannelName, userId: string) => Promise<void>;
@@ -30,7 +31,10 @@ export class PersonalData {
   }
 
   /** Runs every eraser except those named in `keep` (the conversation erasing from inside keeps its session). */
-  async eraseUser(channel: ChannelName, userId: string, options: { keep?: string[] } = {}): Promise<void> {
+  async eraseUser(channel: ChannelName, rawUserId: string, options: { keep?: string[] } = {}): Promise<void> {
+    // An id with characters no stored id can hold (a NUL from a forged event) would fail the database: nothing to erase.
+    const userId = cleanText(rawUserId);
+    if (userId !== rawUserId || userId === '') return;
     for (const { name, erase } of this.erasers) if (!options.keep?.includes(name)) await erase(channel, userId);
   }
 
