@@ -19,7 +19,7 @@ import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
 import { loadLocality, type Locality } from './locality/localitySchema';
 import { setUserTagKey, type Logger } from './logger';
-import { loadServerSecret, secureDataDir } from './safety/serverSecret';
+import { checkSecretIsShared, loadServerSecret, secureDataDir } from './safety/serverSecret';
 import { registerPrivacy } from './safety/registerPrivacy';
 import { MemoryRequestCounter, RedisRequestCounter } from './safety/RequestLimits';
 import { WebIdentity } from './channels/web/webIdentity';
@@ -203,6 +203,11 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     reachability = new MemoryReachability();
   }
 
+  if (redis && !(await checkSecretIsShared(secret, redis, config.redisKeyPrefix))) {
+    log.error(
+      'SERVER_SECRET: another process sharing this REDIS_URL uses a different server secret: web chat visitors switching between processes lose their conversation, and log tags and anonymous reporters differ. Set the same SERVER_SECRET on every process (or give them one DATA_DIR).',
+    );
+  }
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: options.inMemoryDatabase ? null : config.dataDir, schema: options.databaseSchema });
   const applied = await migrate(db, MIGRATIONS_DIR);
   // The embedded database sets its files' modes itself (0666), past the umask: narrowed after it opened and when

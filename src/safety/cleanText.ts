@@ -4,6 +4,7 @@
  * them). Removing them when the event arrives keeps a bad character from turning into a 5xx at the database insert
  * and a redelivery loop.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 const HAS_UNSAFE = new RegExp(UNSAFE.source); // no `g`: test() keeps no state between calls

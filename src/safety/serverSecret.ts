@@ -1,12 +1,13 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Redis } from 'ioredis';
 
 /** The file under DATA_DIR that keeps the generated server secret (when SERVER_SECRET is not set). */
 export const SERVER_SECRET_FILE = 'server-secret';
 
 /** Purposes a key is derived for: one key each, so that a key leaked from one use says nothing of the others. */
-export type SecretPurpose = 'log-tag' | 'anonymous-reporter' | 'web-identity';
+export type SecretPurpose = 'log-tag' | 'anonymous-reporter' | 'web-identity' | 'fingerprint';
 
 /**
  * The server's secret, and the keys derived from it. It signs the web chat's identity cookie, keys the hash that
@@ -48,6 +49,18 @@ export function loadServerSecret(configured: string | undefined, dataDir: string
   const text = fs.readFileSync(file, 'utf8').trim();
   if (text.length < 32) throw new ServerSecretError(`${file}: the server secret is shorter than 32 characters (the file was cut or edited). Delete the file to generate a new one (web chat visitors then start again), or set SERVER_SECRET.`);
   return new ServerSecret(Buffer.from(text, 'utf8'));
+}
+
+/**
+ * Processes sharing one Redis must share the secret (else a web chat cookie signed by one is refused by another, and
+ * anonymous reporters and log tags differ between them). The first process leaves a fingerprint of its secret in
+ * Redis; a process with another secret says so at start-up. Returns false on a mismatch.
+ */
+export async function checkSecretIsShared(secret: ServerSecret, redis: Redis, prefix: string): Promise<boolean> {
+  const key = `${prefix}server-secret-fingerprint`;
+  const mine = secret.mac('fingerprint', 'cgb');
+  await redis.set(key, mine, 'NX');
+  return (await redis.get(key)) === mine;
 }
 
 /** The server secret could not be read or created; the message names the file or variable. */
