@@ -1,8 +1,21 @@
 import { userTag, type Logger } from '../logger';
 import type { Outbound } from '../outbound/Outbound';
-import { describe, type EventPipeline } from '../pipeline/EventPipeline';
+import { describeError } from '../errors';
+import type { EventPipeline } from '../pipeline/EventPipeline';
 import type { Reachability } from '../users/Reachability';
 import type { RecordsService } from './RecordsService';
+
+/** What the daily jobs work with; `clock` defaults to the system clock. */
+export interface DailyJobsDeps {
+  service: RecordsService;
+  pipeline: EventPipeline;
+  outbound: Outbound;
+  reachability: Reachability;
+  reminderHour: number;
+  log: Logger;
+  onNoticeQueued: () => void;
+  clock?: () => number;
+}
 
 /**
  * The daily work, safe with any number of processes and across restarts (all state is in the database):
@@ -15,16 +28,25 @@ export class DailyJobs {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
 
-  constructor(
-    private readonly service: RecordsService,
-    private readonly pipeline: EventPipeline,
-    private readonly outbound: Outbound,
-    private readonly reachability: Reachability,
-    private readonly reminderHour: number,
-    private readonly log: Logger,
-    private readonly onNoticeQueued: () => void,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly service: RecordsService;
+  private readonly pipeline: EventPipeline;
+  private readonly outbound: Outbound;
+  private readonly reachability: Reachability;
+  private readonly reminderHour: number;
+  private readonly log: Logger;
+  private readonly onNoticeQueued: () => void;
+  private readonly clock: () => number;
+
+  constructor(deps: DailyJobsDeps) {
+    this.service = deps.service;
+    this.pipeline = deps.pipeline;
+    this.outbound = deps.outbound;
+    this.reachability = deps.reachability;
+    this.reminderHour = deps.reminderHour;
+    this.log = deps.log;
+    this.onNoticeQueued = deps.onNoticeQueued;
+    this.clock = deps.clock ?? Date.now;
+  }
 
   start(everyMs = 60_000): void {
     this.timer = setInterval(() => {
@@ -51,7 +73,7 @@ export class DailyJobs {
       await this.remind(today);
       await this.flagMissed(this.service.addDays(today, -1), now);
     } catch (err) {
-      this.log.error({ err: describe(err) }, 'daily jobs failed; will retry at the next tick');
+      this.log.error({ err: describeError(err) }, 'daily jobs failed; will retry at the next tick');
     }
   }
 
@@ -69,7 +91,7 @@ export class DailyJobs {
         });
         await repo.claimJob('reminder', String(e.id), today);
       } catch (err) {
-        this.log.warn({ user: userTag(`${e.channel}:${e.userId}`), err: describe(err) }, 'daily reminder failed');
+        this.log.warn({ user: userTag(`${e.channel}:${e.userId}`), err: describeError(err) }, 'daily reminder failed');
       }
     }
   }

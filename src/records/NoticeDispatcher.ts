@@ -1,6 +1,6 @@
 import { userTag, type Logger } from '../logger';
 import { ContentRefusedError, RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
-import { describe } from '../pipeline/EventPipeline';
+import { describeError } from '../errors';
 import type { Reachability } from '../users/Reachability';
 import type { PendingNotice, RecordsRepository } from './RecordsRepository';
 
@@ -30,6 +30,18 @@ export const DEFAULT_NOTICE_OPTIONS: NoticeDispatcherOptions = {
   groupWaitMs: 30 * 60_000,
 };
 
+/** What the notice dispatcher works with; `options`, `clock` and `policy` have defaults. */
+export interface NoticeDispatcherDeps {
+  repo: RecordsRepository;
+  outbound: Outbound;
+  reachability: Reachability;
+  log: Logger;
+  options?: NoticeDispatcherOptions;
+  clock?: () => number;
+  /** Officials' groups and their texts; without it, notices are only sent and retried. */
+  policy?: NoticePolicy;
+}
+
 /** What the dispatcher needs to know about officials' groups, and the texts it writes to them. */
 export interface NoticePolicy {
   /** The district officials' group: alerts, and notices whose commune group lost the bot. */
@@ -47,6 +59,16 @@ export interface NoticePolicy {
 
 const MINUTE_MS = 60_000;
 
+/** What the notice dispatcher works with; `options` and `clock` have defaults. */
+export interface NoticeDispatcherDeps {
+  repo: RecordsRepository;
+  outbound: Outbound;
+  reachability: Reachability;
+  log: Logger;
+  options?: NoticeDispatcherOptions;
+  clock?: () => number;
+}
+
 /**
  * Sends queued notices (to officials' groups, and status updates to citizens). Notices are rows in the records
  * database, written in the same transaction as their record, so a notice is never lost, and never silently given
@@ -61,15 +83,23 @@ export class NoticeDispatcher {
   private again = false;
   private stopped = false;
 
-  constructor(
-    private readonly repo: RecordsRepository,
-    private readonly outbound: Outbound,
-    private readonly reachability: Reachability,
-    private readonly log: Logger,
-    private readonly options: NoticeDispatcherOptions = DEFAULT_NOTICE_OPTIONS,
-    private readonly clock: () => number = Date.now,
-    private readonly policy: NoticePolicy | null = null,
-  ) {}
+  private readonly repo: RecordsRepository;
+  private readonly outbound: Outbound;
+  private readonly reachability: Reachability;
+  private readonly log: Logger;
+  private readonly options: NoticeDispatcherOptions;
+  private readonly clock: () => number;
+  private readonly policy: NoticePolicy | null;
+
+  constructor(deps: NoticeDispatcherDeps) {
+    this.repo = deps.repo;
+    this.outbound = deps.outbound;
+    this.reachability = deps.reachability;
+    this.log = deps.log;
+    this.options = deps.options ?? DEFAULT_NOTICE_OPTIONS;
+    this.clock = deps.clock ?? Date.now;
+    this.policy = deps.policy ?? null;
+  }
 
   start(): void {
     this.stopped = false;
@@ -115,7 +145,7 @@ export class NoticeDispatcher {
         try {
           batch = await this.repo.claimDueNotices(new Date(this.clock()), 20, this.options.leaseMs);
         } catch (err) {
-          this.log.error({ err: describe(err) }, 'could not read queued notices; will retry');
+          this.log.error({ err: describeError(err) }, 'could not read queued notices; will retry');
           return;
         }
         if (batch.length === 0) break;
@@ -124,7 +154,7 @@ export class NoticeDispatcher {
             await this.handleOne(notice);
           } catch (err) {
             // The database failed while recording the outcome: the claim expires and the notice is tried again.
-            this.log.error({ notice: notice.id, err: describe(err) }, 'notice outcome could not be recorded; it will be tried again');
+            this.log.error({ notice: notice.id, err: describeError(err) }, 'notice outcome could not be recorded; it will be tried again');
           }
         }
       }
@@ -193,7 +223,7 @@ export class NoticeDispatcher {
     } catch (err) {
       if (err instanceof RecipientUnreachableError) await this.onUnreachable(n, err, now);
       else if (err instanceof ContentRefusedError) await this.onRefused(n, err, now);
-      else await this.onFailure(n, describe(err).message, now);
+      else await this.onFailure(n, describeError(err).message, now);
       return false;
     }
   }
@@ -261,11 +291,11 @@ export class NoticeDispatcher {
       if (n.attempts + 1 >= this.options.maxAttempts || err instanceof RecipientUnreachableError) {
         // Nothing personal is left in the row (group, message ids, the redacted text); the posted copy stays.
         await this.repo.deleteNotice(n.id);
-        this.log.error({ notice: n.id, chat: n.recipient, err: describe(err) }, 'a posted notice could not be redacted after an erasure; remove it in the group by hand');
+        this.log.error({ notice: n.id, chat: n.recipient, err: describeError(err) }, 'a posted notice could not be redacted after an erasure; remove it in the group by hand');
         return;
       }
       const backoff = Math.min(this.options.firstBackoffMs * 2 ** n.attempts, this.options.maxBackoffMs);
-      await this.repo.markNoticeFailed(n.id, describe(err).message, new Date(now.getTime() + backoff), now);
+      await this.repo.markNoticeFailed(n.id, describeError(err).message, new Date(now.getTime() + backoff), now);
     }
   }
 }

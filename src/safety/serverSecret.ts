@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
+import { OperatorError } from '../errors';
 
 /** The file under DATA_DIR that keeps the generated server secret (when SERVER_SECRET is not set). */
 export const SERVER_SECRET_FILE = 'server-secret';
@@ -64,12 +65,7 @@ export async function checkSecretIsShared(secret: ServerSecret, redis: Redis, pr
 }
 
 /** The server secret could not be read or created; the message names the file or variable. */
-export class ServerSecretError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ServerSecretError';
-  }
-}
+export class ServerSecretError extends OperatorError {}
 
 /**
  * DATA_DIR holds personal data (the embedded database) and secrets (tokens, the server secret): it and everything

@@ -2,6 +2,7 @@ import path from 'node:path';
 import express, { type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { InboundEvent, Reply } from '../../engine/types';
+import { userKey } from '../../pipeline/userKey';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 
 const eventIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { message: 'expected 8-64 letters, digits, _ or -' });
@@ -109,7 +110,7 @@ function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'sto
   router.get('/api/web/prompt', async (req, res, next) => {
     try {
       const userId = identity.read(req);
-      const session = userId ? await deps.store.peek(`web:${userId}`) : null;
+      const session = userId ? await deps.store.peek(userKey({ channel: 'web', userId })) : null;
       res.json({ replies: renderRepliesForWeb(deps.engine.currentPrompt(session)), known: session !== null });
     } catch (err) {
       next(err);

@@ -1,12 +1,11 @@
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
-import { Redis } from 'ioredis';
 import type { ZaloConfig } from '../../config';
 import { LOCALES, type InboundEvent, type Locale, type Reply, type Session } from '../../engine/types';
-import { LocaleFileError, loadTranslator } from '../../i18n';
-import { userTag } from '../../logger';
+import { LocaleFileError } from '../../i18n';
+import { userTag, type Logger } from '../../logger';
 import { RecipientOutsideWindowError, RecipientUnreachableError, type ChannelSender } from '../../outbound/Outbound';
-import { describe } from '../../pipeline/EventPipeline';
+import { describeError, sleep } from '../../errors';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 import { parseZaloEvent, type ZaloEvent } from './parseZaloEvent';
 import { renderRepliesForZalo, ZALO_TEXT_KEYS, type ZaloOutgoing, type ZaloTextKey } from './renderRepliesForZalo';
@@ -14,6 +13,8 @@ import { ZaloApiClient, ZaloApiError } from './ZaloApiClient';
 import { MemoryZaloCoordination, rateShape, RedisZaloCoordination, sentMessageMark, type ZaloCoordination } from './ZaloCoordination';
 import { eventHeadSchema } from './zaloSchemas';
 import { FileTokenStore, ZaloTokenManager, type TokenStore } from './ZaloTokens';
+import { acknowledgeAtCommit } from '../../pipeline/acknowledgeAtCommit';
+import { userKey } from '../../pipeline/userKey';
 import { computeZaloMac, verifyZaloSignature } from './verifyZaloSignature';
 
 export const ZALO_WEBHOOK_PATH = '/webhooks/zalo';
@@ -27,6 +28,40 @@ const ECHO_WAIT_MS = 10_000;
 /** How long a webhook may wait for the user detail (shared phone) before answering without it. */
 const USER_DETAIL_WAIT_MS = 1_000;
 
+/** Signed events whose timestamp is further than this from now are refused as replays. */
+export const ZALO_REPLAY_WINDOW_MS = 15 * 60_000;
+/** Refused webhook requests are logged at most this often (a flood of forgeries must not flood the log). */
+const REFUSAL_LOG_EVERY_MS = 60_000;
+
+/**
+ * The `timestamp` field of a webhook body, read from the raw bytes without parsing them: the signature covers it,
+ * and nothing of an unsigned request is parsed. Null when there is no such field with a string of digits.
+ */
+export function readZaloTimestamp(raw: Buffer): string | null {
+  const m = /"timestamp"\s*:\s*("?)(\d{1,16})\1/.exec(raw.toString('latin1'));
+  return m ? m[2]! : null;
+}
+
+/** Logs refused webhook requests at most once per `everyMs`, with how many were refused since the last line. */
+export class RefusalLog {
+  private lastAt = -Infinity;
+  private since = 0;
+  constructor(
+    private readonly log: Logger,
+    private readonly everyMs: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  note(reason: string, detail: Record<string, unknown>): void {
+    this.since++;
+    const now = this.clock();
+    if (now - this.lastAt < this.everyMs) return;
+    this.log.warn({ channel: 'zalo', reason, refused: this.since, ...detail }, 'zalo webhook: request refused (logged at most once a minute)');
+    this.lastAt = now;
+    this.since = 0;
+  }
+}
+
 export interface ZaloChannelOptions {
   /** Where the token pair is kept; default: a file under DATA_DIR. */
   tokenStore?: TokenStore;
@@ -34,7 +69,6 @@ export interface ZaloChannelOptions {
   backoffMs?: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The Zalo Official Account channel: `POST /webhooks/zalo` (signature, parse, de-duplicate, engine, replies) and a
@@ -50,7 +84,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
   if (!cfg) throw new Error('createZaloChannel: the Zalo channel is not configured (ZALO_APP_ID and a token)');
   const log = ctx.log;
 
-  const i18n = loadTranslator(ctx.config.localesDir);
+  const i18n = ctx.i18n;
   for (const locale of LOCALES) {
     for (const key of ZALO_TEXT_KEYS) {
       if (!i18n.has(locale, key)) throw new LocaleFileError(`${path.join(ctx.config.localesDir, locale, 'zalo.json')}: text key '${key}' of the Zalo channel is missing in locale '${locale}'`);
@@ -60,10 +94,8 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
 
   const shape = rateShape(cfg.rateLimitPerMinute);
   let coordination: ZaloCoordination;
-  if (ctx.config.redisUrl) {
-    const redis = new Redis(ctx.config.redisUrl, { maxRetriesPerRequest: 3, commandTimeout: 5000, connectTimeout: 5000 });
-    redis.on('error', (err: Error) => log.warn({ channel: 'zalo', err: describe(err) }, 'zalo: redis connection problem'));
-    coordination = new RedisZaloCoordination(redis, ctx.config.redisKeyPrefix, shape);
+  if (ctx.redis) {
+    coordination = new RedisZaloCoordination(ctx.redis, ctx.config.redisKeyPrefix, shape);
   } else {
     coordination = new MemoryZaloCoordination(shape);
   }
@@ -110,7 +142,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     channel: 'zalo',
     async send(userId, replies) {
       if (!(await ctx.reachability.isReachable('zalo', userId))) throw new RecipientUnreachableError('zalo', 'marked unreachable (unfollowed the OA) until they follow or write again');
-      await sendReplies(userId, replies, localeOf(await ctx.store.peek(`zalo:${userId}`)));
+      await sendReplies(userId, replies, localeOf(await ctx.store.peek(userKey({ channel: 'zalo', userId }))));
     },
   };
 
@@ -121,48 +153,31 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     void p.finally(() => background.delete(p));
   };
 
-  /**
-   * Runs an engine event: resolves once it is committed (or found to be a duplicate); the replies are sent after
-   * that, inside the user's lease. Rejects when the event could not be committed.
-   */
+  const ackAtCommit = (eventId: string, run: (committed: () => void) => Promise<unknown>) =>
+    acknowledgeAtCommit(run, 0, (err) => log.error({ channel: 'zalo', eventId, err: describeError(err) }, 'zalo: event committed, but handling it afterwards failed'));
+
+  /** Runs an engine event through the pipeline: resolves at the commit; the replies follow inside the user's lease. */
   function runEngineEvent(event: InboundEvent): Promise<void> {
-    let committed!: () => void;
-    const acknowledged = new Promise<void>((resolve) => (committed = resolve));
-    const done = ctx.pipeline.handle(event, async (replies, session) => {
-      committed();
-      await sendReplies(event.userId, replies, localeOf(session));
-    });
-    track(done.catch(() => undefined));
-    return Promise.race([acknowledged, done.then(() => undefined)]);
+    return ackAtCommit(event.eventId, (committed) =>
+      ctx.pipeline.handle(event, async (replies, session) => {
+        committed();
+        await sendReplies(event.userId, replies, localeOf(session));
+      }),
+    );
   }
 
   /** A hint ("please type or choose a number") and the current question again, without moving the conversation. */
   function runHint(userId: string, eventId: string, key: ZaloTextKey): Promise<void> {
-    let committed!: () => void;
-    const acknowledged = new Promise<void>((resolve) => (committed = resolve));
-    const done = ctx.store.runExclusive(
-      `zalo:${userId}`,
-      eventId,
-      async (stored) => {
-        // Someone new who starts with a sticker is greeted like anyone else.
-        if (!stored) {
-          const r = await ctx.engine.handle(null, { channel: 'zalo', userId, eventId, kind: 'start' }, Date.now());
-          return { session: r.session, value: r.replies };
-        }
-        const hint: Reply = { kind: 'text', text: i18n.t(localeOf(stored), key) };
-        return { session: stored, value: [hint, ...ctx.engine.currentPrompt(stored)] };
-      },
-      async (replies, session) => {
-        committed();
-        try {
+    return ackAtCommit(eventId, (committed) =>
+      ctx.pipeline.handleHint(
+        { channel: 'zalo', userId, eventId },
+        (session) => ({ kind: 'text', text: i18n.t(localeOf(session), key) }),
+        async (replies, session) => {
+          committed();
           await sendReplies(userId, replies, localeOf(session));
-        } catch (err) {
-          log.error({ channel: 'zalo', eventId, user: userTag(`zalo:${userId}`), err: describe(err) }, 'replies could not be delivered');
-        }
-      },
+        },
+      ),
     );
-    track(done.catch(() => undefined));
-    return Promise.race([acknowledged, done.then(() => undefined)]);
   }
 
   /** An OA → user echo that is not one of this bot's messages is an OA admin typing by hand: the bot steps back. */
@@ -176,7 +191,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     while ((await coordination.isSending(userId)) && Date.now() < deadline) await sleep(50);
     if (await ours()) return;
     await coordination.pause(userId, cfg!.handoverQuietMs);
-    log.info({ channel: 'zalo', user: userTag(`zalo:${userId}`), quietMinutes: cfg!.handoverQuietMs / 60_000 }, 'zalo: an OA admin wrote to this person by hand; the bot stays quiet for them');
+    log.info({ channel: 'zalo', user: userTag(userKey({ channel: 'zalo', userId })), quietMinutes: cfg!.handoverQuietMs / 60_000 }, 'zalo: an OA admin wrote to this person by hand; the bot stays quiet for them');
   }
 
   async function handle(value: ZaloEvent): Promise<void> {
@@ -189,7 +204,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
         // Writing to the OA opens the 7-day window again (and a follow makes them a follower).
         await ctx.reachability.markReachable('zalo', userId);
         if (await coordination.isPaused(userId)) {
-          log.info({ channel: 'zalo', eventId, user: userTag(`zalo:${userId}`) }, 'zalo: event left to the OA admin who is talking to this person');
+          log.info({ channel: 'zalo', eventId, user: userTag(userKey({ channel: 'zalo', userId })) }, 'zalo: event left to the OA admin who is talking to this person');
           return;
         }
         if (value.type === 'engine') return runEngineEvent(value.event);
@@ -200,7 +215,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
           client.getUserDetail(userId).then(
             (d) => d.shared_info?.phone?.trim() || null,
             (err: unknown) => {
-              log.warn({ channel: 'zalo', eventId, err: describe(err) }, 'zalo: could not read the shared info of the user detail');
+              log.warn({ channel: 'zalo', eventId, err: describeError(err) }, 'zalo: could not read the shared info of the user detail');
               return null;
             },
           ),
@@ -210,20 +225,26 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
         return runHint(userId, eventId, 'zalo.infoWithoutPhone');
       }
       case 'unfollow':
-        await ctx.reachability.markUnreachable('zalo', value.userId, 'unfollowed the OA');
+        await ctx.pipeline.handleEffect({ channel: 'zalo', userId: value.userId, eventId: value.eventId, kind: 'unfollow' }, () => ctx.reachability.markUnreachable('zalo', value.userId, 'unfollowed the OA'));
         return;
-      case 'withdraw':
-        await ctx.personalData.eraseUser('zalo', value.userId);
-        log.info({ channel: 'zalo', user: userTag(`zalo:${value.userId}`) }, "zalo: the person's data was deleted (user_withdraw)");
+      case 'withdraw': {
+        const outcome = await ctx.pipeline.handleEffect(
+          { channel: 'zalo', userId: value.userId, eventId: value.eventId, kind: 'withdraw' },
+          () => ctx.personalData.eraseUser('zalo', value.userId),
+          { forgetSession: true },
+        );
+        if (outcome === 'handled') log.info({ channel: 'zalo', user: userTag(userKey({ channel: 'zalo', userId: value.userId })) }, "zalo: the person's data was deleted (user_withdraw)");
         return;
+      }
       case 'oa-echo':
-        track(handleEcho(value.userId, value.messageId, value.text).catch((err: unknown) => log.warn({ channel: 'zalo', err: describe(err) }, 'zalo: could not check an OA echo')));
+        track(handleEcho(value.userId, value.messageId, value.text).catch((err: unknown) => log.warn({ channel: 'zalo', err: describeError(err) }, 'zalo: could not check an OA echo')));
         return;
       case 'ignored':
         return;
     }
   }
 
+  const refusals = new RefusalLog(log, REFUSAL_LOG_EVERY_MS);
   const router: Router = express.Router();
   // Raw bytes whatever the content type: the signature is computed on them, before any JSON parsing.
   router.post(ZALO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response, next) => {
@@ -234,8 +255,22 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const signature = req.get('x-zevent-signature');
     if (!signature) {
-      log.warn({ channel: 'zalo' }, 'zalo webhook: no X-ZEvent-Signature header; refused');
+      refusals.note('no X-ZEvent-Signature header', {});
       res.status(401).json({ error: 'bad_signature' });
+      return;
+    }
+    // The signature first, over the raw bytes and the body's timestamp field (read without parsing the body):
+    // nothing of an unsigned request is parsed.
+    const timestamp = readZaloTimestamp(raw);
+    if (timestamp === null || !verifyZaloSignature(signature, cfg.appId, raw, timestamp, cfg.oaSecretKey)) {
+      refusals.note('signature mismatch', { hint: timestamp === null ? 'no "timestamp" field in the body' : signatureHint(signature, raw, { timestamp }, cfg) });
+      res.status(401).json({ error: 'bad_signature' });
+      return;
+    }
+    // A signed event from long ago (or far ahead) is a replay of a captured request, not something Zalo sends now.
+    if (Math.abs(Number(timestamp) - Date.now()) > ZALO_REPLAY_WINDOW_MS) {
+      refusals.note('timestamp outside the replay window', { windowMinutes: ZALO_REPLAY_WINDOW_MS / 60_000 });
+      res.status(400).json({ error: 'stale_event', message: 'The event timestamp is more than 15 minutes from now.' });
       return;
     }
     let body: unknown;
@@ -246,14 +281,8 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
       return;
     }
     const head = eventHeadSchema.safeParse(body);
-    if (!head.success) {
-      res.status(400).json({ error: 'invalid_event', problems: head.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`) });
-      return;
-    }
-    // Signed over the raw bytes as received, with the timestamp field of the body.
-    if (!verifyZaloSignature(signature, cfg.appId, raw, head.data.timestamp, cfg.oaSecretKey)) {
-      log.warn({ channel: 'zalo', event: head.data.event_name, hint: signatureHint(signature, raw, head.data, cfg) }, 'zalo webhook: signature mismatch; refused');
-      res.status(401).json({ error: 'bad_signature' });
+    if (!head.success || head.data.timestamp !== timestamp) {
+      res.status(400).json({ error: 'invalid_event', problems: head.success ? ['timestamp: appears more than once'] : head.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`) });
       return;
     }
     const parsed = parseZaloEvent(head.data.event_name, body);
@@ -278,9 +307,9 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     sender,
     async start() {
       // An unreadable token file is reported now rather than at the first message.
-      await tokenStore.load().catch((err: unknown) => log.error({ channel: 'zalo', err: describe(err) }, 'zalo: the stored tokens cannot be read'));
+      await tokenStore.load().catch((err: unknown) => log.error({ channel: 'zalo', err: describeError(err) }, 'zalo: the stored tokens cannot be read'));
       timer = setInterval(() => {
-        track(tokens.refreshIfDue().catch((err: unknown) => log.error({ channel: 'zalo', err: describe(err) }, 'zalo: background token renewal failed')));
+        track(tokens.refreshIfDue().catch((err: unknown) => log.error({ channel: 'zalo', err: describeError(err) }, 'zalo: background token renewal failed')));
       }, TOKEN_CHECK_EVERY_MS);
       timer.unref();
       log.info({ channel: 'zalo', webhook: ctx.config.publicUrl ? `${ctx.config.publicUrl}${ZALO_WEBHOOK_PATH}` : ZALO_WEBHOOK_PATH, tokens: tokenStore.kind }, 'zalo: channel on');
@@ -291,13 +320,12 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
       // Replies of events already acknowledged are still being sent: let them finish before closing Redis.
       await ctx.pipeline.drain();
       while (background.size > 0) await Promise.allSettled([...background]);
-      await coordination.close();
     },
   };
 }
 
 /** Why a signature did not match, when the cause is a common set-up mistake (never the secrets themselves). */
-function signatureHint(signature: string, raw: Buffer, head: { timestamp: string; oa_id?: string }, cfg: ZaloConfig): string {
+function signatureHint(signature: string, raw: Buffer, head: { timestamp: string }, cfg: ZaloConfig): string {
   const given = signature.trim().replace(/^mac=/i, '').toLowerCase();
   if (cfg.appSecret && given === computeZaloMac(cfg.appId, raw, head.timestamp, cfg.appSecret)) {
     return 'the event is signed with ZALO_APP_SECRET: set ZALO_OA_SECRET_KEY to the key this app uses for webhooks';

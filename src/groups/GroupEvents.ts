@@ -1,5 +1,4 @@
 import type { ChannelName, Reply } from '../engine/types';
-import { cleanEventStrings } from '../safety/cleanText';
 
 /**
  * Events from officials' group chats (Telegram groups are the officials' inboxes): commands such as `/thongbao`,
@@ -40,8 +39,7 @@ export class GroupEvents {
     this.handlers.push(handler);
   }
 
-  async handle(raw: GroupEvent): Promise<GroupEventResult | null> {
-    const event = cleanEventStrings(raw);
+  async handle(event: GroupEvent): Promise<GroupEventResult | null> {
     for (const handler of this.handlers) {
       const result = await handler(event);
       if (result) return result;
