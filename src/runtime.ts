@@ -15,6 +15,7 @@ import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
 import { LexiconIntentMatcher, loadIntentLexicon } from './engine/intents';
 import { entrySteps, loadFlows, type FlowSet } from './engine/loadFlows';
 import { READ_ONLY_ACTIONS } from './actions/readOnlyActions';
+import { loadEngineWords } from './engine/words';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
 import { loadLocality, type Locality } from './locality/localitySchema';
@@ -119,7 +120,8 @@ export function loadDefinitions(
     displayRoot: PROJECT_ROOT,
   });
   const intents = new LexiconIntentMatcher(loadIntentLexicon(config.localesDir, intentTargets(flows), PROJECT_ROOT));
-  return { locality, i18n, flows, intents, triageRules };
+  const words = loadEngineWords(config.localesDir, PROJECT_ROOT);
+  return { locality, i18n, flows, intents, words, triageRules };
 }
 
 /** Every name flows may use in this project: the registry's own, the records' and the announcements' actions. */
@@ -129,13 +131,14 @@ export const PROJECT_NAMES: RegistryNames = {
 };
 
 /** The engine over checked definitions and a registry offering the names they were checked with (server and tests). */
-export function createEngine(defs: Pick<Definitions, 'flows' | 'i18n' | 'intents'>, registry: EngineRegistry, config: Pick<Config, 'defaultLocale' | 'resumeAfterMs'>): Engine {
+export function createEngine(defs: Pick<Definitions, 'flows' | 'i18n' | 'intents' | 'words'>, registry: EngineRegistry, config: Pick<Config, 'defaultLocale' | 'resumeAfterMs'>): Engine {
   return new Engine(defs.flows, defs.i18n, registry, {
     defaultLocale: config.defaultLocale,
     resumeAfterMs: config.resumeAfterMs,
     onboardingFlow: ONBOARDING_FLOW,
     menuFlow: MENU_FLOW,
     intents: defs.intents,
+    words: defs.words,
   });
 }
 
@@ -192,7 +195,8 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const secret = loadServerSecret(config.serverSecret, config.dataDir);
   setUserTagKey(secret.key('log-tag'));
   // Data.
-  const { locality, i18n, flows, intents, triageRules } = loadDefinitions(config);
+  const defs = loadDefinitions(config);
+  const { locality, i18n, triageRules } = defs;
 
   // Storage.
   const storeOptions = { ...DEFAULT_STORE_OPTIONS, sessionTtlSeconds: config.sessionTtlSeconds };
@@ -312,7 +316,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   checkRegistryNames(registry, PROJECT_NAMES);
 
   // Engine and pipeline.
-  const engine = createEngine({ flows, i18n, intents }, registry, config);
+  const engine = createEngine(defs, registry, config);
   const pipeline = new EventPipeline({ engine, store, log, clock, groups });
   const dailyJobs = new DailyJobs({ service: records, pipeline, outbound, reachability, reminderHour: locality.records.dailyReminderHour, log, onNoticeQueued: () => dispatcher.kick(), clock });
 
@@ -338,7 +342,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     config,
     app,
     engine,
-    flows,
+    flows: defs.flows,
     locality,
     campaign,
     pipeline,

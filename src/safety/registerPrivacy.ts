@@ -1,7 +1,7 @@
 import type { CampaignStore } from '../campaign/CampaignStore';
 import type { ChannelName } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
-import type { Database } from '../records/Database';
+import type { Database } from '../db/Database';
 import type { RecordsRepository } from '../records/RecordsRepository';
 import type { RecordsService } from '../records/RecordsService';
 import type { SessionStore } from '../sessions/SessionStore';
