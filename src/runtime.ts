@@ -237,7 +237,6 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const dispatcher: NoticeDispatcher = new NoticeDispatcher({
     repo,
     outbound,
-    reachability,
     log,
     clock,
     policy: {
@@ -288,7 +287,6 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const broadcastSender = new BroadcastSender({
     repo: broadcastRepo,
     outbound,
-    reachability,
     channels: [
       { channel: 'telegram', limiter: limiter('telegram', config.telegramBroadcastRate), concurrency: config.broadcastConcurrency },
       { channel: 'zalo', limiter: limiter('zalo', config.zaloBroadcastRatePerMinute / 60), concurrency: config.broadcastConcurrency },

@@ -34,7 +34,6 @@ export const DEFAULT_NOTICE_OPTIONS: NoticeDispatcherOptions = {
 export interface NoticeDispatcherDeps {
   repo: RecordsRepository;
   outbound: Outbound;
-  reachability: Reachability;
   log: Logger;
   options?: NoticeDispatcherOptions;
   clock?: () => number;
@@ -59,16 +58,6 @@ export interface NoticePolicy {
 
 const MINUTE_MS = 60_000;
 
-/** What the notice dispatcher works with; `options` and `clock` have defaults. */
-export interface NoticeDispatcherDeps {
-  repo: RecordsRepository;
-  outbound: Outbound;
-  reachability: Reachability;
-  log: Logger;
-  options?: NoticeDispatcherOptions;
-  clock?: () => number;
-}
-
 /**
  * Sends queued notices (to officials' groups, and status updates to citizens). Notices are rows in the records
  * database, written in the same transaction as their record, so a notice is never lost, and never silently given
@@ -83,19 +72,11 @@ export class NoticeDispatcher {
   private again = false;
   private stopped = false;
 
-  private readonly repo: RecordsRepository;
-  private readonly outbound: Outbound;
-  private readonly reachability: Reachability;
-  private readonly log: Logger;
   private readonly options: NoticeDispatcherOptions;
   private readonly clock: () => number;
   private readonly policy: NoticePolicy | null;
 
-  constructor(deps: NoticeDispatcherDeps) {
-    this.repo = deps.repo;
-    this.outbound = deps.outbound;
-    this.reachability = deps.reachability;
-    this.log = deps.log;
+  constructor(private readonly deps: NoticeDispatcherDeps) {
     this.options = deps.options ?? DEFAULT_NOTICE_OPTIONS;
     this.clock = deps.clock ?? Date.now;
     this.policy = deps.policy ?? null;
@@ -122,7 +103,7 @@ export class NoticeDispatcher {
 
   /** The bot is back in a chat (`my_chat_member`): what waited for it goes out now. */
   async onReachable(channel: PendingNotice['channel'], recipient: string): Promise<void> {
-    if ((await this.repo.wakeWaitingNotices(channel, recipient, new Date(this.clock()))) > 0) this.kick();
+    if ((await this.deps.repo.wakeWaitingNotices(channel, recipient, new Date(this.clock()))) > 0) this.kick();
   }
 
   /** Resolves when no run started by `kick` is in progress. */
@@ -143,9 +124,9 @@ export class NoticeDispatcher {
       for (;;) {
         let batch;
         try {
-          batch = await this.repo.claimDueNotices(new Date(this.clock()), 20, this.options.leaseMs);
+          batch = await this.deps.repo.claimDueNotices(new Date(this.clock()), 20, this.options.leaseMs);
         } catch (err) {
-          this.log.error({ err: describeError(err) }, 'could not read queued notices; will retry');
+          this.deps.log.error({ err: describeError(err) }, 'could not read queued notices; will retry');
           return;
         }
         if (batch.length === 0) break;
@@ -154,7 +135,7 @@ export class NoticeDispatcher {
             await this.handleOne(notice);
           } catch (err) {
             // The database failed while recording the outcome: the claim expires and the notice is tried again.
-            this.log.error({ notice: notice.id, err: describeError(err) }, 'notice outcome could not be recorded; it will be tried again');
+            this.deps.log.error({ notice: notice.id, err: describeError(err) }, 'notice outcome could not be recorded; it will be tried again');
           }
         }
       }
@@ -176,15 +157,15 @@ export class NoticeDispatcher {
   private async holdForCeiling(n: PendingNotice): Promise<boolean> {
     if (!this.policy || n.recordId === null || n.commune === null || !this.isOfficials(n) || !n.replies.some((r) => r.kind === 'choices')) return false;
     const now = this.clock();
-    const sent = await this.repo.countNoticesSentSince(n.channel, n.recipient, n.commune, new Date(now - MINUTE_MS));
+    const sent = await this.deps.repo.countNoticesSentSince(n.channel, n.recipient, n.commune, new Date(now - MINUTE_MS));
     if (sent < this.policy.noticesPerMinute) return false;
-    await this.repo.holdForDigest({ recordId: n.recordId, channel: n.channel, recipient: n.recipient }, new Date(now), new Date(now + MINUTE_MS));
-    this.log.info({ notice: n.id, commune: n.commune }, 'officials group reached its notices per minute: held back for the digest');
+    await this.deps.repo.holdForDigest({ recordId: n.recordId, channel: n.channel, recipient: n.recipient }, new Date(now), new Date(now + MINUTE_MS));
+    this.deps.log.info({ notice: n.id, commune: n.commune }, 'officials group reached its notices per minute: held back for the digest');
     return true;
   }
 
   private async sendDigest(n: PendingNotice): Promise<void> {
-    const held = await this.repo.heldNotices(n.channel, n.recipient);
+    const held = await this.deps.repo.heldNotices(n.channel, n.recipient);
     const byCommune = new Map<string, string[]>();
     for (const h of held) {
       const refs = byCommune.get(h.commune) ?? [];
@@ -195,12 +176,12 @@ export class NoticeDispatcher {
       this.policy!.text('officials.digest', { count: refs.length, commune: this.policy!.communeName(commune), references: refs.join(', ') }),
     );
     if (lines.length === 0) {
-      await this.repo.markNoticeSent(n.id, new Date(this.clock()));
+      await this.deps.repo.markNoticeSent(n.id, new Date(this.clock()));
       return;
     }
     const sent = await this.trySend({ ...n, replies: [{ kind: 'text', text: lines.join('\n') }] });
     if (!sent) return;
-    await this.repo.markDigested(
+    await this.deps.repo.markDigested(
       held.map((h) => h.id),
       new Date(this.clock()),
     );
@@ -217,8 +198,8 @@ export class NoticeDispatcher {
     const now = new Date(this.clock());
     try {
       // The channel's sender refuses a recipient marked unreachable (RecipientUnreachableError) without calling the platform.
-      const receipt = await this.outbound.send(n.channel, n.recipient, n.replies);
-      await this.repo.markNoticeSent(n.id, new Date(this.clock()), receipt.messageIds);
+      const receipt = await this.deps.outbound.send(n.channel, n.recipient, n.replies);
+      await this.deps.repo.markNoticeSent(n.id, new Date(this.clock()), receipt.messageIds);
       return true;
     } catch (err) {
       if (err instanceof RecipientUnreachableError) await this.onUnreachable(n, err, now);
@@ -229,31 +210,31 @@ export class NoticeDispatcher {
   }
 
   private async onUnreachable(n: PendingNotice, err: RecipientUnreachableError, now: Date): Promise<void> {
-    await this.reachability.markUnreachable(n.channel, n.recipient, err.reason);
+    // The channel's sender owns reachability: it has marked the recipient already.
     if (!this.isOfficials(n)) {
       // A citizen who blocked the bot: nothing can reach them until they come back.
-      await this.repo.markNoticeFailed(n.id, err.message, null, now);
-      this.log.warn({ channel: n.channel, recipient: userTag(n.recipient), notice: n.id }, 'notice recipient unreachable; not retried');
+      await this.deps.repo.markNoticeFailed(n.id, err.message, null, now);
+      this.deps.log.warn({ channel: n.channel, recipient: userTag(n.recipient), notice: n.id }, 'notice recipient unreachable; not retried');
       return;
     }
     const since = n.waitingSince ?? now;
     const district = this.policy?.districtChatId ?? null;
     if (now.getTime() - since.getTime() >= this.options.groupWaitMs && district && district !== n.recipient) {
       const note = this.policy!.text('officials.groupMissing', { commune: n.commune ? this.policy!.communeName(n.commune) : n.recipient });
-      await this.repo.rerouteNotice(n.id, n.recordChatId === n.recipient ? n.recordId : null, district, [{ kind: 'text', text: note }, ...n.replies], now);
-      this.log.warn({ notice: n.id, chat: n.recipient }, 'officials group still without the bot: notice sent to the district group');
+      await this.deps.repo.rerouteNotice(n.id, n.recordChatId === n.recipient ? n.recordId : null, district, [{ kind: 'text', text: note }, ...n.replies], now);
+      this.deps.log.warn({ notice: n.id, chat: n.recipient }, 'officials group still without the bot: notice sent to the district group');
       this.again = true;
       return;
     }
-    await this.repo.markNoticeWaiting(n.id, since, new Date(now.getTime() + this.options.recheckMs));
-    if (!n.waitingSince) this.log.warn({ notice: n.id, chat: n.recipient }, 'officials group removed the bot: the notice waits for it to be back');
+    await this.deps.repo.markNoticeWaiting(n.id, since, new Date(now.getTime() + this.options.recheckMs));
+    if (!n.waitingSince) this.deps.log.warn({ notice: n.id, chat: n.recipient }, 'officials group removed the bot: the notice waits for it to be back');
   }
 
   private async onRefused(n: PendingNotice, err: ContentRefusedError, now: Date): Promise<void> {
     if (n.replies.some((r) => r.kind === 'image') && this.policy) {
       const replies = n.replies.map((r) => (r.kind === 'image' ? { kind: 'text' as const, text: this.policy!.text('officials.photoRefused', { reference: n.reference ?? '' }) } : r));
-      await this.repo.replaceNoticeReplies(n.id, replies, now);
-      this.log.warn({ notice: n.id, reason: err.reason }, 'the platform refused the photo of a notice: sent without it');
+      await this.deps.repo.replaceNoticeReplies(n.id, replies, now);
+      this.deps.log.warn({ notice: n.id, reason: err.reason }, 'the platform refused the photo of a notice: sent without it');
       this.again = true;
       return;
     }
@@ -266,18 +247,18 @@ export class NoticeDispatcher {
       return;
     }
     const backoff = Math.min(this.options.firstBackoffMs * 2 ** n.attempts, this.options.maxBackoffMs);
-    await this.repo.markNoticeFailed(n.id, error, new Date(now.getTime() + backoff), now);
-    this.log.warn({ channel: n.channel, notice: n.id, attempts: n.attempts + 1, retryInMs: backoff, err: error }, 'notice not delivered; will retry');
+    await this.deps.repo.markNoticeFailed(n.id, error, new Date(now.getTime() + backoff), now);
+    this.deps.log.warn({ channel: n.channel, notice: n.id, attempts: n.attempts + 1, retryInMs: backoff, err: error }, 'notice not delivered; will retry');
   }
 
   /** Never silent: the district group is told which notice could not be delivered (the log says it otherwise). */
   private async giveUp(n: PendingNotice, error: string, now: Date): Promise<void> {
-    await this.repo.markNoticeFailed(n.id, error, null, now);
+    await this.deps.repo.markNoticeFailed(n.id, error, null, now);
     const district = this.policy?.districtChatId ?? null;
-    this.log.error({ channel: n.channel, notice: n.id, attempts: n.attempts + 1, err: error }, 'notice given up after repeated failures');
+    this.deps.log.error({ channel: n.channel, notice: n.id, attempts: n.attempts + 1, err: error }, 'notice given up after repeated failures');
     if (!district || district === n.recipient || !this.isOfficials(n)) return;
     const text = this.policy!.text('officials.undeliverable', { what: n.reference ?? `#${n.id}`, chat: n.recipient, attempts: n.attempts + 1, reason: error.slice(0, 200) });
-    await this.repo.enqueueNotice({ recordId: null, channel: 'telegram', recipient: district, replies: [{ kind: 'text', text }], now });
+    await this.deps.repo.enqueueNotice({ recordId: null, channel: 'telegram', recipient: district, replies: [{ kind: 'text', text }], now });
     this.again = true;
   }
 
@@ -285,17 +266,17 @@ export class NoticeDispatcher {
   private async redact(n: PendingNotice): Promise<void> {
     const now = new Date(this.clock());
     try {
-      await this.outbound.redact(n.channel, n.recipient, n.messageIds, n.redactText!);
-      await this.repo.deleteNotice(n.id);
+      await this.deps.outbound.redact(n.channel, n.recipient, n.messageIds, n.redactText!);
+      await this.deps.repo.deleteNotice(n.id);
     } catch (err) {
       if (n.attempts + 1 >= this.options.maxAttempts || err instanceof RecipientUnreachableError) {
         // Nothing personal is left in the row (group, message ids, the redacted text); the posted copy stays.
-        await this.repo.deleteNotice(n.id);
-        this.log.error({ notice: n.id, chat: n.recipient, err: describeError(err) }, 'a posted notice could not be redacted after an erasure; remove it in the group by hand');
+        await this.deps.repo.deleteNotice(n.id);
+        this.deps.log.error({ notice: n.id, chat: n.recipient, err: describeError(err) }, 'a posted notice could not be redacted after an erasure; remove it in the group by hand');
         return;
       }
       const backoff = Math.min(this.options.firstBackoffMs * 2 ** n.attempts, this.options.maxBackoffMs);
-      await this.repo.markNoticeFailed(n.id, describeError(err).message, new Date(now.getTime() + backoff), now);
+      await this.deps.repo.markNoticeFailed(n.id, describeError(err).message, new Date(now.getTime() + backoff), now);
     }
   }
 }
