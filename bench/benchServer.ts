@@ -30,6 +30,9 @@ export async function startBenchServer(apiRoot: string, redisUrl: string, dataDi
       TELEGRAM_API_ROOT: apiRoot,
       TELEGRAM_WEBHOOK_SECRET: BENCH_SECRET,
       TELEGRAM_MODE: 'webhook',
+      // Every simulated web chat comes from 127.0.0.1: the per-address limits would stop the benchmark, not a flood.
+      WEB_REQUESTS_PER_MINUTE_PER_ADDRESS: '100000000',
+      WEB_NEW_CHATS_PER_HOUR_PER_ADDRESS: '100000000',
     },
     stdio: ['ignore', process.env.BENCH_SERVER_LOG ? fs.openSync(process.env.BENCH_SERVER_LOG, 'w') : 'ignore', 'inherit'],
   });

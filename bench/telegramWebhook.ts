@@ -85,9 +85,15 @@ async function webPhase(url: string, firstUser: number, users: number, concurren
   const worker = async () => {
     while (next < users) {
       const i = next++;
-      const userId = `benchuser${firstUser + i}`.padEnd(16, 'x');
+      // The server issues the chat's identity in a cookie with the first answer; a browser sends it back.
+      let cookie = '';
       for (const [n, e] of events.entries()) {
-        const res = await fetch(`${url}/api/web/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...e, userId, eventId: `ev${firstUser + i}x${n}` }) });
+        const res = await fetch(`${url}/api/web/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+          body: JSON.stringify({ ...e, eventId: `ev${firstUser + i}x${n}` }),
+        });
+        cookie = res.headers.get('set-cookie')?.split(';')[0] ?? cookie;
         await res.arrayBuffer();
         updates++;
       }

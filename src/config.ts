@@ -66,6 +66,10 @@ const envSchema = z.object({
     z.coerce.number({ message: 'expected a whole number of minutes, 0 to turn reminders off, e.g. 30' }).int({ message: 'expected a whole number of minutes, e.g. 30' }).min(0, { message: 'expected a whole number of minutes, e.g. 30' }),
     '30',
   ),
+  WEB_REQUESTS_PER_MINUTE_PER_ADDRESS: withDefault(positiveInt('a whole number of requests per minute, e.g. 300'), '300'),
+  WEB_REQUESTS_PER_MINUTE_PER_CHAT: withDefault(positiveInt('a whole number of requests per minute, e.g. 60'), '60'),
+  WEB_NEW_CHATS_PER_HOUR_PER_ADDRESS: withDefault(positiveInt('a whole number of new chats per hour, e.g. 60'), '60'),
+  SERVER_SECRET: optional(z.string().min(32, { message: 'expected a random secret of at least 32 characters, e.g. from `openssl rand -hex 32`' })),
   ADMIN_TOKEN: optional(z.string().min(16, { message: 'expected a random secret of at least 16 characters' })),
   TELEGRAM_BROADCAST_RATE: withDefault(positiveInt('messages per second, e.g. 25'), '25'),
   ZALO_BROADCAST_RATE_PER_MINUTE: withDefault(positiveInt('messages per minute, e.g. 3000 (below the OA limit of 4,000, so replies keep room)'), '3000'),
@@ -144,6 +148,10 @@ export interface Config {
   adminToken: string | undefined;
   /** Urgent records not acknowledged this long are reminded in their group (0: never). */
   urgentAckReminderMinutes: number;
+  /** Limits of the web chat's JSON API (shared by every process through Redis). */
+  webLimits: { perAddressPerMinute: number; perIdentityPerMinute: number; newIdentitiesPerAddressPerHour: number };
+  /** Signs the web chat's identity, keys anonymous reporters' hashes and log tags; generated under DATA_DIR when unset. */
+  serverSecret: string | undefined;
   telegramBroadcastRate: number;
   zaloBroadcastRatePerMinute: number;
   broadcastConcurrency: number;
@@ -225,6 +233,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     officialsTelegramChatId: e.OFFICIALS_TELEGRAM_CHAT_ID,
     adminToken: e.ADMIN_TOKEN,
     urgentAckReminderMinutes: e.URGENT_ACK_REMINDER_MINUTES,
+    serverSecret: e.SERVER_SECRET,
+    webLimits: {
+      perAddressPerMinute: e.WEB_REQUESTS_PER_MINUTE_PER_ADDRESS,
+      perIdentityPerMinute: e.WEB_REQUESTS_PER_MINUTE_PER_CHAT,
+      newIdentitiesPerAddressPerHour: e.WEB_NEW_CHATS_PER_HOUR_PER_ADDRESS,
+    },
     telegramBroadcastRate: e.TELEGRAM_BROADCAST_RATE,
     zaloBroadcastRatePerMinute: e.ZALO_BROADCAST_RATE_PER_MINUTE,
     broadcastConcurrency: e.BROADCAST_CONCURRENCY,

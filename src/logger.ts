@@ -5,7 +5,7 @@ export type { Logger };
 
 /**
  * JSON logs. Personal data never goes in: no message texts, names, phone numbers or platform user ids. A user is
- * logged as `userTag(userKey)`, a short one-way hash that lets an operator follow one user's events.
+ * logged as `userTag(userKey)`, a short keyed hash that lets an operator follow one user's events.
  */
 export function createLogger(level: string): Logger {
   return pino({
@@ -16,6 +16,18 @@ export function createLogger(level: string): Logger {
   });
 }
 
+/*
+ * The key of the user tags. A plain hash of an id could be reversed by hashing every possible id (Telegram ids are
+ * small numbers); an HMAC under the server secret cannot. Until the runtime sets the server's key (at start-up), a
+ * random key of this process is used: tags are then only comparable within the process, and never reversible.
+ */
+let tagKey: Buffer = crypto.randomBytes(32);
+
+/** Sets the key of the user tags (derived from the server secret, shared by every process of the deployment). */
+export function setUserTagKey(key: Buffer): void {
+  tagKey = key;
+}
+
 export function userTag(userKey: string): string {
-  return crypto.createHash('sha256').update(userKey).digest('hex').slice(0, 12);
+  return crypto.createHmac('sha256', tagKey).update(userKey).digest('hex').slice(0, 12);
 }

@@ -13,11 +13,16 @@ import { PROJECT_ROOT, type Config } from './config';
 import type { EngineRegistry } from './engine/contracts';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
 import { loadUnderstanding } from './engine/intentMatcher';
-import { loadFlows, type FlowSet } from './engine/loadFlows';
+import { entrySteps, loadFlows, type FlowSet } from './engine/loadFlows';
+import { READ_ONLY_ACTIONS } from './actions/readOnlyActions';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
 import { loadLocality, type Locality } from './locality/localitySchema';
-import type { Logger } from './logger';
+import { setUserTagKey, type Logger } from './logger';
+import { checkSecretIsShared, loadServerSecret, secureDataDir } from './safety/serverSecret';
+import { registerPrivacy } from './safety/registerPrivacy';
+import { MemoryRequestCounter, RedisRequestCounter } from './safety/RequestLimits';
+import { WebIdentity } from './channels/web/webIdentity';
 import { EventPipeline } from './pipeline/EventPipeline';
 import { Outbound } from './outbound/Outbound';
 import { MemorySessionStore } from './sessions/MemorySessionStore';
@@ -29,7 +34,7 @@ import { VALIDATOR_TEXT_KEYS } from './validators';
 import { DailyJobs } from './records/DailyJobs';
 import { openDatabase, type Database } from './db/Database';
 import { migrate } from './db/migrate';
-import { NoticeDispatcher } from './records/NoticeDispatcher';
+import { NoticeDispatcher, wakingNoticesOnReachable } from './records/NoticeDispatcher';
 import { createOfficialsInbox } from './records/officialsInbox';
 import { RecordsRepository } from './records/RecordsRepository';
 import { RECORD_ACTION_NAMES, RecordsService, RECORDS_TEXT_KEYS } from './records/RecordsService';
@@ -114,6 +119,7 @@ export function loadDefinitions(
     validators: [...names.validators],
     actions: [...names.actions],
     optionSources: [...names.optionSources],
+    readOnlyActions: READ_ONLY_ACTIONS,
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
     engineTextKeys: [
       ...ENGINE_TEXT_KEYS,
@@ -151,9 +157,9 @@ export function createEngine(defs: Pick<Definitions, 'flows' | 'i18n' | 'underst
 
 export type Definitions = ReturnType<typeof loadDefinitions>;
 
-/** What an intent may name: every flow, and every step of a flow as `<flow>__<step>`. */
+/** What an intent may name: every flow, and each of its entry steps as `<flow>__<step>`. */
 export function intentTargets(flows: FlowSet): string[] {
-  return [...flows.byId.values()].flatMap((f) => [f.id, ...Object.keys(f.steps).map((step) => `${f.id}__${step}`)]);
+  return [...flows.byId.values()].flatMap((f) => [f.id, ...entrySteps(f).map((step) => `${f.id}__${step}`)]);
 }
 
 async function connectRedis(url: string, log: Logger): Promise<Redis> {
@@ -197,6 +203,10 @@ export interface RuntimeOptions {
  */
 export async function createRuntime(config: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const clock = options.clock ?? Date.now;
+  // Secrets and files: DATA_DIR readable by this user only; the server secret keys log tags from the first line on.
+  secureDataDir(config.dataDir);
+  const secret = loadServerSecret(config.serverSecret, config.dataDir);
+  setUserTagKey(secret.key('log-tag'));
   // Data.
   const defs = loadDefinitions(config);
   const { locality, i18n, triageRules, understanding } = defs;
@@ -219,8 +229,17 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     store = new MemorySessionStore(storeOptions, clock);
     reachability = new MemoryReachability();
   }
+  if (redis && !(await checkSecretIsShared(secret, redis, config.redisKeyPrefix))) {
+    log.error(
+      'SERVER_SECRET: another process sharing this REDIS_URL uses a different server secret: web chat visitors switching between processes lose their conversation, and log tags and anonymous reporters differ. Set the same SERVER_SECRET on every process (or give them one DATA_DIR).',
+    );
+  }
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: options.inMemoryDatabase ? null : config.dataDir, schema: options.databaseSchema });
   const applied = await migrate(db, MIGRATIONS_DIR);
+  // The embedded database sets its files' modes itself (0666), past the umask: narrowed after it opened and when
+  // it closes. In between, files it adds sit in folders only the server's user may enter (0700).
+  const embeddedFiles = !config.databaseUrl && !options.inMemoryDatabase;
+  if (embeddedFiles) secureDataDir(config.dataDir);
   if (applied.length) log.info({ applied, database: db.kind }, 'database migrated');
   if (!config.databaseUrl) log.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: records are kept in the embedded database under DATA_DIR');
 
@@ -233,13 +252,25 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const outbound = new Outbound();
   const groups = new GroupEvents();
   const personalData = new PersonalData();
-  personalData.register('sessions', async (channel, userId) => store.forget(userKey({ channel, userId })));
   const repo = new RecordsRepository(db);
-  personalData.register('records', async (channel, userId) => {
-    await repo.eraseUser(channel, userId);
+  const officialsChats = new Set([...locality.communes.flatMap((c) => (c.officialsTelegramChatId ? [c.officialsTelegramChatId] : [])), ...(config.officialsTelegramChatId ? [config.officialsTelegramChatId] : [])]);
+  const dispatcher: NoticeDispatcher = new NoticeDispatcher({
+    repo,
+    outbound,
+    log,
+    clock,
+    policy: {
+      districtChatId: config.officialsTelegramChatId ?? null,
+      officialsChats,
+      noticesPerMinute: locality.records.noticesPerMinute,
+      text: (key, vars) => records.officialsText(key, vars),
+      communeName: (commune) => records.communeName(commune),
+      onDelivered: (recordId) => records.noticeDelivered(recordId, new Date(clock())),
+    },
   });
-  const dispatcher = new NoticeDispatcher({ repo, outbound, log, clock });
-  const records = new RecordsService({
+  // Channels learn that a group has the bot back (`my_chat_member`); the notices waiting for it then go out.
+  const channelReachability = wakingNoticesOnReachable(reachability, () => dispatcher);
+  const records: RecordsService = new RecordsService({
     repo,
     locality,
     rules: triageRules,
@@ -249,19 +280,20 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     log,
     districtChatId: config.officialsTelegramChatId ?? null,
     onNoticeQueued: () => dispatcher.kick(),
+    anonymousId: (channel, userId) => secret.mac('anonymous-reporter', `${channel}:${userId}`),
   });
+  registerPrivacy({ personalData, db, repo, records, store, reachability, campaign, locality, sessionKey: (channel, userId) => userKey({ channel, userId }) });
   groups.register(createOfficialsInbox(records, clock));
 
   const broadcastRepo = new BroadcastRepository(db);
-  personalData.register('subscriptions', async (channel, userId) => broadcastRepo.deleteSubscription(channel, userId));
   // Announcements that could not be pushed wait in the person's box, shown at the top of their next conversation.
   const box = new AnnouncementBox(db);
-  personalData.register('announcement-box', async (channel, userId) => box.erase(channel, userId));
+  personalData.register('announcement-box', async (channel, userId) => box.erase(channel, userId), { tables: ['announcement_box'] });
   // The OA calls beyond the 7-day window belong to the Zalo channel's client, built with the channels below; the
   // sender asks for it only once it runs (after start-up).
   let zaloReach: ZaloReachApi | null = null;
   const outsideWindow = config.zalo ? new ZaloOutsideWindow({ db, box, api: () => zaloReach, config: config.zalo, district: locality.district.vi, log, clock }) : null;
-  if (outsideWindow) personalData.register('zalo-shared-phone', async (channel, userId) => (channel === 'zalo' ? outsideWindow.erasePhone(userId) : undefined));
+  if (outsideWindow) personalData.register('zalo-shared-phone', async (channel, userId) => (channel === 'zalo' ? outsideWindow.erasePhone(userId) : undefined), { tables: ['zalo_shared_phones'] });
   const broadcastQueued = new Wakeup();
   const broadcasts = new BroadcastService({
     repo: broadcastRepo,
@@ -307,7 +339,6 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const admin = createAdmin({ config, db, locality, i18n, records, broadcasts, outbound, log, clock, onNoticeQueued: () => dispatcher.kick() });
   groups.register(admin.groupHandler);
   groups.register(broadcasts.groupHandler());
-  personalData.register('campaign', async (channel, userId) => campaign.forget(channel, userId));
 
   // Registry, checked against the names the flows were checked with.
   const registry = createRegistry({
@@ -336,11 +367,13 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   });
   pipeline.observer = metrics.observeUpdate;
   const dailyJobs = new DailyJobs({ service: records, pipeline, outbound, reachability, reminderHour: locality.records.dailyReminderHour, log, onNoticeQueued: () => dispatcher.kick(), clock });
-  dailyJobs.addRetention('announcement-box', (now) => box.purgeExpired(now));
-  if (outsideWindow) dailyJobs.addRetention('zalo-shared-phones', (now) => outsideWindow.purgeExpired(now, locality.records.retentionDays.declaration));
+  personalData.registerRetention('announcement-box', (now) => box.purgeExpired(now), { tables: ['announcement_box'] });
+  if (outsideWindow) personalData.registerRetention('zalo-shared-phones', (now) => outsideWindow.purgeExpired(now, locality.records.retentionDays.declaration), { tables: ['zalo_shared_phones'] });
 
   // Channels.
-  const channels = createChannels({ config, log, i18n, redis, engine, pipeline, store, reachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT, announcements: box });
+  const requestCounter = redis ? new RedisRequestCounter(redis, config.redisKeyPrefix) : new MemoryRequestCounter();
+  const webIdentity = new WebIdentity(secret, requestCounter, config.webLimits, config.sessionTtlSeconds);
+  const channels = createChannels({ config, log, i18n, redis, engine, pipeline, store, reachability: channelReachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT, webIdentity, announcements: box });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
   zaloReach = channels.find((c) => c.zaloReach)?.zaloReach ?? null;
 
@@ -426,6 +459,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       metrics.close();
       // Close every connection even when one of them fails to close.
       const results = await Promise.allSettled([store.close(), db.close()]);
+      if (embeddedFiles) secureDataDir(config.dataDir);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     },

@@ -174,6 +174,6 @@ describe('small helpers', () => {
     expect(() => loadIntentLexicon(dir, ['bluezone', 'menu'], dir)).toThrow(IntentFileError);
     expect(() => loadIntentLexicon(dir, ['bluezone', 'menu'], dir)).toThrow("vi/intents.json: flows.bluezon: unknown flow 'bluezon' (flows are: bluezone, menu)");
     fs.writeFileSync(path.join(dir, 'en', 'intents.json'), JSON.stringify({ abbreviations: {}, greetings: [], flows: { bluezone__nope: ['x'] } }));
-    expect(() => loadIntentLexicon(dir, ['bluezone', 'bluezone__phone'], dir)).toThrow("en/intents.json: flows.bluezone__nope: flow 'bluezone' has no step 'nope'");
+    expect(() => loadIntentLexicon(dir, ['bluezone', 'bluezone__phone'], dir)).toThrow("en/intents.json: flows.bluezone__nope: flow 'bluezone' has no entry step 'nope'");
   });
 });

@@ -136,7 +136,7 @@ describe('health declaration', () => {
     const reference = /KB-\d{6}-\d{4}/.exec(done)![0];
     const mine = await u.say('bao cao cua toi');
     expect(mine).toContain(`${reference} · Khai báo y tế`);
-    expect(mine).toContain('chờ tiếp nhận');
+    expect(mine).toContain('đã ghi nhận');
 
     expect(await u.say('xoa du lieu')).toContain('không hoàn tác');
     await u.say('1');
@@ -183,15 +183,17 @@ describe('reports of symptoms and of people', () => {
     expect(summary).toContain('• Xã: Xã Cốc Ly');
     const done = await u.say('1');
     expect(done).toMatch(/Mã số: PA-\d{6}-\d{4}/);
-    const [record] = await server.runtime.db.query<{ commune: string; reporter_visible: boolean; data: Record<string, unknown> }>(
-      'SELECT commune, reporter_visible, data FROM records WHERE user_id = $1',
-      [u.userId],
+    const reference = /PA-\d{6}-\d{4}/.exec(done)![0];
+    const [record] = await server.runtime.db.query<{ user_id: string; commune: string; reporter_visible: boolean; data: Record<string, unknown> }>(
+      'SELECT user_id, commune, reporter_visible, data FROM records WHERE reference = $1',
+      [reference],
     );
     expect(record).toMatchObject({ commune: 'coc-ly', reporter_visible: false });
+    expect(record!.user_id).not.toContain(u.userId);
     expect(record!.data.phone).toBeUndefined();
     const [notice] = await server.runtime.db.query<{ replies: Array<{ text: string }> }>(
-      'SELECT n.replies FROM notices n JOIN records r ON r.id = n.record_id WHERE r.user_id = $1',
-      [u.userId],
+      'SELECT n.replies FROM notices n JOIN records r ON r.id = n.record_id WHERE r.reference = $1',
+      [reference],
     );
     const text = notice!.replies.map((r) => r.text).join('\n');
     expect(text).toContain('Người báo: giấu tên');

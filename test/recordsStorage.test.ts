@@ -129,8 +129,8 @@ describe.each(engines)('records storage on %s', (_name, url) => {
     const mine = await repo.createRecord(newRecord({ userId: 'erase-me' }), () => null);
     await repo.enrol({ recordId: mine.record.id, channel: 'telegram', userId: 'erase-me', commune: 'ban-pho', startsOn: '2021-07-15', endsOn: '2021-07-28', now: NOW });
     const other = await repo.createRecord(newRecord({ userId: 'keep-me' }), () => null);
-    expect(await repo.eraseUser('telegram', 'erase-me')).toBe(1);
-    expect(await repo.recordsOfUser('telegram', 'erase-me', 10)).toEqual([]);
+    expect(await repo.eraseUser('telegram', ['erase-me'], 'xoá')).toBe(1);
+    expect(await repo.recordsOfUser('telegram', ['erase-me'], 10)).toEqual([]);
     expect(await repo.activeEnrolment('telegram', 'erase-me', '2021-07-16')).toBeNull();
     expect(await repo.findRecord(other.record.id)).not.toBeNull();
   });

@@ -36,8 +36,8 @@ describe.each([
     const u = new WebUser(server.url);
     await u.start();
     const id = u.nextEventId();
-    const first = await u.post({ type: 'text', text: '2', userId: u.userId, eventId: id });
-    const again = await Promise.all([1, 2].map(() => u.post({ type: 'text', text: '2', userId: u.userId, eventId: id })));
+    const first = await u.post({ type: 'text', text: '2', eventId: id });
+    const again = await Promise.all([1, 2].map(() => u.post({ type: 'text', text: '2', eventId: id })));
     expect(first.json.duplicate).toBe(false);
     expect(again.map((r) => r.json.duplicate)).toEqual([true, true]);
     expect(JSON.stringify(again[0]!.json.replies)).toContain('Which commune');
@@ -49,7 +49,7 @@ describe.each([
     const u = new WebUser(server.url);
     await u.start();
     await u.say('1');
-    const res = await fetch(`${server.url}/api/web/prompt?userId=${u.userId}`);
+    const res = await fetch(`${server.url}/api/web/prompt`, { headers: { cookie: u.cookie! } });
     const body = (await res.json()) as { known: boolean; replies: Array<{ text: string }> };
     expect(body.known).toBe(true);
     expect(body.replies[0]!.text).toContain('Bạn sống ở xã, thị trấn nào?');
@@ -58,10 +58,10 @@ describe.each([
   it('answers malformed JSON with 400, a wrong shape with 400 naming the field, and an oversized body with 413', async () => {
     const post = (body: string) => fetch(`${server.url}/api/web/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect((await post('{"type": "text", ')).status).toBe(400);
-    const wrong = await post(JSON.stringify({ type: 'text', userId: 'short', eventId: 'abcdefgh', text: 'hi' }));
+    const wrong = await post(JSON.stringify({ type: 'text', eventId: 'short', text: 'hi' }));
     expect(wrong.status).toBe(400);
-    expect(((await wrong.json()) as { problems: string[] }).problems).toEqual([expect.stringContaining('userId:')]);
-    const big = await post(JSON.stringify({ type: 'text', userId: 'a'.repeat(20), eventId: 'abcdefgh', text: 'x'.repeat(20_000) }));
+    expect(((await wrong.json()) as { problems: string[] }).problems).toEqual([expect.stringContaining('eventId:')]);
+    const big = await post(JSON.stringify({ type: 'text', eventId: 'abcdefgh', text: 'x'.repeat(20_000) }));
     expect(big.status).toBe(413);
   });
 

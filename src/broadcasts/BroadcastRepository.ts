@@ -134,10 +134,6 @@ export class BroadcastRepository {
     return r ? { channel: r.channel, userId: r.user_id, commune: r.commune, locale: r.locale, urgent: r.urgent, news: r.news, active: r.active } : null;
   }
 
-  async deleteSubscription(channel: ChannelName, userId: string): Promise<void> {
-    await this.db.query(`DELETE FROM subscriptions WHERE channel = $1 AND user_id = $2`, [channel, userId]);
-  }
-
   /** Recipients a broadcast would reach, per channel (for the preview). */
   async countRecipients(topic: Topic, communes: string[] | null, channels: ChannelName[]): Promise<Record<string, number>> {
     const rows = await this.db.query<{ channel: string; n: number }>(
@@ -203,6 +199,8 @@ export class BroadcastRepository {
   }
 
   async findBroadcast(id: number): Promise<Broadcast | null> {
+    // Ids are int4: a number from a button or a command outside that range names nothing (and must not reach SQL).
+    if (!Number.isInteger(id) || id < 1 || id > 2_147_483_647) return null;
     const rows = await this.db.query<BroadcastRow>(`SELECT ${BROADCAST_COLUMNS} FROM broadcasts WHERE id = $1`, [id]);
     return rows[0] ? toBroadcast(rows[0]) : null;
   }

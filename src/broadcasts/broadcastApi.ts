@@ -2,15 +2,19 @@ import crypto from 'node:crypto';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { BroadcastService } from './BroadcastService';
+import { cleanText } from '../safety/cleanText';
+
+/** Text without NUL or lone surrogates (the database refuses them), then checked as `schema`. */
+const cleaned = (schema: z.ZodString) => z.string().transform(cleanText).pipe(schema);
 
 const bodySchema = z
   .object({
-    text: z.object({ vi: z.string().trim().min(5).max(3500), en: z.string().trim().min(5).max(3500).optional() }).strict(),
+    text: z.object({ vi: cleaned(z.string().trim().min(5).max(3500)), en: cleaned(z.string().trim().min(5).max(3500)).optional() }).strict(),
     topic: z.enum(['urgent', 'news']).default('news'),
     /** Commune ids from the locality file, or "all". */
     communes: z.union([z.literal('all'), z.array(z.string()).min(1)]),
     /** Who asked (for the audit trail), e.g. the district system's user name. */
-    requestedBy: z.string().trim().min(1).max(100).default('api'),
+    requestedBy: cleaned(z.string().trim().min(1).max(100)).default('api'),
   })
   .strict();
 
@@ -18,6 +22,11 @@ function tokenMatches(given: string, expected: string): boolean {
   const a = crypto.createHash('sha256').update(given).digest();
   const b = crypto.createHash('sha256').update(expected).digest();
   return crypto.timingSafeEqual(a, b);
+}
+
+/** Broadcast ids are PostgreSQL `serial` (int4): anything else names no broadcast. */
+function isBroadcastId(id: string): boolean {
+  return /^\d{1,10}$/.test(id) && Number(id) >= 1 && Number(id) <= 2_147_483_647;
 }
 
 /**
@@ -72,8 +81,8 @@ export function createBroadcastApi(service: BroadcastService, adminToken: string
 
   router.get('/api/broadcasts/:id', async (req, res, next) => {
     try {
-      const b = await service.repo.findBroadcast(Number(req.params.id));
-      if (!b || !/^\d+$/.test(req.params.id)) {
+      const b = isBroadcastId(req.params.id) ? await service.repo.findBroadcast(Number(req.params.id)) : null;
+      if (!b) {
         res.status(404).json({ error: 'not_found' });
         return;
       }
@@ -86,7 +95,7 @@ export function createBroadcastApi(service: BroadcastService, adminToken: string
 
   router.post('/api/broadcasts/:id/cancel', async (req, res, next) => {
     try {
-      const ok = /^\d+$/.test(req.params.id) && (await service.cancel(Number(req.params.id)));
+      const ok = isBroadcastId(req.params.id) && (await service.cancel(Number(req.params.id)));
       res.status(ok ? 200 : 409).json(ok ? { status: 'cancelled' } : { error: 'not_running' });
     } catch (err) {
       next(err);

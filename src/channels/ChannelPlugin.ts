@@ -13,6 +13,7 @@ import type { PersonalData } from '../users/PersonalData';
 import type { Reachability } from '../users/Reachability';
 import type { ZaloReachApi } from '../broadcasts/zaloOutsideWindow';
 import type { GroupEvents } from '../groups/GroupEvents';
+import type { WebIdentity } from './web/webIdentity';
 
 /** What a channel adapter gets to work with. */
 export interface ChannelContext {
@@ -37,6 +38,8 @@ export interface ChannelContext {
   projectRoot: string;
   /** How many announcements wait in a person's "new announcements" box (the web chat shows them on opening). */
   announcements?: { waiting(channel: ChannelName, userId: string): Promise<number> };
+  /** The web chat's server-issued identity and its request limits. */
+  webIdentity: WebIdentity;
 }
 
 /**

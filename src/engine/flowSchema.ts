@@ -164,6 +164,12 @@ export const flowSchema = z
     /** Name of the flow, shown when offering to resume it. */
     title: textKey,
     start: stepId,
+    /**
+     * Steps besides `start` that a deep link, a QR code or a typed request may open directly (e.g. the nearest
+     * station). Any other step named by a link opens the flow at `start`. The loader checks that nothing is stored,
+     * counted, sent or deleted between an entry step and the first question.
+     */
+    entries: z.array(stepId).optional(),
     /** Show "Question 3/9" on question steps. */
     progress: z.boolean().optional(),
     /** Offer "continue where you left off" when a user comes back to this flow after a pause (default true). */

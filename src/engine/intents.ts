@@ -165,7 +165,7 @@ export function loadIntentLexicon(localesDir: string, targets: readonly string[]
       const [flow, step] = target.split('__');
       problems.push(
         step !== undefined && flowIds.includes(flow!)
-          ? `${shown}: flows.${target}: flow '${flow}' has no step '${step}'`
+          ? `${shown}: flows.${target}: flow '${flow}' has no entry step '${step}' (a typed request may open only the flow's start or a step listed in its "entries")`
           : `${shown}: flows.${target}: unknown flow '${flow}' (flows are: ${flowIds.join(', ')})`,
       );
     }

@@ -205,13 +205,16 @@ export class Engine {
     await this.startFlow(turn, this.options.menuFlow);
   }
 
-  /** Payload `<flow>` or `<flow>__<step>`; null when it names nothing that exists. */
+  /**
+   * Payload `<flow>` or `<flow>__<step>`; null when it names no flow. A step that is not one of the flow's entry steps
+   * (`start` and `entries`) opens the flow at its start: a link never lands past a question (a confirmation).
+   */
   private resolveDeepLink(payload: string): { flow: string; step?: string } | null {
     const [flowId, stepId] = payload.split('__', 2) as [string, string | undefined];
     const flow = this.flows.byId.get(flowId);
     if (!flow || flow.id === this.options.onboardingFlow) return null;
-    if (stepId && !flow.steps[stepId]) return null;
-    return { flow: flowId, step: stepId };
+    if (stepId && stepId !== flow.start && flow.entries?.includes(stepId)) return { flow: flowId, step: stepId };
+    return { flow: flowId };
   }
 
   private engineButtonCommand(event: InboundEvent): GlobalCommand | null {

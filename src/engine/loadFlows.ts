@@ -23,6 +23,8 @@ export interface FlowCheckContext {
   validators: readonly string[];
   actions: readonly string[];
   optionSources: readonly string[];
+  /** Actions that store, count, send and delete nothing: the only ones an entry step may reach before a question. */
+  readOnlyActions: readonly string[];
   /** Flows the engine itself starts (onboarding, menu). */
   requiredFlows: readonly string[];
   /** Text keys the engine uses on its own (hints, resume question, ...). */
@@ -86,6 +88,42 @@ export function loadFlows(dir: string, ctx: FlowCheckContext): FlowSet {
   return { byId, questionOrder };
 }
 
+/** Entry steps of a flow: its start and the steps it marks as entries. */
+export function entrySteps(flow: FlowDefinition): string[] {
+  return [flow.start, ...(flow.entries ?? [])];
+}
+
+/**
+ * The first action that is not read-only reached from `from` through steps that run on their own (messages,
+ * branches, actions), before any question; null when every path stops at a question, an end or another flow.
+ */
+function firstActingStep(flow: FlowDefinition, from: string, readOnly: readonly string[]): { step: string; action: string } | null {
+  const seen = new Set<string>();
+  const queue = [from];
+  while (queue.length > 0) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const step = flow.steps[id];
+    if (!step) continue;
+    switch (step.type) {
+      case 'message':
+        queue.push(step.next);
+        break;
+      case 'branch':
+        queue.push(...step.cases.map((c) => c.next), step.otherwise);
+        break;
+      case 'action':
+        if (!readOnly.includes(step.action)) return { step: id, action: step.action };
+        queue.push(step.next, ...(step.onError ? [step.onError] : []));
+        break;
+      default:
+        break;
+    }
+  }
+  return null;
+}
+
 function formatPath(p: ReadonlyArray<PropertyKey>): string {
   return p.length === 0 ? '(file)' : p.map((x) => String(x)).join('.');
 }
@@ -110,7 +148,16 @@ function checkFlow(file: string, flow: FlowDefinition, all: Map<string, FlowDefi
   };
 
   stepRef('start', flow.start);
+  (flow.entries ?? []).forEach((id, i) => stepRef(`entries.${i}`, id));
   textRef('title', flow.title);
+  for (const entry of [flow.start, ...(flow.entries ?? [])]) {
+    const acting = firstActingStep(flow, entry, ctx.readOnlyActions);
+    if (acting) {
+      problems.push(
+        `${file}: ${entry === flow.start ? 'start' : `entries (step '${entry}')`}: a link to this step would run action '${acting.action}' (step '${acting.step}') before the person answers anything; put a question (a confirmation) before it, or open the flow elsewhere`,
+      );
+    }
+  }
   for (const [id, step] of Object.entries(flow.steps) as Array<[string, StepDefinition]>) {
     const at = `steps.${id}`;
     if ('text' in step) textRef(`${at}.text`, step.text);

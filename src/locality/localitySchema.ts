@@ -81,8 +81,15 @@ export const localitySchema = z
         quarantineDays: z.number().int().min(1).max(60),
         /** Days each kind of record is kept before it is deleted. */
         retentionDays: z.object({ declaration: z.number().int().min(1), symptoms: z.number().int().min(1), entrant: z.number().int().min(1) }).strict(),
-        /** Reports a person may send in one hour (symptom reports and reports of people). */
+        /** Reports a person may send in one hour, of each kind (symptom reports, reports of people, daily updates). */
         reportsPerHour: z.number().int().min(1),
+        /** Health declarations a person may send in one hour (a family declares for several people). */
+        declarationsPerHour: z.number().int().min(1).default(10),
+        /**
+         * Notices one officials' group receives in a minute; beyond it, the others of that minute are sent as one
+         * digest message ("12 more reports, see the dashboard") instead of one message each.
+         */
+        noticesPerMinute: z.number().int().min(1).default(10),
       })
       .strict(),
     area: districtAreaSchema,

@@ -11,7 +11,31 @@ export interface ChannelSender {
    * longer be reached (blocked the bot, unfollowed, left the group); other failures throw after the channel's
    * own retries.
    */
-  send(userId: string, replies: Reply[], options?: SendOptions): Promise<void>;
+  send(userId: string, replies: Reply[], options?: SendOptions): Promise<SendReceipt | void>;
+  /**
+   * Replaces the text of messages sent earlier (a notice whose citizen erased their data); a message that no longer
+   * exists counts as done. Channels that cannot edit sent messages leave it out.
+   */
+  redact?(userId: string, messageIds: string[], text: string): Promise<void>;
+}
+
+/** What a platform said about the messages it accepted: their ids (to edit them later). */
+export interface SendReceipt {
+  messageIds: string[];
+}
+
+/**
+ * The platform refused what was sent (a photo it cannot fetch, a malformed message): sending the same again will
+ * fail again. The caller changes what it sends (e.g. without the photo) or gives up with an alert.
+ */
+export class ContentRefusedError extends Error {
+  constructor(
+    readonly channel: ChannelName,
+    readonly reason: string,
+  ) {
+    super(`${channel} refused the message: ${reason}`);
+    this.name = 'ContentRefusedError';
+  }
 }
 
 export interface SendOptions {
@@ -53,10 +77,19 @@ export class Outbound {
     return this.senders.has(channel);
   }
 
-  async send(channel: ChannelName, userId: string, replies: Reply[], options?: SendOptions): Promise<void> {
+  async send(channel: ChannelName, userId: string, replies: Reply[], options?: SendOptions): Promise<SendReceipt> {
     const sender = this.senders.get(channel);
     if (!sender) throw new ChannelNotConfiguredError(channel);
-    await sender.send(userId, replies, options);
+    return (await sender.send(userId, replies, options)) ?? { messageIds: [] };
+  }
+
+  /** Edits sent messages to `text`; false when the channel cannot edit (nothing to do there). */
+  async redact(channel: ChannelName, userId: string, messageIds: string[], text: string): Promise<boolean> {
+    const sender = this.senders.get(channel);
+    if (!sender) throw new ChannelNotConfiguredError(channel);
+    if (!sender.redact) return false;
+    await sender.redact(userId, messageIds, text);
+    return true;
   }
 }
 

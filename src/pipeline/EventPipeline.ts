@@ -5,6 +5,7 @@ import type { GroupEvent, GroupEventResult, GroupEvents } from '../groups/GroupE
 import { userTag, type Logger } from '../logger';
 import type { SessionStore } from '../sessions/SessionStore';
 import { groupKey, userKey } from './userKey';
+import { cleanEventStrings } from '../safety/cleanText';
 
 export type Deliver = (replies: Reply[], session: Session) => Promise<void>;
 
@@ -76,7 +77,8 @@ export class EventPipeline {
   }
 
   /** A person's message, button, location, photo, contact, `/start`, or a reminder: the engine runs it. */
-  async handle(event: InboundEvent, deliver?: Deliver): Promise<PipelineOutcome> {
+  async handle(raw: InboundEvent, deliver?: Deliver): Promise<PipelineOutcome> {
+    const event = cleanEventStrings(raw);
     const result = await this.run(userKey(event), event, async (stored) => {
       const { session, replies } = await this.engine.handle(stored, event, this.clock());
       const before = this.prelude ? await this.prelude(event, session) : [];
@@ -119,9 +121,10 @@ export class EventPipeline {
    * de-duplicated and serialized per chat. The chat's "session" only carries that contract; the handlers keep their
    * own records, idempotently by event id.
    */
-  async handleGroup(event: GroupEvent, deliver?: (result: GroupEventResult | null) => Promise<void>): Promise<GroupOutcome> {
+  async handleGroup(raw: GroupEvent, deliver?: (result: GroupEventResult | null) => Promise<void>): Promise<GroupOutcome> {
     const groups = this.groups;
     if (!groups) throw new Error('EventPipeline: a group event arrived, but no group handlers were given to the pipeline');
+    const event = cleanEventStrings(raw);
     const result = await this.run(
       groupKey(event.chatId),
       { channel: event.channel, eventId: event.eventId, kind: `group-${event.kind}` },

@@ -27,17 +27,11 @@ export interface DailyJobsDeps {
 export class DailyJobs {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
-  private readonly retention: Array<{ name: string; purge: (now: Date) => Promise<number> }> = [];
 
   private readonly clock: () => number;
 
   constructor(private readonly deps: DailyJobsDeps) {
     this.clock = deps.clock ?? Date.now;
-  }
-
-  /** Another kind of personal data deleted at the daily retention run (with the records). */
-  addRetention(name: string, purge: (now: Date) => Promise<number>): void {
-    this.retention.push({ name, purge });
   }
 
   start(everyMs = 60_000): void {
@@ -58,9 +52,8 @@ export class DailyJobs {
       const today = this.deps.service.localDate(now);
       const repo = this.deps.service.repo;
       if (await repo.claimJob('retention', 'all', today)) {
-        const deleted = await repo.purgeExpired(now);
-        this.deps.log.info({ deleted }, 'retention: expired records deleted');
-        for (const r of this.retention) this.deps.log.info({ kind: r.name, deleted: await r.purge(now) }, 'retention: expired data deleted');
+        const deleted = await this.deps.service.purgeExpired(now);
+        this.deps.log.info({ deleted }, 'retention: expired personal data deleted');
       }
       if (this.deps.service.localHour(now) < this.deps.reminderHour) return;
       await this.remind(today);

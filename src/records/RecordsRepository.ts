@@ -51,6 +51,17 @@ export interface PendingNotice {
   recipient: string;
   replies: Reply[];
   attempts: number;
+  /** A redaction: edit `messageIds` to this text (the citizen erased their data). */
+  redactText: string | null;
+  messageIds: string[];
+  /** Since when the recipient could not be reached (the bot was removed from the group). */
+  waitingSince: Date | null;
+  /** A digest of the notices held back for this recipient. */
+  digest: boolean;
+  /** The record's commune, reference and officials' group, when the notice belongs to a record. */
+  commune: string | null;
+  reference: string | null;
+  recordChatId: string | null;
 }
 
 interface RecordRow {
@@ -71,6 +82,40 @@ interface RecordRow {
 }
 
 const RECORD_COLUMNS = 'id, reference, kind, channel, user_id, commune, urgency, status, data, triage_level, rule_version, reporter_visible, notice_chat_id, created_at';
+
+interface NoticeRow {
+  id: number;
+  record_id: number | null;
+  channel: ChannelName;
+  recipient: string;
+  replies: Reply[] | string;
+  attempts: number;
+  redact_text: string | null;
+  sent_message_ids: string[] | string | null;
+  waiting_since: Date | string | null;
+  digest: boolean;
+  commune: string | null;
+  reference: string | null;
+  notice_chat_id: string | null;
+}
+
+function toPendingNotice(r: NoticeRow): PendingNotice {
+  return {
+    id: Number(r.id),
+    recordId: r.record_id === null ? null : Number(r.record_id),
+    channel: r.channel,
+    recipient: r.recipient,
+    replies: json(r.replies),
+    attempts: Number(r.attempts),
+    redactText: r.redact_text,
+    messageIds: r.sent_message_ids === null ? [] : json(r.sent_message_ids),
+    waitingSince: r.waiting_since === null ? null : new Date(r.waiting_since),
+    digest: r.digest === true,
+    commune: r.commune,
+    reference: r.reference,
+    recordChatId: r.notice_chat_id,
+  };
+}
 
 function json<T>(v: T | string): T {
   return typeof v === 'string' ? (JSON.parse(v) as T) : v;
@@ -148,11 +193,22 @@ export class RecordsRepository {
     });
   }
 
+  /**
+   * Queues a notice. Photos go in notices of their own, after the text and its buttons: a photo the platform refuses
+   * then never holds back (or repeats) the text.
+   */
   async enqueue(q: Queryable, n: { recordId: number | null; channel: ChannelName; recipient: string; replies: Reply[]; now: Date }): Promise<void> {
-    await q.query(
-      `INSERT INTO notices (record_id, channel, recipient, replies, next_attempt_at, created_at) VALUES ($1, $2, $3, $4::jsonb, $5, $5)`,
-      [n.recordId, n.channel, n.recipient, JSON.stringify(n.replies), n.now.toISOString()],
-    );
+    const texts = n.replies.filter((r) => r.kind !== 'image');
+    const parts = texts.length > 0 && texts.length < n.replies.length ? [texts, ...n.replies.filter((r) => r.kind === 'image').map((r) => [r])] : [n.replies];
+    for (const replies of parts) {
+      await q.query(`INSERT INTO notices (record_id, channel, recipient, replies, next_attempt_at, created_at) VALUES ($1, $2, $3, $4::jsonb, $5, $5)`, [
+        n.recordId,
+        n.channel,
+        n.recipient,
+        JSON.stringify(replies),
+        n.now.toISOString(),
+      ]);
+    }
   }
 
   async enqueueNotice(n: { recordId: number | null; channel: ChannelName; recipient: string; replies: Reply[]; now: Date }): Promise<void> {
@@ -164,19 +220,26 @@ export class RecordsRepository {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async recordsOfUser(channel: ChannelName, userId: string, limit: number): Promise<StoredRecord[]> {
+  /** A person's records; `userIds` are their platform id and the keyed hash their anonymous reports are kept under. */
+  async recordsOfUser(channel: ChannelName, userIds: string[], limit: number): Promise<StoredRecord[]> {
     const rows = await this.db.query<RecordRow>(
-      `SELECT ${RECORD_COLUMNS} FROM records WHERE channel = $1 AND user_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3`,
-      [channel, userId, limit],
+      `SELECT ${RECORD_COLUMNS} FROM records WHERE channel = $1 AND user_id = ANY($2::text[]) ORDER BY created_at DESC, id DESC LIMIT $3`,
+      [channel, userIds, limit],
     );
     return rows.map(toRecord);
   }
 
-  async countReportsSince(channel: ChannelName, userId: string, since: Date): Promise<number> {
+  /** Records of one kind a person made since `since` (their platform id and their anonymous hash together). */
+  async countRecordsSince(channel: ChannelName, userIds: string[], kind: RecordKind, since: Date): Promise<number> {
     const [row] = await this.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM records WHERE channel = $1 AND user_id = $2 AND kind IN ('symptoms', 'entrant') AND created_at > $3`,
-      [channel, userId, since.toISOString()],
+      `SELECT count(*)::int AS n FROM records WHERE channel = $1 AND user_id = ANY($2::text[]) AND kind = $3 AND created_at > $4`,
+      [channel, userIds, kind, since.toISOString()],
     );
+    return Number(row?.n ?? 0);
+  }
+
+  async countDailyUpdatesSince(enrolmentId: number, since: Date): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM daily_updates WHERE enrolment_id = $1 AND created_at > $2`, [enrolmentId, since.toISOString()]);
     return Number(row?.n ?? 0);
   }
 
@@ -221,20 +284,123 @@ export class RecordsRepository {
    */
   async claimDueNotices(now: Date, limit: number, leaseMs: number): Promise<PendingNotice[]> {
     return this.db.transaction(async (tx) => {
-      const rows = await tx.query<{ id: number; record_id: number | null; channel: ChannelName; recipient: string; replies: Reply[] | string; attempts: number }>(
-        `SELECT id, record_id, channel, recipient, replies, attempts FROM notices
-          WHERE sent_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= $1
-          ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      const rows = await tx.query<NoticeRow>(
+        `SELECT n.id, n.record_id, n.channel, n.recipient, n.replies, n.attempts, n.redact_text, n.sent_message_ids, n.waiting_since, n.digest,
+                r.commune, r.reference, r.notice_chat_id
+           FROM notices n LEFT JOIN records r ON r.id = n.record_id
+          WHERE n.sent_at IS NULL AND n.gave_up_at IS NULL AND n.held_at IS NULL AND n.next_attempt_at <= $1
+          ORDER BY n.next_attempt_at, n.id LIMIT $2 FOR UPDATE OF n SKIP LOCKED`,
         [now.toISOString(), limit],
       );
       if (rows.length === 0) return [];
       await tx.query(`UPDATE notices SET next_attempt_at = $2 WHERE id = ANY($1::int[])`, [rows.map((r) => Number(r.id)), new Date(now.getTime() + leaseMs).toISOString()]);
-      return rows.map((r) => ({ id: Number(r.id), recordId: r.record_id === null ? null : Number(r.record_id), channel: r.channel, recipient: r.recipient, replies: json(r.replies), attempts: Number(r.attempts) }));
+      return rows.map(toPendingNotice);
     });
   }
 
-  async markNoticeSent(id: number, now: Date): Promise<void> {
-    await this.db.query(`UPDATE notices SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1`, [id, now.toISOString()]);
+  // ---- notices that are never silently given up --------------------------------------------------------------
+
+  /** Notices of this recipient sent since `since` for records of `commune` (the per-minute ceiling). */
+  async countNoticesSentSince(channel: ChannelName, recipient: string, commune: string, since: Date): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM notices n JOIN records r ON r.id = n.record_id
+        WHERE n.channel = $1 AND n.recipient = $2 AND r.commune = $3 AND n.sent_at > $4 AND n.held_at IS NULL`,
+      [channel, recipient, commune, since.toISOString()],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Holds back a record's unsent notices to this recipient (its photo too) for the digest, and makes sure one digest
+   * of this recipient is due at `digestAt`.
+   */
+  async holdForDigest(notice: { recordId: number; channel: ChannelName; recipient: string }, now: Date, digestAt: Date): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query(`UPDATE notices SET held_at = $4 WHERE record_id = $1 AND channel = $2 AND recipient = $3 AND sent_at IS NULL AND gave_up_at IS NULL`, [
+        notice.recordId,
+        notice.channel,
+        notice.recipient,
+        now.toISOString(),
+      ]);
+      const pending = await tx.query(`SELECT 1 FROM notices WHERE digest AND channel = $1 AND recipient = $2 AND sent_at IS NULL AND gave_up_at IS NULL`, [notice.channel, notice.recipient]);
+      if (pending.length === 0) {
+        await tx.query(`INSERT INTO notices (record_id, channel, recipient, replies, digest, next_attempt_at, created_at) VALUES (NULL, $1, $2, '[]'::jsonb, true, $3, $4)`, [
+          notice.channel,
+          notice.recipient,
+          digestAt.toISOString(),
+          now.toISOString(),
+        ]);
+      }
+    });
+  }
+
+  /** The held-back notices of a recipient, by commune, with their references (what a digest lists). */
+  async heldNotices(channel: ChannelName, recipient: string): Promise<Array<{ id: number; recordId: number; commune: string; reference: string | null }>> {
+    const rows = await this.db.query<{ id: number; record_id: number; commune: string; reference: string | null }>(
+      `SELECT n.id, n.record_id, r.commune, r.reference FROM notices n JOIN records r ON r.id = n.record_id
+        WHERE n.channel = $1 AND n.recipient = $2 AND n.held_at IS NOT NULL AND n.sent_at IS NULL ORDER BY n.id`,
+      [channel, recipient],
+    );
+    return rows.map((r) => ({ id: Number(r.id), recordId: Number(r.record_id), commune: r.commune, reference: r.reference }));
+  }
+
+  /** Marks held-back notices as delivered through a digest. */
+  async markDigested(ids: number[], now: Date): Promise<void> {
+    if (ids.length) await this.db.query(`UPDATE notices SET sent_at = $2 WHERE id = ANY($1::int[])`, [ids, now.toISOString()]);
+  }
+
+  /** The recipient cannot be reached: remember since when, and look again at `retryAt` (no attempt is counted). */
+  async markNoticeWaiting(id: number, since: Date, retryAt: Date): Promise<void> {
+    await this.db.query(`UPDATE notices SET waiting_since = COALESCE(waiting_since, $2::timestamptz), next_attempt_at = $3 WHERE id = $1`, [id, since.toISOString(), retryAt.toISOString()]);
+  }
+
+  /** The bot is back in a chat: its waiting notices are due now. */
+  async wakeWaitingNotices(channel: ChannelName, recipient: string, now: Date): Promise<number> {
+    const rows = await this.db.query(`UPDATE notices SET next_attempt_at = $3 WHERE channel = $1 AND recipient = $2 AND waiting_since IS NOT NULL AND sent_at IS NULL AND gave_up_at IS NULL RETURNING id`, [
+      channel,
+      recipient,
+      now.toISOString(),
+    ]);
+    return rows.length;
+  }
+
+  /**
+   * Sends a notice to another group instead (the district's, when a commune's group lost the bot): its record's
+   * buttons then work from that group, and the replies carry a line saying why.
+   */
+  async rerouteNotice(id: number, recordId: number | null, to: string, replies: Reply[], now: Date): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query(`UPDATE notices SET recipient = $2, replies = $3::jsonb, waiting_since = NULL, next_attempt_at = $4 WHERE id = $1`, [id, to, JSON.stringify(replies), now.toISOString()]);
+      if (recordId !== null) await tx.query(`UPDATE records SET notice_chat_id = $2 WHERE id = $1`, [recordId, to]);
+    });
+  }
+
+  /** Replaces a notice's replies (e.g. without the photo the platform refused) and makes it due now. */
+  async replaceNoticeReplies(id: number, replies: Reply[], now: Date): Promise<void> {
+    await this.db.query(`UPDATE notices SET replies = $2::jsonb, next_attempt_at = $3 WHERE id = $1`, [id, JSON.stringify(replies), now.toISOString()]);
+  }
+
+  async deleteNotice(id: number): Promise<void> {
+    await this.db.query(`DELETE FROM notices WHERE id = $1`, [id]);
+  }
+
+  /** Records whose officials' notice has been sent (directly or in a digest). */
+  async deliveredRecordIds(recordIds: number[]): Promise<Set<number>> {
+    if (recordIds.length === 0) return new Set();
+    const rows = await this.db.query<{ record_id: number }>(
+      `SELECT DISTINCT n.record_id FROM notices n JOIN records r ON r.id = n.record_id
+        WHERE n.record_id = ANY($1::int[]) AND n.recipient = r.notice_chat_id AND n.sent_at IS NOT NULL`,
+      [recordIds],
+    );
+    return new Set(rows.map((r) => Number(r.record_id)));
+  }
+
+  async markNoticeSent(id: number, now: Date, messageIds: string[] = []): Promise<void> {
+    await this.db.query(`UPDATE notices SET sent_at = $2, attempts = attempts + 1, last_error = NULL, waiting_since = NULL, sent_message_ids = $3::jsonb WHERE id = $1`, [
+      id,
+      now.toISOString(),
+      messageIds.length ? JSON.stringify(messageIds) : null,
+    ]);
   }
 
   async markNoticeFailed(id: number, error: string, retryAt: Date | null, now: Date): Promise<void> {
@@ -299,12 +465,26 @@ export class RecordsRepository {
 
   // ---- privacy --------------------------------------------------------------------------------------------
 
-  /** Deletes everything stored about one person (their records cascade to notices, status history, updates). */
-  async eraseUser(channel: ChannelName, userId: string): Promise<number> {
+  /**
+   * Deletes everything stored about one person: their records (status history, follow-ups and unsent notices
+   * cascade), their enrolments, the messages queued for them. Notices already posted in officials' groups become
+   * redactions: the row keeps only the group, the message ids and `redactText`, and the dispatcher edits the posted
+   * messages to that text. `userIds`: the platform id and the keyed hash of the person's anonymous reports.
+   */
+  async eraseUser(channel: ChannelName, userIds: string[], redactText: string): Promise<number> {
     return this.db.transaction(async (tx) => {
-      await tx.query(`DELETE FROM quarantine_enrolments WHERE channel = $1 AND user_id = $2`, [channel, userId]);
-      await tx.query(`DELETE FROM notices WHERE channel = $1 AND recipient = $2`, [channel, userId]);
-      const rows = await tx.query(`DELETE FROM records WHERE channel = $1 AND user_id = $2 RETURNING id`, [channel, userId]);
+      const ids = (await tx.query<{ id: number }>(`SELECT id FROM records WHERE channel = $1 AND user_id = ANY($2::text[])`, [channel, userIds])).map((r) => Number(r.id));
+      if (ids.length > 0) {
+        await tx.query(
+          `UPDATE notices SET record_id = NULL, replies = '[]'::jsonb, redact_text = $3, sent_at = NULL, gave_up_at = NULL, attempts = 0, last_error = NULL,
+                  held_at = NULL, waiting_since = NULL, next_attempt_at = created_at
+            WHERE record_id = ANY($1::int[]) AND sent_message_ids IS NOT NULL AND NOT (channel = $2 AND recipient = ANY($4::text[]))`,
+          [ids, channel, redactText, userIds],
+        );
+      }
+      await tx.query(`DELETE FROM quarantine_enrolments WHERE channel = $1 AND user_id = ANY($2::text[])`, [channel, userIds]);
+      await tx.query(`DELETE FROM notices WHERE channel = $1 AND recipient = ANY($2::text[])`, [channel, userIds]);
+      const rows = await tx.query(`DELETE FROM records WHERE id = ANY($1::int[]) RETURNING id`, [ids]);
       return rows.length;
     });
   }

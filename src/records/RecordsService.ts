@@ -1,5 +1,5 @@
 import type { Action, ActionContext, Translator } from '../engine/contracts';
-import type { JsonValue, Locale, Reply } from '../engine/types';
+import type { ChannelName, JsonValue, Locale, Reply } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 import { userTag, type Logger } from '../logger';
 import type { Outbound } from '../outbound/Outbound';
@@ -19,7 +19,15 @@ export interface RecordsServiceDeps {
   districtChatId: string | null;
   /** Called after a notice was queued, so it goes out now rather than at the next poll. */
   onNoticeQueued: () => void;
+  /**
+   * The keyed hash (HMAC under the server secret) an anonymous reporter's records are kept under instead of their
+   * id: it lets the rate limit, "my reports" and erasure find them, and nobody without the secret can link it back.
+   */
+  anonymousId: (channel: ChannelName, userId: string) => string;
 }
+
+/** Prefix of the user id of a record whose reporter chose anonymity (the rest is a keyed hash, not an id). */
+export const ANONYMOUS_PREFIX = 'anon:';
 
 /** Lines of an officials' notice: the label's text key and the flow step whose answer it shows. */
 const NOTICE_FIELDS: Record<RecordKind, Array<[string, string]>> = {
@@ -77,6 +85,8 @@ export const RECORDS_TEXT_KEYS = [
   'records.noCommune',
   'records.notEnrolled',
   'records.status_new',
+  'records.status_delivered',
+  'records.delivered',
   'records.status_acknowledged',
   'records.status_resolved',
   'records.kind_declaration',
@@ -97,7 +107,11 @@ export const RECORDS_TEXT_KEYS = [
   'officials.acknowledgedBy',
   'officials.resolvedBy',
   'officials.notYourGroup',
-  'officials.notFound',
+  'officials.redacted',
+  'officials.digest',
+  'officials.groupMissing',
+  'officials.undeliverable',
+  'officials.photoRefused',
   'officials.alreadyDone',
   'officials.updated',
   'officials.missedDay',
@@ -164,17 +178,19 @@ export class RecordsService {
       `${this.t(vi, `records.kind_${record.kind}`)} · ${this.communeName(record.commune)}`,
       `${this.t(vi, 'officials.triage')}: ${record.triageLevel ?? '—'}${record.ruleVersion ? ` (${this.t(vi, 'officials.rules')} ${record.ruleVersion})` : ''}`,
     ];
-    const replies: Reply[] = [];
+    // Text and buttons first, the photo after: a photo the platform refuses never holds the notice back.
+    const replies: Reply[] = [
+      {
+        kind: 'choices',
+        text: [...head, '', ...lines].join('\n'),
+        options: [
+          { id: `rec:ack:${record.id}`, label: this.t(vi, 'officials.ack') },
+          { id: `rec:done:${record.id}`, label: this.t(vi, 'officials.resolve') },
+        ],
+      },
+    ];
     if (photoRef) replies.push({ kind: 'image', url: photoRef, caption: record.reference });
     if (voiceRef) replies.push({ kind: 'voice', ref: voiceRef, caption: record.reference });
-    replies.push({
-      kind: 'choices',
-      text: [...head, '', ...lines].join('\n'),
-      options: [
-        { id: `rec:ack:${record.id}`, label: this.t(vi, 'officials.ack') },
-        { id: `rec:done:${record.id}`, label: this.t(vi, 'officials.resolve') },
-      ],
-    });
     return replies;
   }
 
@@ -210,7 +226,8 @@ export class RecordsService {
       {
         kind,
         channel: ctx.channel,
-        userId: ctx.userId,
+        // Anonymous: no id, no chat id, no phone is stored; only the keyed hash.
+        userId: reporterVisible ? ctx.userId : this.anonymousId(ctx),
         commune,
         urgency: result?.urgency ?? 'notice',
         data,
@@ -226,7 +243,8 @@ export class RecordsService {
       (rec) => this.renderNotice(rec, lines, photoRef, voiceRef),
     );
     if (created) {
-      this.deps.log.info({ kind, reference: record.reference, urgency: record.urgency, commune, user: userTag(`${ctx.channel}:${ctx.userId}`), notice: record.noticeChatId !== null }, 'record stored');
+      // An anonymous report is not tied to the reporter even by the log's user tag.
+      this.deps.log.info({ kind, reference: record.reference, urgency: record.urgency, commune, ...(reporterVisible ? { user: userTag(`${ctx.channel}:${ctx.userId}`) } : {}), notice: record.noticeChatId !== null }, 'record stored');
       if (!record.noticeChatId) this.deps.log.warn({ commune, reference: record.reference }, 'no officials group for this commune: set officialsTelegramChatId in the locality file or OFFICIALS_TELEGRAM_CHAT_ID');
       this.deps.onNoticeQueued();
     }
@@ -235,9 +253,21 @@ export class RecordsService {
     return { record, advice, offerDaily: result?.offerDailyUpdates === true && this.deps.outbound.has(ctx.channel) };
   }
 
-  private async rateLimited(ctx: ActionContext): Promise<boolean> {
+  private anonymousId(ctx: Pick<ActionContext, 'channel' | 'userId'>): string {
+    return `${ANONYMOUS_PREFIX}${this.deps.anonymousId(ctx.channel, ctx.userId)}`;
+  }
+
+  /** Every id a person's records may be kept under: their own, and the hash of their anonymous reports. */
+  idsOf(channel: ChannelName, userId: string): string[] {
+    return [userId, this.anonymousId({ channel, userId })];
+  }
+
+  /** A per-person limit on each kind of record, so that one person (or a script) cannot flood the officials. */
+  private async rateLimited(ctx: ActionContext, kind: RecordKind): Promise<boolean> {
     const since = new Date(ctx.now - 3600_000);
-    return (await this.deps.repo.countReportsSince(ctx.channel, ctx.userId, since)) >= this.deps.locality.records.reportsPerHour;
+    const limits = this.deps.locality.records;
+    const limit = kind === 'declaration' ? limits.declarationsPerHour : limits.reportsPerHour;
+    return (await this.deps.repo.countRecordsSince(ctx.channel, this.idsOf(ctx.channel, ctx.userId), kind, since)) >= limit;
   }
 
   /** The actions the records flows name. */
@@ -245,26 +275,28 @@ export class RecordsService {
     return {
       useProfileCommune: async ({ profile }) => (profile.commune ? { ok: true, output: { commune: profile.commune } } : { ok: false, message: 'records.noCommune' }),
       submitDeclaration: async (ctx) => {
+        if (await this.rateLimited(ctx, 'declaration')) return { ok: false, message: 'records.rateLimited' };
         const { record, advice, offerDaily } = await this.submit('declaration', ctx);
         return { ok: true, output: { reference: record.reference, recordId: record.id, advice, offerDaily } };
       },
       submitSymptoms: async (ctx) => {
-        if (await this.rateLimited(ctx)) return { ok: false, message: 'records.rateLimited' };
+        if (await this.rateLimited(ctx, 'symptoms')) return { ok: false, message: 'records.rateLimited' };
         const { record, advice } = await this.submit('symptoms', ctx);
         return { ok: true, output: { reference: record.reference, recordId: record.id, advice } };
       },
       submitCallback: async (ctx) => {
-        if (await this.rateLimited(ctx)) return { ok: false, message: 'records.rateLimited' };
+        if (await this.rateLimited(ctx, 'callback')) return { ok: false, message: 'records.rateLimited' };
         const { record } = await this.submit('callback', ctx);
         return { ok: true, output: { reference: record.reference, recordId: record.id } };
       },
       submitEntrantReport: async (ctx) => {
-        if (await this.rateLimited(ctx)) return { ok: false, message: 'records.rateLimited' };
+        if (await this.rateLimited(ctx, 'entrant')) return { ok: false, message: 'records.rateLimited' };
         const { record } = await this.submit('entrant', ctx);
         return { ok: true, output: { reference: record.reference, recordId: record.id } };
       },
       listMyReports: async ({ channel, userId, locale }) => {
-        const records = await this.deps.repo.recordsOfUser(channel, userId, 10);
+        const records = await this.deps.repo.recordsOfUser(channel, this.idsOf(channel, userId), 10);
+        const delivered = await this.deps.repo.deliveredRecordIds(records.filter((r) => r.status === 'new').map((r) => r.id));
         const list = records.length
           ? records
               .map((r) =>
@@ -272,7 +304,7 @@ export class RecordsService {
                   reference: r.reference,
                   kind: this.t(locale, `records.kind_${r.kind}`),
                   date: this.localDate(r.createdAt).split('-').reverse().join('/'),
-                  status: this.t(locale, `records.status_${r.status}`),
+                  status: this.t(locale, `records.status_${r.status === 'new' && delivered.has(r.id) ? 'delivered' : r.status}`),
                 }),
               )
               .join('\n')
@@ -308,6 +340,9 @@ export class RecordsService {
         const day = this.localDate(now);
         const enrolment = await this.deps.repo.activeEnrolment(ctx.channel, ctx.userId, day);
         if (!enrolment) return { ok: false, message: 'records.notEnrolled' };
+        if ((await this.deps.repo.countDailyUpdatesSince(enrolment.id, new Date(ctx.now - 3600_000))) >= this.deps.locality.records.reportsPerHour) {
+          return { ok: false, message: 'records.rateLimited' };
+        }
         const symptoms = Array.isArray(ctx.answers.symptoms) ? ctx.answers.symptoms.map(String) : [];
         const temperature = typeof ctx.answers.temperature === 'number' ? ctx.answers.temperature : null;
         await this.deps.repo.addDailyUpdate({ enrolmentId: enrolment.id, day, temperature, symptoms, idempotencyKey: `${ctx.channel}:${ctx.eventId}`, now });
@@ -345,9 +380,20 @@ export class RecordsService {
     return result;
   }
 
+  /** The officials' notice of a record went out: the citizen is told (only now), on a channel that can push. */
+  async noticeDelivered(recordId: number, now: Date): Promise<void> {
+    const record = await this.deps.repo.findRecord(recordId);
+    if (!record || !this.deps.outbound.has(record.channel) || record.userId.startsWith(ANONYMOUS_PREFIX)) return;
+    const locale: Locale = typeof record.data.locale === 'string' && this.deps.i18n.locales.includes(record.data.locale) ? record.data.locale : 'vi';
+    const text = this.t(locale, 'records.delivered', { reference: record.reference, kind: this.t(locale, `records.kind_${record.kind}`) });
+    await this.deps.repo.enqueueNotice({ recordId: record.id, channel: record.channel, recipient: record.userId, replies: [{ kind: 'text', text }], now });
+    this.deps.onNoticeQueued();
+  }
+
   /** Tells the citizen that their report changed status, on their own channel when it can push. */
   async notifyCitizen(record: StoredRecord, now: Date): Promise<void> {
-    if (!this.deps.outbound.has(record.channel)) return;
+    // An anonymous reporter cannot be told: nothing stored says who they are.
+    if (!this.deps.outbound.has(record.channel) || record.userId.startsWith(ANONYMOUS_PREFIX)) return;
     const locale: Locale = typeof record.data.locale === 'string' && this.deps.i18n.locales.includes(record.data.locale) ? record.data.locale : 'vi';
     const text = this.t(locale, 'records.statusChanged', {
       reference: record.reference,
@@ -356,6 +402,11 @@ export class RecordsService {
     });
     await this.deps.repo.enqueueNotice({ recordId: record.id, channel: record.channel, recipient: record.userId, replies: [{ kind: 'text', text }], now });
     this.deps.onNoticeQueued();
+  }
+
+  /** Deletes what is past its retention period, in every part that keeps personal data. */
+  async purgeExpired(now: Date): Promise<Record<string, number>> {
+    return this.deps.personalData.purgeExpired(now);
   }
 
   formatTime(date: Date): string {

@@ -1,5 +1,5 @@
 import type { Session } from '../engine/types';
-import { parseStoredSession, serializeSession, type ExclusiveResult, type SessionStore, type SessionStoreOptions } from './SessionStore';
+import { parseStoredSession, serializeSession, sessionTtlFor, type ExclusiveResult, type SessionStore, type SessionStoreOptions } from './SessionStore';
 
 interface Entry {
   value: string;
@@ -45,7 +45,7 @@ export class MemorySessionStore implements SessionStore {
       const { session, value, forget } = await work(this.read(userKey));
       const now = this.clock();
       if (forget) this.sessions.delete(userKey);
-      else this.sessions.set(userKey, { value: serializeSession(session), expiresAt: now + this.options.sessionTtlSeconds * 1000 });
+      else this.sessions.set(userKey, { value: serializeSession(session), expiresAt: now + sessionTtlFor(session, this.options) * 1000 });
       this.events.set(eventKey, now + this.options.eventTtlSeconds * 1000);
       if (afterCommit) await afterCommit(value, session);
       return { status: 'committed', session, value };

@@ -8,6 +8,7 @@ import {
   LeaseTimeoutError,
   parseStoredSession,
   serializeSession,
+  sessionTtlFor,
   type ExclusiveResult,
   type SessionStore,
   type SessionStoreOptions,
@@ -108,7 +109,7 @@ export class RedisSessionStore implements SessionStore {
 
     try {
       const { session, value, forget } = await work(parseStoredSession(stored, this.clock()));
-      const ok = await this.redis.cgbCommit(k.lock, k.session, k.event, token, forget ? '' : serializeSession(session), this.options.sessionTtlSeconds, this.options.eventTtlSeconds);
+      const ok = await this.redis.cgbCommit(k.lock, k.session, k.event, token, forget ? '' : serializeSession(session), sessionTtlFor(session, this.options), this.options.eventTtlSeconds);
       if (ok !== 1) throw new LeaseLostError(userTag(userKey), this.options.leaseMs);
       if (afterCommit) await afterCommit(value, session);
       return { status: 'committed', session, value };

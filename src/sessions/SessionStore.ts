@@ -41,6 +41,11 @@ export type ExclusiveResult<T> =
 
 export interface SessionStoreOptions {
   sessionTtlSeconds: number;
+  /**
+   * How long the session of someone who never got past the first question (the language, at the start of
+   * onboarding) is kept: a link opened once, or a script, does not leave a session for the full TTL.
+   */
+  briefSessionTtlSeconds: number;
   /** How long an event id is remembered (platforms redeliver for up to a day). */
   eventTtlSeconds: number;
   /** How long one event may hold a user's lease before another process may take it. */
@@ -50,6 +55,7 @@ export interface SessionStoreOptions {
 }
 
 export const DEFAULT_STORE_OPTIONS: Omit<SessionStoreOptions, 'sessionTtlSeconds'> = {
+  briefSessionTtlSeconds: 24 * 3600,
   eventTtlSeconds: 48 * 3600,
   leaseMs: 15_000,
   waitMs: 12_000,
@@ -110,6 +116,12 @@ export function parseStoredSession(json: string | null, now: number): Session | 
   const profile = z.object({ profile: z.object({ locale: localeSchema, commune: z.string().nullable() }) }).safeParse(raw);
   if (profile.success) fresh.profile = profile.data.profile;
   return fresh;
+}
+
+/** The TTL of a session: brief until the person answered the first question (a language is chosen), full after. */
+export function sessionTtlFor(session: Session, options: Pick<SessionStoreOptions, 'sessionTtlSeconds' | 'briefSessionTtlSeconds'>): number {
+  const pastFirstQuestion = session.profile.locale !== null || session.profile.commune !== null;
+  return pastFirstQuestion ? options.sessionTtlSeconds : Math.min(options.briefSessionTtlSeconds, options.sessionTtlSeconds);
 }
 
 export function serializeSession(session: Session): string {

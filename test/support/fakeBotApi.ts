@@ -8,6 +8,8 @@ export interface RecordedCall {
   method: string;
   payload: Record<string, any>;
   at: number;
+  /** Answered with a scripted error (see `fail`). */
+  failed?: boolean;
 }
 
 interface Scripted {
@@ -132,12 +134,14 @@ export class FakeBotApi {
     const payload = (
       contentType.startsWith('application/json') ? JSON.parse(raw.toString('utf8')) : raw.length > 0 ? { contentType, body: raw.toString('latin1') } : Object.fromEntries(url.searchParams)
     ) as Record<string, any>;
-    if (this.recordCalls) this.calls.push({ method, payload, at: Date.now() });
+    const call: RecordedCall = { method, payload, at: Date.now() };
+    if (this.recordCalls) this.calls.push(call);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     await this.holds.get(method);
     const scripted = this.scripted.find((s) => s.method === method && s.times > 0 && (!s.match || s.match(payload)));
     if (scripted) {
       scripted.times--;
+      call.failed = true;
       return send(scripted.status, scripted.body);
     }
     if (method === 'sendMessage') {

@@ -154,23 +154,44 @@ export async function startServer(env: Record<string, string | undefined> = {}, 
   return { runtime, url: `http://127.0.0.1:${port}`, close };
 }
 
-/** A web chat user talking to a running server over HTTP. */
+/** A web chat user talking to a running server over HTTP; the server's identity cookie is kept like a browser does. */
 export class WebUser {
-  readonly userId = crypto.randomBytes(12).toString('hex');
+  /** The identity cookie (`cgb_chat=<id>.<signature>`), once the server issued one. */
+  cookie: string | null = null;
+  private readonly tag = crypto.randomBytes(4).toString('hex');
   private seq = 0;
   constructor(private readonly baseUrl: string) {}
 
+  /** The id the server knows this person by (the session key is `web:<userId>`). */
+  get userId(): string {
+    const m = /^cgb_chat=([^.;]+)\./.exec(this.cookie ?? '');
+    if (!m) throw new Error('WebUser: no identity yet (the server issues it with the first event)');
+    return m[1]!;
+  }
+
+  /** Talks as the same person through another server (processes sharing one Redis and one SERVER_SECRET). */
+  sameAs(other: WebUser): this {
+    this.cookie = other.cookie;
+    return this;
+  }
+
   async post(body: Record<string, unknown>): Promise<{ status: number; json: { duplicate?: boolean; replies?: Reply[]; problems?: string[] } }> {
-    const res = await fetch(`${this.baseUrl}/api/web/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${this.baseUrl}/api/web/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(this.cookie ? { cookie: this.cookie } : {}) },
+      body: JSON.stringify(body),
+    });
+    const set = res.headers.get('set-cookie');
+    if (set) this.cookie = set.split(';')[0]!;
     return { status: res.status, json: (await res.json()) as { duplicate?: boolean; replies?: Reply[]; problems?: string[] } };
   }
 
   nextEventId(): string {
-    return `${this.userId.slice(0, 8)}e${++this.seq}`;
+    return `${this.tag}e${++this.seq}`;
   }
 
   async send(event: Record<string, unknown>, eventId = this.nextEventId()): Promise<string> {
-    const { status, json } = await this.post({ ...event, userId: this.userId, eventId });
+    const { status, json } = await this.post({ ...event, eventId });
     if (status !== 200) throw new Error(`POST /api/web/events answered ${status}: ${JSON.stringify(json)}`);
     return show(json.replies ?? []);
   }

@@ -63,18 +63,19 @@ export function describeTelegramError(err: unknown): { name: string; message: st
   return { name: 'Unknown', message: String(err) };
 }
 
-/** Sends rendered calls to one chat, in order; the first failure stops the rest and is thrown. */
-export async function sendTelegramCalls(api: Api, chatId: string, calls: TelegramCall[], signal?: ApiSignal): Promise<void> {
+/** Sends rendered calls to one chat, in order; the first failure stops the rest and is thrown. Returns the message ids. */
+export async function sendTelegramCalls(api: Api, chatId: string, calls: TelegramCall[], signal?: ApiSignal): Promise<string[]> {
+  const ids: string[] = [];
   for (const call of calls) {
     switch (call.method) {
       case 'sendMessage': {
         const { method: _m, text, ...other } = call;
-        await api.sendMessage(chatId, text, other, signal);
+        ids.push(String((await api.sendMessage(chatId, text, other, signal))?.message_id ?? ''));
         break;
       }
       case 'sendPhoto': {
         const { method: _m, photo, ...other } = call;
-        await api.sendPhoto(chatId, photo, other, signal);
+        ids.push(String((await api.sendPhoto(chatId, photo, other, signal))?.message_id ?? ''));
         break;
       }
       case 'sendVoice': {
@@ -88,4 +89,5 @@ export async function sendTelegramCalls(api: Api, chatId: string, calls: Telegra
       }
     }
   }
+  return ids.filter((id) => id !== '');
 }

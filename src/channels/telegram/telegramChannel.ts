@@ -5,7 +5,7 @@ import { TELEGRAM_WEBHOOK_PATH, type TelegramConfig } from '../../config';
 import type { LanguageCode } from 'grammy/types';
 import type { Locale, Reply } from '../../engine/types';
 import { userTag, type Logger } from '../../logger';
-import { RateLimitedError, RecipientUnreachableError, type ChannelSender, type SendOptions } from '../../outbound/Outbound';
+import { ContentRefusedError, RateLimitedError, RecipientUnreachableError, type ChannelSender, type SendOptions, type SendReceipt } from '../../outbound/Outbound';
 import type { Reachability } from '../../users/Reachability';
 import { answerWebhook } from '../answerWebhook';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
@@ -101,22 +101,48 @@ export class TelegramSender implements ChannelSender {
     private readonly bulkApi: Api = api,
   ) {}
 
-  async send(userId: string, replies: Reply[], options: SendOptions = {}): Promise<void> {
+  async send(userId: string, replies: Reply[], options: SendOptions = {}): Promise<SendReceipt> {
     if (!(await this.reachability.isReachable('telegram', userId))) {
       throw new RecipientUnreachableError('telegram', 'the chat blocked the bot or removed it; nothing is sent until it comes back');
     }
     try {
       const api = options.bulk ? this.bulkApi : this.api;
-      await sendTelegramCalls(api, userId, renderTelegramReplies(replies), deadline(options.bulk ? BULK_DEADLINE_MS : PUSH_DEADLINE_MS));
+      return { messageIds: await sendTelegramCalls(api, userId, renderTelegramReplies(replies), deadline(options.bulk ? BULK_DEADLINE_MS : PUSH_DEADLINE_MS)) };
     } catch (err) {
       if (options.bulk && err instanceof GrammyError && err.error_code === 429) {
         throw new RateLimitedError('telegram', (err.parameters.retry_after ?? 1) * 1000);
       }
       const reason = unreachableReason(err);
-      if (reason === null) throw err;
+      if (reason === null) {
+        // Any other 400 is about the message itself (a photo Telegram cannot fetch, ...): the same again fails again.
+        if (err instanceof GrammyError && err.error_code === 400) throw new ContentRefusedError('telegram', err.description);
+        throw err;
+      }
       await this.reachability.markUnreachable('telegram', userId, reason);
       this.log.info({ channel: 'telegram', user: userTag(userKey({ channel: 'telegram', userId })), reason }, 'chat cannot be reached: marked unreachable');
       throw new RecipientUnreachableError('telegram', reason);
+    }
+  }
+
+  /**
+   * Edits sent messages to `text` and removes their buttons; a photo (no text to edit) gets the text as its caption.
+   * Messages that no longer exist, or already say it, count as done.
+   */
+  async redact(chatId: string, messageIds: string[], text: string): Promise<void> {
+    for (const id of messageIds) {
+      const messageId = Number(id);
+      const signal = deadline(PUSH_DEADLINE_MS);
+      try {
+        await this.api.editMessageText(chatId, messageId, text, { reply_markup: { inline_keyboard: [] } }, signal);
+      } catch (err) {
+        if (!(err instanceof GrammyError) || err.error_code !== 400) throw err;
+        if (/no text in the message/i.test(err.description)) {
+          await this.api.editMessageCaption(chatId, messageId, { caption: text }, signal).catch((e: unknown) => {
+            if (!(e instanceof GrammyError) || e.error_code !== 400) throw e;
+          });
+        }
+        // "message is not modified", "message to edit not found": nothing left to redact.
+      }
     }
   }
 }

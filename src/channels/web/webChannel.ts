@@ -1,21 +1,19 @@
 import path from 'node:path';
-import express, { type Router } from 'express';
+import express, { type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { InboundEvent, Reply } from '../../engine/types';
 import { userKey } from '../../pipeline/userKey';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 
-/** Anonymous id that each browser makes for itself and keeps in localStorage. */
-const userIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, { message: 'expected 16-64 letters, digits, _ or -' });
 const eventIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { message: 'expected 8-64 letters, digits, _ or -' });
 
+/** The person is not in the body: the server knows them by the identity cookie it issued (see WebIdentity). */
 const webEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('start'), userId: userIdSchema, eventId: eventIdSchema, payload: z.string().max(64).optional() }),
-  z.object({ type: z.literal('text'), userId: userIdSchema, eventId: eventIdSchema, text: z.string().max(10_000) }),
-  z.object({ type: z.literal('choice'), userId: userIdSchema, eventId: eventIdSchema, optionId: z.string().min(1).max(64) }),
+  z.object({ type: z.literal('start'), eventId: eventIdSchema, payload: z.string().max(64).optional() }),
+  z.object({ type: z.literal('text'), eventId: eventIdSchema, text: z.string().max(10_000) }),
+  z.object({ type: z.literal('choice'), eventId: eventIdSchema, optionId: z.string().min(1).max(64) }),
   z.object({
     type: z.literal('location'),
-    userId: userIdSchema,
     eventId: eventIdSchema,
     latitude: z.number().min(-90).max(90),
     longitude: z.number().min(-180).max(180),
@@ -24,14 +22,14 @@ const webEventSchema = z.discriminatedUnion('type', [
 
 export type WebEvent = z.infer<typeof webEventSchema>;
 
-/** Translates a web chat request into the engine's event. */
-export function parseWebEvent(body: unknown): { ok: true; event: InboundEvent } | { ok: false; problems: string[] } {
+/** Translates a web chat request of the person `userId` (from their identity cookie) into the engine's event. */
+export function parseWebEvent(body: unknown, userId: string): { ok: true; event: InboundEvent } | { ok: false; problems: string[] } {
   const parsed = webEventSchema.safeParse(body);
   if (!parsed.success) {
     return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`) };
   }
   const e = parsed.data;
-  const base = { channel: 'web' as const, userId: e.userId, eventId: e.eventId };
+  const base = { channel: 'web' as const, userId, eventId: e.eventId };
   switch (e.type) {
     case 'start':
       return { ok: true, event: { ...base, kind: 'start', payload: e.payload } };
@@ -55,27 +53,49 @@ export function webPublicDir(projectRoot: string): string {
 }
 
 /**
- * `GET /` (the chat page) and its JSON API:
+ * `GET /` (the chat page) and its JSON API; the person is known by the identity cookie the server issues:
  * - `POST /api/web/events` takes one event and answers with the replies; a repeated `eventId` (a retry on a bad
  *   connection) has no second effect and answers with the current question instead.
- * - `GET /api/web/prompt?userId=` answers with the current question (after a reload) and how many announcements
- *   wait in the person's box.
+ * - `GET /api/web/prompt` answers with the current question (after a reload) and how many announcements wait in the
+ *   person's box; it writes nothing.
+ * Both are limited per client address and per identity (429 with Retry-After beyond).
  */
-export function createWebChannel(ctx: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'announcements'>): ChannelPlugin {
+export function createWebChannel(ctx: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'webIdentity' | 'announcements'>): ChannelPlugin {
   return { name: 'web', router: createWebRouter(ctx) };
 }
 
-function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'announcements'>): Router {
+function tooMany(res: Response, retryAfterMs: number): void {
+  res.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
+  res.status(429).json({ error: 'too_many_requests', message: 'Too many requests from this address or chat; please wait a little and try again.' });
+}
+
+function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'webIdentity' | 'announcements'>): Router {
   const router = express.Router();
+  const identity = deps.webIdentity;
   router.use(express.static(webPublicDir(deps.projectRoot), { index: 'index.html', maxAge: '1h' }));
 
-  router.post('/api/web/events', express.json({ limit: '16kb' }), async (req, res, next) => {
-    const parsed = parseWebEvent(req.body);
-    if (!parsed.ok) {
-      res.status(400).json({ error: 'invalid_event', problems: parsed.problems });
-      return;
-    }
+  router.use('/api/web', async (req, res, next) => {
     try {
+      const admitted = await identity.admitAddress(req);
+      if (admitted.ok) next();
+      else tooMany(res, admitted.retryAfterMs);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.post('/api/web/events', express.json({ limit: '16kb' }), async (req, res, next) => {
+    try {
+      const who = await identity.identify(req, res);
+      if (!who.ok) {
+        tooMany(res, who.retryAfterMs);
+        return;
+      }
+      const parsed = parseWebEvent(req.body, who.userId);
+      if (!parsed.ok) {
+        res.status(400).json({ error: 'invalid_event', problems: parsed.problems });
+        return;
+      }
       const outcome = await deps.pipeline.handle(parsed.event);
       if (outcome.status === 'duplicate') {
         res.json({ duplicate: true, replies: renderRepliesForWeb(deps.engine.currentPrompt(outcome.session)) });
@@ -87,16 +107,13 @@ function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'sto
     }
   });
 
+  // A page load: nothing is written and no identity is issued; someone new gets `known: false`.
   router.get('/api/web/prompt', async (req, res, next) => {
-    const userId = userIdSchema.safeParse(req.query.userId);
-    if (!userId.success) {
-      res.status(400).json({ error: 'invalid_user', problems: [`userId: ${userId.error.issues[0]?.message}`] });
-      return;
-    }
     try {
-      const session = await deps.store.peek(userKey({ channel: 'web', userId: userId.data }));
+      const userId = identity.read(req);
+      const session = userId ? await deps.store.peek(userKey({ channel: 'web', userId })) : null;
       // A count only (a GET changes nothing): the page then sends a `start` event, which shows the box.
-      const announcements = session && deps.announcements ? await deps.announcements.waiting('web', userId.data) : 0;
+      const announcements = userId && session && deps.announcements ? await deps.announcements.waiting('web', userId) : 0;
       res.json({ replies: renderRepliesForWeb(deps.engine.currentPrompt(session)), known: session !== null, announcements });
     } catch (err) {
       next(err);

@@ -6,8 +6,11 @@ import { z } from 'zod';
  * loose (unknown fields pass) because Zalo adds fields without notice.
  */
 
-/** Ids are strings; a bare number would already have lost digits, so it is refused rather than guessed. */
-export const zaloId = z.string().min(1).max(64);
+/**
+ * Ids are strings; a bare number would already have lost digits, so it is refused rather than guessed. Zalo's ids are
+ * digits: other characters (a NUL in a forged event) are refused as malformed rather than reaching storage.
+ */
+export const zaloId = z.string().regex(/^[\w-]{1,64}$/, { message: 'expected a Zalo id (letters, digits, _ or -)' });
 /** Timestamps are strings of epoch milliseconds; a number (small enough to be exact) is turned into one. */
 export const zaloTimestamp = z.union([z.string().regex(/^\d{1,16}$/), z.number().int().nonnegative()]).transform(String);
 /** Counts such as quota.remain come as strings in the samples; some wrappers send numbers. */

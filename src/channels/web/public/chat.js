@@ -2,7 +2,6 @@
    Plain JavaScript, no build step. The transcript is kept in localStorage so a reload loses nothing. */
 (function () {
   'use strict';
-  var ID_KEY = 'cgb.userId';
   var LOG_KEY = 'cgb.transcript';
   var MAX_KEPT = 120;
   var log = document.getElementById('log');
@@ -11,17 +10,12 @@
   var statusBox = document.getElementById('status');
   var busy = false;
 
+  // Event ids only tell a retry from a new message; who is talking is known from the cookie the server issued.
   function randomId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, '');
     var s = '';
     for (var i = 0; i < 32; i++) s += Math.floor(Math.random() * 16).toString(16);
     return s;
-  }
-
-  var userId = localStorage.getItem(ID_KEY);
-  if (!userId || !/^[A-Za-z0-9_-]{16,64}$/.test(userId)) {
-    userId = randomId();
-    localStorage.setItem(ID_KEY, userId);
   }
 
   var transcript = [];
@@ -121,6 +115,7 @@
       body: JSON.stringify(body)
     }).then(function (res) {
       if (res.status >= 500) throw new Error('server ' + res.status);
+      if (res.status === 429) return { problems: ['Bạn gửi nhanh quá, xin đợi một chút rồi thử lại. / Too many messages; please wait a moment and try again.'] };
       return res.json();
     }).catch(function (err) {
       // Weak connection: retry with the same event id; the server ignores a second delivery.
@@ -134,7 +129,6 @@
     if (busy) return;
     busy = true;
     if (shownAs) { bubble(shownAs, 'me'); keep({ who: 'me', text: shownAs }); }
-    event.userId = userId;
     event.eventId = randomId();
     post(event, 0).then(function (data) {
       setStatus('');
@@ -169,14 +163,27 @@
     if (entry.who === 'me') bubble(entry.text, 'me');
     else drawReply(entry.reply, false);
   });
+  // Nothing is sent until the person presses something: a link (with ?start=) only shows a button.
+  function offerStart(payload) {
+    var box = document.createElement('div');
+    box.className = 'options';
+    var b = optionButton('Bắt đầu / Start', function () {
+      b.disabled = true;
+      send(payload ? { type: 'start', payload: payload } : { type: 'start' });
+    });
+    box.appendChild(b);
+    log.appendChild(box);
+  }
+
   var params = new URLSearchParams(window.location.search);
   var payload = params.get('start');
   if (transcript.length === 0 || payload) {
-    send(payload ? { type: 'start', payload: payload } : { type: 'start' });
+    offerStart(payload);
   } else {
-    fetch('/api/web/prompt?userId=' + encodeURIComponent(userId)).then(function (r) { return r.json(); }).then(function (data) {
-      // New announcements wait: a start event shows them, then the current question again.
-      if (data.known === false || data.announcements > 0) { send({ type: 'start' }); return; }
+    fetch('/api/web/prompt').then(function (r) { return r.json(); }).then(function (data) {
+      if (data.known === false) { offerStart(null); return; }
+      // New announcements wait: a start event (the person came back) shows them, then the current question again.
+      if (data.announcements > 0) { send({ type: 'start' }); return; }
       disableOldButtons();
       (data.replies || []).forEach(function (r) { drawReply(r, true); });
       log.scrollTop = log.scrollHeight;
