@@ -293,7 +293,6 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   // sender asks for it only once it runs (after start-up).
   let zaloReach: ZaloReachApi | null = null;
   const outsideWindow = config.zalo ? new ZaloOutsideWindow({ db, box, api: () => zaloReach, config: config.zalo, district: locality.district.vi, log, clock }) : null;
-  if (outsideWindow) personalData.register('zalo-shared-phone', async (channel, userId) => (channel === 'zalo' ? outsideWindow.erasePhone(userId) : undefined), { tables: ['zalo_shared_phones'] });
   const broadcastQueued = new Wakeup();
   const broadcasts = new BroadcastService({
     repo: broadcastRepo,
@@ -368,7 +367,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   pipeline.observer = metrics.observeUpdate;
   const dailyJobs = new DailyJobs({ service: records, pipeline, outbound, reachability, reminderHour: locality.records.dailyReminderHour, log, onNoticeQueued: () => dispatcher.kick(), clock });
   personalData.registerRetention('announcement-box', (now) => box.purgeExpired(now), { tables: ['announcement_box'] });
-  if (outsideWindow) personalData.registerRetention('zalo-shared-phones', (now) => outsideWindow.purgeExpired(now, locality.records.retentionDays.declaration), { tables: ['zalo_shared_phones'] });
+  personalData.registerRetention('zalo-shared-phones', (now) => ZaloOutsideWindow.purgeExpired(db, now, locality.records.retentionDays.declaration), { tables: ['zalo_shared_phones'] });
 
   // Channels.
   const requestCounter = redis ? new RedisRequestCounter(redis, config.redisKeyPrefix) : new MemoryRequestCounter();

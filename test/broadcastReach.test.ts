@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from '../src/config';
 import { AnnouncementBox } from '../src/broadcasts/AnnouncementBox';
 import { FakeBotApi } from './support/fakeBotApi';
 import { FakeZalo, postZaloEvent, zaloEnv, zaloEvents } from './support/fakeZalo';
-import { startServer, testRedisUrl, uniquePrefix } from './support/harness';
+import { startServer, testRedisUrl, uniquePrefix, WebUser } from './support/harness';
 import { textUpdate } from './support/telegramUpdates';
 
 const TOKEN = '123456789:AAF1x-reach-test-token-abcdefghij';
@@ -255,20 +255,21 @@ describe('announcements beyond the window and across crashes', () => {
     });
 
     it('serves the web chat, which cannot push: the page learns on opening that announcements wait, and the next event shows them', async () => {
-      await subscribe('web', 'web-reach-user-0001', 'nam-khanh');
-      // A returning visitor (the page has a conversation for them).
-      await fetch(`${server.url}/api/web/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'web-reach-user-0001', eventId: 'web-reach-ev-0', type: 'start' }) });
-      const waiting = async () => ((await (await fetch(`${server.url}/api/web/prompt?userId=web-reach-user-0001`)).json()) as { announcements: number }).announcements;
+      // A returning visitor (the server issued their identity cookie with their first event).
+      const visitor = new WebUser(server.url);
+      await visitor.start();
+      await subscribe('web', visitor.userId, 'nam-khanh');
+      const waiting = async () => ((await (await fetch(`${server.url}/api/web/prompt`, { headers: { cookie: visitor.cookie! } })).json()) as { announcements: number }).announcements;
       expect(await waiting()).toBe(0);
       const id = await announce(['nam-khanh'], 'news', 'Thông báo cho người dùng web.');
       expect(await totals(id)).toEqual({ boxed: 1 });
       // Opening the page only counts them (twice: still there).
       expect(await waiting()).toBe(1);
       expect(await waiting()).toBe(1);
-      const res = await fetch(`${server.url}/api/web/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'web-reach-user-0001', eventId: 'web-reach-ev-1', type: 'start' }) });
-      const body = (await res.json()) as { replies: Array<{ text?: string }> };
-      expect(body.replies[0]!.text).toContain('1 thông báo mới');
-      expect(body.replies[1]!.text).toContain('Thông báo cho người dùng web.');
+      const { json } = await visitor.post({ eventId: visitor.nextEventId(), type: 'start' });
+      const replies = (json.replies ?? []) as Array<{ text?: string }>;
+      expect(replies[0]!.text).toContain('1 thông báo mới');
+      expect(replies[1]!.text).toContain('Thông báo cho người dùng web.');
       expect(await waiting()).toBe(0);
     });
 

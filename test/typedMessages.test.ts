@@ -98,7 +98,11 @@ describe('a request typed at the menu', () => {
 describe('inside a question, its own options win', () => {
   it('"co, o vung dich" at the travel question is "Có, từ vùng có dịch", not the epidemic information', async () => {
     const c = await atMenu();
-    await c.start('declaration__travel');
+    // A deep link opens only entry steps, so the form is answered up to the travel question.
+    await c.start('declaration');
+    for (const answer of ['1', 'Giàng Thị Mai', '1985', '2', '0912 345 678', '2', '1', 'Thôn Na Lang']) await c.say(answer);
+    if ((await c.say('1 2')).includes('dấu hiệu')) await c.say('4');
+    expect(c.session?.step).toBe('travel');
     await c.say('co, o vung dich');
     expect(c.session?.answers.travel).toBe('epidemicArea');
     expect(c.session?.step).toBe('contact');

@@ -79,13 +79,9 @@ export class ZaloOutsideWindow {
     );
   }
 
-  async erasePhone(userId: string): Promise<void> {
-    await this.deps.db.query(`DELETE FROM zalo_shared_phones WHERE user_id = $1`, [userId]);
-  }
-
-  /** Retention: a shared phone is kept `days` after it was shared. */
-  async purgeExpired(now: Date, days: number): Promise<number> {
-    const rows = await this.deps.db.query(`DELETE FROM zalo_shared_phones WHERE shared_at < $1 RETURNING 1`, [new Date(now.getTime() - days * 86_400_000).toISOString()]);
+  /** Retention: a shared phone is kept `days` after it was shared (whether Zalo is on now or not). */
+  static async purgeExpired(db: Database, now: Date, days: number): Promise<number> {
+    const rows = await db.query(`DELETE FROM zalo_shared_phones WHERE shared_at < $1 RETURNING 1`, [new Date(now.getTime() - days * 86_400_000).toISOString()]);
     return rows.length;
   }
 

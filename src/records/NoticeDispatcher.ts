@@ -121,7 +121,8 @@ export class NoticeDispatcher {
   async runUntilIdle(): Promise<void> {
     do {
       this.again = false;
-      for (;;) {
+      // Stopping ends the loop between batches: what is left is claimed again after a restart.
+      while (!this.stopped) {
         let batch;
         try {
           batch = await this.deps.repo.claimDueNotices(new Date(this.clock()), 20, this.options.leaseMs);

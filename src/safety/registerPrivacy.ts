@@ -48,7 +48,11 @@ export function registerPrivacy(p: PrivacyParts): void {
   personalData.register('subscriptions', async (channel, userId) => void (await db.query(`DELETE FROM subscriptions WHERE channel = $1 AND user_id = $2`, [channel, userId])), {
     tables: ['subscriptions'],
   });
-  personalData.register('campaign', async (channel, userId) => p.campaign.forget(channel, userId), { tables: ['app_installs'] });
+  personalData.register('campaign', async (channel, userId) => p.campaign.forget(channel, userId), { tables: ['app_installs', 'campaign_people'] });
+  // Filled only when Zalo is on; the table exists in every deployment.
+  personalData.register('zalo-shared-phone', async (channel, userId) => void (channel === 'zalo' ? await db.query(`DELETE FROM zalo_shared_phones WHERE user_id = $1`, [userId]) : undefined), {
+    tables: ['zalo_shared_phones'],
+  });
   personalData.register('reachability', async (channel, userId) => p.reachability.markReachable(channel, userId));
 
   personalData.registerRetention('records', async (now) => repo.purgeExpired(now), { tables: ['records', 'record_status_changes', 'quarantine_enrolments', 'daily_updates'] });
@@ -60,20 +64,19 @@ export function registerPrivacy(p: PrivacyParts): void {
     tables: ['deliveries'],
   });
   personalData.registerRetention('subscriptions', async (now) => count(`DELETE FROM subscriptions WHERE NOT active AND updated_at < $1`, [cutoff(now)]), { tables: ['subscriptions'] });
-  // A confirmation older than that is kept only as a number per commune (the figure does not change).
+  // A person's campaign marks older than that are kept only as numbers (the figures do not change): the same
+  // anonymisation as "delete my data", person by person.
   personalData.registerRetention(
     'campaign',
-    async (now) =>
-      db.transaction(async (tx) => {
-        const gone = await tx.query<{ commune: string; n: number }>(
-          `WITH old AS (DELETE FROM app_installs WHERE confirmed_at < $1 RETURNING commune) SELECT commune, count(*)::int AS n FROM old GROUP BY commune`,
-          [cutoff(now)],
-        );
-        for (const g of gone) {
-          await tx.query(`INSERT INTO app_installs_anonymous (commune, n) VALUES ($1, $2) ON CONFLICT (commune) DO UPDATE SET n = app_installs_anonymous.n + $2`, [g.commune, g.n]);
-        }
-        return gone.reduce((sum, g) => sum + Number(g.n), 0);
-      }),
-    { tables: ['app_installs'] },
+    async (now) => {
+      const old = await db.query<{ channel: ChannelName; user_id: string }>(
+        `SELECT channel, user_id FROM app_installs WHERE confirmed_at < $1
+         UNION SELECT channel, user_id FROM campaign_people WHERE COALESCE(GREATEST(official_at, declared_at), official_at, declared_at) < $1`,
+        [cutoff(now)],
+      );
+      for (const person of old) await p.campaign.forget(person.channel, person.user_id);
+      return old.length;
+    },
+    { tables: ['app_installs', 'campaign_people'] },
   );
 }
