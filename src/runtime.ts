@@ -453,6 +453,10 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       await dispatcher.stop();
       await dailyJobs.stop();
       await admin.stop();
+      // A response the client stopped reading (a download left half-read) would hold the server open: once every
+      // event has been handled, connections still busy after a short grace are cut.
+      const grace = new Promise<'grace'>((resolve) => setTimeout(() => resolve('grace'), 2000).unref());
+      if ((await Promise.race([closing, grace])) === 'grace') server?.closeAllConnections();
       await closing;
       await metricsServer?.close();
       metrics.close();

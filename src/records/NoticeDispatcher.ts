@@ -96,7 +96,7 @@ export class NoticeDispatcher {
       this.again = true;
       return;
     }
-    this.running = this.runUntilIdle().finally(() => {
+    this.running = this.runLoop().finally(() => {
       this.running = null;
     });
   }
@@ -117,8 +117,19 @@ export class NoticeDispatcher {
     await this.running;
   }
 
-  /** Sends every notice that is due; resolves when none is left (tests call it directly). */
+  /**
+   * Sends every notice that is due; resolves when none is left (tests call it directly). One loop at a time: a call
+   * while a run is in progress waits for it, then looks again.
+   */
   async runUntilIdle(): Promise<void> {
+    await this.settle();
+    this.running = this.runLoop().finally(() => {
+      this.running = null;
+    });
+    await this.running;
+  }
+
+  private async runLoop(): Promise<void> {
     do {
       this.again = false;
       // Stopping ends the loop between batches: what is left is claimed again after a restart.
