@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createSession, SESSION_VERSION, type Session } from '../engine/types';
+import { createSession, SESSION_VERSION, type JsonValue, type Session } from '../engine/types';
 
 /**
  * Sessions, per-user serialization and event de-duplication: the part of the update pipeline that every channel
@@ -79,9 +79,10 @@ export class LeaseLostError extends Error {
 
 // Any language folder name; one no longer on offer is treated as unset by the engine.
 const localeSchema = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/).nullable();
-const jsonValue: z.ZodType<unknown> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]));
+const jsonValue: z.ZodType<JsonValue> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]));
 
-const sessionSchema = z.object({
+/** The stored shape of `Session` (engine/types.ts): checked against it by the compiler, no cast on read. */
+const sessionSchema: z.ZodType<Session> = z.object({
   v: z.literal(SESSION_VERSION),
   profile: z.object({ locale: localeSchema, commune: z.string().nullable() }),
   flow: z.string().nullable(),
@@ -111,7 +112,7 @@ export function parseStoredSession(json: string | null, now: number): Session | 
     return null;
   }
   const parsed = sessionSchema.safeParse(raw);
-  if (parsed.success) return parsed.data as Session;
+  if (parsed.success) return parsed.data;
   const fresh = createSession(now);
   const profile = z.object({ profile: z.object({ locale: localeSchema, commune: z.string().nullable() }) }).safeParse(raw);
   if (profile.success) fresh.profile = profile.data.profile;
