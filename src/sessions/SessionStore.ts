@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createSession, SESSION_VERSION, type Session } from '../engine/types';
+import { createSession, SESSION_VERSION, type JsonValue, type Session } from '../engine/types';
 
 /**
  * Sessions, per-user serialization and event de-duplication: the part of the update pipeline that every channel
@@ -78,9 +78,10 @@ export class LeaseLostError extends Error {
 }
 
 const localeSchema = z.enum(['vi', 'en']).nullable();
-const jsonValue: z.ZodType<unknown> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]));
+const jsonValue: z.ZodType<JsonValue> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]));
 
-const sessionSchema = z.object({
+/** The stored shape of `Session` (engine/types.ts): checked against it by the compiler, no cast on read. */
+const sessionSchema: z.ZodType<Session> = z.object({
   v: z.literal(SESSION_VERSION),
   profile: z.object({ locale: localeSchema, commune: z.string().nullable() }),
   flow: z.string().nullable(),
@@ -109,7 +110,7 @@ export function parseStoredSession(json: string | null, now: number): Session | 
     return null;
   }
   const parsed = sessionSchema.safeParse(raw);
-  if (parsed.success) return parsed.data as Session;
+  if (parsed.success) return parsed.data;
   const fresh = createSession(now);
   const profile = z.object({ profile: z.object({ locale: localeSchema, commune: z.string().nullable() }) }).safeParse(raw);
   if (profile.success) fresh.profile = profile.data.profile;
