@@ -233,9 +233,13 @@ export class Engine {
   private async runCommand(turn: Turn, command: GlobalCommand): Promise<void> {
     const { s } = turn;
     switch (command.kind) {
-      case 'unsubscribe':
-        await this.startIntent(turn, this.options.unsubscribeTarget!, false);
+      case 'unsubscribe': {
+        // Typed by the person (their intent, not a link): the step that stops the announcements runs at once.
+        const [flowId, stepId] = this.options.unsubscribeTarget!.split('__', 2) as [string, string | undefined];
+        const flow = this.enterFlow(turn.s, flowId);
+        await this.enterStep(turn, stepId ?? flow.start, false);
         return;
+      }
       case 'start':
         await this.handleStart(turn, 0);
         return;
