@@ -39,6 +39,9 @@ import { BroadcastRepository } from './broadcasts/BroadcastRepository';
 import { BroadcastSender } from './broadcasts/BroadcastSender';
 import { BROADCAST_TEXT_KEYS, BroadcastService, lateBoundBroadcastActions } from './broadcasts/BroadcastService';
 import { MemoryRateLimiter, RedisRateLimiter } from './broadcasts/RateLimiter';
+import { createVenues } from './venues/createVenues';
+import { lateBoundVenueActions, VENUE_ENGINE_TEXT_KEYS, VENUE_OPTION_SOURCES, VENUE_VALIDATORS } from './venues/venueRegistry';
+import type { VenueService } from './venues/VenueService';
 
 export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
@@ -62,6 +65,7 @@ export interface Runtime {
   dailyJobs: DailyJobs;
   broadcasts: BroadcastService;
   broadcastSender: BroadcastSender;
+  venues: VenueService;
   reachability: Reachability;
   outbound: Outbound;
   groups: GroupEvents;
@@ -91,6 +95,7 @@ export interface DefinitionOptions {
   /** The records and announcement services, bound late: flows are checked before the database is opened. */
   records?: () => RecordsService | null;
   broadcasts?: () => BroadcastService | null;
+  venues?: () => VenueService | null;
   /** Whether a channel can message people outside a conversation. */
   canPush?: (channel: ChannelName) => boolean;
 }
@@ -104,7 +109,13 @@ export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDi
     locality,
     i18n,
     campaign,
-    moreActions: { ...lateBoundRecordActions(options.records ?? (() => null)), ...lateBoundBroadcastActions(options.broadcasts ?? (() => null)) },
+    moreActions: {
+      ...lateBoundRecordActions(options.records ?? (() => null)),
+      ...lateBoundBroadcastActions(options.broadcasts ?? (() => null)),
+      ...lateBoundVenueActions(options.venues ?? (() => null)),
+    },
+    moreValidators: VENUE_VALIDATORS,
+    moreOptionSources: VENUE_OPTION_SOURCES,
     canPush: (channel) => options.canPush?.(channel) ?? false,
   });
   const flows = loadFlows(config.flowsDir, {
@@ -119,6 +130,7 @@ export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDi
       ...REGISTRY_TEXT_KEYS,
       ...RECORDS_TEXT_KEYS,
       ...BROADCAST_TEXT_KEYS,
+      ...VENUE_ENGINE_TEXT_KEYS,
       ...Object.values(triageRules.levels).map((l) => l.advice),
     ],
     displayRoot: PROJECT_ROOT,
@@ -171,12 +183,14 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const clock = options.clock ?? Date.now;
   let records: RecordsService | null = null;
   let broadcasts: BroadcastService | null = null;
+  let venueService: VenueService | null = null;
   let outboundRef: Outbound | null = null;
   const campaign = new LateCampaignStore();
   const { locality, i18n, registry, flows, intents, triageRules } = loadDefinitions(config, {
     campaign,
     records: () => records,
     broadcasts: () => broadcasts,
+    venues: () => venueService,
     canPush: (channel) => outboundRef?.has(channel) ?? false,
   });
   const storeOptions = { ...DEFAULT_STORE_OPTIONS, sessionTtlSeconds: config.sessionTtlSeconds };
@@ -274,6 +288,27 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   groups.register(broadcastService.groupHandler());
   const dailyJobs = new DailyJobs(records, pipeline, outbound, reachability, locality.records.dailyReminderHour, log, () => dispatcher.kick(), clock);
   personalData.register('campaign', async (channel, userId) => campaign.forget(channel, userId));
+  const venues = createVenues({
+    db,
+    locality,
+    i18n,
+    outbound,
+    log,
+    personalData,
+    enqueueNotice: async (n) => {
+      await repo.enqueueNotice({ ...n, recordId: null });
+      dispatcher.kick();
+    },
+    districtChatId: config.officialsTelegramChatId ?? null,
+    publicUrl: config.publicUrl ?? null,
+    telegramBotUsername: config.telegramBotUsername ?? null,
+    zaloOaId: config.zaloOaId ?? null,
+    adminToken: config.adminToken,
+    clock,
+  });
+  venueService = venues.service;
+  groups.register(venues.groupHandler);
+  dailyJobs.addRetention('venue check-ins', (now) => venues.service.purgeExpired(now));
   const channels = createChannels({ config, log, engine, pipeline, store, reachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
 
@@ -285,7 +320,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       { name: store.kind === 'redis' ? 'redis' : 'sessions', check: () => store.ping() },
       { name: 'database', check: async () => void (await db.query('SELECT 1')) },
     ],
-    routers: [...channels.flatMap((c) => (c.router ? [c.router] : [])), createBroadcastApi(broadcastService, config.adminToken, locality.communes.map((c) => c.id))],
+    routers: [...channels.flatMap((c) => (c.router ? [c.router] : [])), createBroadcastApi(broadcastService, config.adminToken, locality.communes.map((c) => c.id)), ...venues.routers],
   });
 
   let server: http.Server | null = null;
@@ -304,6 +339,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     dailyJobs,
     broadcasts: broadcastService,
     broadcastSender,
+    venues: venues.service,
     reachability,
     outbound,
     groups,

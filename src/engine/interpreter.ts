@@ -49,7 +49,8 @@ export interface ActionContext {
  * event is not committed and the platform redelivers it.
  */
 export type ActionResult =
-  | { ok: true; output?: Record<string, JsonValue> }
+  /** `replies` are shown after the texts before the action (a document, a picture). */
+  | { ok: true; output?: Record<string, JsonValue>; replies?: Reply[] }
   | { ok: false; message: string; vars?: Record<string, string | number> };
 
 export type Action = (ctx: ActionContext) => Promise<ActionResult>;
@@ -211,7 +212,7 @@ export class Engine {
     if (payload) {
       const target = this.resolveDeepLink(payload);
       if (target && this.isOnboarded(s)) {
-        await this.startFlow(turn, target.flow, target.step);
+        await this.openDeepLink(turn, target);
         return;
       }
       if (target) s.pendingStart = payload;
@@ -233,13 +234,33 @@ export class Engine {
     await this.startFlow(turn, this.options.menuFlow);
   }
 
-  /** Payload `<flow>` or `<flow>__<step>`; null when it names nothing that exists. */
-  private resolveDeepLink(payload: string): { flow: string; step?: string } | null {
-    const [flowId, stepId] = payload.split('__', 2) as [string, string | undefined];
+  /**
+   * Payload `<flow>`, `<flow>__<step>`, or `<flow>__<step>__<answer>` for an input step marked `entry` (a venue's QR
+   * code carries its code); null when it names nothing that exists or may not be opened that way.
+   */
+  private resolveDeepLink(payload: string): { flow: string; step?: string; answer?: string } | null {
+    const [flowId, stepId, answer] = payload.split('__', 3) as [string, string | undefined, string | undefined];
     const flow = this.flows.byId.get(flowId);
     if (!flow || flow.id === this.options.onboardingFlow) return null;
     if (stepId && !flow.steps[stepId]) return null;
+    if (answer !== undefined) {
+      const step = flow.steps[stepId!]!;
+      if (step.type !== 'input' || step.entry !== true || answer === '') return null;
+      return { flow: flowId, step: stepId, answer };
+    }
     return { flow: flowId, step: stepId };
+  }
+
+  /** Opens what a deep link names; an answer it carries is checked like a typed one, and nothing else happens. */
+  private async openDeepLink(turn: Turn, target: { flow: string; step?: string; answer?: string }): Promise<void> {
+    if (target.answer === undefined) {
+      await this.startFlow(turn, target.flow, target.step);
+      return;
+    }
+    this.enterFlow(turn.s, target.flow);
+    turn.s.step = target.step!;
+    const step = this.flow(target.flow).steps[target.step!] as Extract<StepDefinition, { type: 'input' }>;
+    await this.answerInput({ ...turn, event: { ...turn.event, kind: 'text', text: target.answer } }, step);
   }
 
   private engineButtonCommand(event: InboundEvent): GlobalCommand | null {
@@ -797,6 +818,7 @@ export class Engine {
           });
           if (result.ok) {
             Object.assign(s.answers, result.output ?? {});
+            for (const reply of result.replies ?? []) this.push(turn, reply);
             id = step.next;
             continue;
           }
@@ -820,7 +842,7 @@ export class Engine {
             const target = this.resolveDeepLink(s.pendingStart);
             s.pendingStart = null;
             if (target) {
-              await this.startFlow(turn, target.flow, target.step);
+              await this.openDeepLink(turn, target);
               return;
             }
           }

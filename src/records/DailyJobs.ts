@@ -14,6 +14,7 @@ import type { RecordsService } from './RecordsService';
 export class DailyJobs {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private readonly retentions: Array<{ name: string; purge: (now: Date) => Promise<number> }> = [];
 
   constructor(
     private readonly service: RecordsService,
@@ -25,6 +26,11 @@ export class DailyJobs {
     private readonly onNoticeQueued: () => void,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** Other personal data with a retention period (venue check-ins): purged in the same once-a-day run. */
+  addRetention(name: string, purge: (now: Date) => Promise<number>): void {
+    this.retentions.push({ name, purge });
+  }
 
   start(everyMs = 60_000): void {
     this.timer = setInterval(() => {
@@ -46,6 +52,7 @@ export class DailyJobs {
       if (await repo.claimJob('retention', 'all', today)) {
         const deleted = await repo.purgeExpired(now);
         this.log.info({ deleted }, 'retention: expired records deleted');
+        for (const r of this.retentions) this.log.info({ deleted: await r.purge(now), what: r.name }, 'retention: expired data deleted');
       }
       if (this.service.localHour(now) < this.reminderHour) return;
       await this.remind(today);

@@ -81,6 +81,8 @@ export function show(replies: Reply[]): string {
           return formatChoicesAsText(r);
         case 'image':
           return `[image ${r.url}] ${r.caption ?? ''}`;
+        case 'document':
+          return `[document ${r.url}] ${r.caption ?? ''}`;
         default:
           return r.text;
       }
