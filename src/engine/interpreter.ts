@@ -170,6 +170,7 @@ export class Engine {
         const command = matchGlobalCommand(event.text);
         if (command?.kind === 'language' && command.to) s.profile.locale = command.to;
         else if (!this.isOnboarded(s)) this.rememberIntentForAfterOnboarding(s, event.text);
+        else if (!command && (await this.startSureIntent(turn, event.text))) return;
       }
       await this.startHome(turn);
       return;
@@ -688,6 +689,17 @@ export class Engine {
       return;
     }
     await this.advance(turn, stepId);
+  }
+
+  /**
+   * Someone at rest (after a flow that ended without the menu, such as a check-in) who types a clear request
+   * ("rời đi") is taken there, as at the menu. Returns false when the message asks for nothing clear.
+   */
+  private async startSureIntent(turn: Turn, text: string): Promise<boolean> {
+    const match = this.options.intents?.match(text);
+    if (match?.kind !== 'sure' || !this.resolveDeepLink(match.target)) return false;
+    await this.startIntent(turn, match.target);
+    return true;
   }
 
   /** Someone who asks for a flow before onboarding is finished is taken there right after it (like a deep link). */

@@ -337,7 +337,12 @@ export class VenueService {
     const traced = await this.trace(scope, venueId, from, to);
     if (!traced.ok) return traced;
     const { venue, visitors } = traced;
-    const cell = (v: string) => (/[",\n\r]/.test(v) || /^[=+\-@]/.test(v) ? `"${v.replace(/^([=+\-@])/, "'$1").replace(/"/g, '""')}"` : v);
+    // A cell that a spreadsheet would run as a formula gets a leading apostrophe (a phone like +8491... is a number, not a formula).
+    const formula = (v: string) => /^[=@\t\r]/.test(v) || (/^[+-]/.test(v) && !/^[+-]\d+$/.test(v));
+    const cell = (v: string) => {
+      const safe = formula(v) ? `'${v}` : v;
+      return /[",\n\r']/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+    };
     const lines = [
       ['venue_reference', 'venue_name', 'commune', 'name', 'phone', 'checked_in', 'checked_out', 'assisted'].join(','),
       ...visitors.map((c) =>

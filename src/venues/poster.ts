@@ -91,10 +91,11 @@ function layoutPoster(content: PosterContent, measure: Measure): Op[] {
   y += 12;
   centred(content.venueName, content.venueName.length > 40 ? 22 : 28, true, 2);
   centred(content.venueLine, 12, false, 2);
-  centred(content.codeLine, 14, true, 8);
-  const qrSize = 300;
+  centred(content.codeLine, 14, true, 14);
+  // Square and with white space around it (the quiet zone scanners look for).
+  const qrSize = 290;
   ops.push({ kind: 'qr', x: (PAGE.width - qrSize) / 2, y, size: qrSize, modules: qrModules(content.link) });
-  y += qrSize + 14;
+  y += qrSize + 18;
   const stepX = margin + 22;
   const stepWidth = width - 22;
   content.steps.forEach(([vi, en], i) => {
