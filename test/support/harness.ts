@@ -16,6 +16,7 @@ import { lateBoundRecordActions, RECORDS_TEXT_KEYS } from '../../src/records/Rec
 import { BROADCAST_TEXT_KEYS, lateBoundBroadcastActions } from '../../src/broadcasts/BroadcastService';
 import { createRuntime, intentTargets, MENU_FLOW, ONBOARDING_FLOW, type Runtime } from '../../src/runtime';
 import { VALIDATOR_TEXT_KEYS } from '../../src/validators';
+import { lateBoundVenueActions, VENUE_ENGINE_TEXT_KEYS, VENUE_OPTION_SOURCES, VENUE_VALIDATORS } from '../../src/venues/venueRegistry';
 
 export const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
 
@@ -51,14 +52,21 @@ export function buildEngine(options: { resumeAfterMs?: number; localityFile?: st
   const i18n = loadTranslator([path.join(PROJECT_ROOT, 'locales'), path.join(FIXTURES, 'locales')]);
   const campaign = new MemoryCampaignStore();
   // The records and announcement actions are registered by name; flows that reach them need `startServer` (a database).
-  const registry = createRegistry({ locality, i18n, campaign, moreActions: { ...lateBoundRecordActions(() => null), ...lateBoundBroadcastActions(() => null) } });
+  const registry = createRegistry({
+    locality,
+    i18n,
+    campaign,
+    moreActions: { ...lateBoundRecordActions(() => null), ...lateBoundBroadcastActions(() => null), ...lateBoundVenueActions(() => null) },
+    moreValidators: VENUE_VALIDATORS,
+    moreOptionSources: VENUE_OPTION_SOURCES,
+  });
   const flows = loadFlows(flowsWithFixtures(), {
     i18n,
     validators: Object.keys(registry.validators),
     actions: Object.keys(registry.actions),
     optionSources: Object.keys(registry.optionSources),
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
-    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...REGISTRY_TEXT_KEYS, ...RECORDS_TEXT_KEYS, ...BROADCAST_TEXT_KEYS],
+    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...REGISTRY_TEXT_KEYS, ...RECORDS_TEXT_KEYS, ...BROADCAST_TEXT_KEYS, ...VENUE_ENGINE_TEXT_KEYS],
     displayRoot: PROJECT_ROOT,
   });
   const intents = new LexiconIntentMatcher(loadIntentLexicon(path.join(PROJECT_ROOT, 'locales'), intentTargets(flows), PROJECT_ROOT));
