@@ -35,7 +35,7 @@ const api = async (url: string, pathname: string, body?: unknown) => {
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   if (res.status >= 300) throw new Error(`${pathname} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as Record<string, any>;
+  return (await res.json()) as { venue: { id: number; code: string }; visitors: Array<{ checkedOutAt: string | null }> };
 };
 
 /** Each person's updates in order, `IN_FLIGHT` people at a time; waits until the fake Bot API stops receiving replies. */
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     const to = new Date(Date.now() + 60_000).toISOString();
     const traced = await api(server.url, `/api/venues/${market.id}/visitors?commune=all&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
     if (traced.visitors.length !== CHECKINS) throw new Error(`the market has ${traced.visitors.length} check-ins, expected ${CHECKINS}`);
-    const open = (traced.visitors as Array<{ checkedOutAt: string | null }>).filter((v) => v.checkedOutAt === null).length;
+    const open = traced.visitors.filter((v) => v.checkedOutAt === null).length;
     if (open !== 0) throw new Error(`${open} market visitors were not checked out`);
 
     const checkins = people.length;

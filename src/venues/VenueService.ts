@@ -4,7 +4,8 @@ import type { Locality } from '../locality/localitySchema';
 import { userTag, type Logger } from '../logger';
 import type { Outbound } from '../outbound/Outbound';
 import { generateVenueCode, placeKey } from './venueCodes';
-import { renderPosterPdf, renderPosterPng, type PosterContent } from './poster';
+import { renderPosterPdf, renderPosterPng } from './poster';
+import { composePosterContent } from './posterContent';
 import { VENUE_KINDS, type Checkin, type Venue, type VenueKind, type VenueRepository, type VenueStatus } from './VenueRepository';
 
 /**
@@ -190,28 +191,6 @@ export class VenueService {
     return { pdf: this.absolute(`/venues/poster/${code}.pdf`), png: this.absolute(`/venues/poster/${code}.png`) };
   }
 
-  posterContent(venue: Venue): PosterContent {
-    const loc = this.deps.locality;
-    const commune = loc.communes.find((c) => c.id === venue.commune);
-    const station = commune?.healthStation;
-    const contact = station?.phone ? this.t('vi', 'venues.poster.contact', { name: station.name, phone: station.phone }) : null;
-    const link = this.checkinLink(venue.code);
-    const both = (key: string, vars?: Record<string, unknown>): [string, string] => [this.t('vi', key, vars), this.t('en', key, vars)];
-    const kind = this.t('vi', `venues.kind_${venue.kind}`);
-    return {
-      header: `${loc.district.vi} · ${loc.province.vi}`.toLocaleUpperCase('vi'),
-      title: this.t('vi', 'venues.poster.title'),
-      titleEn: this.t('en', 'venues.poster.title'),
-      venueName: venue.name,
-      venueLine: [kind + (venue.plate ? ` ${venue.plate}` : ''), venue.address, this.communeName(venue.commune)].join(' · '),
-      codeLine: this.t('vi', 'venues.poster.code', { code: venue.code }),
-      link,
-      steps: [both('venues.poster.step1'), both('venues.poster.step2'), both('venues.poster.step3')],
-      contact,
-      footer: this.t('vi', 'venues.poster.footer', { link }),
-    };
-  }
-
   /** The poster of a venue (PDF and PNG), or null for an unknown or rejected code. Rendered once, then cached. */
   async poster(code: string): Promise<{ pdf: Buffer; png: Buffer; venue: Venue } | null> {
     const venue = await this.deps.repo.findByCode(code);
@@ -219,7 +198,7 @@ export class VenueService {
     const key = `${code}:${venue.name}:${venue.address}:${venue.kind}:${venue.plate ?? ''}`;
     let files = this.posters.get(key);
     if (!files) {
-      const content = this.posterContent(venue);
+      const content = composePosterContent(venue, this.deps.locality, this.deps.i18n, this.checkinLink(venue.code));
       files = { pdf: await renderPosterPdf(content), png: renderPosterPng(content) };
       if (this.posters.size >= POSTER_CACHE_SIZE) this.posters.delete(this.posters.keys().next().value!);
       this.posters.set(key, files);
