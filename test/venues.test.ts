@@ -2,7 +2,7 @@ import { FakeBotApi } from './support/fakeBotApi';
 import { FakeZalo, newUserId, postZaloEvent, zaloEnv, zaloEvents } from './support/fakeZalo';
 import { startServer, testRedisUrl, uniquePrefix, WebUser } from './support/harness';
 import { decodeQr, pdfText } from './support/posterReading';
-import { callbackUpdate, contactUpdate, groupTextUpdate, textUpdate } from './support/telegramUpdates';
+import { callbackUpdate, contactUpdate, groupTextUpdate, photoUpdate, textUpdate } from './support/telegramUpdates';
 
 const TOKEN = '123456789:AAF1x-venues-test-token-abcdefghij';
 const SECRET = 'venues_test_secret';
@@ -107,6 +107,7 @@ describe('venues: registration, posters, check-in on every channel, officials an
     fetch(`${server.url}${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', 'x-requested-by': 'test-official', ...(init.headers ?? {}) } });
 
   let market: { id: number; reference: string; code: string; status: string; commune: string };
+  let ownerOfPho: WebUser;
 
   it('registers a venue from the web chat, refuses the same place twice in one commune, and sends the poster', async () => {
     const owner = await webUser();
@@ -277,6 +278,74 @@ describe('venues: registration, posters, check-in on every channel, officials an
     const pho = await venueByName('Quán phở Hương');
     const rows = await db().query<{ name: string; phone: string; channel: string | null; assisted_by: string }>('SELECT name, phone, channel, assisted_by FROM venue_checkins WHERE venue_id = $1', [pho.id]);
     expect(rows).toEqual([{ name: 'Vàng Seo Páo', phone: '+84203111222', channel: null, assisted_by: `web:${owner.userId}` }]);
+    ownerOfPho = owner;
+  });
+
+  it('the poster reaches Telegram as a document and Zalo as a picture with the PDF link; the owner marks the national QR code with a photo', async () => {
+    const chat = 716100;
+    await tg(chat, textUpdate(chat, '/start'));
+    await tg(chat, textUpdate(chat, '1'));
+    await tg(chat, textUpdate(chat, 'ban pho'));
+    await tg(chat, textUpdate(chat, '2'));
+    expect(await tg(chat, textUpdate(chat, 'tôi muốn tạo mã QR cho cửa hàng'))).toContain('chủ cơ sở');
+    for (const text of ['1', 'Tạp hoá Minh Anh', 'cua hang', 'ban pho', 'Thôn Bản Phố 2', 'Sùng Thị Dợ']) await tg(chat, textUpdate(chat, text));
+    expect(await tg(chat, contactUpdate(chat, '+84912888999'))).toContain('Tạp hoá Minh Anh');
+    const docsBefore = bot.callsOf('sendDocument', chat).length;
+    expect(await tg(chat, callbackUpdate(chat, 'summary:confirm'))).toContain('Xem hướng dẫn?');
+    const shop = await venueByName('Tạp hoá Minh Anh');
+    const doc = bot.callsOf('sendDocument', chat).slice(docsBefore)[0]!;
+    expect(doc.payload.document).toBe(`${PUBLIC_URL}/venues/poster/${shop.code}.pdf`);
+    expect(String(doc.payload.caption)).toContain('Tạp hoá Minh Anh');
+
+    const guide = await tg(chat, callbackUpdate(chat, 'afterPoster:national'));
+    expect(guide).toContain('https://tokhaiyte.vn');
+    expect(await tg(chat, callbackUpdate(chat, 'natAsk:registered'))).toContain('ảnh chụp');
+    expect(await tg(chat, photoUpdate(chat, ['qr-s', 'qr-m', 'qr-l']))).toContain('đã đăng ký mã QR quốc gia');
+    const [marked] = await db().query<{ national_qr_at: Date | null; national_qr_photo: string | null }>('SELECT national_qr_at, national_qr_photo FROM venues WHERE id = $1', [shop.id]);
+    expect(marked!.national_qr_at).not.toBeNull();
+    expect(marked!.national_qr_photo).toBe('qr-l');
+
+    // A Zalo owner asks for the poster again: a picture, then the PDF's link.
+    const owner = newUserId();
+    expect((await postZaloEvent(server.url, zaloEvents.follow(owner))).status).toBe(200);
+    await zalo.waitForMessages(owner, 1);
+    await zl(owner, '1');
+    const afterCommune = await zl(owner, 'ban pho');
+    if (!afterCommune.includes('Bạn cần gì')) await zl(owner, '2');
+    await zl(owner, 'dang ky dia diem');
+    for (const text of ['1', 'Xe khách Bắc Hà – Lào Cai', 'xe khach', '24B-012.34', 'tt bac ha', 'Bến xe Bắc Hà', 'Lù Văn Pủ', '0915 222 333']) await zl(owner, text);
+    await zl(owner, '1');
+    await zl(owner, '2');
+    const coach = await db().query<{ code: string; plate: string }>('SELECT code, plate FROM venues WHERE owner_user_id = $1', [owner]);
+    expect(coach).toEqual([{ code: expect.any(String), plate: '24B-01234' }]);
+    const before = zalo.sent.filter((m) => m.userId === owner).length;
+    expect(await zl(owner, 'mã qr cửa hàng')).toContain('chủ cơ sở');
+    await zl(owner, '2');
+    const sent = JSON.stringify(zalo.sent.filter((m) => m.userId === owner).slice(before));
+    expect(sent).toContain(`${PUBLIC_URL}/venues/poster/${coach[0]!.code}.png`);
+    expect(sent).toContain(`${PUBLIC_URL}/venues/poster/${coach[0]!.code}.pdf`);
+  });
+
+  it('check-ins are rate limited per person and venue', async () => {
+    const actions = server.runtime.venues.actions();
+    const pho = await venueByName('Quán phở Hương');
+    const ctx = (n: number) => ({
+      channel: 'telegram' as const,
+      userId: '716200',
+      eventId: `rate-${n}`,
+      locale: 'vi' as const,
+      profile: { locale: 'vi' as const, commune: 'ban-pho' },
+      answers: { venueId: String(pho.id), venueCode: pho.code, visitorName: 'Thào A Chứ', visitorPhone: '+84911000222' },
+      now,
+      display: () => '',
+    });
+    const limit = server.runtime.locality.venues.checkinsPerHour;
+    for (let i = 0; i < limit; i++) expect(await actions.checkInVenue(ctx(i))).toMatchObject({ ok: true });
+    expect(await actions.checkInVenue(ctx(limit))).toEqual({ ok: false, message: 'venues.rateLimited' });
+    // The same event again (a redelivery) is not a new check-in either way.
+    expect(await actions.checkInVenue(ctx(0))).toEqual({ ok: false, message: 'venues.rateLimited' });
+    expect(await checkinsOf('716200')).toHaveLength(limit);
+    await db().query(`DELETE FROM venue_checkins WHERE user_id = '716200'`);
   });
 
   it('tracing: visitors of a venue in a time window, for its own commune only, exported as CSV into the audit log, and notified on their channel', async () => {
@@ -323,6 +392,11 @@ describe('venues: registration, posters, check-in on every channel, officials an
     const figures = (await (await api('/api/venues/figures?commune=ban-pho')).json()) as { figures: Array<{ commune: string; kind: string; listed: number; confirmed: number; checkedOnSite: number }> };
     expect(figures.figures.every((f) => f.commune === 'ban-pho')).toBe(true);
     expect(figures.figures.find((f) => f.kind === 'lodging')).toMatchObject({ listed: 1, confirmed: 1, checkedOnSite: 1 });
+
+    // The market was registered by its owner; the town's officials check it on site, Bản Phố's cannot.
+    expect((await api(`/api/venues/${market.id}/checked-on-site?commune=ban-pho`, { method: 'POST' })).status).toBe(404);
+    const checked = await api(`/api/venues/${market.id}/checked-on-site?commune=${market.commune}`, { method: 'POST' });
+    expect(((await checked.json()) as { venue: { checkedOnSite: boolean } }).venue.checkedOnSite).toBe(true);
   });
 
   it('check-ins are kept 21 days, then the daily job deletes them; "delete my data" deletes a person\'s check-ins at once', async () => {
@@ -332,6 +406,13 @@ describe('venues: registration, posters, check-in on every channel, officials an
     await tg(chat, textUpdate(chat, '1'));
     expect(await checkinsOf(String(chat))).toEqual([]);
     expect(await db().query('SELECT 1 FROM venue_visitors WHERE user_id = $1', [String(chat)])).toEqual([]);
+
+    // An owner's "delete my data": the place stays listed, without their name, phone or account.
+    expect(await ownerOfPho.say('2')).toContain('Xong');
+    expect(await ownerOfPho.say('xóa dữ liệu')).toContain('1');
+    await ownerOfPho.say('1');
+    const [pho] = await db().query<{ owner_name: string | null; owner_phone: string | null; owner_user_id: string | null }>(`SELECT owner_name, owner_phone, owner_user_id FROM venues WHERE name = 'Quán phở Hương'`);
+    expect(pho).toEqual({ owner_name: null, owner_phone: null, owner_user_id: null });
 
     const remaining = (await db().query('SELECT id FROM venue_checkins')).length;
     expect(remaining).toBeGreaterThan(0);

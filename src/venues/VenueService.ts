@@ -243,6 +243,14 @@ export class VenueService {
     return { ok: true, venue: result.venue, changed: result.changed };
   }
 
+  /** An official checked the venue on site (its QR code posted, its checkpoint working). */
+  async markCheckedOnSite(scope: VenueScope, id: number): Promise<{ ok: true; venue: Venue } | OutcomeFailure> {
+    const venue = await this.get(scope, id);
+    if (!venue) return { ok: false, error: 'not-found', message: `No venue with id ${id} in your scope` };
+    await this.deps.repo.markCheckedOnSite(id, new Date(this.clock()));
+    return { ok: true, venue: (await this.deps.repo.findById(id))! };
+  }
+
   /** A venue an official found in the field: confirmed at once, no owner account. */
   async add(
     scope: VenueScope,

@@ -115,6 +115,7 @@ function problems(error: z.ZodError): string[] {
  * officials) or `?commune=all` (the district). The caller names who acts in `X-Requested-By` (audit log).
  * - `GET /api/venues?commune=&status=&kind=` · `GET /api/venues/figures?commune=`
  * - `POST /api/venues?commune=` (a venue found in the field) · `POST /api/venues/:id/confirm|reject?commune=`
+ * - `POST /api/venues/:id/checked-on-site?commune=` (an official checked the place)
  * - `GET /api/venues/:id/visitors?commune=&from=&to=` (JSON) and `/visitors.csv` (export)
  * - `POST /api/venues/:id/notify?commune=` `{from, to, message?}`
  */
@@ -234,6 +235,19 @@ export function createVenueApi(service: VenueService, adminToken: string | undef
       }
     });
   }
+
+  router.post('/api/venues/:id/checked-on-site', async (req, res, next) => {
+    const scope = scopeOf(req, res);
+    const id = scope && idOf(req, res);
+    if (!scope || id === null) return;
+    try {
+      const result = await service.markCheckedOnSite(scope, id);
+      if (!result.ok) fail(res, result);
+      else res.json({ venue: present(result.venue) });
+    } catch (err) {
+      next(err);
+    }
+  });
 
   const windowOf = (req: Request, res: Response) => {
     const parsed = windowSchema.safeParse(req.query);
