@@ -83,6 +83,7 @@ export const VENUE_TEXT_KEYS = [
   'venues.poster.contact',
   'venues.poster.footer',
   'venues.decided',
+  ...['title', 'intro', 'web', 'telegram', 'zalo', 'zaloHow', 'unknownTitle', 'unknown'].map((k) => `venues.page.${k}`),
   'venues.notifyText',
   'officials.venueNew',
   'officials.venueAuto',
