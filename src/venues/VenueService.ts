@@ -207,8 +207,9 @@ export class VenueService {
     return { ...files, venue };
   }
 
-  private posterReplies(venue: Venue, locale: Locale): Reply[] {
-    if (!this.deps.publicUrl) return [{ kind: 'text', text: this.t(locale, 'venues.noLinkBase', { code: venue.code }) }];
+  private posterReplies(venue: Venue, locale: Locale, channel: ChannelName): Reply[] {
+    // The web chat can follow a link relative to this server; Telegram and Zalo fetch the files from PUBLIC_URL.
+    if (!this.deps.publicUrl && channel !== 'web') return [{ kind: 'text', text: this.t(locale, 'venues.noLinkBase', { code: venue.code }) }];
     const urls = this.posterUrls(venue.code);
     const caption = this.t(locale, 'venues.posterCaption', { name: venue.name, code: venue.code });
     return [{ kind: 'document', url: urls.pdf, imageUrl: urls.png, fileName: `ma-qr-${venue.code}.pdf`, caption }];
@@ -479,7 +480,7 @@ export class VenueService {
       sendVenuePoster: async (ctx) => {
         const venue = await this.findOwnVenue(ctx);
         if (!venue) return { ok: false, message: 'venues.noVenues' };
-        return { ok: true, output: { venueName: venue.name, venueCode: venue.code, nationalSite: this.nationalSite(ctx.locale) }, replies: this.posterReplies(venue, ctx.locale) };
+        return { ok: true, output: { venueName: venue.name, venueCode: venue.code, nationalSite: this.nationalSite(ctx.locale) }, replies: this.posterReplies(venue, ctx.locale, ctx.channel) };
       },
       markNationalQr: async (ctx) => {
         const venue = await this.findOwnVenue(ctx);
