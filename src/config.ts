@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { OperatorError } from './errors';
 
 /** Where the project lives: flows/, locales/ and localities/ are found relative to it. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -156,10 +157,9 @@ export interface TelegramConfig {
 export const TELEGRAM_WEBHOOK_PATH = '/webhooks/telegram';
 
 /** A configuration that cannot be used; `problems` has one line per bad variable. */
-export class ConfigError extends Error {
+export class ConfigError extends OperatorError {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
   }
 }
 

@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import i18next, { type i18n as I18n } from 'i18next';
 import { LOCALES, type Locale } from './engine/types';
-import type { Translator } from './engine/interpreter';
+import type { Translator } from './engine/contracts';
+import { OperatorError } from './errors';
 
 /** A locale file that cannot be read; names the file. */
-export class LocaleFileError extends Error {
+export class LocaleFileError extends OperatorError {
   constructor(message: string) {
     super(message);
-    this.name = 'LocaleFileError';
   }
 }
 

@@ -1,30 +1,12 @@
-import { TelegramTokenRejectedError } from './channels/telegram/telegramChannel';
-import { ConfigError, loadConfigFromProcess, type Config } from './config';
-import { IntentFileError } from './engine/intents';
-import { FlowValidationError } from './engine/loadFlows';
-import { LocaleFileError } from './i18n';
-import { LocalityFileError } from './locality/localitySchema';
+import { loadConfigFromProcess, type Config } from './config';
+import { OperatorError } from './errors';
 import { createLogger } from './logger';
-import { DatabaseUnavailableError } from './records/Database';
-import { TriageRulesError } from './records/triage';
-import { createRuntime, StorageUnavailableError, type Runtime } from './runtime';
-
-/** Problems an operator can fix: one line each, no stack trace, exit code 1. */
-const OPERATOR_ERRORS = [
-  ConfigError,
-  FlowValidationError,
-  IntentFileError,
-  LocalityFileError,
-  LocaleFileError,
-  StorageUnavailableError,
-  DatabaseUnavailableError,
-  TriageRulesError,
-  TelegramTokenRejectedError,
-];
+import { createRuntime, type Runtime } from './runtime';
 
 function failStartup(err: unknown): never {
-  if (OPERATOR_ERRORS.some((E) => err instanceof E)) {
-    process.stderr.write(`Start-up failed. ${(err as Error).message}\n`);
+  // Problems an operator can fix: one line each, no stack trace, exit code 1.
+  if (err instanceof OperatorError) {
+    process.stderr.write(`Start-up failed. ${err.message}\n`);
   } else {
     process.stderr.write(`Start-up failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }

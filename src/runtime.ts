@@ -3,15 +3,15 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
-import { createRegistry, REGISTRY_TEXT_KEYS } from './actions/registry';
-import { MemoryCampaignStore, type CampaignStore } from './campaign/CampaignStore';
-import { LateCampaignStore, PgCampaignStore } from './campaign/PgCampaignStore';
+import { checkRegistryNames, createRegistry, REGISTRY_NAMES, REGISTRY_TEXT_KEYS, type RegistryNames } from './actions/registry';
+import type { CampaignStore } from './campaign/CampaignStore';
+import { PgCampaignStore } from './campaign/PgCampaignStore';
 import type { ChannelPlugin } from './channels/ChannelPlugin';
 import { createChannels } from './channels';
 import { GroupEvents } from './channels/GroupEvents';
 import { PROJECT_ROOT, type Config } from './config';
+import type { EngineRegistry } from './engine/contracts';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
-import type { ChannelName } from './engine/types';
 import { LexiconIntentMatcher, loadIntentLexicon } from './engine/intents';
 import { loadFlows, type FlowSet } from './engine/loadFlows';
 import { loadTranslator } from './i18n';
@@ -27,21 +27,24 @@ import { PersonalData } from './users/PersonalData';
 import { MemoryReachability, RedisReachability, type Reachability } from './users/Reachability';
 import { VALIDATOR_TEXT_KEYS } from './validators';
 import { DailyJobs } from './records/DailyJobs';
-import { openDatabase, type Database } from './records/Database';
-import { migrate } from './records/migrate';
+import { openDatabase, type Database } from './db/Database';
+import { migrate } from './db/migrate';
 import { NoticeDispatcher } from './records/NoticeDispatcher';
 import { createOfficialsInbox } from './records/officialsInbox';
 import { RecordsRepository } from './records/RecordsRepository';
-import { lateBoundRecordActions, RecordsService, RECORDS_TEXT_KEYS } from './records/RecordsService';
+import { RECORD_ACTION_NAMES, RecordsService, RECORDS_TEXT_KEYS } from './records/RecordsService';
 import { loadTriageRules } from './records/triage';
 import { createBroadcastApi } from './broadcasts/broadcastApi';
 import { BroadcastRepository } from './broadcasts/BroadcastRepository';
 import { BroadcastSender } from './broadcasts/BroadcastSender';
-import { BROADCAST_TEXT_KEYS, BroadcastService, lateBoundBroadcastActions } from './broadcasts/BroadcastService';
+import { BROADCAST_ACTION_NAMES, BROADCAST_TEXT_KEYS, BroadcastService } from './broadcasts/BroadcastService';
+import { Wakeup } from './util/Wakeup';
+import { userKey } from './pipeline/userKey';
 import { MemoryRateLimiter, RedisRateLimiter } from './broadcasts/RateLimiter';
+import { OperatorError } from './errors';
 import { createVenues } from './venues/createVenues';
-import { lateBoundVenueActions, VENUE_ENGINE_TEXT_KEYS, VENUE_OPTION_SOURCES, VENUE_VALIDATORS } from './venues/venueRegistry';
-import type { VenueService } from './venues/VenueService';
+import { VENUE_ENGINE_TEXT_KEYS, VENUE_OPTION_SOURCES, VENUE_VALIDATORS } from './venues/venueRegistry';
+import { VENUE_ACTION_NAMES, type VenueService } from './venues/VenueService';
 
 export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
@@ -78,51 +81,30 @@ export interface Runtime {
 }
 
 /** Redis could not be reached at start-up. */
-export class StorageUnavailableError extends Error {
+export class StorageUnavailableError extends OperatorError {
   constructor(message: string) {
     super(message);
-    this.name = 'StorageUnavailableError';
   }
 }
 
 /**
- * Loads and checks the data (locality, locales, flows): fails with one line per problem naming the file and path.
- * Separate from `createRuntime` so that a flow check needs no server.
+ * Loads and checks the data (locality, locales, triage rules, flows, intents): fails with one line per problem naming
+ * the file and path. Flows are checked against the *names* of validators, actions and option lists, so that this
+ * needs no storage and no server (`npm run check` and the start-up tests use it alone).
  */
-export interface DefinitionOptions {
-  /** Where "installed the app" confirmations are counted (in memory when not given). */
-  campaign?: CampaignStore;
-  /** The records and announcement services, bound late: flows are checked before the database is opened. */
-  records?: () => RecordsService | null;
-  broadcasts?: () => BroadcastService | null;
-  venues?: () => VenueService | null;
-  /** Whether a channel can message people outside a conversation. */
-  canPush?: (channel: ChannelName) => boolean;
-}
-
-export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDir' | 'flowsDir'>, options: DefinitionOptions = {}) {
+export function loadDefinitions(
+  config: Pick<Config, 'localityFile' | 'localesDir' | 'flowsDir'>,
+  options: { names?: RegistryNames; /** More texts on top of LOCALES_DIR (the tests' fixtures). */ moreLocalesDirs?: string[] } = {},
+) {
+  const names = options.names ?? PROJECT_NAMES;
   const locality = loadLocality(config.localityFile, PROJECT_ROOT);
-  const i18n = loadTranslator(config.localesDir);
+  const i18n = loadTranslator([config.localesDir, ...(options.moreLocalesDirs ?? [])]);
   const triageRules = loadTriageRules(TRIAGE_RULES_FILE, path.relative(PROJECT_ROOT, TRIAGE_RULES_FILE));
-  const campaign = options.campaign ?? new MemoryCampaignStore();
-  const registry = createRegistry({
-    locality,
-    i18n,
-    campaign,
-    moreActions: {
-      ...lateBoundRecordActions(options.records ?? (() => null)),
-      ...lateBoundBroadcastActions(options.broadcasts ?? (() => null)),
-      ...lateBoundVenueActions(options.venues ?? (() => null)),
-    },
-    moreValidators: VENUE_VALIDATORS,
-    moreOptionSources: VENUE_OPTION_SOURCES,
-    canPush: (channel) => options.canPush?.(channel) ?? false,
-  });
   const flows = loadFlows(config.flowsDir, {
     i18n,
-    validators: Object.keys(registry.validators),
-    actions: Object.keys(registry.actions),
-    optionSources: Object.keys(registry.optionSources),
+    validators: [...names.validators],
+    actions: [...names.actions],
+    optionSources: [...names.optionSources],
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
     engineTextKeys: [
       ...ENGINE_TEXT_KEYS,
@@ -136,8 +118,28 @@ export function loadDefinitions(config: Pick<Config, 'localityFile' | 'localesDi
     displayRoot: PROJECT_ROOT,
   });
   const intents = new LexiconIntentMatcher(loadIntentLexicon(config.localesDir, intentTargets(flows), PROJECT_ROOT));
-  return { locality, i18n, registry, flows, intents, campaign, triageRules };
+  return { locality, i18n, flows, intents, triageRules };
 }
+
+/** Every name flows may use in this project: the registry's own, the records', the announcements' and the venues'. */
+export const PROJECT_NAMES: RegistryNames = {
+  validators: [...REGISTRY_NAMES.validators, ...Object.keys(VENUE_VALIDATORS)],
+  actions: [...REGISTRY_NAMES.actions, ...RECORD_ACTION_NAMES, ...BROADCAST_ACTION_NAMES, ...VENUE_ACTION_NAMES],
+  optionSources: [...REGISTRY_NAMES.optionSources, ...Object.keys(VENUE_OPTION_SOURCES)],
+};
+
+/** The engine over checked definitions and a registry offering the names they were checked with (server and tests). */
+export function createEngine(defs: Pick<Definitions, 'flows' | 'i18n' | 'intents'>, registry: EngineRegistry, config: Pick<Config, 'defaultLocale' | 'resumeAfterMs'>): Engine {
+  return new Engine(defs.flows, defs.i18n, registry, {
+    defaultLocale: config.defaultLocale,
+    resumeAfterMs: config.resumeAfterMs,
+    onboardingFlow: ONBOARDING_FLOW,
+    menuFlow: MENU_FLOW,
+    intents: defs.intents,
+  });
+}
+
+export type Definitions = ReturnType<typeof loadDefinitions>;
 
 /** What an intent may name: every flow, and every step of a flow as `<flow>__<step>`. */
 export function intentTargets(flows: FlowSet): string[] {
@@ -179,22 +181,17 @@ export interface RuntimeOptions {
   backgroundJobs?: boolean;
 }
 
+/**
+ * Builds the server in one direction: data -> storage -> services -> registry (checked against the names the flows
+ * were checked with) -> engine and pipeline -> channels, all from one Redis connection, one translator, one logger.
+ */
 export async function createRuntime(config: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const clock = options.clock ?? Date.now;
-  let records: RecordsService | null = null;
-  let broadcasts: BroadcastService | null = null;
-  let venueService: VenueService | null = null;
-  let outboundRef: Outbound | null = null;
-  const campaign = new LateCampaignStore();
-  const { locality, i18n, registry, flows, intents, triageRules } = loadDefinitions(config, {
-    campaign,
-    records: () => records,
-    broadcasts: () => broadcasts,
-    venues: () => venueService,
-    canPush: (channel) => outboundRef?.has(channel) ?? false,
-  });
-  const storeOptions = { ...DEFAULT_STORE_OPTIONS, sessionTtlSeconds: config.sessionTtlSeconds };
+  // Data.
+  const { locality, i18n, flows, intents, triageRules } = loadDefinitions(config);
 
+  // Storage.
+  const storeOptions = { ...DEFAULT_STORE_OPTIONS, sessionTtlSeconds: config.sessionTtlSeconds };
   let store: SessionStore;
   let reachability: Reachability;
   let redis: Redis | null = null;
@@ -207,32 +204,24 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     store = new MemorySessionStore(storeOptions, clock);
     reachability = new MemoryReachability();
   }
-
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: options.inMemoryDatabase ? null : config.dataDir, schema: options.databaseSchema });
   const applied = await migrate(db, MIGRATIONS_DIR);
-  campaign.target = new PgCampaignStore(db);
   if (applied.length) log.info({ applied, database: db.kind }, 'database migrated');
   if (!config.databaseUrl) log.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: records are kept in the embedded database under DATA_DIR');
 
-  const engine = new Engine(flows, i18n, registry, {
-    defaultLocale: config.defaultLocale,
-    resumeAfterMs: config.resumeAfterMs,
-    onboardingFlow: ONBOARDING_FLOW,
-    menuFlow: MENU_FLOW,
-    intents,
-  });
-  const pipeline = new EventPipeline(engine, store, log, clock);
+  // Services.
+  const campaign = new PgCampaignStore(db);
+  // Channels register their senders here when they are built; until then nothing can be pushed.
   const outbound = new Outbound();
-  outboundRef = outbound;
   const groups = new GroupEvents();
   const personalData = new PersonalData();
-  personalData.register('sessions', async (channel, userId) => store.forget(EventPipeline.userKey({ channel, userId })));
+  personalData.register('sessions', async (channel, userId) => store.forget(userKey({ channel, userId })));
   const repo = new RecordsRepository(db);
   personalData.register('records', async (channel, userId) => {
     await repo.eraseUser(channel, userId);
   });
-  const dispatcher = new NoticeDispatcher(repo, outbound, reachability, log, undefined, clock);
-  records = new RecordsService({
+  const dispatcher = new NoticeDispatcher({ repo, outbound, reachability, log, clock });
+  const records = new RecordsService({
     repo,
     locality,
     rules: triageRules,
@@ -247,13 +236,8 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
 
   const broadcastRepo = new BroadcastRepository(db);
   personalData.register('subscriptions', async (channel, userId) => broadcastRepo.deleteSubscription(channel, userId));
-  // A burst of one batch lets a sender catch up on the slots it lost between two batches (claiming, recording),
-  // so the long-run rate stays at the configured one; short bursts are within what the platforms allow.
-  const burst = config.broadcastConcurrency;
-  const limiter = (name: string, perSecond: number) =>
-    redis ? new RedisRateLimiter(redis, `${config.redisKeyPrefix}rate:${name}`, perSecond, burst) : new MemoryRateLimiter(perSecond, burst);
-  let sender: BroadcastSender | null = null;
-  const broadcastService = new BroadcastService({
+  const broadcastQueued = new Wakeup();
+  const broadcasts = new BroadcastService({
     repo: broadcastRepo,
     records: repo,
     locality,
@@ -261,32 +245,34 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     outbound,
     log,
     districtChatId: config.officialsTelegramChatId ?? null,
-    onCreated: () => sender?.kick(),
+    onCreated: () => broadcastQueued.notify(),
     onNoticeQueued: () => dispatcher.kick(),
     clock,
   });
-  broadcasts = broadcastService;
-  sender = new BroadcastSender(
-    broadcastRepo,
+  // A burst of one batch lets a sender catch up on the slots it lost between two batches (claiming, recording),
+  // so the long-run rate stays at the configured one; short bursts are within what the platforms allow.
+  const burst = config.broadcastConcurrency;
+  const limiter = (name: string, perSecond: number) =>
+    redis ? new RedisRateLimiter(redis, `${config.redisKeyPrefix}rate:${name}`, perSecond, burst) : new MemoryRateLimiter(perSecond, burst);
+  const broadcastSender = new BroadcastSender({
+    repo: broadcastRepo,
     outbound,
     reachability,
-    [
+    channels: [
       { channel: 'telegram', limiter: limiter('telegram', config.telegramBroadcastRate), concurrency: config.broadcastConcurrency },
       { channel: 'zalo', limiter: limiter('zalo', config.zaloBroadcastRatePerMinute / 60), concurrency: config.broadcastConcurrency },
     ],
-    {
-      render: (b, locale) => broadcastService.render(b, locale),
+    hooks: {
+      render: (b, locale) => broadcasts.render(b, locale),
       onUnreachable: (channel, userId) => broadcastRepo.unsubscribe(channel, userId, 'blocked', new Date(clock())),
-      onProgress: (b) => broadcastService.onProgress(b),
-      onFinished: (b) => broadcastService.onFinished(b),
+      onProgress: (b) => broadcasts.onProgress(b),
+      onFinished: (b) => broadcasts.onFinished(b),
     },
     log,
-    undefined,
     clock,
-  );
-  const broadcastSender = sender;
-  groups.register(broadcastService.groupHandler());
-  const dailyJobs = new DailyJobs(records, pipeline, outbound, reachability, locality.records.dailyReminderHour, log, () => dispatcher.kick(), clock);
+  });
+  broadcastQueued.listen(() => broadcastSender.kick());
+  groups.register(broadcasts.groupHandler());
   personalData.register('campaign', async (channel, userId) => campaign.forget(channel, userId));
   const venues = createVenues({
     db,
@@ -306,10 +292,37 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     adminToken: config.adminToken,
     clock,
   });
-  venueService = venues.service;
   groups.register(venues.groupHandler);
-  dailyJobs.addRetention('venue check-ins', (now) => venues.service.purgeExpired(now));
-  const channels = createChannels({ config, log, engine, pipeline, store, reachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT });
+
+  // Registry, checked against the names the flows were checked with.
+  const registry = createRegistry({
+    locality,
+    i18n,
+    campaign,
+    moreActions: { ...records.actions(), ...broadcasts.actions(), ...venues.service.actions() },
+    moreValidators: VENUE_VALIDATORS,
+    moreOptionSources: VENUE_OPTION_SOURCES,
+    canPush: (channel) => outbound.has(channel),
+  });
+  checkRegistryNames(registry, PROJECT_NAMES);
+
+  // Engine and pipeline.
+  const engine = createEngine({ flows, i18n, intents }, registry, config);
+  const pipeline = new EventPipeline(engine, store, log, clock);
+  const dailyJobs = new DailyJobs({
+    service: records,
+    pipeline,
+    outbound,
+    reachability,
+    reminderHour: locality.records.dailyReminderHour,
+    log,
+    onNoticeQueued: () => dispatcher.kick(),
+    retentions: [{ name: 'venue check-ins', purge: (now) => venues.service.purgeExpired(now) }],
+    clock,
+  });
+
+  // Channels.
+  const channels = createChannels({ config, log, i18n, redis, engine, pipeline, store, reachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
 
   let shuttingDown = false;
@@ -320,7 +333,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       { name: store.kind === 'redis' ? 'redis' : 'sessions', check: () => store.ping() },
       { name: 'database', check: async () => void (await db.query('SELECT 1')) },
     ],
-    routers: [...channels.flatMap((c) => (c.router ? [c.router] : [])), createBroadcastApi(broadcastService, config.adminToken, locality.communes.map((c) => c.id)), ...venues.routers],
+    routers: [...channels.flatMap((c) => (c.router ? [c.router] : [])), createBroadcastApi(broadcasts, config.adminToken, locality.communes.map((c) => c.id)), ...venues.routers],
   });
 
   let server: http.Server | null = null;
@@ -337,7 +350,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     records,
     dispatcher,
     dailyJobs,
-    broadcasts: broadcastService,
+    broadcasts,
     broadcastSender,
     venues: venues.service,
     reachability,

@@ -1,4 +1,4 @@
-import type { Validator } from './engine/interpreter';
+import type { Validator } from './engine/contracts';
 import { normalizeText } from './engine/normalize';
 
 /**

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config';
-import { openDatabase, type Database } from '../src/records/Database';
-import { migrate } from '../src/records/migrate';
+import { openDatabase, type Database } from '../src/db/Database';
+import { migrate } from '../src/db/migrate';
 import { RecordsRepository, type NewRecord } from '../src/records/RecordsRepository';
 import { PgTokenStore } from '../src/channels/zalo/PgTokenStore';
 

@@ -93,9 +93,20 @@ describe.each(factories)('SessionStore contract (%s)', (_name, make) => {
 
   it('runs different users in parallel', async () => {
     const { store } = open();
-    const started = Date.now();
-    await Promise.all(Array.from({ length: 10 }, (_, i) => store.runExclusive(`web:p${i}`, 'e', appendWork('x', 100))));
-    expect(Date.now() - started).toBeLessThan(900);
+    // Each user's work waits until every user's work has started: held one at a time, they would never all start.
+    let started = 0;
+    let allStarted!: () => void;
+    const everyoneIn = new Promise<void>((resolve) => (allStarted = resolve));
+    const overlapping = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        store.runExclusive(`web:p${i}`, 'e', async (stored) => {
+          if (++started === 10) allStarted();
+          const together = await Promise.race([everyoneIn.then(() => true), sleep(5000).then(() => false)]);
+          return { session: stored ?? createSession(0), value: together };
+        }),
+      ),
+    );
+    expect(overlapping.map((r) => r.status === 'committed' && r.value)).toEqual(Array(10).fill(true));
   });
 
   it('writes nothing when the work fails, so a redelivery runs it again', async () => {

@@ -11,7 +11,7 @@ const TOKEN = '987654321:AAE-polling-test-token-abcdefghijkl';
 type Client = ReturnType<TelegramServer['getClient']>;
 
 /** What the bot sent to this client's chat (sendMessage payloads), collected until `predicate` matches one. */
-async function waitForBotMessage(client: Client, seen: any[], predicate: (m: any) => boolean, timeoutMs = 8000): Promise<any> {
+async function waitForBotMessage(client: Client, seen: any[], predicate: (m: any) => boolean, timeoutMs = 30_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = seen.find(predicate);

@@ -70,5 +70,5 @@ describe('two server processes sharing one Redis', () => {
     expect(actual).toEqual(expected);
     expect(actual.profile).toEqual({ locale: 'vi', commune: 'ta-van-chu' });
     expect(actual.flow).toBe('menu');
-  }, 60_000);
+  }, 180_000);
 });

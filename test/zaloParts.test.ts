@@ -141,7 +141,7 @@ describe('the OA-wide rate limiter', () => {
       expect(waits[9]).toBeGreaterThan(200);
       expect(await a.reserveCall(50)).toBeNull();
     } finally {
-      await Promise.all([a.close(), b.close()]);
+      await Promise.all([r1.quit(), r2.quit()]);
     }
   });
 
@@ -163,7 +163,7 @@ describe('the OA-wide rate limiter', () => {
         expect(await c.wasSentByBot('m2')).toBe(false);
       }
     } finally {
-      await shared.close();
+      await r.quit();
     }
   });
 

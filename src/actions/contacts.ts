@@ -1,4 +1,4 @@
-import type { Action } from '../engine/interpreter';
+import type { Action } from '../engine/contracts';
 import type { Locality } from '../locality/localitySchema';
 import type { Locale } from '../engine/types';
 

@@ -1,4 +1,4 @@
-import type { Action, Translator } from '../engine/interpreter';
+import type { Action, Translator } from '../engine/contracts';
 import type { JsonValue, Locale } from '../engine/types';
 import type { Area, Coordinates } from '../locality/guidanceSchema';
 import { distanceKm } from '../locality/geo';

@@ -1,4 +1,4 @@
-import type { Action, OptionSource, Translator } from '../engine/interpreter';
+import type { Action, OptionSource, Translator } from '../engine/contracts';
 import type { JsonValue } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 import { ServiceSearch } from './serviceSearch';

@@ -1,5 +1,5 @@
 import { MemoryCampaignStore, type CampaignStore } from '../campaign/CampaignStore';
-import type { Action, EngineRegistry, OptionSource, Translator, Validator } from '../engine/interpreter';
+import type { Action, EngineRegistry, OptionSource, Translator, Validator } from '../engine/contracts';
 import type { ChannelName } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 import { VALIDATORS } from '../validators';
@@ -24,6 +24,35 @@ export interface RegistryDeps {
    * chat). Flows use it to offer announcements and reminders only where they can arrive.
    */
   canPush?: (channel: ChannelName) => boolean;
+}
+
+/**
+ * The names flows may use, known without building anything: start-up checks the flows against them before any
+ * storage is opened, and `createRuntime` checks that the registry it builds offers exactly these.
+ */
+export interface RegistryNames {
+  validators: readonly string[];
+  actions: readonly string[];
+  optionSources: readonly string[];
+}
+
+/** The names of the actions and option lists `createRegistry` builds itself (without `moreActions`). */
+export const REGISTRY_NAMES: RegistryNames = {
+  validators: Object.keys(VALIDATORS),
+  actions: ['listContacts', 'recordInstall', 'communeHelp', 'searchServices', 'describeService', 'describeStation', 'listAreas', 'describeMap', 'nearestStation', 'canPush'],
+  optionSources: ['communes', 'serviceCategories', 'servicesInCategory', 'serviceSearchResults'],
+};
+
+/** Names in `registry` that are not in `names`, and names in `names` the registry lacks (a bug: the lists drifted). */
+export function checkRegistryNames(registry: EngineRegistry, names: RegistryNames): void {
+  const problems: string[] = [];
+  for (const part of ['validators', 'actions', 'optionSources'] as const) {
+    const built = Object.keys(registry[part]);
+    const listed = new Set(names[part]);
+    for (const n of built) if (!listed.has(n)) problems.push(`${part} '${n}' is built but not listed`);
+    for (const n of listed) if (!built.includes(n)) problems.push(`${part} '${n}' is listed but not built`);
+  }
+  if (problems.length) throw new Error(`The registry and its list of names differ (src/actions/registry.ts, REGISTRY_NAMES and the *_ACTION_NAMES lists): ${problems.join('; ')}`);
 }
 
 /** Text keys that actions use themselves (not named by a flow); start-up checks each in every locale. */

@@ -1,5 +1,5 @@
 import type { CampaignStore } from '../campaign/CampaignStore';
-import type { Action, Translator } from '../engine/interpreter';
+import type { Action, Translator } from '../engine/contracts';
 import type { Locale } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 

@@ -1,5 +1,5 @@
 import type { ChannelName, Locale } from '../engine/types';
-import type { Database } from '../records/Database';
+import type { Database } from '../db/Database';
 
 export type Topic = 'urgent' | 'news';
 export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'unreachable' | 'outside_window' | 'unknown' | 'cancelled';

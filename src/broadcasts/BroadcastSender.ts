@@ -1,7 +1,7 @@
 import type { ChannelName, Locale, Reply } from '../engine/types';
 import type { Logger } from '../logger';
 import { RateLimitedError, RecipientOutsideWindowError, RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
-import { describe } from '../pipeline/EventPipeline';
+import { describeError, sleep } from '../errors';
 import type { Reachability } from '../users/Reachability';
 import type { Broadcast, BroadcastRepository, ClaimedDelivery, DeliveryOutcome } from './BroadcastRepository';
 import type { RateLimiter } from './RateLimiter';
@@ -37,7 +37,18 @@ export interface BroadcastSenderHooks {
   onFinished(broadcast: Broadcast): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** What the broadcast sender works with; `options` and `clock` have defaults. */
+export interface BroadcastSenderDeps {
+  repo: BroadcastRepository;
+  outbound: Outbound;
+  reachability: Reachability;
+  channels: SenderChannel[];
+  hooks: BroadcastSenderHooks;
+  log: Logger;
+  options?: BroadcastSenderOptions;
+  clock?: () => number;
+}
 
 /**
  * Sends broadcast deliveries, one loop per channel, at the channel's global rate. Any number of processes may run a
@@ -53,16 +64,25 @@ export class BroadcastSender {
   /** Sends attempted by this process (for benchmarks and logs). */
   sentCount = 0;
 
-  constructor(
-    private readonly repo: BroadcastRepository,
-    private readonly outbound: Outbound,
-    private readonly reachability: Reachability,
-    private readonly channels: SenderChannel[],
-    private readonly hooks: BroadcastSenderHooks,
-    private readonly log: Logger,
-    private readonly options: BroadcastSenderOptions = DEFAULT_SENDER_OPTIONS,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly repo: BroadcastRepository;
+  private readonly outbound: Outbound;
+  private readonly reachability: Reachability;
+  private readonly channels: SenderChannel[];
+  private readonly hooks: BroadcastSenderHooks;
+  private readonly log: Logger;
+  private readonly options: BroadcastSenderOptions;
+  private readonly clock: () => number;
+
+  constructor(deps: BroadcastSenderDeps) {
+    this.repo = deps.repo;
+    this.outbound = deps.outbound;
+    this.reachability = deps.reachability;
+    this.channels = deps.channels;
+    this.hooks = deps.hooks;
+    this.log = deps.log;
+    this.options = deps.options ?? DEFAULT_SENDER_OPTIONS;
+    this.clock = deps.clock ?? Date.now;
+  }
 
   start(): void {
     if (!this.stopped) return;
@@ -99,7 +119,7 @@ export class BroadcastSender {
         const sent = await this.sendBatch(c);
         if (sent === 0) await this.idle(this.options.idleMs);
       } catch (err) {
-        this.log.error({ channel: c.channel, err: describe(err) }, 'broadcast sender: batch failed; retrying shortly');
+        this.log.error({ channel: c.channel, err: describeError(err) }, 'broadcast sender: batch failed; retrying shortly');
         await this.idle(this.options.idleMs);
       }
     }
@@ -110,7 +130,7 @@ export class BroadcastSender {
       try {
         await this.housekeeping();
       } catch (err) {
-        this.log.error({ err: describe(err) }, 'broadcast housekeeping failed');
+        this.log.error({ err: describeError(err) }, 'broadcast housekeeping failed');
       }
       await this.idle(this.options.idleMs);
     }
@@ -188,7 +208,7 @@ export class BroadcastSender {
         return { ...base, status: 'unreachable', error: err.reason };
       }
       if (err instanceof RecipientOutsideWindowError) return { ...base, status: 'outside_window', error: err.message };
-      const reason = describe(err).message;
+      const reason = describeError(err).message;
       if (d.attempts >= this.options.maxAttempts) return { ...base, status: 'failed', error: reason };
       return { ...base, status: 'pending', error: reason, retryAt: new Date(this.clock() + this.options.firstBackoffMs * 2 ** (d.attempts - 1)) };
     }

@@ -1,5 +1,5 @@
 import type { GroupEvent, GroupEventHandler, GroupEventResult } from '../channels/GroupEvents';
-import type { Action, Translator } from '../engine/interpreter';
+import type { Action, Translator } from '../engine/contracts';
 import { normalizeText } from '../engine/normalize';
 import type { ChannelName, Locale, Reply, ReplyOption } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
@@ -328,19 +328,6 @@ export class BroadcastService {
 
 export const BROADCAST_ACTION_NAMES = ['subscribeAll', 'subscribeUrgent', 'unsubscribe', 'subscriptionStatus', 'syncSubscription'] as const;
 export type BroadcastActionName = (typeof BROADCAST_ACTION_NAMES)[number];
-
-export function lateBoundBroadcastActions(get: () => BroadcastService | null): Record<BroadcastActionName, Action> {
-  return Object.fromEntries(
-    BROADCAST_ACTION_NAMES.map((name) => [
-      name,
-      ((ctx) => {
-        const service = get();
-        if (!service) throw new Error(`Action '${name}' ran before the broadcasts service was created`);
-        return service.actions()[name](ctx);
-      }) as Action,
-    ]),
-  ) as Record<BroadcastActionName, Action>;
-}
 
 export const BROADCAST_TEXT_KEYS = [
   'broadcast.headUrgent',

@@ -30,7 +30,7 @@ export interface CampaignStore {
   forget(channel: ChannelName, userId: string): Promise<void>;
 }
 
-/** In-memory campaign store: one process, lost on restart. The default until the records database is wired in. */
+/** In-memory campaign store: one process, lost on restart. For the engine tests; the server counts in the database (PgCampaignStore). */
 export class MemoryCampaignStore implements CampaignStore {
   /** `channel:userId` → commune of the latest confirmation. */
   private readonly installs = new Map<string, string>();

@@ -1,5 +1,5 @@
 import type { ChannelName } from '../engine/types';
-import type { Database } from '../records/Database';
+import type { Database } from '../db/Database';
 import type { CampaignStore, InstallReport } from './CampaignStore';
 
 /** The campaign figures in the records database: they survive restarts and are shared by every process. */
@@ -34,27 +34,5 @@ export class PgCampaignStore implements CampaignStore {
         await tx.query(`INSERT INTO app_installs_anonymous (commune, n) VALUES ($1, 1) ON CONFLICT (commune) DO UPDATE SET n = app_installs_anonymous.n + 1`, [rows[0].commune]);
       }
     });
-  }
-}
-
-/** Forwards to a store set later (flows are checked before the database is opened). */
-export class LateCampaignStore implements CampaignStore {
-  target: CampaignStore | null = null;
-
-  private get store(): CampaignStore {
-    if (!this.target) throw new Error('The campaign store was used before the records database was opened');
-    return this.target;
-  }
-
-  recordInstall(report: InstallReport) {
-    return this.store.recordInstall(report);
-  }
-
-  countInstalls() {
-    return this.store.countInstalls();
-  }
-
-  forget(channel: ChannelName, userId: string) {
-    return this.store.forget(channel, userId);
   }
 }

@@ -1,12 +1,14 @@
 import type { Router } from 'express';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config';
+import type { Translator } from '../engine/contracts';
 import type { Engine } from '../engine/interpreter';
 import type { ChannelName } from '../engine/types';
 import type { Logger } from '../logger';
 import type { Outbound, ChannelSender } from '../outbound/Outbound';
 import type { EventPipeline } from '../pipeline/EventPipeline';
 import type { SessionStore } from '../sessions/SessionStore';
-import type { Database } from '../records/Database';
+import type { Database } from '../db/Database';
 import type { PersonalData } from '../users/PersonalData';
 import type { Reachability } from '../users/Reachability';
 import type { GroupEvents } from './GroupEvents';
@@ -15,6 +17,10 @@ import type { GroupEvents } from './GroupEvents';
 export interface ChannelContext {
   config: Config;
   log: Logger;
+  /** The project's texts (loaded and checked once at start-up). */
+  i18n: Translator;
+  /** The one Redis connection of the process (null without REDIS_URL: one process, state in memory). */
+  redis: Redis | null;
   engine: Engine;
   pipeline: EventPipeline;
   store: SessionStore;

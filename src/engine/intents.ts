@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { wordSimilarity } from './fuzzy';
 import { normalizeText } from './normalize';
 import { LOCALES } from './types';
+import { OperatorError } from '../errors';
 
 /**
  * Understanding a typed message that answers no question: which flow does the person want? Data-driven: each
@@ -38,10 +39,9 @@ const lexiconFileSchema = z
   .strict();
 
 /** An intents file that cannot be used; each problem names the file and the entry. */
-export class IntentFileError extends Error {
+export class IntentFileError extends OperatorError {
   constructor(readonly problems: string[]) {
     super(`Invalid intent data (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'IntentFileError';
   }
 }
 

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { flowSchema, QUESTION_STEP_TYPES, type FlowDefinition, type StepDefinition } from './flowSchema';
-import type { Translator } from './interpreter';
+import type { Translator } from './contracts';
 import { LOCALES } from './types';
+import { OperatorError } from '../errors';
 
 /** All flows, parsed once at start-up, with what the engine precomputes from them. */
 export interface FlowSet {
@@ -12,10 +13,9 @@ export interface FlowSet {
 }
 
 /** Flows that cannot be used. Each problem names the file and the path inside it. */
-export class FlowValidationError extends Error {
+export class FlowValidationError extends OperatorError {
   constructor(readonly problems: string[]) {
     super(`Invalid flows (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'FlowValidationError';
   }
 }
 

@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
 import type { Logger } from '../logger';
-import { describe } from '../pipeline/EventPipeline';
+import { describeError } from '../errors';
 
 export interface ReadinessCheck {
   name: string;
@@ -31,7 +31,7 @@ export function createApp(deps: { routers: Router[]; readiness: ReadinessCheck[]
           await withTimeout(check(), 2000, `${name} did not answer within 2 s`);
           return [name, 'ok'] as const;
         } catch (err) {
-          return [name, describe(err).message] as const;
+          return [name, describeError(err).message] as const;
         }
       }),
     );
@@ -59,7 +59,7 @@ export function createApp(deps: { routers: Router[]; readiness: ReadinessCheck[]
       res.status(e.status).json({ error: 'bad_request' });
       return;
     }
-    deps.log.error({ err: describe(err), method: req.method, path: req.path }, 'request failed');
+    deps.log.error({ err: describeError(err), method: req.method, path: req.path }, 'request failed');
     if (!res.headersSent) res.status(500).json({ error: 'internal_error', message: 'Something went wrong on our side; please try again.' });
   };
   app.use(onError);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { OperatorError } from '../errors';
 import {
   coordinatesSchema,
   districtAreaSchema,
@@ -141,10 +142,9 @@ export type Locality = z.infer<typeof localitySchema>;
 export type Commune = z.infer<typeof communeSchema>;
 
 /** A locality file that cannot be used; each problem names the path inside the file. */
-export class LocalityFileError extends Error {
+export class LocalityFileError extends OperatorError {
   constructor(readonly file: string, readonly problems: string[]) {
     super(`Invalid locality file ${file}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'LocalityFileError';
   }
 }
 

@@ -1,6 +1,8 @@
 import type { Engine } from '../engine/interpreter';
 import type { InboundEvent, Reply, Session } from '../engine/types';
 import { userTag, type Logger } from '../logger';
+import { userKey } from './userKey';
+import { describeError } from '../errors';
 import type { SessionStore } from '../sessions/SessionStore';
 
 export type Deliver = (replies: Reply[], session: Session) => Promise<void>;
@@ -26,17 +28,13 @@ export class EventPipeline {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  static userKey(event: Pick<InboundEvent, 'channel' | 'userId'>): string {
-    return `${event.channel}:${event.userId}`;
-  }
-
   async handle(event: InboundEvent, deliver?: Deliver): Promise<PipelineOutcome> {
     this.inFlight++;
     const started = process.hrtime.bigint();
-    const userKey = EventPipeline.userKey(event);
+    const key = userKey(event);
     try {
       const result = await this.store.runExclusive(
-        userKey,
+        key,
         event.eventId,
         async (stored) => {
           const { session, replies } = await this.engine.handle(stored, event, this.clock());
@@ -48,18 +46,18 @@ export class EventPipeline {
                 await deliver(replies, session);
               } catch (err) {
                 // The event is committed; a redelivery would be a duplicate. The channel retries its own sends.
-                this.log.error({ channel: event.channel, eventId: event.eventId, user: userTag(userKey), err: describe(err) }, 'replies could not be delivered');
+                this.log.error({ channel: event.channel, eventId: event.eventId, user: userTag(key), err: describeError(err) }, 'replies could not be delivered');
               }
             }
           : undefined,
       );
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (result.status === 'duplicate') {
-        this.log.info({ channel: event.channel, eventId: event.eventId, user: userTag(userKey), kind: event.kind }, 'duplicate event ignored');
+        this.log.info({ channel: event.channel, eventId: event.eventId, user: userTag(key), kind: event.kind }, 'duplicate event ignored');
         return { status: 'duplicate', session: result.session };
       }
       // The user tag is a hash: not computed for a line nobody reads.
-      if (this.log.isLevelEnabled('debug')) this.log.debug({ channel: event.channel, eventId: event.eventId, user: userTag(userKey), kind: event.kind, flow: result.session.flow, step: result.session.step, ms }, 'event handled');
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ channel: event.channel, eventId: event.eventId, user: userTag(key), kind: event.kind, flow: result.session.flow, step: result.session.step, ms }, 'event handled');
       return { status: 'handled', session: result.session, replies: result.value };
     } finally {
       this.inFlight--;
@@ -72,10 +70,4 @@ export class EventPipeline {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
-}
-
-/** Error name and message only: stacks and payloads may carry personal data. */
-export function describe(err: unknown): { name: string; message: string } {
-  if (err instanceof Error) return { name: err.name, message: err.message };
-  return { name: 'Unknown', message: String(err) };
 }

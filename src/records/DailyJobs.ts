@@ -1,35 +1,55 @@
 import { userTag, type Logger } from '../logger';
 import type { Outbound } from '../outbound/Outbound';
-import { describe, type EventPipeline } from '../pipeline/EventPipeline';
+import { describeError } from '../errors';
+import type { EventPipeline } from '../pipeline/EventPipeline';
 import type { Reachability } from '../users/Reachability';
 import type { RecordsService } from './RecordsService';
+
+/** What the daily jobs work with; `clock` defaults to the system clock. */
+export interface DailyJobsDeps {
+  service: RecordsService;
+  pipeline: EventPipeline;
+  outbound: Outbound;
+  reachability: Reachability;
+  reminderHour: number;
+  log: Logger;
+  onNoticeQueued: () => void;
+  /** Other personal data with a retention period (venue check-ins): purged in the same once-a-day run. */
+  retentions?: Array<{ name: string; purge: (now: Date) => Promise<number> }>;
+  clock?: () => number;
+}
 
 /**
  * The daily work, safe with any number of processes and across restarts (all state is in the database):
  * - at the reminder hour, each person in home quarantine is asked for today's update (the `daily` flow, started
  *   through the pipeline with the event id `reminder:<enrolment>:<day>`, so it happens once per day per person);
  * - a day without an update is flagged to the officials' group, once;
- * - records past their retention period are deleted, once a day.
+ * - records past their retention period are deleted, once a day (and the other personal data in `retentions`).
  */
 export class DailyJobs {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
-  private readonly retentions: Array<{ name: string; purge: (now: Date) => Promise<number> }> = [];
+  private readonly retentions: Array<{ name: string; purge: (now: Date) => Promise<number> }>;
 
-  constructor(
-    private readonly service: RecordsService,
-    private readonly pipeline: EventPipeline,
-    private readonly outbound: Outbound,
-    private readonly reachability: Reachability,
-    private readonly reminderHour: number,
-    private readonly log: Logger,
-    private readonly onNoticeQueued: () => void,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly service: RecordsService;
+  private readonly pipeline: EventPipeline;
+  private readonly outbound: Outbound;
+  private readonly reachability: Reachability;
+  private readonly reminderHour: number;
+  private readonly log: Logger;
+  private readonly onNoticeQueued: () => void;
+  private readonly clock: () => number;
 
-  /** Other personal data with a retention period (venue check-ins): purged in the same once-a-day run. */
-  addRetention(name: string, purge: (now: Date) => Promise<number>): void {
-    this.retentions.push({ name, purge });
+  constructor(deps: DailyJobsDeps) {
+    this.service = deps.service;
+    this.pipeline = deps.pipeline;
+    this.outbound = deps.outbound;
+    this.reachability = deps.reachability;
+    this.reminderHour = deps.reminderHour;
+    this.log = deps.log;
+    this.onNoticeQueued = deps.onNoticeQueued;
+    this.retentions = deps.retentions ?? [];
+    this.clock = deps.clock ?? Date.now;
   }
 
   start(everyMs = 60_000): void {
@@ -58,7 +78,7 @@ export class DailyJobs {
       await this.remind(today);
       await this.flagMissed(this.service.addDays(today, -1), now);
     } catch (err) {
-      this.log.error({ err: describe(err) }, 'daily jobs failed; will retry at the next tick');
+      this.log.error({ err: describeError(err) }, 'daily jobs failed; will retry at the next tick');
     }
   }
 
@@ -76,7 +96,7 @@ export class DailyJobs {
         });
         await repo.claimJob('reminder', String(e.id), today);
       } catch (err) {
-        this.log.warn({ user: userTag(`${e.channel}:${e.userId}`), err: describe(err) }, 'daily reminder failed');
+        this.log.warn({ user: userTag(`${e.channel}:${e.userId}`), err: describeError(err) }, 'daily reminder failed');
       }
     }
   }

@@ -1,6 +1,6 @@
 import { userTag, type Logger } from '../logger';
 import { RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
-import { describe } from '../pipeline/EventPipeline';
+import { describeError } from '../errors';
 import type { Reachability } from '../users/Reachability';
 import type { RecordsRepository } from './RecordsRepository';
 
@@ -16,6 +16,16 @@ export interface NoticeDispatcherOptions {
 
 export const DEFAULT_NOTICE_OPTIONS: NoticeDispatcherOptions = { pollMs: 5_000, leaseMs: 60_000, firstBackoffMs: 5_000, maxBackoffMs: 15 * 60_000 };
 
+/** What the notice dispatcher works with; `options` and `clock` have defaults. */
+export interface NoticeDispatcherDeps {
+  repo: RecordsRepository;
+  outbound: Outbound;
+  reachability: Reachability;
+  log: Logger;
+  options?: NoticeDispatcherOptions;
+  clock?: () => number;
+}
+
 /**
  * Sends queued notices (to officials' groups, and status updates to citizens). Notices are rows in the records
  * database, written in the same transaction as their record, so a notice is never lost: when a group cannot be
@@ -28,14 +38,21 @@ export class NoticeDispatcher {
   private again = false;
   private stopped = false;
 
-  constructor(
-    private readonly repo: RecordsRepository,
-    private readonly outbound: Outbound,
-    private readonly reachability: Reachability,
-    private readonly log: Logger,
-    private readonly options: NoticeDispatcherOptions = DEFAULT_NOTICE_OPTIONS,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly repo: RecordsRepository;
+  private readonly outbound: Outbound;
+  private readonly reachability: Reachability;
+  private readonly log: Logger;
+  private readonly options: NoticeDispatcherOptions;
+  private readonly clock: () => number;
+
+  constructor(deps: NoticeDispatcherDeps) {
+    this.repo = deps.repo;
+    this.outbound = deps.outbound;
+    this.reachability = deps.reachability;
+    this.log = deps.log;
+    this.options = deps.options ?? DEFAULT_NOTICE_OPTIONS;
+    this.clock = deps.clock ?? Date.now;
+  }
 
   start(): void {
     this.stopped = false;
@@ -71,7 +88,7 @@ export class NoticeDispatcher {
         try {
           batch = await this.repo.claimDueNotices(new Date(this.clock()), 20, this.options.leaseMs);
         } catch (err) {
-          this.log.error({ err: describe(err) }, 'could not read queued notices; will retry');
+          this.log.error({ err: describeError(err) }, 'could not read queued notices; will retry');
           return;
         }
         if (batch.length === 0) break;
@@ -94,8 +111,8 @@ export class NoticeDispatcher {
         return;
       }
       const backoff = Math.min(this.options.firstBackoffMs * 2 ** notice.attempts, this.options.maxBackoffMs);
-      await this.repo.markNoticeFailed(notice.id, describe(err).message, new Date(now.getTime() + backoff), now);
-      this.log.warn({ channel: notice.channel, notice: notice.id, attempts: notice.attempts + 1, retryInMs: backoff, err: describe(err) }, 'notice not delivered; will retry');
+      await this.repo.markNoticeFailed(notice.id, describeError(err).message, new Date(now.getTime() + backoff), now);
+      this.log.warn({ channel: notice.channel, notice: notice.id, attempts: notice.attempts + 1, retryInMs: backoff, err: describeError(err) }, 'notice not delivered; will retry');
     }
   }
 }

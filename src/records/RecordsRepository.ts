@@ -1,5 +1,5 @@
 import type { ChannelName, JsonValue, Reply } from '../engine/types';
-import type { Database, Queryable } from './Database';
+import type { Database, Queryable } from '../db/Database';
 
 export type RecordKind = 'declaration' | 'symptoms' | 'entrant';
 export type RecordStatus = 'new' | 'acknowledged' | 'resolved';

@@ -1,4 +1,4 @@
-import type { Action, ActionContext, Translator } from '../engine/interpreter';
+import type { Action, ActionContext, Translator } from '../engine/contracts';
 import type { JsonValue, Locale, Reply } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 import { userTag, type Logger } from '../logger';
@@ -69,19 +69,6 @@ export type RecordActionName = (typeof RECORD_ACTION_NAMES)[number];
  * The records actions by name, bound late: flows are checked at start-up before the database is opened, and the
  * service exists only once it is.
  */
-export function lateBoundRecordActions(get: () => RecordsService | null): Record<RecordActionName, Action> {
-  return Object.fromEntries(
-    RECORD_ACTION_NAMES.map((name) => [
-      name,
-      (ctx: ActionContext) => {
-        const service = get();
-        if (!service) throw new Error(`Action '${name}' ran before the records database was opened`);
-        return service.actions()[name](ctx);
-      },
-    ]),
-  ) as Record<RecordActionName, Action>;
-}
-
 /** Text keys the records code uses outside flows; start-up checks them in every locale. */
 export const RECORDS_TEXT_KEYS = [
   'records.rateLimited',

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import type { JsonValue } from '../engine/types';
+import { OperatorError } from '../errors';
 
 /**
  * Triage as data (`rules/triage.json`): ordered rules over a declaration's answers; the first that holds gives the
@@ -57,13 +58,12 @@ export interface TriageResult {
   ruleVersion: string;
 }
 
-export class TriageRulesError extends Error {
+export class TriageRulesError extends OperatorError {
   constructor(
     readonly file: string,
     readonly problems: string[],
   ) {
     super(`Invalid triage rules ${file}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'TriageRulesError';
   }
 }
 

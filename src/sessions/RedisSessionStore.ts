@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Session } from '../engine/types';
 import { userTag } from '../logger';
+import { sleep } from '../errors';
 import {
   LeaseLostError,
   LeaseTimeoutError,
@@ -53,7 +54,6 @@ interface ScriptedRedis extends Redis {
   cgbRelease(lockKey: string, token: string): Promise<number>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis' as const;

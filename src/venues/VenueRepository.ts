@@ -1,5 +1,5 @@
 import type { ChannelName, JsonValue } from '../engine/types';
-import type { Database, Queryable } from '../records/Database';
+import type { Database, Queryable } from '../db/Database';
 
 export const VENUE_KINDS = ['office', 'market', 'shop', 'eatery', 'lodging', 'school', 'clinic', 'vehicle', 'other'] as const;
 export type VenueKind = (typeof VENUE_KINDS)[number];

@@ -1,4 +1,4 @@
-import type { Action, ActionContext, Translator } from '../engine/interpreter';
+import type { Action, ActionContext, Translator } from '../engine/contracts';
 import type { ChannelName, JsonValue, Locale, Reply } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 import { userTag, type Logger } from '../logger';

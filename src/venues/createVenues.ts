@@ -1,11 +1,11 @@
 import type { Router } from 'express';
 import type { GroupEventHandler } from '../channels/GroupEvents';
-import type { Translator } from '../engine/interpreter';
+import type { Translator } from '../engine/contracts';
 import type { ChannelName, Reply } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 import type { Logger } from '../logger';
 import type { Outbound } from '../outbound/Outbound';
-import type { Database } from '../records/Database';
+import type { Database } from '../db/Database';
 import type { PersonalData } from '../users/PersonalData';
 import { createVenueApi, createVenuePublicRouter } from './venueApi';
 import { createVenueGroupHandler } from './venueGroupHandler';

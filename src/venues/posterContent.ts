@@ -1,4 +1,4 @@
-import type { Translator } from '../engine/interpreter';
+import type { Translator } from '../engine/contracts';
 import type { Locality } from '../locality/localitySchema';
 import type { PosterContent } from './poster';
 import type { Venue } from './VenueRepository';

@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { tokenMatches } from '../broadcasts/broadcastApi';
-import type { Translator } from '../engine/interpreter';
+import type { Translator } from '../engine/contracts';
 import type { Locality } from '../locality/localitySchema';
 import { VENUE_CODE_ALPHABET, VENUE_CODE_LENGTH } from './venueCodes';
 import { VENUE_KINDS } from './VenueRepository';

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Validator } from '../engine/interpreter';
+import type { Validator } from '../engine/contracts';
 import { normalizeText } from '../engine/normalize';
 
 /**

@@ -1,23 +1,6 @@
-import type { Action, ActionContext, OptionSource } from '../engine/interpreter';
+import type { OptionSource } from '../engine/contracts';
 import { VENUE_VALIDATORS, VENUE_VALIDATOR_TEXT_KEYS } from './venueCodes';
-import { VENUE_ACTION_NAMES, VENUE_TEXT_KEYS, type VenueActionName, type VenueService } from './VenueService';
-
-/**
- * The venue actions by name, bound late: flows are checked at start-up before the database is opened, and the
- * service exists only once it is.
- */
-export function lateBoundVenueActions(get: () => VenueService | null): Record<VenueActionName, Action> {
-  return Object.fromEntries(
-    VENUE_ACTION_NAMES.map((name) => [
-      name,
-      (ctx: ActionContext) => {
-        const service = get();
-        if (!service) throw new Error(`Action '${name}' ran before the venues database was opened`);
-        return service.actions()[name](ctx);
-      },
-    ]),
-  ) as Record<VenueActionName, Action>;
-}
+import { VENUE_TEXT_KEYS } from './VenueService';
 
 /** `myVenues`: the owner's venues, as loaded into the answers by the `loadMyVenues` action. */
 const myVenues: OptionSource = ({ answers }) => {

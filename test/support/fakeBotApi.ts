@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { trackServer } from './cleanup';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -39,6 +40,7 @@ export class FakeBotApi {
   /** Updates served by getUpdates (polling), until confirmed by a higher offset. */
   private pendingUpdates: Array<{ update_id: number }> = [];
   private messageId = 100;
+  private readonly holds = new Map<string, Promise<void>>();
   private server!: http.Server;
   url = '';
 
@@ -49,6 +51,7 @@ export class FakeBotApi {
     fake.server = http.createServer((req, res) => void fake.serve(req, res));
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
     fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+    trackServer(() => fake.close());
     return fake;
   }
 
@@ -61,6 +64,20 @@ export class FakeBotApi {
       status: error.status,
       body: { ok: false, error_code: error.error_code ?? error.status, description: error.description, ...(error.parameters ? { parameters: error.parameters } : {}) },
     });
+  }
+
+  /**
+   * Holds every answer to `method` (the call is recorded, its answer waits) until the returned function is called:
+   * lets a test show that something does not wait for the Bot API, without measuring time.
+   */
+  hold(method: string): () => void {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.set(method, released);
+    return () => {
+      this.holds.delete(method);
+      release();
+    };
   }
 
   /** Queues updates for a bot that polls (getUpdates). */
@@ -78,7 +95,7 @@ export class FakeBotApi {
   }
 
   /** Waits until `predicate` holds for the recorded calls (replies are sent after the webhook has answered). */
-  async waitFor(predicate: (calls: RecordedCall[]) => boolean, timeoutMs = 5000): Promise<RecordedCall[]> {
+  async waitFor(predicate: (calls: RecordedCall[]) => boolean, timeoutMs = 30_000): Promise<RecordedCall[]> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.calls)) {
       if (Date.now() > deadline) throw new Error(`FakeBotApi: condition not met within ${timeoutMs} ms; calls: ${this.calls.map((c) => c.method).join(', ')}`);
@@ -117,6 +134,7 @@ export class FakeBotApi {
     ) as Record<string, any>;
     if (this.recordCalls) this.calls.push({ method, payload, at: Date.now() });
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    await this.holds.get(method);
     const scripted = this.scripted.find((s) => s.method === method && s.times > 0 && (!s.match || s.match(payload)));
     if (scripted) {
       scripted.times--;

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
+import { trackServer } from './cleanup';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -45,6 +46,17 @@ export class FakeZalo {
   oauthDelayMs = 0;
   /** Delay of every message send (a slow Zalo). */
   sendDelayMs = 0;
+  private held: Promise<void> | undefined;
+
+  /** Holds the answers to message sends (they are recorded once answered) until the returned function is called. */
+  holdSends(): () => void {
+    let release!: () => void;
+    this.held = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
   private seq = 0;
   private waiters: Array<() => void> = [];
   private server: http.Server | null = null;
@@ -67,6 +79,7 @@ export class FakeZalo {
     this.server = http.createServer((req, res) => void this.route(req, res));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    trackServer(() => this.stop());
     return this;
   }
 
@@ -81,7 +94,7 @@ export class FakeZalo {
   }
 
   /** Waits until `count` messages were sent to the user (replies go out after the webhook answered). */
-  async waitForMessages(userId: string, count: number, timeoutMs = 5000): Promise<string[]> {
+  async waitForMessages(userId: string, count: number, timeoutMs = 30_000): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.sent.filter((m) => m.userId === userId).length < count) {
       if (Date.now() > deadline) throw new Error(`expected ${count} messages to ${userId}, got: ${JSON.stringify(this.textsTo(userId))}`);
@@ -151,6 +164,7 @@ export class FakeZalo {
         return;
       }
       if (this.sendDelayMs) await new Promise((r) => setTimeout(r, this.sendDelayMs));
+      await this.held;
       const messageId = crypto.randomBytes(10).toString('hex');
       this.sent.push({ userId, message: body.message, accessToken, messageId, at: Date.now() });
       for (const w of this.waiters.splice(0)) w();

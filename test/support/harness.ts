@@ -2,26 +2,25 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { createRegistry, REGISTRY_TEXT_KEYS } from '../../src/actions/registry';
+import { checkRegistryNames, createRegistry } from '../../src/actions/registry';
+import { BROADCAST_ACTION_NAMES } from '../../src/broadcasts/BroadcastService';
 import { MemoryCampaignStore } from '../../src/campaign/CampaignStore';
 import { loadConfig, PROJECT_ROOT, type Config } from '../../src/config';
-import { Engine, ENGINE_TEXT_KEYS, formatChoicesAsText } from '../../src/engine/interpreter';
-import { LexiconIntentMatcher, loadIntentLexicon } from '../../src/engine/intents';
-import { loadFlows } from '../../src/engine/loadFlows';
+import { formatChoicesAsText } from '../../src/engine/contracts';
+import type { Engine } from '../../src/engine/interpreter';
 import type { InboundEvent, Reply, Session } from '../../src/engine/types';
-import { loadTranslator } from '../../src/i18n';
-import { loadLocality } from '../../src/locality/localitySchema';
 import { createLogger } from '../../src/logger';
-import { lateBoundRecordActions, RECORDS_TEXT_KEYS } from '../../src/records/RecordsService';
-import { BROADCAST_TEXT_KEYS, lateBoundBroadcastActions } from '../../src/broadcasts/BroadcastService';
-import { createRuntime, intentTargets, MENU_FLOW, ONBOARDING_FLOW, type Runtime } from '../../src/runtime';
-import { VALIDATOR_TEXT_KEYS } from '../../src/validators';
-import { lateBoundVenueActions, VENUE_ENGINE_TEXT_KEYS, VENUE_OPTION_SOURCES, VENUE_VALIDATORS } from '../../src/venues/venueRegistry';
+import { RECORD_ACTION_NAMES } from '../../src/records/RecordsService';
+import { createEngine, createRuntime, loadDefinitions, PROJECT_NAMES, type Runtime } from '../../src/runtime';
+import { trackServer } from './cleanup';
+import { VENUE_OPTION_SOURCES, VENUE_VALIDATORS } from '../../src/venues/venueRegistry';
+import { VENUE_ACTION_NAMES } from '../../src/venues/VenueService';
 
 export const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
 
+/** A fresh folder inside the run's folder (removed by the global teardown), or the system's temporary folder. */
 export function tempDir(prefix = 'cgb-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return fs.mkdtempSync(path.join(process.env.TEST_RUN_DIR ?? os.tmpdir(), prefix));
 }
 
 /** A flows folder holding the real flows plus the test fixtures (the `demo` flow). */
@@ -48,35 +47,19 @@ export function uniquePrefix(): string {
  * `campaign` is the in-memory campaign store the actions record into.
  */
 export function buildEngine(options: { resumeAfterMs?: number; localityFile?: string } = {}) {
-  const locality = loadLocality(options.localityFile ?? path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'));
-  const i18n = loadTranslator([path.join(PROJECT_ROOT, 'locales'), path.join(FIXTURES, 'locales')]);
+  const defs = loadDefinitions(
+    { localityFile: options.localityFile ?? path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'), localesDir: path.join(PROJECT_ROOT, 'locales'), flowsDir: flowsWithFixtures() },
+    { moreLocalesDirs: [path.join(FIXTURES, 'locales')] },
+  );
+  const { locality, i18n, flows, intents } = defs;
   const campaign = new MemoryCampaignStore();
-  // The records and announcement actions are registered by name; flows that reach them need `startServer` (a database).
-  const registry = createRegistry({
-    locality,
-    i18n,
-    campaign,
-    moreActions: { ...lateBoundRecordActions(() => null), ...lateBoundBroadcastActions(() => null), ...lateBoundVenueActions(() => null) },
-    moreValidators: VENUE_VALIDATORS,
-    moreOptionSources: VENUE_OPTION_SOURCES,
-  });
-  const flows = loadFlows(flowsWithFixtures(), {
-    i18n,
-    validators: Object.keys(registry.validators),
-    actions: Object.keys(registry.actions),
-    optionSources: Object.keys(registry.optionSources),
-    requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
-    engineTextKeys: [...ENGINE_TEXT_KEYS, ...VALIDATOR_TEXT_KEYS, ...REGISTRY_TEXT_KEYS, ...RECORDS_TEXT_KEYS, ...BROADCAST_TEXT_KEYS, ...VENUE_ENGINE_TEXT_KEYS],
-    displayRoot: PROJECT_ROOT,
-  });
-  const intents = new LexiconIntentMatcher(loadIntentLexicon(path.join(PROJECT_ROOT, 'locales'), intentTargets(flows), PROJECT_ROOT));
-  const engine = new Engine(flows, i18n, registry, {
-    defaultLocale: 'vi',
-    resumeAfterMs: options.resumeAfterMs ?? 30 * 60_000,
-    onboardingFlow: ONBOARDING_FLOW,
-    menuFlow: MENU_FLOW,
-    intents,
-  });
+  // The records, announcement and venue actions need a database: flows that reach them are tested with `startServer`.
+  const needsServer = Object.fromEntries(
+    [...RECORD_ACTION_NAMES, ...BROADCAST_ACTION_NAMES, ...VENUE_ACTION_NAMES].map((name) => [name, () => Promise.reject(new Error(`Action '${name}' needs the records database: test this flow with startServer`))]),
+  );
+  const registry = createRegistry({ locality, i18n, campaign, moreActions: needsServer, moreValidators: VENUE_VALIDATORS, moreOptionSources: VENUE_OPTION_SOURCES });
+  checkRegistryNames(registry, PROJECT_NAMES);
+  const engine = createEngine(defs, registry, { defaultLocale: 'vi', resumeAfterMs: options.resumeAfterMs ?? 30 * 60_000 });
   return { engine, flows, i18n, locality, campaign, intents };
 }
 
@@ -167,8 +150,9 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
 export async function startServer(env: Record<string, string | undefined> = {}, options: { clock?: () => number } = {}): Promise<{ runtime: Runtime; url: string; close: () => Promise<void> }> {
   const config = testConfig(env);
   const runtime = await createRuntime(config, createLogger(config.logLevel), { inMemoryDatabase: !config.databaseUrl, backgroundJobs: false, clock: options.clock });
+  const close = trackServer(() => runtime.close());
   const port = await runtime.listen();
-  return { runtime, url: `http://127.0.0.1:${port}`, close: () => runtime.close() };
+  return { runtime, url: `http://127.0.0.1:${port}`, close };
 }
 
 /** A web chat user talking to a running server over HTTP. */

@@ -1,10 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
+import { TEST_PROCESS_MARK, trackProcess } from './cleanup';
 
-/** Runs the real entry point (`src/main.ts` through tsx) as its own process, with only the given environment. */
+/** The entry point built once by the global setup (test/support/globalSetup.ts). */
+export const BUILT_MAIN = path.join(PROJECT_ROOT, 'dist', 'main.js');
+
+/** Spawns a process registered for clean-up: it is stopped after the test file even when a test fails. */
+export function spawnTracked(command: string, args: string[], options: SpawnOptions & { env: Record<string, string> }): ChildProcess {
+  return trackProcess(spawn(command, args, { ...options, env: { ...options.env, [TEST_PROCESS_MARK]: process.env.TEST_PROCESS_DIR ?? '1' } }));
+}
+
+/**
+ * Runs the real entry point (built `dist/main.js`) as its own process, with only the given environment. Its
+ * embedded database starts as a copy of the one migrated once by the global setup, unless DATABASE_URL is given.
+ */
 export function spawnServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src', 'main.ts')], {
+  const template = process.env.TEST_PGLITE_TEMPLATE;
+  if (template && env.DATA_DIR && !env.DATABASE_URL && !fs.existsSync(path.join(env.DATA_DIR, 'pglite'))) {
+    fs.cpSync(template, path.join(env.DATA_DIR, 'pglite'), { recursive: true });
+  }
+  return spawnTracked(process.execPath, [BUILT_MAIN], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -12,12 +29,13 @@ export function spawnServer(env: Record<string, string>): ChildProcess {
 }
 
 /** Waits for the process to exit; resolves with its code and everything it printed. */
-export function waitForExit(child: ChildProcess, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function waitForExit(child: ChildProcess, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d) => (stdout += d));
   child.stderr?.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {
+    if (child.exitCode !== null) return resolve({ code: child.exitCode, stdout, stderr });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`process did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
@@ -30,7 +48,7 @@ export function waitForExit(child: ChildProcess, timeoutMs = 20_000): Promise<{ 
 }
 
 /** Waits until the server logs that it listens; resolves with its base URL. */
-export function waitForListening(child: ChildProcess, timeoutMs = 20_000): Promise<string> {
+export function waitForListening(child: ChildProcess, timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';

@@ -7,6 +7,7 @@ import type { Reachability } from '../../users/Reachability';
 import type { GroupEventResult, GroupEvents } from '../GroupEvents';
 import type { TelegramUpdateMeaning } from './parseTelegramUpdate';
 import { renderTelegramReplies, type RenderWarning } from './renderTelegramReplies';
+import { groupKey, userKey } from '../../pipeline/userKey';
 import { deadline, describeTelegramError, REPLY_DEADLINE_MS, sendTelegramCalls, unreachableReason } from './telegramApi';
 
 /** Longest time an update's answer waits for its replies to be sent, once it is committed. */
@@ -115,7 +116,7 @@ export class TelegramUpdateHandler {
     // Group events are de-duplicated and serialized per chat like citizens' events; the group's "session" is only
     // the carrier of that contract (the handlers keep their own records, idempotently by event id).
     const result = await this.deps.store.runExclusive<GroupEventResult | null>(
-      `telegram-group:${chatId}`,
+      groupKey(chatId),
       event.eventId,
       async (stored) => ({ session: stored ?? createSession(this.clock()), value: await this.deps.groups.handle(event) }),
       async (value) => {
@@ -130,7 +131,7 @@ export class TelegramUpdateHandler {
   }
 
   private async handleMembership(m: Extract<TelegramUpdateMeaning, { kind: 'membership' }>): Promise<void> {
-    const tag = userTag(`telegram:${m.chatId}`);
+    const tag = userTag(userKey({ channel: 'telegram', userId: m.chatId }));
     if (m.reachable) {
       await this.deps.reachability.markReachable('telegram', m.chatId);
       this.deps.log.info({ channel: 'telegram', user: tag, status: m.status }, 'chat can be reached again');
@@ -152,7 +153,7 @@ export class TelegramUpdateHandler {
       const reason = unreachableReason(err);
       if (reason === null) throw err;
       await this.deps.reachability.markUnreachable('telegram', chatId, reason);
-      this.deps.log.info({ channel: 'telegram', eventId, user: userTag(`telegram:${chatId}`), reason }, 'chat cannot be reached: marked unreachable');
+      this.deps.log.info({ channel: 'telegram', eventId, user: userTag(userKey({ channel: 'telegram', userId: chatId })), reason }, 'chat cannot be reached: marked unreachable');
     }
   }
 

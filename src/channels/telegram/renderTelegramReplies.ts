@@ -1,4 +1,4 @@
-import { formatChoicesAsText } from '../../engine/interpreter';
+import { formatChoicesAsText } from '../../engine/contracts';
 import type { Reply, ReplyOption } from '../../engine/types';
 
 /** Bot API limits (https://core.telegram.org/bots/api#sendmessage, #inlinekeyboardbutton). */

@@ -3,8 +3,6 @@ import express, { type RequestHandler, type Router } from 'express';
 import { GrammyError, type Api } from 'grammy';
 import { TELEGRAM_WEBHOOK_PATH, type TelegramConfig } from '../../config';
 import { LOCALES, type Reply } from '../../engine/types';
-import type { Translator } from '../../engine/interpreter';
-import { loadTranslator } from '../../i18n';
 import { userTag, type Logger } from '../../logger';
 import { RateLimitedError, RecipientUnreachableError, type ChannelSender, type SendOptions } from '../../outbound/Outbound';
 import type { Reachability } from '../../users/Reachability';
@@ -13,7 +11,9 @@ import { parseTelegramUpdate } from './parseTelegramUpdate';
 import { renderTelegramReplies } from './renderTelegramReplies';
 import { ALLOWED_UPDATES, TelegramPoller } from './TelegramPoller';
 import { TelegramUpdateHandler } from './TelegramUpdateHandler';
+import { userKey } from '../../pipeline/userKey';
 import { asApiSignal, createTelegramApi, deadline, describeTelegramError, PUSH_DEADLINE_MS, PUSH_RETRY, REPLY_DEADLINE_MS, REPLY_RETRY, sendTelegramCalls, unreachableReason } from './telegramApi';
+import { OperatorError } from '../../errors';
 
 /** Telegram's cap on update bodies is far below this; anything larger is not from Telegram. */
 const MAX_BODY = '1mb';
@@ -24,10 +24,9 @@ const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const WEBHOOK_RETRY_MS = 30_000;
 
 /** The token was refused by the Bot API: start-up stops, naming the variable. */
-export class TelegramTokenRejectedError extends Error {
+export class TelegramTokenRejectedError extends OperatorError {
   constructor(apiRoot: string, description: string) {
     super(`TELEGRAM_BOT_TOKEN: the Bot API at ${apiRoot} refused the token (${description}). Copy the token again from @BotFather (/mybots → API Token), or check TELEGRAM_API_ROOT.`);
-    this.name = 'TelegramTokenRejectedError';
   }
 }
 
@@ -119,7 +118,7 @@ export class TelegramSender implements ChannelSender {
       const reason = unreachableReason(err);
       if (reason === null) throw err;
       await this.reachability.markUnreachable('telegram', userId, reason);
-      this.log.info({ channel: 'telegram', user: userTag(`telegram:${userId}`), reason }, 'chat cannot be reached: marked unreachable');
+      this.log.info({ channel: 'telegram', user: userTag(userKey({ channel: 'telegram', userId })), reason }, 'chat cannot be reached: marked unreachable');
       throw new RecipientUnreachableError('telegram', reason);
     }
   }
@@ -158,14 +157,14 @@ export interface TelegramChannel extends ChannelPlugin {
  * `polling` mode, replies and notices through the Bot API with auto-retry, and at start-up getMe, setMyCommands
  * (vi and en) and, with PUBLIC_URL in webhook mode, setWebhook.
  */
-export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig, options: { translator?: Translator } = {}): TelegramChannel {
+export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): TelegramChannel {
   const log = ctx.log;
   const replyApi = createTelegramApi(tg, REPLY_RETRY);
   const pushApi = createTelegramApi(tg, PUSH_RETRY);
   const pollApi = createTelegramApi(tg);
   const handler = new TelegramUpdateHandler({ pipeline: ctx.pipeline, store: ctx.store, groups: ctx.groups, reachability: ctx.reachability, log, api: replyApi });
   const poller = new TelegramPoller(pollApi, handler, log);
-  const translator = options.translator ?? loadTranslator(ctx.config.localesDir);
+  const translator = ctx.i18n;
   let webhookTimer: NodeJS.Timeout | null = null;
   let stopped = false;
   // Start-up calls (and their retries) end at stop(), so that a shutdown never waits for an unreachable Bot API.

@@ -2,6 +2,7 @@ import path from 'node:path';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { InboundEvent, Reply } from '../../engine/types';
+import { userKey } from '../../pipeline/userKey';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 
 /** Anonymous id that each browser makes for itself and keeps in localStorage. */
@@ -92,7 +93,7 @@ function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'sto
       return;
     }
     try {
-      const session = await deps.store.peek(`web:${userId.data}`);
+      const session = await deps.store.peek(userKey({ channel: 'web', userId: userId.data }));
       res.json({ replies: renderRepliesForWeb(deps.engine.currentPrompt(session)), known: session !== null });
     } catch (err) {
       next(err);

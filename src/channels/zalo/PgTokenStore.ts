@@ -1,4 +1,4 @@
-import type { Database } from '../../records/Database';
+import type { Database } from '../../db/Database';
 import { TokenStoreError, type TokenPair, type TokenStore } from './ZaloTokens';
 
 /**

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../../logger';
-import { describe } from '../../pipeline/EventPipeline';
+import { describeError } from '../../errors';
 import type { ZaloCoordination } from './ZaloCoordination';
 import type { ZaloTokenManager } from './ZaloTokens';
 import {
@@ -223,7 +223,7 @@ export class ZaloApiClient {
       try {
         res = await fetch(url, { method: req.method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
       } catch (err) {
-        throw new ZaloTransportError(endpoint, `cannot reach ${this.options.apiRoot} (${describe(err).message}); check the network and ZALO_API_ROOT`);
+        throw new ZaloTransportError(endpoint, `cannot reach ${this.options.apiRoot} (${describeError(err).message}); check the network and ZALO_API_ROOT`);
       }
       const text = await res.text();
       if (res.status >= 500 && attempt === 0) {

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { sleep } from '../../errors';
 
 /**
  * What the Zalo channel's processes share: the OA-wide rate limiter, the token-refresh lock, the ids of messages
@@ -30,7 +31,6 @@ export interface ZaloCoordination {
   pause(userId: string, ms: number): Promise<void>;
   isPaused(userId: string): Promise<boolean>;
   unpause(userId: string): Promise<void>;
-  close(): Promise<void>;
 }
 
 /** The lock could not be taken in time. */
@@ -117,7 +117,6 @@ interface ScriptedRedis extends Redis {
   zaloEndSend(key: string): Promise<number>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RedisZaloCoordination implements ZaloCoordination {
   private readonly redis: ScriptedRedis;
@@ -199,10 +198,6 @@ export class RedisZaloCoordination implements ZaloCoordination {
   async unpause(userId: string): Promise<void> {
     await this.redis.del(this.key('pause', `{${userId}}`));
   }
-
-  async close(): Promise<void> {
-    await this.redis.quit();
-  }
 }
 
 /** One process only: the same behaviour in memory. */
@@ -280,6 +275,4 @@ export class MemoryZaloCoordination implements ZaloCoordination {
   async unpause(userId: string): Promise<void> {
     this.paused.delete(userId);
   }
-
-  async close(): Promise<void> {}
 }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../logger';
-import { describe } from '../../pipeline/EventPipeline';
+import { describeError } from '../../errors';
 import type { ZaloCoordination } from './ZaloCoordination';
 import { oauthErrorSchema, oauthTokenSchema } from './zaloSchemas';
 
@@ -148,7 +148,7 @@ export async function refreshZaloTokens(settings: OAuthSettings, refreshToken: s
       signal: AbortSignal.timeout(settings.timeoutMs ?? 15_000),
     });
   } catch (err) {
-    throw new ZaloTokenError(`Cannot reach the Zalo OAuth server at ${settings.oauthRoot} to renew the access token (${describe(err).message}). Check the network and ZALO_OAUTH_ROOT.`);
+    throw new ZaloTokenError(`Cannot reach the Zalo OAuth server at ${settings.oauthRoot} to renew the access token (${describeError(err).message}). Check the network and ZALO_OAUTH_ROOT.`);
   }
   const text = await res.text();
   let body: unknown;
@@ -243,7 +243,7 @@ export class ZaloTokenManager {
     } catch (err) {
       // Still valid for a while: keep working and try again on the next call.
       if (pair.expiresAt !== null && pair.expiresAt > this.clock() && pair.accessToken) {
-        this.options.log.error({ err: describe(err) }, 'zalo: could not renew the access token ahead of expiry; using the current one meanwhile');
+        this.options.log.error({ err: describeError(err) }, 'zalo: could not renew the access token ahead of expiry; using the current one meanwhile');
         return pair.accessToken;
       }
       throw err;

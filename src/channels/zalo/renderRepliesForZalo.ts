@@ -1,4 +1,4 @@
-import { formatChoicesAsText } from '../../engine/interpreter';
+import { formatChoicesAsText } from '../../engine/contracts';
 import type { Locale, Reply } from '../../engine/types';
 
 /** Longest text of one consultation message (official: "Giới hạn tối đa là 2.000 ký tự"). */

@@ -1,12 +1,11 @@
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
-import { Redis } from 'ioredis';
 import type { ZaloConfig } from '../../config';
 import { LOCALES, type InboundEvent, type Locale, type Reply, type Session } from '../../engine/types';
-import { LocaleFileError, loadTranslator } from '../../i18n';
+import { LocaleFileError } from '../../i18n';
 import { userTag } from '../../logger';
 import { RecipientOutsideWindowError, RecipientUnreachableError, type ChannelSender } from '../../outbound/Outbound';
-import { describe } from '../../pipeline/EventPipeline';
+import { describeError, sleep } from '../../errors';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 import { parseZaloEvent, type ZaloEvent } from './parseZaloEvent';
 import { renderRepliesForZalo, ZALO_TEXT_KEYS, type ZaloOutgoing, type ZaloTextKey } from './renderRepliesForZalo';
@@ -14,6 +13,7 @@ import { ZaloApiClient, ZaloApiError } from './ZaloApiClient';
 import { MemoryZaloCoordination, rateShape, RedisZaloCoordination, sentMessageMark, type ZaloCoordination } from './ZaloCoordination';
 import { eventHeadSchema } from './zaloSchemas';
 import { FileTokenStore, ZaloTokenManager, type TokenStore } from './ZaloTokens';
+import { userKey } from '../../pipeline/userKey';
 import { computeZaloMac, verifyZaloSignature } from './verifyZaloSignature';
 
 export const ZALO_WEBHOOK_PATH = '/webhooks/zalo';
@@ -34,7 +34,6 @@ export interface ZaloChannelOptions {
   backoffMs?: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The Zalo Official Account channel: `POST /webhooks/zalo` (signature, parse, de-duplicate, engine, replies) and a
@@ -50,7 +49,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
   if (!cfg) throw new Error('createZaloChannel: the Zalo channel is not configured (ZALO_APP_ID and a token)');
   const log = ctx.log;
 
-  const i18n = loadTranslator(ctx.config.localesDir);
+  const i18n = ctx.i18n;
   for (const locale of LOCALES) {
     for (const key of ZALO_TEXT_KEYS) {
       if (!i18n.has(locale, key)) throw new LocaleFileError(`${path.join(ctx.config.localesDir, locale, 'zalo.json')}: text key '${key}' of the Zalo channel is missing in locale '${locale}'`);
@@ -60,10 +59,8 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
 
   const shape = rateShape(cfg.rateLimitPerMinute);
   let coordination: ZaloCoordination;
-  if (ctx.config.redisUrl) {
-    const redis = new Redis(ctx.config.redisUrl, { maxRetriesPerRequest: 3, commandTimeout: 5000, connectTimeout: 5000 });
-    redis.on('error', (err: Error) => log.warn({ channel: 'zalo', err: describe(err) }, 'zalo: redis connection problem'));
-    coordination = new RedisZaloCoordination(redis, ctx.config.redisKeyPrefix, shape);
+  if (ctx.redis) {
+    coordination = new RedisZaloCoordination(ctx.redis, ctx.config.redisKeyPrefix, shape);
   } else {
     coordination = new MemoryZaloCoordination(shape);
   }
@@ -110,7 +107,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     channel: 'zalo',
     async send(userId, replies) {
       if (!(await ctx.reachability.isReachable('zalo', userId))) throw new RecipientUnreachableError('zalo', 'marked unreachable (unfollowed the OA) until they follow or write again');
-      await sendReplies(userId, replies, localeOf(await ctx.store.peek(`zalo:${userId}`)));
+      await sendReplies(userId, replies, localeOf(await ctx.store.peek(userKey({ channel: 'zalo', userId }))));
     },
   };
 
@@ -157,7 +154,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
         try {
           await sendReplies(userId, replies, localeOf(session));
         } catch (err) {
-          log.error({ channel: 'zalo', eventId, user: userTag(`zalo:${userId}`), err: describe(err) }, 'replies could not be delivered');
+          log.error({ channel: 'zalo', eventId, user: userTag(userKey({ channel: 'zalo', userId })), err: describeError(err) }, 'replies could not be delivered');
         }
       },
     );
@@ -176,7 +173,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     while ((await coordination.isSending(userId)) && Date.now() < deadline) await sleep(50);
     if (await ours()) return;
     await coordination.pause(userId, cfg!.handoverQuietMs);
-    log.info({ channel: 'zalo', user: userTag(`zalo:${userId}`), quietMinutes: cfg!.handoverQuietMs / 60_000 }, 'zalo: an OA admin wrote to this person by hand; the bot stays quiet for them');
+    log.info({ channel: 'zalo', user: userTag(userKey({ channel: 'zalo', userId })), quietMinutes: cfg!.handoverQuietMs / 60_000 }, 'zalo: an OA admin wrote to this person by hand; the bot stays quiet for them');
   }
 
   async function handle(value: ZaloEvent): Promise<void> {
@@ -189,7 +186,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
         // Writing to the OA opens the 7-day window again (and a follow makes them a follower).
         await ctx.reachability.markReachable('zalo', userId);
         if (await coordination.isPaused(userId)) {
-          log.info({ channel: 'zalo', eventId, user: userTag(`zalo:${userId}`) }, 'zalo: event left to the OA admin who is talking to this person');
+          log.info({ channel: 'zalo', eventId, user: userTag(userKey({ channel: 'zalo', userId })) }, 'zalo: event left to the OA admin who is talking to this person');
           return;
         }
         if (value.type === 'engine') return runEngineEvent(value.event);
@@ -200,7 +197,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
           client.getUserDetail(userId).then(
             (d) => d.shared_info?.phone?.trim() || null,
             (err: unknown) => {
-              log.warn({ channel: 'zalo', eventId, err: describe(err) }, 'zalo: could not read the shared info of the user detail');
+              log.warn({ channel: 'zalo', eventId, err: describeError(err) }, 'zalo: could not read the shared info of the user detail');
               return null;
             },
           ),
@@ -214,10 +211,10 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
         return;
       case 'withdraw':
         await ctx.personalData.eraseUser('zalo', value.userId);
-        log.info({ channel: 'zalo', user: userTag(`zalo:${value.userId}`) }, "zalo: the person's data was deleted (user_withdraw)");
+        log.info({ channel: 'zalo', user: userTag(userKey({ channel: 'zalo', userId: value.userId })) }, "zalo: the person's data was deleted (user_withdraw)");
         return;
       case 'oa-echo':
-        track(handleEcho(value.userId, value.messageId, value.text).catch((err: unknown) => log.warn({ channel: 'zalo', err: describe(err) }, 'zalo: could not check an OA echo')));
+        track(handleEcho(value.userId, value.messageId, value.text).catch((err: unknown) => log.warn({ channel: 'zalo', err: describeError(err) }, 'zalo: could not check an OA echo')));
         return;
       case 'ignored':
         return;
@@ -278,9 +275,9 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     sender,
     async start() {
       // An unreadable token file is reported now rather than at the first message.
-      await tokenStore.load().catch((err: unknown) => log.error({ channel: 'zalo', err: describe(err) }, 'zalo: the stored tokens cannot be read'));
+      await tokenStore.load().catch((err: unknown) => log.error({ channel: 'zalo', err: describeError(err) }, 'zalo: the stored tokens cannot be read'));
       timer = setInterval(() => {
-        track(tokens.refreshIfDue().catch((err: unknown) => log.error({ channel: 'zalo', err: describe(err) }, 'zalo: background token renewal failed')));
+        track(tokens.refreshIfDue().catch((err: unknown) => log.error({ channel: 'zalo', err: describeError(err) }, 'zalo: background token renewal failed')));
       }, TOKEN_CHECK_EVERY_MS);
       timer.unref();
       log.info({ channel: 'zalo', webhook: ctx.config.publicUrl ? `${ctx.config.publicUrl}${ZALO_WEBHOOK_PATH}` : ZALO_WEBHOOK_PATH, tokens: tokenStore.kind }, 'zalo: channel on');
@@ -291,7 +288,6 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
       // Replies of events already acknowledged are still being sent: let them finish before closing Redis.
       await ctx.pipeline.drain();
       while (background.size > 0) await Promise.allSettled([...background]);
-      await coordination.close();
     },
   };
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { OperatorError } from '../errors';
 
 /** Something SQL can be run on: the database, or one transaction of it. Parameters are `$1`, `$2`, ... */
 export interface Queryable {
@@ -20,10 +21,9 @@ export interface Database extends Queryable {
 }
 
 /** The records database could not be opened; the message names the variable to fix. */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends OperatorError {
   constructor(message: string) {
     super(message);
-    this.name = 'DatabaseUnavailableError';
   }
 }
 
