@@ -8,7 +8,7 @@ import type { CampaignStore } from './campaign/CampaignStore';
 import { PgCampaignStore } from './campaign/PgCampaignStore';
 import type { ChannelPlugin } from './channels/ChannelPlugin';
 import { createChannels } from './channels';
-import { GroupEvents } from './channels/GroupEvents';
+import { GroupEvents } from './groups/GroupEvents';
 import { PROJECT_ROOT, type Config } from './config';
 import type { EngineRegistry } from './engine/contracts';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
@@ -308,7 +308,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
 
   // Engine and pipeline.
   const engine = createEngine({ flows, i18n, intents }, registry, config);
-  const pipeline = new EventPipeline(engine, store, log, clock);
+  const pipeline = new EventPipeline({ engine, store, log, clock, groups });
   const dailyJobs = new DailyJobs({
     service: records,
     pipeline,

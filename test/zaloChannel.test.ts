@@ -124,8 +124,9 @@ describe.each([
     expect(fake.textsTo(user)).toEqual([]);
   });
 
-  it('answers malformed JSON with 400, a wrong shape with 400 naming the field, and an oversized body with 413', async () => {
-    const bad = await fetch(`${server.url}/webhooks/zalo`, { method: 'POST', headers: { 'x-zevent-signature': 'mac=00' }, body: '{"event_name": ' });
+  it('answers signed malformed JSON with 400, a wrong shape with 400 naming the field, and an oversized body with 413', async () => {
+    const malformed = `{"timestamp": "${Date.now()}", "event_name": `;
+    const bad = await fetch(`${server.url}/webhooks/zalo`, { method: 'POST', headers: { 'x-zevent-signature': zaloSignature(malformed, malformed.slice(15, 28)) }, body: malformed });
     expect(bad.status).toBe(400);
     const user = newUserId();
     const event = zaloEvents.text(user, 'hi') as Record<string, unknown>;

@@ -59,8 +59,8 @@ describe('parseZaloEvent', () => {
 
   it('names unreadable messages, unfollow, withdraw, echoes and receipts', () => {
     expect(parseZaloEvent('user_send_sticker', zaloEvents.sticker(user))).toMatchObject({ ok: true, value: { type: 'unreadable', userId: user } });
-    expect(parseZaloEvent('unfollow', zaloEvents.unfollow(user))).toEqual({ ok: true, value: { type: 'unfollow', userId: user } });
-    expect(parseZaloEvent('user_withdraw', zaloEvents.withdraw(user))).toEqual({ ok: true, value: { type: 'withdraw', userId: user } });
+    expect(parseZaloEvent('unfollow', zaloEvents.unfollow(user))).toEqual({ ok: true, value: { type: 'unfollow', userId: user, eventId: expect.stringMatching(/^zalo:unfollow:[0-9a-f]{24}$/) } });
+    expect(parseZaloEvent('user_withdraw', zaloEvents.withdraw(user))).toEqual({ ok: true, value: { type: 'withdraw', userId: user, eventId: expect.stringMatching(/^zalo:user_withdraw:[0-9a-f]{24}$/) } });
     expect(parseZaloEvent('oa_send_text', zaloEvents.oaSendText(user, 'f3af2263f0673c3f6570', '8309393969855402319'))).toEqual({
       ok: true,
       value: { type: 'oa-echo', userId: user, messageId: 'f3af2263f0673c3f6570', text: 'Chào anh, em là cán bộ trạm y tế.', adminId: '8309393969855402319' },

@@ -1,4 +1,4 @@
-import type { GroupEvent, GroupEventHandler, GroupEventResult } from '../channels/GroupEvents';
+import type { GroupEvent, GroupEventHandler, GroupEventResult } from '../groups/GroupEvents';
 import type { Action, Translator } from '../engine/contracts';
 import { normalizeText } from '../engine/normalize';
 import type { ChannelName, Locale, Reply, ReplyOption } from '../engine/types';

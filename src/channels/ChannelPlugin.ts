@@ -11,7 +11,7 @@ import type { SessionStore } from '../sessions/SessionStore';
 import type { Database } from '../db/Database';
 import type { PersonalData } from '../users/PersonalData';
 import type { Reachability } from '../users/Reachability';
-import type { GroupEvents } from './GroupEvents';
+import type { GroupEvents } from '../groups/GroupEvents';
 
 /** What a channel adapter gets to work with. */
 export interface ChannelContext {

@@ -1,4 +1,4 @@
-import type { GroupEventHandler } from '../channels/GroupEvents';
+import type { GroupEventHandler } from '../groups/GroupEvents';
 import type { RecordsService } from './RecordsService';
 
 /**

@@ -29,7 +29,7 @@ export class MemorySessionStore implements SessionStore {
   async runExclusive<T>(
     userKey: string,
     eventId: string,
-    work: (session: Session | null) => Promise<{ session: Session; value: T }>,
+    work: (session: Session | null) => Promise<{ session: Session; value: T; forget?: boolean }>,
     afterCommit?: (value: T, session: Session) => Promise<void>,
   ): Promise<ExclusiveResult<T>> {
     const previous = this.tails.get(userKey) ?? Promise.resolve();
@@ -42,9 +42,10 @@ export class MemorySessionStore implements SessionStore {
       const eventKey = `${userKey}\u0000${eventId}`;
       const seen = this.events.get(eventKey);
       if (seen !== undefined && seen > this.clock()) return { status: 'duplicate', session: this.read(userKey) };
-      const { session, value } = await work(this.read(userKey));
+      const { session, value, forget } = await work(this.read(userKey));
       const now = this.clock();
-      this.sessions.set(userKey, { value: serializeSession(session), expiresAt: now + this.options.sessionTtlSeconds * 1000 });
+      if (forget) this.sessions.delete(userKey);
+      else this.sessions.set(userKey, { value: serializeSession(session), expiresAt: now + this.options.sessionTtlSeconds * 1000 });
       this.events.set(eventKey, now + this.options.eventTtlSeconds * 1000);
       if (afterCommit) await afterCommit(value, session);
       return { status: 'committed', session, value };

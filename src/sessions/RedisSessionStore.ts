@@ -32,11 +32,12 @@ return {'busy', tostring(redis.call('PTTL', KEYS[1]))}
 
 /*
  * COMMIT: only while we still hold the lease (fencing against a lease that expired during a long pause), write the
- * session and remember the event id, atomically.
+ * session (or delete it, when the work erased the person's data: an empty ARGV[2]) and remember the event id,
+ * atomically.
  */
 const COMMIT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+if ARGV[2] == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
 redis.call('SET', KEYS[3], '1', 'EX', ARGV[4])
 return 1
 `;
@@ -83,7 +84,7 @@ export class RedisSessionStore implements SessionStore {
   async runExclusive<T>(
     userKey: string,
     eventId: string,
-    work: (session: Session | null) => Promise<{ session: Session; value: T }>,
+    work: (session: Session | null) => Promise<{ session: Session; value: T; forget?: boolean }>,
     afterCommit?: (value: T, session: Session) => Promise<void>,
   ): Promise<ExclusiveResult<T>> {
     const k = this.keys(userKey, eventId);
@@ -106,8 +107,8 @@ export class RedisSessionStore implements SessionStore {
     }
 
     try {
-      const { session, value } = await work(parseStoredSession(stored, this.clock()));
-      const ok = await this.redis.cgbCommit(k.lock, k.session, k.event, token, serializeSession(session), this.options.sessionTtlSeconds, this.options.eventTtlSeconds);
+      const { session, value, forget } = await work(parseStoredSession(stored, this.clock()));
+      const ok = await this.redis.cgbCommit(k.lock, k.session, k.event, token, forget ? '' : serializeSession(session), this.options.sessionTtlSeconds, this.options.eventTtlSeconds);
       if (ok !== 1) throw new LeaseLostError(userTag(userKey), this.options.leaseMs);
       if (afterCommit) await afterCommit(value, session);
       return { status: 'committed', session, value };

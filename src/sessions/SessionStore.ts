@@ -17,11 +17,13 @@ export interface SessionStore {
    * - `afterCommit` (sending the replies) still runs inside the user's lease, so replies keep their order.
    * - If anything fails before the commit, nothing is written and the error propagates (the caller answers 5xx
    *   and the platform redelivers).
+   * - `forget: true` commits the event id and deletes the stored session instead of writing one (the person's data
+   *   was erased inside the lease).
    */
   runExclusive<T>(
     userKey: string,
     eventId: string,
-    work: (session: Session | null) => Promise<{ session: Session; value: T }>,
+    work: (session: Session | null) => Promise<{ session: Session; value: T; forget?: boolean }>,
     afterCommit?: (value: T, session: Session) => Promise<void>,
   ): Promise<ExclusiveResult<T>>;
   /** The stored session without taking the lease (read-only views such as re-showing the current question). */

@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import type { GroupEventHandler } from '../channels/GroupEvents';
+import type { GroupEventHandler } from '../groups/GroupEvents';
 import type { Translator } from '../engine/contracts';
 import type { ChannelName, Reply } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';

@@ -1,4 +1,4 @@
-import type { GroupEvent, GroupEventHandler } from '../channels/GroupEvents';
+import type { GroupEvent, GroupEventHandler } from '../groups/GroupEvents';
 import type { Locality } from '../locality/localitySchema';
 import type { VenueScope, VenueService } from './VenueService';
 

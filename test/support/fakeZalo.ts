@@ -229,7 +229,8 @@ export async function postZaloEvent(
   return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-let clock = 1751272409784;
+// Events carry the time they are sent (the webhook refuses timestamps more than 15 minutes from now).
+let clock = Date.now();
 const nextTimestamp = () => String(++clock);
 export const newMsgId = () => crypto.randomBytes(10).toString('hex');
 export const newUserId = () => `${BigInt('4558424660619243532') + BigInt(crypto.randomInt(1, 2 ** 40))}`;

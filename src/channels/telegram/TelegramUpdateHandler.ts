@@ -1,13 +1,12 @@
 import type { Api } from 'grammy';
-import { createSession, type Reply } from '../../engine/types';
+import type { Reply } from '../../engine/types';
 import { userTag, type Logger } from '../../logger';
-import { EventPipeline } from '../../pipeline/EventPipeline';
-import type { SessionStore } from '../../sessions/SessionStore';
+import type { EventPipeline } from '../../pipeline/EventPipeline';
 import type { Reachability } from '../../users/Reachability';
-import type { GroupEventResult, GroupEvents } from '../GroupEvents';
 import type { TelegramUpdateMeaning } from './parseTelegramUpdate';
 import { renderTelegramReplies, type RenderWarning } from './renderTelegramReplies';
-import { groupKey, userKey } from '../../pipeline/userKey';
+import { acknowledgeAtCommit } from '../../pipeline/acknowledgeAtCommit';
+import { userKey } from '../../pipeline/userKey';
 import { deadline, describeTelegramError, REPLY_DEADLINE_MS, sendTelegramCalls, unreachableReason } from './telegramApi';
 
 /** Longest time an update's answer waits for its replies to be sent, once it is committed. */
@@ -15,13 +14,10 @@ export const REPLY_WAIT_MS = 1000;
 
 export interface TelegramUpdateHandlerDeps {
   pipeline: EventPipeline;
-  store: SessionStore;
-  groups: GroupEvents;
   reachability: Reachability;
   log: Logger;
   /** Bot API client for replies (bounded retries). */
   api: Api;
-  clock?: () => number;
 }
 
 /**
@@ -35,11 +31,8 @@ export interface TelegramUpdateHandlerDeps {
 export class TelegramUpdateHandler {
   /** The bot's username (from getMe), to tell group commands for this bot from those for other bots. */
   botUsername: string | undefined;
-  private readonly clock: () => number;
 
-  constructor(private readonly deps: TelegramUpdateHandlerDeps) {
-    this.clock = deps.clock ?? Date.now;
-  }
+  constructor(private readonly deps: TelegramUpdateHandlerDeps) {}
 
   async handle(updateId: number, meaning: TelegramUpdateMeaning): Promise<void> {
     switch (meaning.kind) {
@@ -60,38 +53,11 @@ export class TelegramUpdateHandler {
     }
   }
 
-  /**
-   * Resolves when `run` finishes, or at the latest `REPLY_WAIT_MS` after the commit; rejects only when `run` fails
-   * before the commit. A failure after the commit (sending the replies) is logged: a redelivery would be a
-   * duplicate anyway.
-   */
+  /** Resolves at the commit (holding at most `REPLY_WAIT_MS` for the replies), rejects when not committed. */
   private untilCommitted(updateId: number, run: (committed: () => void) => Promise<unknown>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const settle = () => {
-        if (timer) clearTimeout(timer);
-        if (settled) return;
-        settled = true;
-        resolve();
-      };
-      // Why wait for the replies at all: Telegram sends a chat's next update only after this one is answered, so
-      // answering after the replies lets Telegram keep the chat's order, and the next update does not have to wait
-      // for this one's lease. Why not longer: a 429 or a slow Bot API must not hold the webhook; the replies then
-      // go on in the background, still inside the lease.
-      const committed = () => {
-        if (!settled && !timer) timer = setTimeout(settle, REPLY_WAIT_MS);
-      };
-      run(committed).then(settle, (err: unknown) => {
-        if (timer) clearTimeout(timer);
-        if (!settled) {
-          settled = true;
-          reject(err);
-          return;
-        }
-        this.deps.log.error({ channel: 'telegram', eventId: `tg:${updateId}`, err: describeTelegramError(err) }, 'update committed, but handling its replies failed');
-      });
-    });
+    return acknowledgeAtCommit(run, REPLY_WAIT_MS, (err) =>
+      this.deps.log.error({ channel: 'telegram', eventId: `tg:${updateId}`, err: describeTelegramError(err) }, 'update committed, but handling its replies failed'),
+    );
   }
 
   private async handleCitizen(m: Extract<TelegramUpdateMeaning, { kind: 'citizen' }>, committed: () => void): Promise<void> {
@@ -113,21 +79,14 @@ export class TelegramUpdateHandler {
 
   private async handleGroup(m: Extract<TelegramUpdateMeaning, { kind: 'group' }>, committed: () => void): Promise<void> {
     const { event, chatId, callbackQueryId } = m;
-    // Group events are de-duplicated and serialized per chat like citizens' events; the group's "session" is only
-    // the carrier of that contract (the handlers keep their own records, idempotently by event id).
-    const result = await this.deps.store.runExclusive<GroupEventResult | null>(
-      groupKey(chatId),
-      event.eventId,
-      async (stored) => ({ session: stored ?? createSession(this.clock()), value: await this.deps.groups.handle(event) }),
-      async (value) => {
-        committed();
-        await Promise.all([
-          callbackQueryId ? this.answerCallback(callbackQueryId, event.eventId, value?.toast) : Promise.resolve(),
-          this.deliver(chatId, value?.replies ?? [], event.eventId),
-        ]);
-      },
-    );
-    if (result.status === 'duplicate' && callbackQueryId) await this.answerCallback(callbackQueryId, event.eventId);
+    const outcome = await this.deps.pipeline.handleGroup(event, async (value) => {
+      committed();
+      await Promise.all([
+        callbackQueryId ? this.answerCallback(callbackQueryId, event.eventId, value?.toast) : Promise.resolve(),
+        this.deliver(chatId, value?.replies ?? [], event.eventId),
+      ]);
+    });
+    if (outcome.status === 'duplicate' && callbackQueryId) await this.answerCallback(callbackQueryId, event.eventId);
   }
 
   private async handleMembership(m: Extract<TelegramUpdateMeaning, { kind: 'membership' }>): Promise<void> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { InboundEvent } from '../../engine/types';
-import type { GroupEvent } from '../GroupEvents';
+import type { GroupEvent } from '../../groups/GroupEvents';
 
 /*
  * Only the parts of a Telegram `Update` (https://core.telegram.org/bots/api#update) this bot reads are checked;

@@ -162,7 +162,7 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): 
   const replyApi = createTelegramApi(tg, REPLY_RETRY);
   const pushApi = createTelegramApi(tg, PUSH_RETRY);
   const pollApi = createTelegramApi(tg);
-  const handler = new TelegramUpdateHandler({ pipeline: ctx.pipeline, store: ctx.store, groups: ctx.groups, reachability: ctx.reachability, log, api: replyApi });
+  const handler = new TelegramUpdateHandler({ pipeline: ctx.pipeline, reachability: ctx.reachability, log, api: replyApi });
   const poller = new TelegramPoller(pollApi, handler, log);
   const translator = ctx.i18n;
   let webhookTimer: NodeJS.Timeout | null = null;

@@ -21,8 +21,9 @@ export type ZaloEvent =
   | { type: 'engine'; event: InboundEvent; fromUser: boolean }
   /** A sticker, voice message, file ...: the bot answers "please type or choose a number". */
   | { type: 'unreadable'; userId: string; eventId: string }
-  | { type: 'unfollow'; userId: string }
-  | { type: 'withdraw'; userId: string }
+  /** Events about a person, de-duplicated like messages (their id is derived from the user and the timestamp). */
+  | { type: 'unfollow'; userId: string; eventId: string }
+  | { type: 'withdraw'; userId: string; eventId: string }
   /** Shared contact info without a phone number (the user unticked it). */
   | { type: 'info-without-phone'; userId: string; eventId: string }
   /** A message from the OA to a user: this bot's own, or an OA admin's typed in the OA inbox. */
@@ -94,7 +95,7 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
     case 'unfollow': {
       const r = parseWith(followSchema, body);
       if (!r.ok) return r;
-      return { ok: true, value: { type: 'unfollow', userId: r.data.follower.id } };
+      return { ok: true, value: { type: 'unfollow', userId: r.data.follower.id, eventId: derivedEventId('unfollow', r.data.follower.id, r.data.timestamp) } };
     }
     case 'user_submit_info': {
       const r = parseWith(userSubmitInfoSchema, body);
@@ -109,7 +110,7 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
     case 'user_withdraw': {
       const r = parseWith(userWithdrawSchema, body);
       if (!r.ok) return r;
-      return { ok: true, value: { type: 'withdraw', userId: r.data.user_id } };
+      return { ok: true, value: { type: 'withdraw', userId: r.data.user_id, eventId: derivedEventId('user_withdraw', r.data.user_id, r.data.timestamp) } };
     }
     default:
       break;

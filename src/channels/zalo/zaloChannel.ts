@@ -3,7 +3,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { ZaloConfig } from '../../config';
 import { LOCALES, type InboundEvent, type Locale, type Reply, type Session } from '../../engine/types';
 import { LocaleFileError } from '../../i18n';
-import { userTag } from '../../logger';
+import { userTag, type Logger } from '../../logger';
 import { RecipientOutsideWindowError, RecipientUnreachableError, type ChannelSender } from '../../outbound/Outbound';
 import { describeError, sleep } from '../../errors';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
@@ -13,6 +13,7 @@ import { ZaloApiClient, ZaloApiError } from './ZaloApiClient';
 import { MemoryZaloCoordination, rateShape, RedisZaloCoordination, sentMessageMark, type ZaloCoordination } from './ZaloCoordination';
 import { eventHeadSchema } from './zaloSchemas';
 import { FileTokenStore, ZaloTokenManager, type TokenStore } from './ZaloTokens';
+import { acknowledgeAtCommit } from '../../pipeline/acknowledgeAtCommit';
 import { userKey } from '../../pipeline/userKey';
 import { computeZaloMac, verifyZaloSignature } from './verifyZaloSignature';
 
@@ -26,6 +27,40 @@ const TOKEN_CHECK_EVERY_MS = 10 * 60_000;
 const ECHO_WAIT_MS = 10_000;
 /** How long a webhook may wait for the user detail (shared phone) before answering without it. */
 const USER_DETAIL_WAIT_MS = 1_000;
+
+/** Signed events whose timestamp is further than this from now are refused as replays. */
+export const ZALO_REPLAY_WINDOW_MS = 15 * 60_000;
+/** Refused webhook requests are logged at most this often (a flood of forgeries must not flood the log). */
+const REFUSAL_LOG_EVERY_MS = 60_000;
+
+/**
+ * The `timestamp` field of a webhook body, read from the raw bytes without parsing them: the signature covers it,
+ * and nothing of an unsigned request is parsed. Null when there is no such field with a string of digits.
+ */
+export function readZaloTimestamp(raw: Buffer): string | null {
+  const m = /"timestamp"\s*:\s*("?)(\d{1,16})\1/.exec(raw.toString('latin1'));
+  return m ? m[2]! : null;
+}
+
+/** Logs refused webhook requests at most once per `everyMs`, with how many were refused since the last line. */
+export class RefusalLog {
+  private lastAt = -Infinity;
+  private since = 0;
+  constructor(
+    private readonly log: Logger,
+    private readonly everyMs: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  note(reason: string, detail: Record<string, unknown>): void {
+    this.since++;
+    const now = this.clock();
+    if (now - this.lastAt < this.everyMs) return;
+    this.log.warn({ channel: 'zalo', reason, refused: this.since, ...detail }, 'zalo webhook: request refused (logged at most once a minute)');
+    this.lastAt = now;
+    this.since = 0;
+  }
+}
 
 export interface ZaloChannelOptions {
   /** Where the token pair is kept; default: a file under DATA_DIR. */
@@ -118,48 +153,31 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     void p.finally(() => background.delete(p));
   };
 
-  /**
-   * Runs an engine event: resolves once it is committed (or found to be a duplicate); the replies are sent after
-   * that, inside the user's lease. Rejects when the event could not be committed.
-   */
+  const ackAtCommit = (eventId: string, run: (committed: () => void) => Promise<unknown>) =>
+    acknowledgeAtCommit(run, 0, (err) => log.error({ channel: 'zalo', eventId, err: describeError(err) }, 'zalo: event committed, but handling it afterwards failed'));
+
+  /** Runs an engine event through the pipeline: resolves at the commit; the replies follow inside the user's lease. */
   function runEngineEvent(event: InboundEvent): Promise<void> {
-    let committed!: () => void;
-    const acknowledged = new Promise<void>((resolve) => (committed = resolve));
-    const done = ctx.pipeline.handle(event, async (replies, session) => {
-      committed();
-      await sendReplies(event.userId, replies, localeOf(session));
-    });
-    track(done.catch(() => undefined));
-    return Promise.race([acknowledged, done.then(() => undefined)]);
+    return ackAtCommit(event.eventId, (committed) =>
+      ctx.pipeline.handle(event, async (replies, session) => {
+        committed();
+        await sendReplies(event.userId, replies, localeOf(session));
+      }),
+    );
   }
 
   /** A hint ("please type or choose a number") and the current question again, without moving the conversation. */
   function runHint(userId: string, eventId: string, key: ZaloTextKey): Promise<void> {
-    let committed!: () => void;
-    const acknowledged = new Promise<void>((resolve) => (committed = resolve));
-    const done = ctx.store.runExclusive(
-      `zalo:${userId}`,
-      eventId,
-      async (stored) => {
-        // Someone new who starts with a sticker is greeted like anyone else.
-        if (!stored) {
-          const r = await ctx.engine.handle(null, { channel: 'zalo', userId, eventId, kind: 'start' }, Date.now());
-          return { session: r.session, value: r.replies };
-        }
-        const hint: Reply = { kind: 'text', text: i18n.t(localeOf(stored), key) };
-        return { session: stored, value: [hint, ...ctx.engine.currentPrompt(stored)] };
-      },
-      async (replies, session) => {
-        committed();
-        try {
+    return ackAtCommit(eventId, (committed) =>
+      ctx.pipeline.handleHint(
+        { channel: 'zalo', userId, eventId },
+        (session) => ({ kind: 'text', text: i18n.t(localeOf(session), key) }),
+        async (replies, session) => {
+          committed();
           await sendReplies(userId, replies, localeOf(session));
-        } catch (err) {
-          log.error({ channel: 'zalo', eventId, user: userTag(userKey({ channel: 'zalo', userId })), err: describeError(err) }, 'replies could not be delivered');
-        }
-      },
+        },
+      ),
     );
-    track(done.catch(() => undefined));
-    return Promise.race([acknowledged, done.then(() => undefined)]);
   }
 
   /** An OA → user echo that is not one of this bot's messages is an OA admin typing by hand: the bot steps back. */
@@ -207,12 +225,17 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
         return runHint(userId, eventId, 'zalo.infoWithoutPhone');
       }
       case 'unfollow':
-        await ctx.reachability.markUnreachable('zalo', value.userId, 'unfollowed the OA');
+        await ctx.pipeline.handleEffect({ channel: 'zalo', userId: value.userId, eventId: value.eventId, kind: 'unfollow' }, () => ctx.reachability.markUnreachable('zalo', value.userId, 'unfollowed the OA'));
         return;
-      case 'withdraw':
-        await ctx.personalData.eraseUser('zalo', value.userId);
-        log.info({ channel: 'zalo', user: userTag(userKey({ channel: 'zalo', userId: value.userId })) }, "zalo: the person's data was deleted (user_withdraw)");
+      case 'withdraw': {
+        const outcome = await ctx.pipeline.handleEffect(
+          { channel: 'zalo', userId: value.userId, eventId: value.eventId, kind: 'withdraw' },
+          () => ctx.personalData.eraseUser('zalo', value.userId),
+          { forgetSession: true },
+        );
+        if (outcome === 'handled') log.info({ channel: 'zalo', user: userTag(userKey({ channel: 'zalo', userId: value.userId })) }, "zalo: the person's data was deleted (user_withdraw)");
         return;
+      }
       case 'oa-echo':
         track(handleEcho(value.userId, value.messageId, value.text).catch((err: unknown) => log.warn({ channel: 'zalo', err: describeError(err) }, 'zalo: could not check an OA echo')));
         return;
@@ -221,6 +244,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     }
   }
 
+  const refusals = new RefusalLog(log, REFUSAL_LOG_EVERY_MS);
   const router: Router = express.Router();
   // Raw bytes whatever the content type: the signature is computed on them, before any JSON parsing.
   router.post(ZALO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response, next) => {
@@ -231,8 +255,22 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const signature = req.get('x-zevent-signature');
     if (!signature) {
-      log.warn({ channel: 'zalo' }, 'zalo webhook: no X-ZEvent-Signature header; refused');
+      refusals.note('no X-ZEvent-Signature header', {});
       res.status(401).json({ error: 'bad_signature' });
+      return;
+    }
+    // The signature first, over the raw bytes and the body's timestamp field (read without parsing the body):
+    // nothing of an unsigned request is parsed.
+    const timestamp = readZaloTimestamp(raw);
+    if (timestamp === null || !verifyZaloSignature(signature, cfg.appId, raw, timestamp, cfg.oaSecretKey)) {
+      refusals.note('signature mismatch', { hint: timestamp === null ? 'no "timestamp" field in the body' : signatureHint(signature, raw, { timestamp }, cfg) });
+      res.status(401).json({ error: 'bad_signature' });
+      return;
+    }
+    // A signed event from long ago (or far ahead) is a replay of a captured request, not something Zalo sends now.
+    if (Math.abs(Number(timestamp) - Date.now()) > ZALO_REPLAY_WINDOW_MS) {
+      refusals.note('timestamp outside the replay window', { windowMinutes: ZALO_REPLAY_WINDOW_MS / 60_000 });
+      res.status(400).json({ error: 'stale_event', message: 'The event timestamp is more than 15 minutes from now.' });
       return;
     }
     let body: unknown;
@@ -243,14 +281,8 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
       return;
     }
     const head = eventHeadSchema.safeParse(body);
-    if (!head.success) {
-      res.status(400).json({ error: 'invalid_event', problems: head.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`) });
-      return;
-    }
-    // Signed over the raw bytes as received, with the timestamp field of the body.
-    if (!verifyZaloSignature(signature, cfg.appId, raw, head.data.timestamp, cfg.oaSecretKey)) {
-      log.warn({ channel: 'zalo', event: head.data.event_name, hint: signatureHint(signature, raw, head.data, cfg) }, 'zalo webhook: signature mismatch; refused');
-      res.status(401).json({ error: 'bad_signature' });
+    if (!head.success || head.data.timestamp !== timestamp) {
+      res.status(400).json({ error: 'invalid_event', problems: head.success ? ['timestamp: appears more than once'] : head.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`) });
       return;
     }
     const parsed = parseZaloEvent(head.data.event_name, body);
@@ -293,7 +325,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
 }
 
 /** Why a signature did not match, when the cause is a common set-up mistake (never the secrets themselves). */
-function signatureHint(signature: string, raw: Buffer, head: { timestamp: string; oa_id?: string }, cfg: ZaloConfig): string {
+function signatureHint(signature: string, raw: Buffer, head: { timestamp: string }, cfg: ZaloConfig): string {
   const given = signature.trim().replace(/^mac=/i, '').toLowerCase();
   if (cfg.appSecret && given === computeZaloMac(cfg.appId, raw, head.timestamp, cfg.appSecret)) {
     return 'the event is signed with ZALO_APP_SECRET: set ZALO_OA_SECRET_KEY to the key this app uses for webhooks';
