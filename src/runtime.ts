@@ -14,6 +14,7 @@ import type { EngineRegistry } from './engine/contracts';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
 import { LexiconIntentMatcher, loadIntentLexicon } from './engine/intents';
 import { loadFlows, type FlowSet } from './engine/loadFlows';
+import { loadEngineWords } from './engine/words';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
 import { loadLocality, type Locality } from './locality/localitySchema';
@@ -118,7 +119,8 @@ export function loadDefinitions(
     displayRoot: PROJECT_ROOT,
   });
   const intents = new LexiconIntentMatcher(loadIntentLexicon(config.localesDir, intentTargets(flows), PROJECT_ROOT));
-  return { locality, i18n, flows, intents, triageRules };
+  const words = loadEngineWords(config.localesDir, PROJECT_ROOT);
+  return { locality, i18n, flows, intents, words, triageRules };
 }
 
 /** Every name flows may use in this project: the registry's own, the records', the announcements' and the venues'. */
@@ -129,13 +131,14 @@ export const PROJECT_NAMES: RegistryNames = {
 };
 
 /** The engine over checked definitions and a registry offering the names they were checked with (server and tests). */
-export function createEngine(defs: Pick<Definitions, 'flows' | 'i18n' | 'intents'>, registry: EngineRegistry, config: Pick<Config, 'defaultLocale' | 'resumeAfterMs'>): Engine {
+export function createEngine(defs: Pick<Definitions, 'flows' | 'i18n' | 'intents' | 'words'>, registry: EngineRegistry, config: Pick<Config, 'defaultLocale' | 'resumeAfterMs'>): Engine {
   return new Engine(defs.flows, defs.i18n, registry, {
     defaultLocale: config.defaultLocale,
     resumeAfterMs: config.resumeAfterMs,
     onboardingFlow: ONBOARDING_FLOW,
     menuFlow: MENU_FLOW,
     intents: defs.intents,
+    words: defs.words,
   });
 }
 
@@ -188,7 +191,8 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, log: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const clock = options.clock ?? Date.now;
   // Data.
-  const { locality, i18n, flows, intents, triageRules } = loadDefinitions(config);
+  const defs = loadDefinitions(config);
+  const { locality, i18n, triageRules } = defs;
 
   // Storage.
   const storeOptions = { ...DEFAULT_STORE_OPTIONS, sessionTtlSeconds: config.sessionTtlSeconds };
@@ -307,7 +311,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   checkRegistryNames(registry, PROJECT_NAMES);
 
   // Engine and pipeline.
-  const engine = createEngine({ flows, i18n, intents }, registry, config);
+  const engine = createEngine(defs, registry, config);
   const pipeline = new EventPipeline({ engine, store, log, clock, groups });
   const dailyJobs = new DailyJobs({
     service: records,
@@ -341,7 +345,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     config,
     app,
     engine,
-    flows,
+    flows: defs.flows,
     locality,
     campaign,
     pipeline,

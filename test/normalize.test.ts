@@ -1,4 +1,9 @@
+import path from 'node:path';
+import { PROJECT_ROOT } from '../src/config';
 import { matchGlobalCommand } from '../src/engine/commands';
+import { loadEngineWords } from '../src/engine/words';
+
+const WORDS = loadEngineWords(path.join(PROJECT_ROOT, 'locales'));
 import { normalizeText, parseOptionNumber, parseOptionNumbers } from '../src/engine/normalize';
 import { parseVietnamesePhone } from '../src/validators';
 
@@ -57,12 +62,12 @@ describe('global commands', () => {
     ['/menu@BacHaBot', 'menu'],
     ['ngon ngu', 'language'],
   ])('%s means %s', (text, kind) => {
-    expect(matchGlobalCommand(text)?.kind).toBe(kind);
+    expect(matchGlobalCommand(text, WORDS)?.kind).toBe(kind);
   });
 
   it('only a whole message is a command', () => {
-    expect(matchGlobalCommand('Hoàng Văn Huy')).toBeNull();
-    expect(matchGlobalCommand('menu hôm nay')).toBeNull();
+    expect(matchGlobalCommand('Hoàng Văn Huy', WORDS)).toBeNull();
+    expect(matchGlobalCommand('menu hôm nay', WORDS)).toBeNull();
   });
 });
 

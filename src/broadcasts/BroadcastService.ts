@@ -196,8 +196,11 @@ export class BroadcastService {
       const command = /^\/(\w+)(?:@\w+)?(?:\s+(.*))?$/s.exec(text);
       if (command?.[1] === 'thongbao') return this.startDraft(event);
       if (command?.[1] === 'huythongbao') return this.cancelCommand(event, command[2]);
-      const draft = await this.deps.repo.draft(event.chatId);
+      const draft = await this.liveDraft(event.chatId);
       if (!draft) return null;
+      // What other officials write in the group is not for this draft: only its author types its text.
+      if (draft.expired) return draft.owner === event.fromUserId ? this.say(this.vi('broadcast.draftExpired')) : null;
+      if (draft.owner !== event.fromUserId) return null;
       return this.continueDraft(event, draft.step, draft.data, text);
     };
   }
@@ -206,15 +209,33 @@ export class BroadcastService {
     return { replies: [options.length ? { kind: 'choices', text, options } : { kind: 'text', text }] };
   }
 
+  /**
+   * The group's draft with its author, or null. A draft belongs to the official who typed /thongbao and lives
+   * `DRAFT_TTL_MS` from then; an expired one is deleted here (and reported as `expired` once, to say so).
+   */
+  private async liveDraft(chatId: string): Promise<{ step: string; data: Record<string, unknown>; owner: string; ownerName: string; expired: boolean } | null> {
+    const draft = await this.deps.repo.draft(chatId);
+    if (!draft) return null;
+    const owner = typeof draft.data.owner === 'string' ? draft.data.owner : null;
+    const startedAt = typeof draft.data.startedAt === 'number' ? draft.data.startedAt : 0;
+    const expired = owner === null || this.clock() - startedAt > DRAFT_TTL_MS;
+    if (expired) await this.deps.repo.deleteDraft(chatId);
+    if (owner === null) return null;
+    return { step: draft.step, data: draft.data, owner, ownerName: String(draft.data.ownerName ?? ''), expired };
+  }
+
   private async startDraft(event: GroupEvent): Promise<GroupEventResult> {
     const scope = this.scopeOf(event.chatId);
     if (!scope) return this.say(this.vi('broadcast.notOfficialsGroup'));
+    const existing = await this.liveDraft(event.chatId);
+    if (existing && !existing.expired && existing.owner !== event.fromUserId) return this.say(this.vi('broadcast.draftBusy', { name: existing.ownerName }));
     const now = new Date(this.clock());
+    const author = { owner: event.fromUserId, ownerName: event.fromName, startedAt: now.getTime() };
     if (scope.kind === 'commune') {
-      await this.deps.repo.saveDraft(event.chatId, 'topic', { communes: [scope.commune] }, now);
+      await this.deps.repo.saveDraft(event.chatId, 'topic', { ...author, communes: [scope.commune] }, now);
       return this.askTopic(this.vi('broadcast.forCommune', { commune: this.communeName(scope.commune) }));
     }
-    await this.deps.repo.saveDraft(event.chatId, 'communes', {}, now);
+    await this.deps.repo.saveDraft(event.chatId, 'communes', author, now);
     return this.say(this.vi('broadcast.askCommunes'));
   }
 
@@ -235,7 +256,7 @@ export class BroadcastService {
       case 'communes': {
         const parsed = this.parseCommunes(text);
         if (!parsed) return this.say(this.vi('broadcast.unknownCommune'));
-        await this.deps.repo.saveDraft(event.chatId, 'topic', { communes: parsed.all ? null : parsed.ids }, now);
+        await this.deps.repo.saveDraft(event.chatId, 'topic', { ...data, communes: parsed.all ? null : parsed.ids }, now);
         return this.askTopic();
       }
       case 'topic': {
@@ -276,7 +297,7 @@ export class BroadcastService {
     const where = communes ? communes.map((c) => this.communeName(c)).join(', ') : this.vi('broadcast.allCommunes');
     const sample = this.render({ id: 0, topic, textVi: String(data.textVi), textEn: (data.textEn as string | null) ?? null, communes, status: 'sending', createdBy: '', originChatId: null, total: 0, createdAt: new Date(), finishedAt: null }, 'vi');
     const body = sample[0]!.kind === 'text' ? sample[0]!.text : '';
-    return this.say(this.vi('broadcast.preview', { where, counts: perChannel, text: body }), [
+    return this.say(this.vi('broadcast.preview', { name: String(data.ownerName ?? ''), where, counts: perChannel, text: body }), [
       { id: 'bc:send', label: this.vi('broadcast.send') },
       { id: 'bc:discard', label: this.vi('broadcast.discard') },
     ]);
@@ -293,8 +314,10 @@ export class BroadcastService {
       const ok = await this.cancel(b.id);
       return { replies: [], toast: this.vi(ok ? 'broadcast.stopped' : 'broadcast.notRunning') };
     }
-    const draft = await this.deps.repo.draft(event.chatId);
+    const draft = await this.liveDraft(event.chatId);
     if (!draft) return { replies: [], toast: this.vi('broadcast.noDraft') };
+    if (draft.expired) return { replies: [], toast: this.vi('broadcast.draftExpired') };
+    if (draft.owner !== event.fromUserId) return { replies: [], toast: this.vi('broadcast.notYourDraft', { name: draft.ownerName }) };
     const topic = /^bc:topic:(urgent|news)$/.exec(data);
     if (topic && draft.step === 'topic') return (await this.continueDraft(event, 'topic', draft.data, topic[1] === 'urgent' ? '1' : '2')) ?? { replies: [] };
     if (data === 'bc:discard') {
@@ -326,6 +349,9 @@ export class BroadcastService {
   }
 }
 
+/** A `/thongbao` draft is dropped this long after it was started. */
+export const DRAFT_TTL_MS = 30 * 60_000;
+
 export const BROADCAST_ACTION_NAMES = ['subscribeAll', 'subscribeUrgent', 'unsubscribe', 'subscriptionStatus', 'syncSubscription'] as const;
 export type BroadcastActionName = (typeof BROADCAST_ACTION_NAMES)[number];
 
@@ -340,6 +366,9 @@ export const BROADCAST_TEXT_KEYS = [
   'broadcast.reportCancelled',
   'broadcast.noRecipients',
   'broadcast.notOfficialsGroup',
+  'broadcast.notYourDraft',
+  'broadcast.draftBusy',
+  'broadcast.draftExpired',
   'broadcast.forCommune',
   'broadcast.askCommunes',
   'broadcast.askTopic',

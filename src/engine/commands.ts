@@ -1,5 +1,6 @@
 import { normalizeText } from './normalize';
 import type { Locale } from './types';
+import type { EngineWords, WordList } from './words';
 
 /** Words every flow understands, whatever step the user is in. */
 export type GlobalCommand =
@@ -10,37 +11,46 @@ export type GlobalCommand =
   | { kind: 'start' }
   | { kind: 'language'; to: Locale | null };
 
-/**
- * Whole-message phrases, already normalised (no diacritics, lower case). A phrase must be the entire message, so
- * "huy" cancels but "Hoàng Văn Huy" is still a name.
- */
-const PHRASES: Array<[string[], GlobalCommand]> = [
-  [['menu', '/menu', 'main menu', 'trang chu', 'danh muc', 've menu', 'quay ve menu', 'menu chinh'], { kind: 'menu' }],
-  [['back', '/back', 'quay lai', 'tro lai', 'lui lai', 'lui', 'go back'], { kind: 'back' }],
-  [['cancel', '/cancel', 'huy', 'huy bo', 'thoi', 'dung lai', 'stop', 'thoat', 'exit'], { kind: 'cancel' }],
-  [['help', '/help', 'tro giup', 'giup', 'giup do', 'huong dan', 'tro giup toi', '?'], { kind: 'help' }],
-  [['/start', 'start', 'bat dau', 'bat dau lai'], { kind: 'start' }],
-  [['language', '/language', 'ngon ngu', 'doi ngon ngu', 'chon ngon ngu', 'lang'], { kind: 'language', to: null }],
-  [['english', 'tieng anh', '/en', 'in english'], { kind: 'language', to: 'en' }],
-  [['tieng viet', 'vietnamese', '/vi', 'viet'], { kind: 'language', to: 'vi' }],
+/** Slash commands: names of commands, the same in every language (Telegram's command menu). */
+const SLASH_COMMANDS: Record<string, GlobalCommand> = {
+  '/menu': { kind: 'menu' },
+  '/back': { kind: 'back' },
+  '/cancel': { kind: 'cancel' },
+  '/help': { kind: 'help' },
+  '/start': { kind: 'start' },
+  '/language': { kind: 'language', to: null },
+  '/en': { kind: 'language', to: 'en' },
+  '/vi': { kind: 'language', to: 'vi' },
+};
+
+/** Which word list stands for which command. */
+const COMMAND_LISTS: Array<[WordList, GlobalCommand]> = [
+  ['menu', { kind: 'menu' }],
+  ['back', { kind: 'back' }],
+  ['cancel', { kind: 'cancel' }],
+  ['help', { kind: 'help' }],
+  ['start', { kind: 'start' }],
+  ['language', { kind: 'language', to: null }],
+  ['english', { kind: 'language', to: 'en' }],
+  ['vietnamese', { kind: 'language', to: 'vi' }],
 ];
 
-const LOOKUP = new Map<string, GlobalCommand>();
-for (const [phrases, command] of PHRASES) for (const p of phrases) LOOKUP.set(p, command);
-
-/** The global command a whole message stands for, or null. `?` alone counts as help. */
-export function matchGlobalCommand(text: string): GlobalCommand | null {
+/**
+ * The global command a whole message stands for, or null: a slash command, or a phrase of `locales/<lang>/words.json`
+ * that is the entire message, so "huy" cancels but "Hoàng Văn Huy" is still a name. `?` alone counts as help.
+ */
+export function matchGlobalCommand(text: string, words: EngineWords): GlobalCommand | null {
   const trimmed = text.trim();
   if (trimmed === '?') return { kind: 'help' };
   // Telegram sends "/menu@SomeBot" in groups.
   const withoutBotName = trimmed.replace(/^(\/[a-z_]+)@\w+$/i, '$1');
-  const key = withoutBotName.startsWith('/') ? withoutBotName.toLowerCase() : normalizeText(withoutBotName);
-  return LOOKUP.get(key) ?? null;
+  if (withoutBotName.startsWith('/')) return SLASH_COMMANDS[withoutBotName.toLowerCase()] ?? null;
+  const key = normalizeText(withoutBotName);
+  for (const [list, command] of COMMAND_LISTS) if (words[list].has(key)) return command;
+  return null;
 }
 
-const GREETINGS = new Set(['xin chao', 'chao', 'chao ban', 'chao bot', 'hello', 'hi', 'hey', 'alo', 'a lo', 'chao em', 'chao anh', 'chao chi']);
-
 /** True for a bare greeting ("Xin chào", "hi"), which shows the menu. */
-export function isGreeting(text: string): boolean {
-  return GREETINGS.has(normalizeText(text));
+export function isGreeting(text: string, words: EngineWords): boolean {
+  return words.greeting.has(normalizeText(text));
 }

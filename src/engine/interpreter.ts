@@ -2,6 +2,7 @@ import { matchGlobalCommand, isGreeting, type GlobalCommand } from './commands';
 import type { EngineRegistry, Translator } from './contracts';
 import type { Condition, FlowDefinition, OptionDefinition, StepDefinition } from './flowSchema';
 import type { IntentMatcher } from './intents';
+import type { EngineWords } from './words';
 import type { FlowSet } from './loadFlows';
 import { cleanTypedText, normalizeText, parseOptionNumber, parseOptionNumbers } from './normalize';
 import {
@@ -26,6 +27,8 @@ export interface EngineOptions {
    * the flow it asks for. Without it, such messages only get the hint.
    */
   intents?: IntentMatcher;
+  /** The words of every flow (navigation, greetings, skip, done, ...), from `locales/<lang>/words.json`. */
+  words: EngineWords;
 }
 
 export interface EngineResult {
@@ -42,8 +45,6 @@ export class FlowRuntimeError extends Error {
 }
 
 const MAX_AUTOMATIC_STEPS = 50;
-const SKIP_WORDS = new Set(['bo qua', 'skip', 'khong', 'khong co', 'no', 'none', 'ko', 'k']);
-const DONE_WORDS = new Set(['xong', 'done', 'ok', 'roi', 'xong roi', 'tiep', 'tiep tuc', 'next']);
 const ENGINE_BUTTON = '$';
 
 /** Mutable state of one `handle` call. */
@@ -108,7 +109,7 @@ export class Engine {
     if (isNew || !s.flow) {
       // A first message from someone new, or from someone at rest: start where they should be.
       if (event.kind === 'text') {
-        const command = matchGlobalCommand(event.text);
+        const command = matchGlobalCommand(event.text, this.options.words);
         if (command?.kind === 'language' && command.to) s.profile.locale = command.to;
         else if (!this.isOnboarded(s)) this.rememberIntentForAfterOnboarding(s, event.text);
         else if (!command && (await this.startSureIntent(turn, event.text))) return;
@@ -117,7 +118,7 @@ export class Engine {
       return;
     }
 
-    const command = event.kind === 'text' ? matchGlobalCommand(event.text) : this.engineButtonCommand(event);
+    const command = event.kind === 'text' ? matchGlobalCommand(event.text, this.options.words) : this.engineButtonCommand(event);
     // An option of the current question named exactly ("Tiếng Việt" at the language question) answers it.
     if (command && !(event.kind === 'text' && s.sub === null && this.namesAnOption(s, event.text))) {
       await this.runCommand(turn, command);
@@ -298,8 +299,8 @@ export class Engine {
     } else if (event.kind === 'text') {
       const n = parseOptionNumber(event.text);
       const words = normalizeText(event.text);
-      if (n === 1 || ['tiep tuc', 'tiep', 'continue', 'co'].includes(words) || words === normalizeText(this.text(s, 'engine.resumeContinue'))) pick = 'continue';
-      if (n === 2 || ['lam lai', 'bat dau lai', 'restart', 'start over'].includes(words) || words === normalizeText(this.text(s, 'engine.resumeRestart'))) pick = 'restart';
+      if (n === 1 || this.options.words.continue.has(words) || words === normalizeText(this.text(s, 'engine.resumeContinue'))) pick = 'continue';
+      if (n === 2 || this.options.words.restart.has(words) || words === normalizeText(this.text(s, 'engine.resumeRestart'))) pick = 'restart';
     }
     if (!pick) {
       this.say(turn, 'engine.hintChoice', { max: 2 });
@@ -369,7 +370,7 @@ export class Engine {
       picked = options.find((o) => o.id === id);
     } else if (event.kind === 'text') {
       picked = this.matchOption(options, event.text);
-      if (!picked && s.flow === this.options.menuFlow && isGreeting(event.text)) {
+      if (!picked && s.flow === this.options.menuFlow && isGreeting(event.text, this.options.words)) {
         this.askCurrent(turn);
         return;
       }
@@ -410,7 +411,7 @@ export class Engine {
       }
     } else if (event.kind === 'text') {
       const words = normalizeText(event.text);
-      if (DONE_WORDS.has(words) && (s.multiDraft?.length ?? 0) > 0) {
+      if (this.options.words.done.has(words) && (s.multiDraft?.length ?? 0) > 0) {
         chosen = s.multiDraft;
       } else {
         const numbers = parseOptionNumbers(event.text);
@@ -495,7 +496,7 @@ export class Engine {
   private isSkip(turn: Turn): boolean {
     const { s, event } = turn;
     if (event.kind === 'choice') return event.optionId === `${s.step}:skip`;
-    if (event.kind === 'text') return SKIP_WORDS.has(normalizeText(event.text)) || parseOptionNumber(event.text) === 1;
+    if (event.kind === 'text') return this.options.words.skip.has(normalizeText(event.text)) || parseOptionNumber(event.text) === 1;
     return false;
   }
 
@@ -508,8 +509,8 @@ export class Engine {
     } else if (event.kind === 'text') {
       const n = parseOptionNumber(event.text);
       const words = normalizeText(event.text);
-      if (n === 1 || ['xac nhan', 'dong y', 'gui', 'confirm', 'yes', 'co', 'dung', 'ok'].includes(words)) pick = 'confirm';
-      if (n === 2 || ['sua', 'chinh sua', 'edit', 'sua lai'].includes(words)) pick = 'edit';
+      if (n === 1 || this.options.words.confirm.has(words)) pick = 'confirm';
+      if (n === 2 || this.options.words.edit.has(words)) pick = 'edit';
     }
     if (!pick) {
       this.reask(turn, 'engine.hintChoice', { max: 2 });

@@ -10,7 +10,7 @@ export interface Reachability {
   isReachable(channel: ChannelName, userId: string): Promise<boolean>;
 }
 
-/** One process only; the records database keeps these durably once it is configured. */
+/** One process only (no REDIS_URL): the marks are lost on restart. */
 export class MemoryReachability implements Reachability {
   private readonly unreachable = new Map<string, string>();
 

@@ -88,13 +88,13 @@ export function photoUpdate(chatId: number, fileIds: [string, string, string], c
   };
 }
 
-export function groupTextUpdate(chatId: number, fromId: number, text: string, updateId = newUpdateId()) {
+export function groupTextUpdate(chatId: number, fromId: number, text: string, updateId = newUpdateId(), from = person(fromId, 'Hoàng Văn', 'Sơn')) {
   const command = /^\/\w+(@\w+)?/.exec(text);
   return {
     update_id: updateId,
     message: {
       message_id: nextMessageId++,
-      from: person(fromId, 'Hoàng Văn', 'Sơn'),
+      from,
       chat: groupChat(chatId),
       date: date(),
       text,

@@ -211,7 +211,8 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): 
       if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) throw new TelegramTokenRejectedError(tg.apiRoot, err.description);
       if (stopped) return;
       log.error({ channel: 'telegram', err: describeTelegramError(err), retryInMs: WEBHOOK_RETRY_MS }, 'setWebhook failed: Telegram cannot deliver updates until it succeeds; retrying');
-      webhookTimer = setTimeout(() => void registerWebhook().catch(() => undefined), WEBHOOK_RETRY_MS);
+      // A retry that finds the token refused cannot stop start-up any more: it says so, naming the variable.
+      webhookTimer = setTimeout(() => void registerWebhook().catch((e: Error) => log.error({ channel: 'telegram', err: describeTelegramError(e) }, 'setWebhook failed for good: TELEGRAM_BOT_TOKEN was refused; fix it and restart')), WEBHOOK_RETRY_MS);
       webhookTimer.unref();
     }
   };

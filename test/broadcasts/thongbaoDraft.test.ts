@@ -1,0 +1,87 @@
+import { FakeBotApi } from '../support/fakeBotApi';
+import { startServer, testRedisUrl, uniquePrefix } from '../support/harness';
+import { callbackUpdate, groupTextUpdate, newUpdateId, person } from '../support/telegramUpdates';
+
+const TOKEN = '123456789:AAF1x-thongbao-owner-token-abcdefg';
+const SECRET = 'thongbao_owner_secret';
+const DISTRICT_GROUP = -1001000000101;
+const AUTHOR = 6101;
+const OTHER = 6102;
+
+describe('/thongbao belongs to the official who started it', () => {
+  let bot: FakeBotApi;
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let now = Date.now();
+
+  beforeAll(async () => {
+    bot = await FakeBotApi.start(TOKEN);
+    server = await startServer(
+      {
+        TELEGRAM_BOT_TOKEN: TOKEN,
+        TELEGRAM_API_ROOT: bot.url,
+        TELEGRAM_WEBHOOK_SECRET: SECRET,
+        PUBLIC_URL: 'https://bot.bacha.example.gov.vn',
+        REDIS_URL: testRedisUrl(),
+        REDIS_KEY_PREFIX: uniquePrefix(),
+        OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT_GROUP),
+      },
+      { clock: () => now },
+    );
+  });
+  afterAll(async () => {
+    await server.close();
+    await bot.close();
+  });
+
+  const deliver = async (update: unknown) => {
+    const res = await fetch(`${server.url}/webhooks/telegram`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(update) });
+    expect(res.status).toBe(200);
+  };
+  const author = (text: string) => deliver(groupTextUpdate(DISTRICT_GROUP, AUTHOR, text, newUpdateId(), person(AUTHOR, 'Vàng Thị', 'Dung')));
+  const other = (text: string) => deliver(groupTextUpdate(DISTRICT_GROUP, OTHER, text, newUpdateId(), person(OTHER, 'Giàng A', 'Páo')));
+  const texts = () => bot.callsOf('sendMessage', DISTRICT_GROUP).map((c) => String(c.payload.text));
+  const toasts = () => bot.callsOf('answerCallbackQuery').map((c) => String(c.payload.text ?? ''));
+  const broadcastCount = async () => Number((await server.runtime.db.query<{ n: string }>('SELECT count(*) AS n FROM broadcasts'))[0]!.n);
+
+  it('takes text only from its author, refuses "Gửi" from anyone else, and names the author in the preview', async () => {
+    await author('/thongbao');
+    await bot.waitFor(() => texts().some((t) => t.includes('Gửi cho xã nào?')));
+    await author('tat ca');
+    await author('2');
+    // Another official chatting in the group does not write the announcement.
+    await other('Chiều nay họp giao ban lúc 3 giờ.');
+    await author('Lịch tiêm chủng tuần này ở trạm y tế xã.');
+    await author('bo qua');
+    await bot.waitFor(() => texts().some((t) => t.includes('Xem trước')));
+    const preview = texts().find((t) => t.includes('Xem trước'))!;
+    expect(preview).toContain('do Vàng Thị Dung soạn');
+    expect(preview).toContain('Lịch tiêm chủng tuần này');
+    expect(preview).not.toContain('họp giao ban');
+
+    // Someone else starting another draft meanwhile is told who is drafting.
+    await other('/thongbao');
+    await bot.waitFor(() => texts().some((t) => t.includes('Vàng Thị Dung đang soạn')));
+
+    await deliver(callbackUpdate(DISTRICT_GROUP, 'bc:send', undefined, 'group', OTHER));
+    await bot.waitFor(() => toasts().some((t) => t.includes('chỉ người soạn')));
+    expect(await broadcastCount()).toBe(0);
+
+    await deliver(callbackUpdate(DISTRICT_GROUP, 'bc:send', undefined, 'group', AUTHOR));
+    await bot.waitFor(() => texts().some((t) => t.includes('bắt đầu gửi')));
+    expect(await broadcastCount()).toBe(1);
+  });
+
+  it('expires a draft 30 minutes after it was started', async () => {
+    await author('/thongbao');
+    await author('tat ca');
+    await author('1');
+    await author('Khẩn: tạm dừng chợ phiên ngày mai.');
+    await author('bo qua');
+    await bot.waitFor(() => texts().filter((t) => t.includes('Xem trước')).length >= 2);
+    now += 31 * 60_000;
+    await deliver(callbackUpdate(DISTRICT_GROUP, 'bc:send', undefined, 'group', AUTHOR));
+    await bot.waitFor(() => toasts().some((t) => t.includes('hết hạn')));
+    expect(await broadcastCount()).toBe(1);
+    expect(await server.runtime.broadcasts.repo.draft(String(DISTRICT_GROUP))).toBeNull();
+  });
+});
