@@ -224,7 +224,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   personalData.register('records', async (channel, userId) => {
     await repo.eraseUser(channel, userId);
   });
-  const dispatcher = new NoticeDispatcher({ repo, outbound, reachability, log, clock });
+  const dispatcher = new NoticeDispatcher({ repo, outbound, log, clock });
   const records = new RecordsService({
     repo,
     locality,
@@ -261,7 +261,6 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const broadcastSender = new BroadcastSender({
     repo: broadcastRepo,
     outbound,
-    reachability,
     channels: [
       { channel: 'telegram', limiter: limiter('telegram', config.telegramBroadcastRate), concurrency: config.broadcastConcurrency },
       { channel: 'zalo', limiter: limiter('zalo', config.zaloBroadcastRatePerMinute / 60), concurrency: config.broadcastConcurrency },

@@ -1,5 +1,5 @@
 import { renderTelegramReplies } from '../src/channels/telegram/renderTelegramReplies';
-import { renderRepliesForZalo } from '../src/channels/zalo/renderRepliesForZalo';
+import { renderZaloReplies } from '../src/channels/zalo/renderZaloReplies';
 import type { Reply } from '../src/engine/types';
 import { findVenueCode, generateVenueCode, placeKey, plateVN, VENUE_CODE_ALPHABET } from '../src/venues/venueCodes';
 import { renderPosterPdf, renderPosterPng, type PosterContent } from '../src/venues/poster';
@@ -62,7 +62,7 @@ describe('the poster reply on each channel', () => {
     expect(renderTelegramReplies([poster])).toEqual([{ method: 'sendDocument', document: poster.kind === 'document' ? poster.url : '', caption: 'Tờ mã QR', parse_mode: 'HTML' }]);
   });
   it('Zalo sends the picture, then the link to the PDF', () => {
-    const out = renderRepliesForZalo([poster], () => '');
+    const out = renderZaloReplies([poster], () => '');
     expect(out).toEqual([
       { kind: 'image', source: 'https://bot.example/venues/poster/K7M3QX9A.png' },
       { kind: 'text', text: 'Tờ mã QR\nhttps://bot.example/venues/poster/K7M3QX9A.pdf' },

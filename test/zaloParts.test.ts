@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../src/config';
 import { parseZaloEvent } from '../src/channels/zalo/parseZaloEvent';
-import { renderRepliesForZalo, splitZaloText, type ZaloTextKey } from '../src/channels/zalo/renderRepliesForZalo';
+import { renderZaloReplies, splitZaloText, type ZaloTextKey } from '../src/channels/zalo/renderZaloReplies';
 import { ZaloApiClient, ZaloApiError } from '../src/channels/zalo/ZaloApiClient';
 import { MemoryZaloCoordination, rateShape, RedisZaloCoordination } from '../src/channels/zalo/ZaloCoordination';
 import { FileTokenStore, seedFingerprint, ZaloTokenManager } from '../src/channels/zalo/ZaloTokens';
@@ -18,7 +18,7 @@ describe('parseZaloEvent', () => {
 
   it('keeps long ids as strings and makes the event id from msg_id', () => {
     const r = parseZaloEvent('user_send_text', zaloEvents.text(user, 'quay lại', 'c6792f94f71be346ba09'));
-    expect(r).toEqual({ ok: true, value: { type: 'engine', fromUser: true, event: { channel: 'zalo', userId: user, eventId: 'zalo:c6792f94f71be346ba09', kind: 'text', text: 'quay lại' } } });
+    expect(r).toEqual({ ok: true, value: { kind: 'engine', fromUser: true, event: { channel: 'zalo', userId: user, eventId: 'zalo:c6792f94f71be346ba09', kind: 'text', text: 'quay lại' } } });
   });
 
   it('refuses an id sent as a bare number (its digits are already lost)', () => {
@@ -29,9 +29,9 @@ describe('parseZaloEvent', () => {
 
   it('reads an image as a photo (its URL) and a location with string coordinates as numbers', () => {
     const img = parseZaloEvent('user_send_image', zaloEvents.image(user, 'http://f6.photo.talk.zdn.vn/123/abc.jpg'));
-    expect(img.ok && img.value.type === 'engine' && img.value.event).toMatchObject({ kind: 'photo', fileRef: 'http://f6.photo.talk.zdn.vn/123/abc.jpg' });
+    expect(img.ok && img.value.kind === 'engine' && img.value.event).toMatchObject({ kind: 'photo', fileRef: 'http://f6.photo.talk.zdn.vn/123/abc.jpg' });
     const loc = parseZaloEvent('user_send_location', zaloEvents.location(user, '10.7642473', '106.6564314'));
-    expect(loc.ok && loc.value.type === 'engine' && loc.value.event).toMatchObject({ kind: 'location', latitude: 10.7642473, longitude: 106.6564314 });
+    expect(loc.ok && loc.value.kind === 'engine' && loc.value.event).toMatchObject({ kind: 'location', latitude: 10.7642473, longitude: 106.6564314 });
     expect(parseZaloEvent('user_send_location', zaloEvents.location(user, '95', '106')).ok).toBe(false);
   });
 
@@ -40,9 +40,9 @@ describe('parseZaloEvent', () => {
     const a = parseZaloEvent('follow', follow);
     const b = parseZaloEvent('follow', structuredClone(follow));
     expect(a).toEqual(b);
-    expect(a.ok && a.value.type === 'engine' && a.value.event).toMatchObject({ kind: 'start', userId: user, eventId: expect.stringMatching(/^zalo:follow:[0-9a-f]{24}$/) });
+    expect(a.ok && a.value.kind === 'engine' && a.value.event).toMatchObject({ kind: 'start', userId: user, eventId: expect.stringMatching(/^zalo:follow:[0-9a-f]{24}$/) });
     const later = parseZaloEvent('follow', { ...follow, timestamp: String(Number(follow.timestamp) + 1) });
-    expect(later.ok && later.value.type === 'engine' && later.value.event.eventId).not.toBe(a.ok && a.value.type === 'engine' && a.value.event.eventId);
+    expect(later.ok && later.value.kind === 'engine' && later.value.event.eventId).not.toBe(a.ok && a.value.kind === 'engine' && a.value.event.eventId);
     // Event ids are logged: no user id in them.
     expect(JSON.stringify(a)).not.toMatch(new RegExp(`eventId[^,]*${user}`));
   });
@@ -50,22 +50,22 @@ describe('parseZaloEvent', () => {
   it('reads both documented shapes of user_submit_info, and one without a phone', () => {
     for (const e of [zaloEvents.submitInfoNested(user, '84912345678'), zaloEvents.submitInfoFlat(user, '84912345678')]) {
       const r = parseZaloEvent('user_submit_info', e);
-      expect(r.ok && r.value.type === 'engine' && r.value.event).toMatchObject({ kind: 'contact', phone: '84912345678', name: 'Nguyễn Văn An' });
+      expect(r.ok && r.value.kind === 'engine' && r.value.event).toMatchObject({ kind: 'contact', phone: '84912345678', name: 'Nguyễn Văn An' });
     }
     const noPhone = zaloEvents.submitInfoFlat(user, '') as { info: Record<string, unknown> };
     delete noPhone.info.phone;
-    expect(parseZaloEvent('user_submit_info', noPhone)).toMatchObject({ ok: true, value: { type: 'info-without-phone', userId: user } });
+    expect(parseZaloEvent('user_submit_info', noPhone)).toMatchObject({ ok: true, value: { kind: 'info-without-phone', userId: user } });
   });
 
   it('names unreadable messages, unfollow, withdraw, echoes and receipts', () => {
-    expect(parseZaloEvent('user_send_sticker', zaloEvents.sticker(user))).toMatchObject({ ok: true, value: { type: 'unreadable', userId: user } });
-    expect(parseZaloEvent('unfollow', zaloEvents.unfollow(user))).toEqual({ ok: true, value: { type: 'unfollow', userId: user, eventId: expect.stringMatching(/^zalo:unfollow:[0-9a-f]{24}$/) } });
-    expect(parseZaloEvent('user_withdraw', zaloEvents.withdraw(user))).toEqual({ ok: true, value: { type: 'withdraw', userId: user, eventId: expect.stringMatching(/^zalo:user_withdraw:[0-9a-f]{24}$/) } });
+    expect(parseZaloEvent('user_send_sticker', zaloEvents.sticker(user))).toMatchObject({ ok: true, value: { kind: 'unreadable', userId: user } });
+    expect(parseZaloEvent('unfollow', zaloEvents.unfollow(user))).toEqual({ ok: true, value: { kind: 'unfollow', userId: user, eventId: expect.stringMatching(/^zalo:unfollow:[0-9a-f]{24}$/) } });
+    expect(parseZaloEvent('user_withdraw', zaloEvents.withdraw(user))).toEqual({ ok: true, value: { kind: 'withdraw', userId: user, eventId: expect.stringMatching(/^zalo:user_withdraw:[0-9a-f]{24}$/) } });
     expect(parseZaloEvent('oa_send_text', zaloEvents.oaSendText(user, 'f3af2263f0673c3f6570', '8309393969855402319'))).toEqual({
       ok: true,
-      value: { type: 'oa-echo', userId: user, messageId: 'f3af2263f0673c3f6570', text: 'Chào anh, em là cán bộ trạm y tế.', adminId: '8309393969855402319' },
+      value: { kind: 'oa-echo', userId: user, messageId: 'f3af2263f0673c3f6570', text: 'Chào anh, em là cán bộ trạm y tế.', adminId: '8309393969855402319' },
     });
-    expect(parseZaloEvent('user_seen_message', zaloEvents.seen(user, ['a']))).toEqual({ ok: true, value: { type: 'ignored', eventName: 'user_seen_message' } });
+    expect(parseZaloEvent('user_seen_message', zaloEvents.seen(user, ['a']))).toEqual({ ok: true, value: { kind: 'ignored', eventName: 'user_seen_message' } });
   });
 });
 
@@ -93,11 +93,11 @@ describe('verifyZaloSignature', () => {
   });
 });
 
-describe('renderRepliesForZalo', () => {
+describe('renderZaloReplies', () => {
   const t = (key: ZaloTextKey) => `<${key}>`;
 
   it('renders choices as a numbered text menu', () => {
-    const out = renderRepliesForZalo(
+    const out = renderZaloReplies(
       [{ kind: 'choices', text: 'Bạn dùng tiếng nào?', options: [{ id: 'l:vi', label: 'Tiếng Việt', number: 1 }, { id: 'l:en', label: 'English', number: 2 }] }],
       t,
     );
@@ -105,7 +105,7 @@ describe('renderRepliesForZalo', () => {
   });
 
   it('asks for a phone with a text and the request_user_info card', () => {
-    expect(renderRepliesForZalo([{ kind: 'request-phone', text: 'Số điện thoại?', buttonLabel: 'Gửi số' }], t)).toEqual([
+    expect(renderZaloReplies([{ kind: 'request-phone', text: 'Số điện thoại?', buttonLabel: 'Gửi số' }], t)).toEqual([
       { kind: 'text', text: 'Số điện thoại?\n\n<zalo.phoneHow>' },
       { kind: 'request-info', title: '<zalo.phoneCardTitle>', subtitle: '<zalo.phoneCardSubtitle>' },
     ]);

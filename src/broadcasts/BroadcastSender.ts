@@ -2,7 +2,6 @@ import type { ChannelName, Locale, Reply } from '../engine/types';
 import type { Logger } from '../logger';
 import { RateLimitedError, RecipientOutsideWindowError, RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
 import { describeError, sleep } from '../errors';
-import type { Reachability } from '../users/Reachability';
 import type { Broadcast, BroadcastRepository, ClaimedDelivery, DeliveryOutcome } from './BroadcastRepository';
 import type { RateLimiter } from './RateLimiter';
 
@@ -42,7 +41,6 @@ export interface BroadcastSenderHooks {
 export interface BroadcastSenderDeps {
   repo: BroadcastRepository;
   outbound: Outbound;
-  reachability: Reachability;
   channels: SenderChannel[];
   hooks: BroadcastSenderHooks;
   log: Logger;
@@ -64,22 +62,10 @@ export class BroadcastSender {
   /** Sends attempted by this process (for benchmarks and logs). */
   sentCount = 0;
 
-  private readonly repo: BroadcastRepository;
-  private readonly outbound: Outbound;
-  private readonly reachability: Reachability;
-  private readonly channels: SenderChannel[];
-  private readonly hooks: BroadcastSenderHooks;
-  private readonly log: Logger;
   private readonly options: BroadcastSenderOptions;
   private readonly clock: () => number;
 
-  constructor(deps: BroadcastSenderDeps) {
-    this.repo = deps.repo;
-    this.outbound = deps.outbound;
-    this.reachability = deps.reachability;
-    this.channels = deps.channels;
-    this.hooks = deps.hooks;
-    this.log = deps.log;
+  constructor(private readonly deps: BroadcastSenderDeps) {
     this.options = deps.options ?? DEFAULT_SENDER_OPTIONS;
     this.clock = deps.clock ?? Date.now;
   }
@@ -87,7 +73,7 @@ export class BroadcastSender {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.loops = [...this.channels.filter((c) => this.outbound.has(c.channel)).map((c) => this.channelLoop(c)), this.housekeepingLoop()];
+    this.loops = [...this.deps.channels.filter((c) => this.deps.outbound.has(c.channel)).map((c) => this.channelLoop(c)), this.housekeepingLoop()];
   }
 
   /** A broadcast was created: stop idling. */
@@ -119,7 +105,7 @@ export class BroadcastSender {
         const sent = await this.sendBatch(c);
         if (sent === 0) await this.idle(this.options.idleMs);
       } catch (err) {
-        this.log.error({ channel: c.channel, err: describeError(err) }, 'broadcast sender: batch failed; retrying shortly');
+        this.deps.log.error({ channel: c.channel, err: describeError(err) }, 'broadcast sender: batch failed; retrying shortly');
         await this.idle(this.options.idleMs);
       }
     }
@@ -130,7 +116,7 @@ export class BroadcastSender {
       try {
         await this.housekeeping();
       } catch (err) {
-        this.log.error({ err: describeError(err) }, 'broadcast housekeeping failed');
+        this.deps.log.error({ err: describeError(err) }, 'broadcast housekeeping failed');
       }
       await this.idle(this.options.idleMs);
     }
@@ -139,20 +125,20 @@ export class BroadcastSender {
   /** Expires deliveries left in flight by a dead process, reports progress, closes finished broadcasts. */
   async housekeeping(): Promise<void> {
     const now = new Date(this.clock());
-    const expired = await this.repo.expireInFlight(now);
-    if (expired > 0) this.log.warn({ expired }, 'broadcast deliveries were in flight when a sender stopped: counted as unknown, not resent');
-    for (const b of await this.repo.takeProgressTurn(now, this.options.progressEveryMs)) await this.hooks.onProgress(b);
-    for (const b of await this.repo.finishCompleted(now)) {
+    const expired = await this.deps.repo.expireInFlight(now);
+    if (expired > 0) this.deps.log.warn({ expired }, 'broadcast deliveries were in flight when a sender stopped: counted as unknown, not resent');
+    for (const b of await this.deps.repo.takeProgressTurn(now, this.options.progressEveryMs)) await this.deps.hooks.onProgress(b);
+    for (const b of await this.deps.repo.finishCompleted(now)) {
       this.cache.delete(b.id);
-      this.log.info({ broadcast: b.id, total: b.total }, 'broadcast finished');
-      await this.hooks.onFinished(b);
+      this.deps.log.info({ broadcast: b.id, total: b.total }, 'broadcast finished');
+      await this.deps.hooks.onFinished(b);
     }
   }
 
   private async broadcast(id: number): Promise<Broadcast | null> {
     const cached = this.cache.get(id);
     if (cached) return cached;
-    const b = await this.repo.findBroadcast(id);
+    const b = await this.deps.repo.findBroadcast(id);
     if (b) {
       if (this.cache.size > 50) this.cache.clear();
       this.cache.set(id, b);
@@ -164,7 +150,7 @@ export class BroadcastSender {
   async runUntilIdle(): Promise<void> {
     for (;;) {
       let sent = 0;
-      for (const c of this.channels) if (this.outbound.has(c.channel)) sent += await this.sendBatch(c);
+      for (const c of this.deps.channels) if (this.deps.outbound.has(c.channel)) sent += await this.sendBatch(c);
       if (sent === 0) break;
     }
     await this.housekeeping();
@@ -173,10 +159,10 @@ export class BroadcastSender {
   /** Claims up to `concurrency` deliveries, sends them at the global rate, records the outcomes. Returns how many. */
   async sendBatch(c: SenderChannel): Promise<number> {
     const claimedAt = this.clock();
-    const batch = await this.repo.claimDeliveries(c.channel, new Date(claimedAt), c.concurrency, this.options.leaseMs);
+    const batch = await this.deps.repo.claimDeliveries(c.channel, new Date(claimedAt), c.concurrency, this.options.leaseMs);
     if (batch.length === 0) return 0;
     const outcomes = (await Promise.all(batch.map((d) => this.deliver(c, d, claimedAt)))).filter((o): o is DeliveryOutcome => o !== null);
-    await this.repo.recordOutcomes(outcomes, new Date(this.clock()));
+    await this.deps.repo.recordOutcomes(outcomes, new Date(this.clock()));
     return batch.length;
   }
 
@@ -192,10 +178,10 @@ export class BroadcastSender {
     }
     if (wait > 0) await sleep(wait);
     // Committed before the platform is called: from here on, this row is never sent again.
-    if (!(await this.repo.markSending(d))) return null;
+    if (!(await this.deps.repo.markSending(d))) return null;
     try {
       this.sentCount++;
-      await this.outbound.send(d.channel, d.userId, this.hooks.render(broadcast, d.locale), { bulk: true });
+      await this.deps.outbound.send(d.channel, d.userId, this.deps.hooks.render(broadcast, d.locale), { bulk: true });
       return { ...base, status: 'sent' };
     } catch (err) {
       if (err instanceof RateLimitedError) {
@@ -203,8 +189,8 @@ export class BroadcastSender {
         return { ...base, status: 'pending', error: err.message, retryAt: new Date(this.clock() + err.retryAfterMs) };
       }
       if (err instanceof RecipientUnreachableError) {
-        await this.reachability.markUnreachable(d.channel, d.userId, err.reason);
-        await this.hooks.onUnreachable(d.channel, d.userId);
+        // Marked unreachable by the channel's sender, which owns reachability; the subscription stops here.
+        await this.deps.hooks.onUnreachable(d.channel, d.userId);
         return { ...base, status: 'unreachable', error: err.reason };
       }
       if (err instanceof RecipientOutsideWindowError) return { ...base, status: 'outside_window', error: err.message };

@@ -29,26 +29,10 @@ export interface DailyJobsDeps {
 export class DailyJobs {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
-  private readonly retentions: Array<{ name: string; purge: (now: Date) => Promise<number> }>;
 
-  private readonly service: RecordsService;
-  private readonly pipeline: EventPipeline;
-  private readonly outbound: Outbound;
-  private readonly reachability: Reachability;
-  private readonly reminderHour: number;
-  private readonly log: Logger;
-  private readonly onNoticeQueued: () => void;
   private readonly clock: () => number;
 
-  constructor(deps: DailyJobsDeps) {
-    this.service = deps.service;
-    this.pipeline = deps.pipeline;
-    this.outbound = deps.outbound;
-    this.reachability = deps.reachability;
-    this.reminderHour = deps.reminderHour;
-    this.log = deps.log;
-    this.onNoticeQueued = deps.onNoticeQueued;
-    this.retentions = deps.retentions ?? [];
+  constructor(private readonly deps: DailyJobsDeps) {
     this.clock = deps.clock ?? Date.now;
   }
 
@@ -67,50 +51,50 @@ export class DailyJobs {
   async tick(): Promise<void> {
     try {
       const now = new Date(this.clock());
-      const today = this.service.localDate(now);
-      const repo = this.service.repo;
+      const today = this.deps.service.localDate(now);
+      const repo = this.deps.service.repo;
       if (await repo.claimJob('retention', 'all', today)) {
         const deleted = await repo.purgeExpired(now);
-        this.log.info({ deleted }, 'retention: expired records deleted');
-        for (const r of this.retentions) this.log.info({ deleted: await r.purge(now), what: r.name }, 'retention: expired data deleted');
+        this.deps.log.info({ deleted }, 'retention: expired records deleted');
+        for (const r of this.deps.retentions ?? []) this.deps.log.info({ deleted: await r.purge(now), what: r.name }, 'retention: expired data deleted');
       }
-      if (this.service.localHour(now) < this.reminderHour) return;
+      if (this.deps.service.localHour(now) < this.deps.reminderHour) return;
       await this.remind(today);
-      await this.flagMissed(this.service.addDays(today, -1), now);
+      await this.flagMissed(this.deps.service.addDays(today, -1), now);
     } catch (err) {
-      this.log.error({ err: describeError(err) }, 'daily jobs failed; will retry at the next tick');
+      this.deps.log.error({ err: describeError(err) }, 'daily jobs failed; will retry at the next tick');
     }
   }
 
   private async remind(today: string): Promise<void> {
-    const repo = this.service.repo;
+    const repo = this.deps.service.repo;
     for (const e of await repo.enrolmentsActiveOn(today)) {
-      if (!this.outbound.has(e.channel) || !(await this.reachability.isReachable(e.channel, e.userId))) continue;
+      if (!this.deps.outbound.has(e.channel) || !(await this.deps.reachability.isReachable(e.channel, e.userId))) continue;
       if (await repo.hasDailyUpdate(e.id, today)) continue;
       if (await repo.hasJob('reminder', String(e.id), today)) continue;
       // The mark is written after the reminder went through the pipeline, so a crash before it only means trying
       // again; if two processes race, the pipeline's de-duplication on the event id keeps it to one reminder.
       try {
-        await this.pipeline.handle({ channel: e.channel, userId: e.userId, eventId: `reminder:${e.id}:${today}`, kind: 'start', payload: 'daily' }, async (replies) => {
-          await this.outbound.send(e.channel, e.userId, replies);
+        await this.deps.pipeline.handle({ channel: e.channel, userId: e.userId, eventId: `reminder:${e.id}:${today}`, kind: 'start', payload: 'daily' }, async (replies) => {
+          await this.deps.outbound.send(e.channel, e.userId, replies);
         });
         await repo.claimJob('reminder', String(e.id), today);
       } catch (err) {
-        this.log.warn({ user: userTag(`${e.channel}:${e.userId}`), err: describeError(err) }, 'daily reminder failed');
+        this.deps.log.warn({ user: userTag(`${e.channel}:${e.userId}`), err: describeError(err) }, 'daily reminder failed');
       }
     }
   }
 
   private async flagMissed(yesterday: string, now: Date): Promise<void> {
-    const repo = this.service.repo;
+    const repo = this.deps.service.repo;
     for (const e of await repo.enrolmentsActiveOn(yesterday)) {
       if (await repo.hasDailyUpdate(e.id, yesterday)) continue;
       const record = await repo.findRecord(e.recordId);
       if (!record?.noticeChatId) continue;
       if (!(await repo.claimJob('missed', String(e.id), yesterday))) continue;
-      const text = this.service.officialsText('officials.missedDay', { reference: record.reference, commune: this.service.communeName(record.commune), day: yesterday.split('-').reverse().join('/') });
+      const text = this.deps.service.officialsText('officials.missedDay', { reference: record.reference, commune: this.deps.service.communeName(record.commune), day: yesterday.split('-').reverse().join('/') });
       await repo.enqueueNotice({ recordId: record.id, channel: 'telegram', recipient: record.noticeChatId, replies: [{ kind: 'text', text }], now });
-      this.onNoticeQueued();
+      this.deps.onNoticeQueued();
     }
   }
 }

@@ -1,7 +1,6 @@
 import { userTag, type Logger } from '../logger';
 import { RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
 import { describeError } from '../errors';
-import type { Reachability } from '../users/Reachability';
 import type { RecordsRepository } from './RecordsRepository';
 
 export interface NoticeDispatcherOptions {
@@ -20,7 +19,6 @@ export const DEFAULT_NOTICE_OPTIONS: NoticeDispatcherOptions = { pollMs: 5_000, 
 export interface NoticeDispatcherDeps {
   repo: RecordsRepository;
   outbound: Outbound;
-  reachability: Reachability;
   log: Logger;
   options?: NoticeDispatcherOptions;
   clock?: () => number;
@@ -38,18 +36,10 @@ export class NoticeDispatcher {
   private again = false;
   private stopped = false;
 
-  private readonly repo: RecordsRepository;
-  private readonly outbound: Outbound;
-  private readonly reachability: Reachability;
-  private readonly log: Logger;
   private readonly options: NoticeDispatcherOptions;
   private readonly clock: () => number;
 
-  constructor(deps: NoticeDispatcherDeps) {
-    this.repo = deps.repo;
-    this.outbound = deps.outbound;
-    this.reachability = deps.reachability;
-    this.log = deps.log;
+  constructor(private readonly deps: NoticeDispatcherDeps) {
     this.options = deps.options ?? DEFAULT_NOTICE_OPTIONS;
     this.clock = deps.clock ?? Date.now;
   }
@@ -86,9 +76,9 @@ export class NoticeDispatcher {
       for (;;) {
         let batch;
         try {
-          batch = await this.repo.claimDueNotices(new Date(this.clock()), 20, this.options.leaseMs);
+          batch = await this.deps.repo.claimDueNotices(new Date(this.clock()), 20, this.options.leaseMs);
         } catch (err) {
-          this.log.error({ err: describeError(err) }, 'could not read queued notices; will retry');
+          this.deps.log.error({ err: describeError(err) }, 'could not read queued notices; will retry');
           return;
         }
         if (batch.length === 0) break;
@@ -100,19 +90,19 @@ export class NoticeDispatcher {
   private async sendOne(notice: Awaited<ReturnType<RecordsRepository['claimDueNotices']>>[number]): Promise<void> {
     const now = new Date(this.clock());
     try {
-      // The channel's sender refuses a recipient marked unreachable (RecipientUnreachableError) without calling the platform.
-      await this.outbound.send(notice.channel, notice.recipient, notice.replies);
-      await this.repo.markNoticeSent(notice.id, new Date(this.clock()));
+      // The channel's sender owns reachability: it refuses a recipient marked unreachable (RecipientUnreachableError)
+      // without calling the platform, and marks one the platform refuses before throwing the same error.
+      await this.deps.outbound.send(notice.channel, notice.recipient, notice.replies);
+      await this.deps.repo.markNoticeSent(notice.id, new Date(this.clock()));
     } catch (err) {
       if (err instanceof RecipientUnreachableError) {
-        await this.reachability.markUnreachable(notice.channel, notice.recipient, err.reason);
-        await this.repo.markNoticeFailed(notice.id, err.message, null, now);
-        this.log.warn({ channel: notice.channel, recipient: userTag(notice.recipient), notice: notice.id }, 'notice recipient unreachable; not retried');
+        await this.deps.repo.markNoticeFailed(notice.id, err.message, null, now);
+        this.deps.log.warn({ channel: notice.channel, recipient: userTag(notice.recipient), notice: notice.id }, 'notice recipient unreachable; not retried');
         return;
       }
       const backoff = Math.min(this.options.firstBackoffMs * 2 ** notice.attempts, this.options.maxBackoffMs);
-      await this.repo.markNoticeFailed(notice.id, describeError(err).message, new Date(now.getTime() + backoff), now);
-      this.log.warn({ channel: notice.channel, notice: notice.id, attempts: notice.attempts + 1, retryInMs: backoff, err: describeError(err) }, 'notice not delivered; will retry');
+      await this.deps.repo.markNoticeFailed(notice.id, describeError(err).message, new Date(now.getTime() + backoff), now);
+      this.deps.log.warn({ channel: notice.channel, notice: notice.id, attempts: notice.attempts + 1, retryInMs: backoff, err: describeError(err) }, 'notice not delivered; will retry');
     }
   }
 }

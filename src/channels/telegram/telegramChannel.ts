@@ -6,6 +6,7 @@ import { LOCALES, type Reply } from '../../engine/types';
 import { userTag, type Logger } from '../../logger';
 import { RateLimitedError, RecipientUnreachableError, type ChannelSender, type SendOptions } from '../../outbound/Outbound';
 import type { Reachability } from '../../users/Reachability';
+import { answerWebhook } from '../answerWebhook';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 import { parseTelegramUpdate } from './parseTelegramUpdate';
 import { renderTelegramReplies } from './renderTelegramReplies';
@@ -62,7 +63,7 @@ export function verifyTelegramSecret(header: string | undefined, secret: string)
  * field; unknown update kinds 200 and ignored), then the handler: 200 once committed or a duplicate, 5xx when
  * the update could not be committed so that Telegram redelivers it.
  */
-export function createTelegramWebhookRouter(deps: { secret: string; handler: TelegramUpdateHandler; log: Logger }): Router {
+export function createTelegramWebhookRouter(deps: { secret: string; handler: TelegramUpdateHandler; log: Logger; isClosing?: () => boolean }): Router {
   const router = express.Router();
   const secretMatches = createSecretCheck(deps.secret);
   const checkSecret: RequestHandler = (req, res, next) => {
@@ -72,20 +73,13 @@ export function createTelegramWebhookRouter(deps: { secret: string; handler: Tel
     }
     next();
   };
-  router.post(TELEGRAM_WEBHOOK_PATH, checkSecret, express.json({ limit: MAX_BODY }), async (req, res, next) => {
+  router.post(TELEGRAM_WEBHOOK_PATH, checkSecret, express.json({ limit: MAX_BODY }), async (req, res) => {
     const parsed = parseTelegramUpdate(req.body, deps.handler.botUsername);
     if (!parsed.ok) {
       res.status(400).json({ error: 'invalid_update', problems: parsed.problems });
       return;
     }
-    try {
-      await deps.handler.handle(parsed.updateId, parsed.meaning);
-      res.status(200).json({ ok: true });
-    } catch (err) {
-      deps.log.error({ channel: 'telegram', eventId: `tg:${parsed.updateId}`, err: describeTelegramError(err) }, 'update could not be committed; answering 503 so that Telegram redelivers it');
-      if (res.headersSent) return next(err);
-      res.status(503).json({ error: 'unavailable', message: 'The update could not be saved; Telegram will deliver it again.' });
-    }
+    await answerWebhook(res, { channel: 'telegram', eventId: `tg:${parsed.updateId}`, log: deps.log, closing: deps.isClosing?.() ?? false }, () => deps.handler.handle(parsed.updateId, parsed.meaning));
   });
   return router;
 }
@@ -219,7 +213,7 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): 
 
   return {
     name: 'telegram',
-    router: createTelegramWebhookRouter({ secret: tg.webhookSecret, handler, log }),
+    router: createTelegramWebhookRouter({ secret: tg.webhookSecret, handler, log, isClosing: () => stopped }),
     sender: new TelegramSender(pushApi, ctx.reachability, log, pollApi),
     files: new TelegramFiles(replyApi, tg),
     handler,

@@ -18,18 +18,39 @@ import {
 /** What a verified webhook event means for us. */
 export type ZaloEvent =
   /** Something for the conversation engine (a message, a follow, shared contact info). */
-  | { type: 'engine'; event: InboundEvent; fromUser: boolean }
+  | { kind: 'engine'; event: InboundEvent; fromUser: boolean }
   /** A sticker, voice message, file ...: the bot answers "please type or choose a number". */
-  | { type: 'unreadable'; userId: string; eventId: string }
+  | { kind: 'unreadable'; userId: string; eventId: string }
   /** Events about a person, de-duplicated like messages (their id is derived from the user and the timestamp). */
-  | { type: 'unfollow'; userId: string; eventId: string }
-  | { type: 'withdraw'; userId: string; eventId: string }
+  | { kind: 'unfollow'; userId: string; eventId: string }
+  | { kind: 'withdraw'; userId: string; eventId: string }
   /** Shared contact info without a phone number (the user unticked it). */
-  | { type: 'info-without-phone'; userId: string; eventId: string }
+  | { kind: 'info-without-phone'; userId: string; eventId: string }
   /** A message from the OA to a user: this bot's own, or an OA admin's typed in the OA inbox. */
-  | { type: 'oa-echo'; userId: string; messageId: string | null; text: string | null; adminId: string | null }
+  | { kind: 'oa-echo'; userId: string; messageId: string | null; text: string | null; adminId: string | null }
   /** Delivery and seen receipts, ZNS events, and events we do not use. */
-  | { type: 'ignored'; eventName: string };
+  | { kind: 'ignored'; eventName: string };
+
+/** The id an event is logged (and de-duplicated) by; for events we do not act on, their name. */
+export function eventIdOf(e: ZaloEvent): string {
+  switch (e.kind) {
+    case 'engine':
+      return e.event.eventId;
+    case 'unreadable':
+    case 'info-without-phone':
+    case 'unfollow':
+    case 'withdraw':
+      return e.eventId;
+    case 'oa-echo':
+      return `zalo:echo:${e.messageId ?? 'none'}`;
+    case 'ignored':
+      return `zalo:${e.eventName}`;
+    default: {
+      const unreachable: never = e;
+      throw new Error(`eventIdOf: unknown Zalo event ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
 
 export type ParseResult = { ok: true; value: ZaloEvent } | { ok: false; problems: string[] };
 
@@ -63,7 +84,7 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
       const r = parseWith(userSendTextSchema, body);
       if (!r.ok) return r;
       const e = r.data;
-      return { ok: true, value: { type: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'text', text: e.message.text } } };
+      return { ok: true, value: { kind: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'text', text: e.message.text } } };
     }
     case 'user_send_image': {
       const r = parseWith(userSendImageSchema, body);
@@ -74,7 +95,7 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
       const caption = e.message.text?.trim();
       return {
         ok: true,
-        value: { type: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'photo', fileRef: image.data.payload.url, ...(caption ? { caption } : {}) } },
+        value: { kind: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'photo', fileRef: image.data.payload.url, ...(caption ? { caption } : {}) } },
       };
     }
     case 'user_send_location': {
@@ -84,18 +105,18 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
       const loc = (e.message.attachments ?? []).map((a) => locationAttachmentSchema.safeParse(a)).find((a) => a.success);
       if (!loc?.success) return { ok: false, problems: ['message.attachments: no location attachment with payload.coordinates.latitude/longitude'] };
       const { latitude, longitude } = loc.data.payload.coordinates;
-      return { ok: true, value: { type: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'location', latitude, longitude } } };
+      return { ok: true, value: { kind: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'location', latitude, longitude } } };
     }
     case 'follow': {
       const r = parseWith(followSchema, body);
       if (!r.ok) return r;
       const e = r.data;
-      return { ok: true, value: { type: 'engine', fromUser: true, event: { ...base(e.follower.id, derivedEventId('follow', e.follower.id, e.timestamp)), kind: 'start' } } };
+      return { ok: true, value: { kind: 'engine', fromUser: true, event: { ...base(e.follower.id, derivedEventId('follow', e.follower.id, e.timestamp)), kind: 'start' } } };
     }
     case 'unfollow': {
       const r = parseWith(followSchema, body);
       if (!r.ok) return r;
-      return { ok: true, value: { type: 'unfollow', userId: r.data.follower.id, eventId: derivedEventId('unfollow', r.data.follower.id, r.data.timestamp) } };
+      return { ok: true, value: { kind: 'unfollow', userId: r.data.follower.id, eventId: derivedEventId('unfollow', r.data.follower.id, r.data.timestamp) } };
     }
     case 'user_submit_info': {
       const r = parseWith(userSubmitInfoSchema, body);
@@ -104,13 +125,13 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
       const eventId = derivedEventId('user_submit_info', e.sender.id, e.timestamp);
       const phone = e.info.phone?.trim();
       const name = e.info.name?.trim();
-      if (!phone) return { ok: true, value: { type: 'info-without-phone', userId: e.sender.id, eventId } };
-      return { ok: true, value: { type: 'engine', fromUser: true, event: { ...base(e.sender.id, eventId), kind: 'contact', phone, ...(name ? { name } : {}) } } };
+      if (!phone) return { ok: true, value: { kind: 'info-without-phone', userId: e.sender.id, eventId } };
+      return { ok: true, value: { kind: 'engine', fromUser: true, event: { ...base(e.sender.id, eventId), kind: 'contact', phone, ...(name ? { name } : {}) } } };
     }
     case 'user_withdraw': {
       const r = parseWith(userWithdrawSchema, body);
       if (!r.ok) return r;
-      return { ok: true, value: { type: 'withdraw', userId: r.data.user_id, eventId: derivedEventId('user_withdraw', r.data.user_id, r.data.timestamp) } };
+      return { ok: true, value: { kind: 'withdraw', userId: r.data.user_id, eventId: derivedEventId('user_withdraw', r.data.user_id, r.data.timestamp) } };
     }
     default:
       break;
@@ -118,13 +139,13 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
   if (UNREADABLE.has(eventName)) {
     const r = parseWith(userSendOtherSchema, body);
     if (!r.ok) return r;
-    return { ok: true, value: { type: 'unreadable', userId: r.data.sender.id, eventId: `zalo:${r.data.message.msg_id}` } };
+    return { ok: true, value: { kind: 'unreadable', userId: r.data.sender.id, eventId: `zalo:${r.data.message.msg_id}` } };
   }
   if (eventName.startsWith('oa_send_')) {
     const r = parseWith(oaSendSchema, body);
     if (!r.ok) return r;
     const e = r.data;
-    return { ok: true, value: { type: 'oa-echo', userId: e.recipient.id, messageId: e.message?.msg_id ?? null, text: e.message?.text ?? null, adminId: e.sender.admin_id ?? null } };
+    return { ok: true, value: { kind: 'oa-echo', userId: e.recipient.id, messageId: e.message?.msg_id ?? null, text: e.message?.text ?? null, adminId: e.sender.admin_id ?? null } };
   }
-  return { ok: true, value: { type: 'ignored', eventName } };
+  return { ok: true, value: { kind: 'ignored', eventName } };
 }

@@ -1,23 +1,20 @@
 import path from 'node:path';
-import express, { type Request, type Response, type Router } from 'express';
 import type { ZaloConfig } from '../../config';
 import { LOCALES, type InboundEvent, type Locale, type Reply, type Session } from '../../engine/types';
 import { LocaleFileError } from '../../i18n';
-import { userTag, type Logger } from '../../logger';
+import { userTag } from '../../logger';
 import { RecipientOutsideWindowError, RecipientUnreachableError, type ChannelSender } from '../../outbound/Outbound';
 import { describeError, sleep } from '../../errors';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
-import { parseZaloEvent, type ZaloEvent } from './parseZaloEvent';
-import { renderRepliesForZalo, ZALO_TEXT_KEYS, type ZaloOutgoing, type ZaloTextKey } from './renderRepliesForZalo';
+import type { ZaloEvent } from './parseZaloEvent';
+import { createZaloWebhookRouter, ZALO_WEBHOOK_PATH } from './zaloWebhook';
+import { renderZaloReplies, ZALO_TEXT_KEYS, type ZaloOutgoing, type ZaloTextKey } from './renderZaloReplies';
 import { ZaloApiClient, ZaloApiError } from './ZaloApiClient';
 import { MemoryZaloCoordination, rateShape, RedisZaloCoordination, sentMessageMark, type ZaloCoordination } from './ZaloCoordination';
-import { eventHeadSchema } from './zaloSchemas';
 import { FileTokenStore, ZaloTokenManager, type TokenStore } from './ZaloTokens';
 import { acknowledgeAtCommit } from '../../pipeline/acknowledgeAtCommit';
 import { userKey } from '../../pipeline/userKey';
-import { computeZaloMac, verifyZaloSignature } from './verifyZaloSignature';
 
-export const ZALO_WEBHOOK_PATH = '/webhooks/zalo';
 /** The token file under DATA_DIR (until the records database keeps tokens). */
 export const ZALO_TOKEN_FILE = 'zalo-tokens.json';
 
@@ -27,40 +24,6 @@ const TOKEN_CHECK_EVERY_MS = 10 * 60_000;
 const ECHO_WAIT_MS = 10_000;
 /** How long a webhook may wait for the user detail (shared phone) before answering without it. */
 const USER_DETAIL_WAIT_MS = 1_000;
-
-/** Signed events whose timestamp is further than this from now are refused as replays. */
-export const ZALO_REPLAY_WINDOW_MS = 15 * 60_000;
-/** Refused webhook requests are logged at most this often (a flood of forgeries must not flood the log). */
-const REFUSAL_LOG_EVERY_MS = 60_000;
-
-/**
- * The `timestamp` field of a webhook body, read from the raw bytes without parsing them: the signature covers it,
- * and nothing of an unsigned request is parsed. Null when there is no such field with a string of digits.
- */
-export function readZaloTimestamp(raw: Buffer): string | null {
-  const m = /"timestamp"\s*:\s*("?)(\d{1,16})\1/.exec(raw.toString('latin1'));
-  return m ? m[2]! : null;
-}
-
-/** Logs refused webhook requests at most once per `everyMs`, with how many were refused since the last line. */
-export class RefusalLog {
-  private lastAt = -Infinity;
-  private since = 0;
-  constructor(
-    private readonly log: Logger,
-    private readonly everyMs: number,
-    private readonly clock: () => number = Date.now,
-  ) {}
-
-  note(reason: string, detail: Record<string, unknown>): void {
-    this.since++;
-    const now = this.clock();
-    if (now - this.lastAt < this.everyMs) return;
-    this.log.warn({ channel: 'zalo', reason, refused: this.since, ...detail }, 'zalo webhook: request refused (logged at most once a minute)');
-    this.lastAt = now;
-    this.since = 0;
-  }
-}
 
 export interface ZaloChannelOptions {
   /** Where the token pair is kept; default: a file under DATA_DIR. */
@@ -124,7 +87,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
    */
   async function sendReplies(userId: string, replies: Reply[], locale: Locale): Promise<void> {
     try {
-      await messenger.send(userId, renderRepliesForZalo(replies, translate(locale)));
+      await messenger.send(userId, renderZaloReplies(replies, translate(locale)));
     } catch (err) {
       // Outside the 7-day window is not "unreachable": the person is back as soon as they write, and broadcasts
       // count them separately. Not being a follower (unfollowed) is unreachable until they follow again.
@@ -195,20 +158,20 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
   }
 
   async function handle(value: ZaloEvent): Promise<void> {
-    switch (value.type) {
+    switch (value.kind) {
       case 'engine':
       case 'unreadable':
       case 'info-without-phone': {
-        const userId = value.type === 'engine' ? value.event.userId : value.userId;
-        const eventId = value.type === 'engine' ? value.event.eventId : value.eventId;
+        const userId = value.kind === 'engine' ? value.event.userId : value.userId;
+        const eventId = value.kind === 'engine' ? value.event.eventId : value.eventId;
         // Writing to the OA opens the 7-day window again (and a follow makes them a follower).
         await ctx.reachability.markReachable('zalo', userId);
         if (await coordination.isPaused(userId)) {
           log.info({ channel: 'zalo', eventId, user: userTag(userKey({ channel: 'zalo', userId })) }, 'zalo: event left to the OA admin who is talking to this person');
           return;
         }
-        if (value.type === 'engine') return runEngineEvent(value.event);
-        if (value.type === 'unreadable') return runHint(userId, eventId, 'zalo.unreadable');
+        if (value.kind === 'engine') return runEngineEvent(value.event);
+        if (value.kind === 'unreadable') return runHint(userId, eventId, 'zalo.unreadable');
         // Shared info without a phone: the phone may still be in the profile's shared info.
         // Bounded, so that Zalo still gets its answer within 2 s.
         const phone = await Promise.race([
@@ -244,61 +207,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     }
   }
 
-  const refusals = new RefusalLog(log, REFUSAL_LOG_EVERY_MS);
-  const router: Router = express.Router();
-  // Raw bytes whatever the content type: the signature is computed on them, before any JSON parsing.
-  router.post(ZALO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response, next) => {
-    if (closing) {
-      res.status(503).json({ error: 'shutting_down' });
-      return;
-    }
-    const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const signature = req.get('x-zevent-signature');
-    if (!signature) {
-      refusals.note('no X-ZEvent-Signature header', {});
-      res.status(401).json({ error: 'bad_signature' });
-      return;
-    }
-    // The signature first, over the raw bytes and the body's timestamp field (read without parsing the body):
-    // nothing of an unsigned request is parsed.
-    const timestamp = readZaloTimestamp(raw);
-    if (timestamp === null || !verifyZaloSignature(signature, cfg.appId, raw, timestamp, cfg.oaSecretKey)) {
-      refusals.note('signature mismatch', { hint: timestamp === null ? 'no "timestamp" field in the body' : signatureHint(signature, raw, { timestamp }, cfg) });
-      res.status(401).json({ error: 'bad_signature' });
-      return;
-    }
-    // A signed event from long ago (or far ahead) is a replay of a captured request, not something Zalo sends now.
-    if (Math.abs(Number(timestamp) - Date.now()) > ZALO_REPLAY_WINDOW_MS) {
-      refusals.note('timestamp outside the replay window', { windowMinutes: ZALO_REPLAY_WINDOW_MS / 60_000 });
-      res.status(400).json({ error: 'stale_event', message: 'The event timestamp is more than 15 minutes from now.' });
-      return;
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      res.status(400).json({ error: 'malformed_body', message: 'The request body is not valid JSON.' });
-      return;
-    }
-    const head = eventHeadSchema.safeParse(body);
-    if (!head.success || head.data.timestamp !== timestamp) {
-      res.status(400).json({ error: 'invalid_event', problems: head.success ? ['timestamp: appears more than once'] : head.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`) });
-      return;
-    }
-    const parsed = parseZaloEvent(head.data.event_name, body);
-    if (!parsed.ok) {
-      log.warn({ channel: 'zalo', event: head.data.event_name, problems: parsed.problems }, 'zalo webhook: event of an unexpected shape');
-      res.status(400).json({ error: 'invalid_event', problems: parsed.problems });
-      return;
-    }
-    try {
-      await handle(parsed.value);
-      res.status(200).json({ ok: true });
-    } catch (err) {
-      // Not committed: 5xx, so that Zalo redelivers.
-      next(err);
-    }
-  });
+  const router = createZaloWebhookRouter({ cfg, log, handle, isClosing: () => closing });
 
   let timer: NodeJS.Timeout | null = null;
   return {
@@ -322,15 +231,6 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
       while (background.size > 0) await Promise.allSettled([...background]);
     },
   };
-}
-
-/** Why a signature did not match, when the cause is a common set-up mistake (never the secrets themselves). */
-function signatureHint(signature: string, raw: Buffer, head: { timestamp: string }, cfg: ZaloConfig): string {
-  const given = signature.trim().replace(/^mac=/i, '').toLowerCase();
-  if (cfg.appSecret && given === computeZaloMac(cfg.appId, raw, head.timestamp, cfg.appSecret)) {
-    return 'the event is signed with ZALO_APP_SECRET: set ZALO_OA_SECRET_KEY to the key this app uses for webhooks';
-  }
-  return 'check ZALO_OA_SECRET_KEY (the OA Secret Key on the Webhook page of the app) and ZALO_APP_ID';
 }
 
 /**

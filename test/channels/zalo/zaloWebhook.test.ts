@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { readZaloTimestamp, RefusalLog } from '../../../src/channels/zalo/zaloChannel';
+import { readZaloTimestamp, RefusalLog } from '../../../src/channels/zalo/zaloWebhook';
 import { FakeZalo, newUserId, postZaloEvent, zaloEnv, zaloEvents, zaloSignature } from '../../support/fakeZalo';
 import { startServer, testRedisUrl, uniquePrefix } from '../../support/harness';
 

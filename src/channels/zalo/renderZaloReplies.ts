@@ -54,7 +54,7 @@ function texts(text: string): ZaloOutgoing[] {
  * answers), because button templates in consultation messages are not confirmed to work; a phone request is a text
  * plus the `request_user_info` card; a location request explains where Zalo's "Location" button is.
  */
-export function renderRepliesForZalo(replies: Reply[], t: (key: ZaloTextKey) => string): ZaloOutgoing[] {
+export function renderZaloReplies(replies: Reply[], t: (key: ZaloTextKey) => string): ZaloOutgoing[] {
   const out: ZaloOutgoing[] = [];
   for (const reply of replies) {
     switch (reply.kind) {
@@ -87,7 +87,7 @@ export function renderRepliesForZalo(replies: Reply[], t: (key: ZaloTextKey) => 
         break;
       default: {
         const never: never = reply;
-        throw new Error(`renderRepliesForZalo: unknown reply kind ${JSON.stringify(never)}`);
+        throw new Error(`renderZaloReplies: unknown reply kind ${JSON.stringify(never)}`);
       }
     }
   }
