@@ -11,7 +11,7 @@ const ROOT = path.resolve(__dirname, '..');
  * `dist/main.js` when built, else the sources through tsx. BENCH_CPU_PROF=<dir> profiles it; BENCH_SERVER_LOG=<file>
  * keeps its log.
  */
-export async function startBenchServer(apiRoot: string, redisUrl: string, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+export async function startBenchServer(apiRoot: string, redisUrl: string, dataDir: string, extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   const built = path.join(ROOT, 'dist', 'main.js');
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const args = fs.existsSync(built) ? [...prof, built] : ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')];
@@ -30,6 +30,7 @@ export async function startBenchServer(apiRoot: string, redisUrl: string, dataDi
       TELEGRAM_API_ROOT: apiRoot,
       TELEGRAM_WEBHOOK_SECRET: BENCH_SECRET,
       TELEGRAM_MODE: 'webhook',
+      ...extraEnv,
     },
     stdio: ['ignore', process.env.BENCH_SERVER_LOG ? fs.openSync(process.env.BENCH_SERVER_LOG, 'w') : 'ignore', 'inherit'],
   });

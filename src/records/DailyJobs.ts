@@ -14,6 +14,11 @@ export interface DailyJobsDeps {
   reminderHour: number;
   log: Logger;
   onNoticeQueued: () => void;
+  /**
+   * Other personal data with a retention period (announcement boxes, phones shared on Zalo, venue check-ins):
+   * purged in the same once-a-day run.
+   */
+  retentions?: Array<{ name: string; purge: (now: Date) => Promise<number> }>;
   clock?: () => number;
 }
 
@@ -22,22 +27,16 @@ export interface DailyJobsDeps {
  * - at the reminder hour, each person in home quarantine is asked for today's update (the `daily` flow, started
  *   through the pipeline with the event id `reminder:<enrolment>:<day>`, so it happens once per day per person);
  * - a day without an update is flagged to the officials' group, once;
- * - records past their retention period are deleted, once a day.
+ * - records past their retention period are deleted, once a day (and the other personal data in `retentions`).
  */
 export class DailyJobs {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
-  private readonly retention: Array<{ name: string; purge: (now: Date) => Promise<number> }> = [];
 
   private readonly clock: () => number;
 
   constructor(private readonly deps: DailyJobsDeps) {
     this.clock = deps.clock ?? Date.now;
-  }
-
-  /** Another kind of personal data deleted at the daily retention run (with the records). */
-  addRetention(name: string, purge: (now: Date) => Promise<number>): void {
-    this.retention.push({ name, purge });
   }
 
   start(everyMs = 60_000): void {
@@ -60,7 +59,7 @@ export class DailyJobs {
       if (await repo.claimJob('retention', 'all', today)) {
         const deleted = await repo.purgeExpired(now);
         this.deps.log.info({ deleted }, 'retention: expired records deleted');
-        for (const r of this.retention) this.deps.log.info({ kind: r.name, deleted: await r.purge(now) }, 'retention: expired data deleted');
+        for (const r of this.deps.retentions ?? []) this.deps.log.info({ kind: r.name, deleted: await r.purge(now) }, 'retention: expired data deleted');
       }
       if (this.deps.service.localHour(now) < this.deps.reminderHour) return;
       await this.remind(today);
