@@ -37,14 +37,15 @@ describe('venue codes', () => {
 });
 
 describe('a check-in link opens only an entry step, and its answer is checked like a typed one', () => {
-  it('a venue link with a malformed code asks for the code, and a link into a step not marked entry opens nothing there', async () => {
+  it('a venue link with a malformed code asks for the code, and a link into a step not marked entry opens the flow at its start, with nothing filled in', async () => {
     const { engine } = buildEngine();
     const c = new Conversation(engine);
     await c.onboard();
     expect(await c.start('checkin__code__not-a-code')).toContain('Chưa thấy mã địa điểm');
     expect(c.session?.step).toBe('code');
     const refused = await c.start('venue__ownerPhone__0912345678');
-    expect(c.session?.flow).not.toBe('venue');
+    expect(c.session?.step).not.toBe('ownerPhone');
+    expect(c.session?.answers.ownerPhone).toBeUndefined();
     expect(refused).not.toContain('Kiểm tra lại thông tin');
   });
 

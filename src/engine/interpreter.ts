@@ -217,12 +217,11 @@ export class Engine {
     const flow = this.flows.byId.get(flowId);
     if (!flow || flow.id === this.options.onboardingFlow) return null;
     const step = stepId ? flow.steps[stepId] : undefined;
-    if (!stepId || !step || stepId === flow.start) return { flow: flowId };
+    if (!stepId || !step) return { flow: flowId };
     const markedEntry = 'entry' in step && step.entry === true;
-    if (!markedEntry && !flow.entries?.includes(stepId)) return { flow: flowId };
-    if (answer === undefined) return { flow: flowId, step: stepId };
-    if (step.type !== 'input' || !markedEntry || answer === '') return { flow: flowId };
-    return { flow: flowId, step: stepId, answer };
+    if (answer !== undefined) return step.type === 'input' && markedEntry && answer !== '' ? { flow: flowId, step: stepId, answer } : { flow: flowId };
+    if (stepId === flow.start || (!markedEntry && !flow.entries?.includes(stepId))) return { flow: flowId };
+    return { flow: flowId, step: stepId };
   }
 
   /** Opens what a deep link names; an answer it carries is checked like a typed one, and nothing else happens. */
