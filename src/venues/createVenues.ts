@@ -40,7 +40,20 @@ export interface VenuesDeps {
 export function createVenues(deps: VenuesDeps): Venues {
   const repo = new VenueRepository(deps.db);
   const service = new VenueService({ ...deps, repo });
-  deps.personalData.register('venues', async (channel, userId) => repo.eraseUser(channel, userId));
+  deps.personalData.register('venues', async (channel, userId) => repo.eraseUser(channel, userId), { tables: ['venues', 'venue_checkins', 'venue_visitors'] });
+  // A refused registration keeps no owner: its name and phone are cleared after the check-in retention.
+  deps.personalData.registerRetention(
+    'rejected-venue-owners',
+    async (now) =>
+      (
+        await deps.db.query(
+          `UPDATE venues SET owner_name = NULL, owner_phone = NULL, owner_channel = NULL, owner_user_id = NULL
+            WHERE status = 'rejected' AND owner_user_id IS NOT NULL AND updated_at < $1 RETURNING 1`,
+          [new Date(now.getTime() - deps.locality.venues.checkinRetentionDays * 86_400_000).toISOString()],
+        )
+      ).length,
+    { tables: ['venues'] },
+  );
   if (!deps.publicUrl) deps.log.warn('PUBLIC_URL is not set: venue posters and QR codes carry links relative to this server, and Telegram and Zalo cannot fetch the poster. Set PUBLIC_URL before printing posters.');
   return {
     service,
