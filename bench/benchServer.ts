@@ -11,7 +11,7 @@ const ROOT = path.resolve(__dirname, '..');
  * `dist/main.js` when built, else the sources through tsx. BENCH_CPU_PROF=<dir> profiles it; BENCH_SERVER_LOG=<file>
  * keeps its log.
  */
-export async function startBenchServer(apiRoot: string, redisUrl: string, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+export async function startBenchServer(apiRoot: string, redisUrl: string, dataDir: string, extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   const built = path.join(ROOT, 'dist', 'main.js');
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const args = fs.existsSync(built) ? [...prof, built] : ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')];
@@ -33,6 +33,7 @@ export async function startBenchServer(apiRoot: string, redisUrl: string, dataDi
       // Every simulated web chat comes from 127.0.0.1: the per-address limits would stop the benchmark, not a flood.
       WEB_REQUESTS_PER_MINUTE_PER_ADDRESS: '100000000',
       WEB_NEW_CHATS_PER_HOUR_PER_ADDRESS: '100000000',
+      ...extraEnv,
     },
     stdio: ['ignore', process.env.BENCH_SERVER_LOG ? fs.openSync(process.env.BENCH_SERVER_LOG, 'w') : 'ignore', 'inherit'],
   });

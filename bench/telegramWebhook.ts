@@ -6,37 +6,17 @@
  * CPU is read from /proc/<pid>/stat (utime + stime) before and after a phase, once every reply has reached the fake
  * Bot API, so it covers verify, parse, de-duplicate, lease, session load and save, engine, render and the send calls.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FakeBotApi } from '../test/support/fakeBotApi';
 import { callbackUpdate, textUpdate } from '../test/support/telegramUpdates';
-import { freePort } from '../test/support/freePort';
+import { cpuMs, peakRssMb, percentile as pct, startRedis } from './benchProcess';
 import { BENCH_SECRET, BENCH_TOKEN, startBenchServer } from './benchServer';
 
 const TOKEN = BENCH_TOKEN;
 const SECRET = BENCH_SECRET;
 const ROOT = path.resolve(__dirname, '..');
-const CLK_TCK = 100;
-
-async function startRedis(): Promise<{ url: string; child?: ChildProcess }> {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL };
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 300));
-  return { url: `redis://127.0.0.1:${port}`, child };
-}
-
-function cpuMs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-}
-
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 /** One citizen's session: onboarding, the menu, contacts, a tap, back to the menu. */
 function conversation(chat: number): unknown[] {
@@ -102,8 +82,6 @@ async function webPhase(url: string, firstUser: number, users: number, concurren
   await Promise.all(Array.from({ length: concurrency }, worker));
   return updates;
 }
-
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 async function main(): Promise<void> {
   const redis = await startRedis();

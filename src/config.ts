@@ -75,6 +75,8 @@ const envSchema = z.object({
   ZALO_BROADCAST_RATE_PER_MINUTE: withDefault(positiveInt('messages per minute, e.g. 3000 (below the OA limit of 4,000, so replies keep room)'), '3000'),
   BROADCAST_CONCURRENCY: withDefault(positiveInt('a whole number, e.g. 8'), '8'),
   SHUTDOWN_TIMEOUT_MS: withDefault(positiveInt('a whole number of milliseconds, e.g. 10000'), '10000'),
+  TELEGRAM_BOT_USERNAME: optional(z.string().regex(/^@?[A-Za-z][A-Za-z0-9_]{3,31}$/, { message: 'expected the bot\'s user name as @BotFather shows it, e.g. BacHaCovidBot' })),
+  ZALO_OA_ID: optional(z.string().regex(/^\d{5,30}$/, { message: 'expected the Official Account id, digits only (oa.zalo.me → Settings → OA ID)' })),
   ZALO_APP_ID: optional(z.string().regex(/^\d{1,30}$/, { message: 'expected the Zalo app id, digits only (developers.zalo.me → your app → App ID)' })),
   ZALO_APP_SECRET: optional(z.string().min(8, { message: "expected the app's Secret Key (developers.zalo.me → your app → Settings)" })),
   ZALO_OA_SECRET_KEY: optional(z.string().min(8, { message: "expected the OA Secret Key shown on the app's Webhook page" })),
@@ -164,6 +166,10 @@ export interface Config {
   telegram: TelegramConfig | undefined;
   /** Prometheus metrics: on the main port behind a token, and/or on a port of their own (off when neither is set). */
   metrics: { token: string | undefined; port: number | undefined; host: string };
+  /** The bot's user name, for t.me links on venue posters (without "@"). */
+  telegramBotUsername: string | undefined;
+  /** The Zalo Official Account's id, for zalo.me links on venue posters. */
+  zaloOaId: string | undefined;
 }
 
 export interface TelegramConfig {
@@ -247,6 +253,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     zalo: zalo.config,
     telegram,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
+    telegramBotUsername: e.TELEGRAM_BOT_USERNAME?.replace(/^@/, ''),
+    zaloOaId: e.ZALO_OA_ID,
   };
 }
 

@@ -53,6 +53,9 @@ import { Metrics } from './metrics/Metrics';
 import { createMetricsRouter, startMetricsServer } from './metrics/metricsHttp';
 import { zaloTokenDates } from './metrics/zaloTokenDates';
 import { createAdmin, type Admin } from './admin/createAdmin';
+import { createVenues } from './venues/createVenues';
+import { VENUE_ENGINE_TEXT_KEYS, VENUE_OPTION_SOURCES, VENUE_VALIDATORS } from './venues/venueRegistry';
+import { VENUE_ACTION_NAMES, type VenueService } from './venues/VenueService';
 
 export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
@@ -78,6 +81,7 @@ export interface Runtime {
   dailyJobs: DailyJobs;
   broadcasts: BroadcastService;
   broadcastSender: BroadcastSender;
+  venues: VenueService;
   reachability: Reachability;
   outbound: Outbound;
   groups: GroupEvents;
@@ -128,6 +132,7 @@ export function loadDefinitions(
       ...RECORDS_TEXT_KEYS,
       ...BROADCAST_TEXT_KEYS,
       ...ANNOUNCEMENT_BOX_TEXT_KEYS,
+      ...VENUE_ENGINE_TEXT_KEYS,
       ...Object.values(triageRules.levels).map((l) => l.advice),
     ],
     displayRoot: PROJECT_ROOT,
@@ -136,10 +141,11 @@ export function loadDefinitions(
   return { locality, i18n, flows, understanding, triageRules };
 }
 
-/** Every name flows may use in this project: the registry's own, the records' and the announcements' actions. */
+/** Every name flows may use in this project: the registry's own, the records', the announcements' and the venues'. */
 export const PROJECT_NAMES: RegistryNames = {
-  ...REGISTRY_NAMES,
-  actions: [...REGISTRY_NAMES.actions, ...RECORD_ACTION_NAMES, ...BROADCAST_ACTION_NAMES],
+  validators: [...REGISTRY_NAMES.validators, ...Object.keys(VENUE_VALIDATORS)],
+  actions: [...REGISTRY_NAMES.actions, ...RECORD_ACTION_NAMES, ...BROADCAST_ACTION_NAMES, ...VENUE_ACTION_NAMES],
+  optionSources: [...REGISTRY_NAMES.optionSources, ...Object.keys(VENUE_OPTION_SOURCES)],
 };
 
 /** The engine over checked definitions and a registry offering the names they were checked with (server and tests). */
@@ -338,13 +344,34 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const admin = createAdmin({ config, db, locality, i18n, records, broadcasts, outbound, log, clock, onNoticeQueued: () => dispatcher.kick() });
   groups.register(admin.groupHandler);
   groups.register(broadcasts.groupHandler());
+  const venues = createVenues({
+    db,
+    locality,
+    i18n,
+    outbound,
+    log,
+    personalData,
+    enqueueNotice: async (n) => {
+      await repo.enqueueNotice({ ...n, recordId: null });
+      dispatcher.kick();
+    },
+    districtChatId: config.officialsTelegramChatId ?? null,
+    publicUrl: config.publicUrl ?? null,
+    telegramBotUsername: config.telegramBotUsername ?? null,
+    zaloOaId: config.zaloOaId ?? null,
+    adminToken: config.adminToken,
+    clock,
+  });
+  groups.register(venues.groupHandler);
 
   // Registry, checked against the names the flows were checked with.
   const registry = createRegistry({
     locality,
     i18n,
     campaign,
-    moreActions: { ...records.actions(), ...broadcasts.actions() },
+    moreActions: { ...records.actions(), ...broadcasts.actions(), ...venues.service.actions() },
+    moreValidators: VENUE_VALIDATORS,
+    moreOptionSources: VENUE_OPTION_SOURCES,
     canPush: (channel) => outbound.has(channel),
   });
   checkRegistryNames(registry, PROJECT_NAMES);
@@ -368,6 +395,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const dailyJobs = new DailyJobs({ service: records, pipeline, outbound, reachability, reminderHour: locality.records.dailyReminderHour, log, onNoticeQueued: () => dispatcher.kick(), clock });
   personalData.registerRetention('announcement-box', (now) => box.purgeExpired(now), { tables: ['announcement_box'] });
   personalData.registerRetention('zalo-shared-phones', (now) => ZaloOutsideWindow.purgeExpired(db, now, locality.records.retentionDays.declaration), { tables: ['zalo_shared_phones'] });
+  personalData.registerRetention('venue-checkins', (now) => venues.service.purgeExpired(now), { tables: ['venue_checkins', 'venue_visitors'] });
 
   // Channels.
   const requestCounter = redis ? new RedisRequestCounter(redis, config.redisKeyPrefix) : new MemoryRequestCounter();
@@ -387,6 +415,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     routers: [
       ...channels.flatMap((c) => (c.router ? [c.router] : [])),
       createBroadcastApi(broadcasts, config.adminToken, locality.communes.map((c) => c.id)),
+      ...venues.routers,
       ...(config.metrics.token ? [createMetricsRouter(metrics, config.metrics.token)] : []),
       admin.router,
     ],
@@ -409,6 +438,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     dailyJobs,
     broadcasts,
     broadcastSender,
+    venues: venues.service,
     reachability,
     outbound,
     groups,

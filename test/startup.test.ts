@@ -67,7 +67,7 @@ describe('flow and data checks at start-up', () => {
 
   it('accepts the bundled flows, locales and locality file', () => {
     const { flows, locality } = loadDefinitions(base);
-    expect([...flows.byId.keys()].sort()).toEqual(['bluezone', 'callback', 'commune', 'contacts', 'daily', 'declaration', 'deletedata', 'epidemic', 'help', 'language', 'menu', 'myreports', 'onboarding', 'qr', 'report', 'services', 'subscriptions', 'symptoms']);
+    expect([...flows.byId.keys()].sort()).toEqual(['bluezone', 'callback', 'checkin', 'checkout', 'commune', 'contacts', 'daily', 'declaration', 'deletedata', 'epidemic', 'help', 'language', 'menu', 'myreports', 'onboarding', 'qr', 'report', 'services', 'subscriptions', 'symptoms', 'venue']);
     expect(locality.communes).toHaveLength(19);
   });
 

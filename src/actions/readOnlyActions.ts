@@ -17,4 +17,7 @@ export const READ_ONLY_ACTIONS: readonly string[] = [
   'listMyReports',
   'checkEnrolment',
   'subscriptionStatus',
+  'findVenueForCheckin',
+  'findOpenCheckin',
+  'loadMyVenues',
 ];

@@ -1,6 +1,6 @@
 import { localized } from '../engine/localized';
 import { MemoryCampaignStore, type CampaignStore } from '../campaign/CampaignStore';
-import type { Action, EngineRegistry, Translator } from '../engine/contracts';
+import type { Action, EngineRegistry, OptionSource, Translator, Validator } from '../engine/contracts';
 import type { ChannelName } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 import { VALIDATORS } from '../validators';
@@ -17,6 +17,9 @@ export interface RegistryDeps {
   campaign?: CampaignStore;
   /** Actions of other parts (records, announcements), by name. */
   moreActions?: Record<string, Action>;
+  /** Validators and option lists of other parts (venues), by name. */
+  moreValidators?: Record<string, Validator>;
+  moreOptionSources?: Record<string, OptionSource>;
   /**
    * Whether a channel can message people outside a conversation (Telegram and Zalo when configured; never the web
    * chat). Flows use it to offer announcements and reminders only where they can arrive.
@@ -64,7 +67,7 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
   const epidemic = createEpidemicActions(locality, i18n);
   const appVars = { vi: tracingAppVars(locality, 'vi', i18n), en: tracingAppVars(locality, 'en', i18n) };
   return {
-    validators: VALIDATORS,
+    validators: { ...VALIDATORS, ...deps.moreValidators },
     actions: {
       listContacts: createListContacts(locality),
       recordInstall: createRecordInstall(locality, campaign),
@@ -86,6 +89,7 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
           synonyms: i18n.t(l, 'language.selfSynonyms').split(',').map((w) => w.trim()).filter(Boolean),
         })),
       ...services.optionSources,
+      ...deps.moreOptionSources,
     },
     textVars: (profile, locale) => {
       const commune = locality.communes.find((c) => c.id === profile.commune);

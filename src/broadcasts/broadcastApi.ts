@@ -18,7 +18,8 @@ const bodySchema = z
   })
   .strict();
 
-function tokenMatches(given: string, expected: string): boolean {
+/** Compares a given bearer token with the configured one in constant time. */
+export function tokenMatches(given: string, expected: string): boolean {
   const a = crypto.createHash('sha256').update(given).digest();
   const b = crypto.createHash('sha256').update(expected).digest();
   return crypto.timingSafeEqual(a, b);

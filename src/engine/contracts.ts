@@ -42,7 +42,8 @@ export interface ActionContext {
  * event is not committed and the platform redelivers it.
  */
 export type ActionResult =
-  | { ok: true; output?: Record<string, JsonValue> }
+  /** `replies` are shown after the texts before the action (a document, a picture). */
+  | { ok: true; output?: Record<string, JsonValue>; replies?: Reply[] }
   | { ok: false; message: string; vars?: Record<string, string | number> };
 
 export type Action = (ctx: ActionContext) => Promise<ActionResult>;

@@ -90,6 +90,12 @@ const inputStep = z
     next: stepId,
     /** Offer the channel's "share my phone number" button. */
     requestPhone: z.boolean().optional(),
+    /**
+     * An entry step: a deep link or QR code may open the flow here, carrying this question's answer
+     * (`<flow>__<step>__<answer>`, e.g. a venue code). The answer goes through the validator like a typed one; what
+     * stores or sends still waits for the person's own tap further on.
+     */
+    entry: z.boolean().optional(),
     ...common,
   })
   .strict();

@@ -140,6 +140,7 @@ export class Engine {
         }
         if (command?.kind === 'language' && command.to) s.profile.locale = command.to;
         else if (!this.isOnboarded(s)) this.rememberIntentForAfterOnboarding(turn, event.text);
+        else if (!command && (await this.startSureIntent(turn, event.text))) return;
       }
       await this.startHome(turn);
       return;
@@ -183,7 +184,7 @@ export class Engine {
     if (payload) {
       const target = this.resolveDeepLink(payload);
       if (target && this.isOnboarded(s)) {
-        await this.startFlow(turn, target.flow, target.step);
+        await this.openDeepLink(turn, target);
         return;
       }
       if (target) s.pendingStart = payload;
@@ -206,15 +207,33 @@ export class Engine {
   }
 
   /**
-   * Payload `<flow>` or `<flow>__<step>`; null when it names no flow. A step that is not one of the flow's entry steps
-   * (`start` and `entries`) opens the flow at its start: a link never lands past a question (a confirmation).
+   * Payload `<flow>`, `<flow>__<step>`, or `<flow>__<step>__<answer>`; null when it names no flow. Only an entry step
+   * (`start`, `entries`, or a step marked `entry`) can be opened: any other step opens the flow at its start, so a link
+   * never lands past a question (a confirmation). An answer is carried only to an input step marked `entry` (a venue's
+   * QR code carries its code), and is checked like a typed one.
    */
-  private resolveDeepLink(payload: string): { flow: string; step?: string } | null {
-    const [flowId, stepId] = payload.split('__', 2) as [string, string | undefined];
+  private resolveDeepLink(payload: string): { flow: string; step?: string; answer?: string } | null {
+    const [flowId, stepId, answer] = payload.split('__', 3) as [string, string | undefined, string | undefined];
     const flow = this.flows.byId.get(flowId);
     if (!flow || flow.id === this.options.onboardingFlow) return null;
-    if (stepId && stepId !== flow.start && flow.entries?.includes(stepId)) return { flow: flowId, step: stepId };
-    return { flow: flowId };
+    const step = stepId ? flow.steps[stepId] : undefined;
+    if (!stepId || !step) return { flow: flowId };
+    const markedEntry = 'entry' in step && step.entry === true;
+    if (answer !== undefined) return step.type === 'input' && markedEntry && answer !== '' ? { flow: flowId, step: stepId, answer } : { flow: flowId };
+    if (stepId === flow.start || (!markedEntry && !flow.entries?.includes(stepId))) return { flow: flowId };
+    return { flow: flowId, step: stepId };
+  }
+
+  /** Opens what a deep link names; an answer it carries is checked like a typed one, and nothing else happens. */
+  private async openDeepLink(turn: Turn, target: { flow: string; step?: string; answer?: string }): Promise<void> {
+    if (target.answer === undefined) {
+      await this.startFlow(turn, target.flow, target.step);
+      return;
+    }
+    this.enterFlow(turn.s, target.flow);
+    turn.s.step = target.step!;
+    const step = this.flow(target.flow).steps[target.step!] as Extract<StepDefinition, { type: 'input' }>;
+    await this.answerInput({ ...turn, event: { ...turn.event, kind: 'text', text: target.answer } }, step);
   }
 
   private engineButtonCommand(event: InboundEvent): GlobalCommand | null {
@@ -702,6 +721,17 @@ export class Engine {
   }
 
   /**
+   * Someone at rest (after a flow that ended without the menu, such as a check-in) who types a clear request
+   * ("rời đi") is taken there, as at the menu. Returns false when the message asks for nothing clear.
+   */
+  private async startSureIntent(turn: Turn, text: string): Promise<boolean> {
+    const match = this.options.intents?.match(text);
+    if (match?.kind !== 'sure' || !this.resolveDeepLink(match.target)) return false;
+    await this.startIntent(turn, match.target);
+    return true;
+  }
+
+  /**
    * Someone who asks for a flow before onboarding is finished is taken there right after it (like a deep link). A
    * danger sign is answered at once with "call 115", before the onboarding questions.
    */
@@ -861,6 +891,7 @@ export class Engine {
           });
           if (result.ok) {
             Object.assign(s.answers, result.output ?? {});
+            for (const reply of result.replies ?? []) this.push(turn, reply);
             id = step.next;
             continue;
           }
@@ -884,7 +915,7 @@ export class Engine {
             const target = this.resolveDeepLink(s.pendingStart);
             s.pendingStart = null;
             if (target) {
-              await this.startFlow(turn, target.flow, target.step);
+              await this.openDeepLink(turn, target);
               return;
             }
           }

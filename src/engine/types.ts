@@ -55,6 +55,11 @@ export type Reply =
    */
   | { kind: 'choices'; text: string; options: ReplyOption[]; multi?: boolean; selected?: string[] }
   | { kind: 'image'; url: string; caption?: string }
+  /**
+   * A file to keep or print (a venue's poster): `url` is the file (a PDF), `imageUrl` a picture of it for channels
+   * that show images rather than files. Telegram sends the document, Zalo the picture and the link, the web a link.
+   */
+  | { kind: 'document'; url: string; fileName: string; caption?: string; imageUrl?: string }
   | { kind: 'request-location'; text: string; buttonLabel: string; skipOption?: ReplyOption }
   | { kind: 'request-phone'; text: string; buttonLabel: string }
   /** A voice recording to play (a Telegram file id, or an https address shown as a link where it cannot be played). */

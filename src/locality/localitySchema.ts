@@ -13,6 +13,7 @@ import {
   tracingAppSchema,
 } from './guidanceSchema';
 import { campaignSchema, checkCampaignReferences } from '../campaign/campaignSchema';
+import { venueSettingsSchema } from './venueSettingsSchema';
 
 /**
  * One deployment's local facts: communes, hotlines, health stations, ... Another district deploys by swapping this
@@ -92,6 +93,8 @@ export const localitySchema = z
         noticesPerMinute: z.number().int().min(1).default(10),
       })
       .strict(),
+    /** Venues that post a QR code: confirmation, check-in rules and how long check-ins are kept. */
+    venues: venueSettingsSchema,
     area: districtAreaSchema,
     tracingApp: tracingAppSchema,
     qrCheckin: qrCheckinSchema,
@@ -107,6 +110,11 @@ export const localitySchema = z
       if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['communes', i, 'id'], message: `commune id '${c.id}' is used twice` });
       ids.add(c.id);
     });
+    if (Array.isArray(loc.venues.autoConfirm)) {
+      loc.venues.autoConfirm.forEach((c, i) => {
+        if (!ids.has(c)) ctx.addIssue({ code: 'custom', path: ['venues', 'autoConfirm', i], message: `unknown commune id '${c}'` });
+      });
+    }
     try {
       new Intl.DateTimeFormat('en-CA', { timeZone: loc.records.timezone });
     } catch {

@@ -14,6 +14,10 @@ export interface DailyJobsDeps {
   reminderHour: number;
   log: Logger;
   onNoticeQueued: () => void;
+  /**
+   * Other personal data with a retention period (announcement boxes, phones shared on Zalo, venue check-ins):
+   * purged in the same once-a-day run.
+   */
   clock?: () => number;
 }
 

@@ -13,6 +13,8 @@ import { createLogger } from '../../src/logger';
 import { RECORD_ACTION_NAMES } from '../../src/records/RecordsService';
 import { createEngine, createRuntime, loadDefinitions, PROJECT_NAMES, type Runtime } from '../../src/runtime';
 import { trackServer } from './cleanup';
+import { VENUE_OPTION_SOURCES, VENUE_VALIDATORS } from '../../src/venues/venueRegistry';
+import { VENUE_ACTION_NAMES } from '../../src/venues/VenueService';
 
 export const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
 
@@ -52,11 +54,11 @@ export function buildEngine(options: { resumeAfterMs?: number; localityFile?: st
   const { locality, i18n, flows } = defs;
   const { intents, words } = defs.understanding;
   const campaign = new MemoryCampaignStore();
-  // The records and announcement actions need a database: flows that reach them are tested with `startServer`.
+  // The records, announcement and venue actions need a database: flows that reach them are tested with `startServer`.
   const needsServer = Object.fromEntries(
-    [...RECORD_ACTION_NAMES, ...BROADCAST_ACTION_NAMES].map((name) => [name, () => Promise.reject(new Error(`Action '${name}' needs the records database: test this flow with startServer`))]),
+    [...RECORD_ACTION_NAMES, ...BROADCAST_ACTION_NAMES, ...VENUE_ACTION_NAMES].map((name) => [name, () => Promise.reject(new Error(`Action '${name}' needs the records database: test this flow with startServer`))]),
   );
-  const registry = createRegistry({ locality, i18n, campaign, moreActions: needsServer });
+  const registry = createRegistry({ locality, i18n, campaign, moreActions: needsServer, moreValidators: VENUE_VALIDATORS, moreOptionSources: VENUE_OPTION_SOURCES });
   checkRegistryNames(registry, PROJECT_NAMES);
   const engine = createEngine(defs, registry, { defaultLocale: 'vi', resumeAfterMs: options.resumeAfterMs ?? 30 * 60_000 });
   return { engine, flows, i18n, locality, campaign, intents, words };
@@ -73,6 +75,8 @@ export function show(replies: Reply[]): string {
           return `[image ${r.url}] ${r.caption ?? ''}`;
         case 'voice':
           return `[voice ${r.ref}]`;
+        case 'document':
+          return `[document ${r.url}] ${r.caption ?? ''}`;
         default:
           return r.text;
       }

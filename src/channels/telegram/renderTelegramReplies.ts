@@ -31,7 +31,8 @@ export type ReplyMarkup =
 export type TelegramCall =
   | { method: 'sendMessage'; text: string; parse_mode: 'HTML'; reply_markup?: ReplyMarkup }
   | { method: 'sendPhoto'; photo: string; caption?: string; parse_mode: 'HTML' }
-  | { method: 'sendVoice'; voice: string; caption?: string; parse_mode: 'HTML' };
+  | { method: 'sendVoice'; voice: string; caption?: string; parse_mode: 'HTML' }
+  | { method: 'sendDocument'; document: string; caption?: string; parse_mode: 'HTML' };
 
 /** What the renderer could not show as asked (logged by the caller, without personal data). */
 export interface RenderWarning {
@@ -173,6 +174,15 @@ export function renderTelegramReplies(replies: Reply[], warnings: RenderWarning[
         const caption = reply.caption ?? '';
         const fits = caption.length <= TELEGRAM_LIMITS.captionChars;
         calls.push({ method: 'sendPhoto', photo: reply.url, parse_mode: 'HTML', ...(caption && fits ? { caption: escapeHtml(caption) } : {}) });
+        if (caption && !fits) pending.push(caption);
+        break;
+      }
+      case 'document': {
+        // By URL, Telegram fetches PDF (and ZIP, GIF) documents itself (Bot API, sendDocument).
+        flush();
+        const caption = reply.caption ?? '';
+        const fits = caption.length <= TELEGRAM_LIMITS.captionChars;
+        calls.push({ method: 'sendDocument', document: reply.url, parse_mode: 'HTML', ...(caption && fits ? { caption: escapeHtml(caption) } : {}) });
         if (caption && !fits) pending.push(caption);
         break;
       }

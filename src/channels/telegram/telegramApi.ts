@@ -83,6 +83,11 @@ export async function sendTelegramCalls(api: Api, chatId: string, calls: Telegra
         await api.sendVoice(chatId, voice, other, signal);
         break;
       }
+      case 'sendDocument': {
+        const { method: _m, document, ...other } = call;
+        await api.sendDocument(chatId, document, other, signal);
+        break;
+      }
       default: {
         const unreachable: never = call;
         throw new Error(`sendTelegramCalls: unknown call ${JSON.stringify(unreachable)}`);

@@ -70,6 +70,12 @@ export function renderZaloReplies(replies: Reply[], t: (key: ZaloTextKey) => str
           out.push(...texts(reply.caption));
         } else out.push({ kind: 'image', source: reply.url, ...(reply.caption ? { caption: reply.caption } : {}) });
         break;
+      case 'document': {
+        // Consultation messages carry pictures, not files: the picture, then the file's link to download and print.
+        if (reply.imageUrl) out.push({ kind: 'image', source: reply.imageUrl });
+        out.push(...texts(reply.caption ? `${reply.caption}\n${reply.url}` : reply.url));
+        break;
+      }
       case 'request-location': {
         const question = `${reply.text}\n\n${t('zalo.locationHow')}`;
         out.push(...texts(reply.skipOption ? formatChoicesAsText({ kind: 'choices', text: question, options: [reply.skipOption] }) : question));

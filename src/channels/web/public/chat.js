@@ -58,6 +58,19 @@
       d.insertBefore(img, d.firstChild);
       return;
     }
+    if (r.kind === 'document') {
+      var dd = bubble(r.caption || '', 'bot');
+      if (r.imageUrl) {
+        var pic = document.createElement('img');
+        pic.src = r.imageUrl; pic.alt = r.fileName;
+        dd.insertBefore(pic, dd.firstChild);
+      }
+      var a = document.createElement('a');
+      a.href = r.url; a.download = r.fileName; a.textContent = '⬇ ' + r.fileName; a.className = 'download';
+      dd.appendChild(document.createElement('br'));
+      dd.appendChild(a);
+      return;
+    }
     if (r.kind === 'choices') {
       bubble(r.text, 'bot');
       var box = document.createElement('div');
