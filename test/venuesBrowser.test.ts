@@ -34,8 +34,9 @@ describe('venues in a browser', () => {
 
     const context = await browser.newContext();
     try {
-      // The same person in the browser: the chat keeps its id in localStorage.
-      await context.addInitScript(`localStorage.setItem('cgb.userId', ${JSON.stringify(owner.userId)})`);
+      // The same person in the browser: the server's identity cookie.
+      const [name, value] = owner.cookie!.split(/=(.*)/s) as [string, string];
+      await context.addCookies([{ name, value, url: server.url }]);
       const page = await context.newPage();
       await page.goto(server.url);
       await say(page, 'mã qr cửa hàng', 'chủ cơ sở');
@@ -63,6 +64,8 @@ describe('venues in a browser', () => {
       await page.goto(`${server.url}/v/${venue!.code}`);
       expect(await page.locator('h1').textContent()).toBe('Tạp hoá Lù Thị Dung');
       await page.click('a.b >> nth=0');
+      // The chat acts on the link only once the person presses Start.
+      await page.getByRole('button', { name: 'Bắt đầu / Start' }).click();
       // Someone new answers the two onboarding questions first, then the venue's question comes.
       await page.locator('.options button', { hasText: 'Tiếng Việt' }).click();
       await page.locator('.msg.bot', { hasText: 'xã, thị trấn' }).last().waitFor();
