@@ -400,7 +400,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   // Channels.
   const requestCounter = redis ? new RedisRequestCounter(redis, config.redisKeyPrefix) : new MemoryRequestCounter();
   const webIdentity = new WebIdentity(secret, requestCounter, config.webLimits, config.sessionTtlSeconds);
-  const channels = createChannels({ config, log, i18n, redis, engine, pipeline, store, reachability: channelReachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT, webIdentity, announcements: box });
+  const channels = createChannels({ config, log, i18n, redis, engine, pipeline, store, reachability: channelReachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT, webIdentity, announcements: box, flows: defs.flows, menuFlow: MENU_FLOW });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
   zaloReach = channels.find((c) => c.zaloReach)?.zaloReach ?? null;
 

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Translator } from '../engine/contracts';
 import type { Engine } from '../engine/interpreter';
+import type { FlowSet } from '../engine/loadFlows';
 import type { ChannelName } from '../engine/types';
 import type { Logger } from '../logger';
 import type { Outbound, ChannelSender } from '../outbound/Outbound';
@@ -40,6 +41,10 @@ export interface ChannelContext {
   announcements?: { waiting(channel: ChannelName, userId: string): Promise<number> };
   /** The web chat's server-issued identity and its request limits. */
   webIdentity: WebIdentity;
+  /** The flows (the web chat offers a photo upload at a photo step). */
+  flows?: FlowSet;
+  /** The main menu's flow id (the web chat folds the menu that follows an outcome behind one button). */
+  menuFlow?: string;
 }
 
 /**

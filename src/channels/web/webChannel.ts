@@ -1,9 +1,14 @@
+import crypto from 'node:crypto';
 import path from 'node:path';
-import express, { type Response, type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import type { InboundEvent, Reply } from '../../engine/types';
+import type { InboundEvent, Reply, Session } from '../../engine/types';
+import type { PipelineOutcome } from '../../pipeline/EventPipeline';
 import { userKey } from '../../pipeline/userKey';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
+import { sendAsset } from './webAssets';
+import { buildWebPage } from './webPage';
+import { sniffImageType, WEB_PHOTO_MAX_BYTES, WebPhotoStore } from './WebPhotoStore';
 
 const eventIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { message: 'expected 8-64 letters, digits, _ or -' });
 
@@ -52,15 +57,32 @@ export function webPublicDir(projectRoot: string): string {
   return path.join(projectRoot, 'src', 'channels', 'web', 'public');
 }
 
+type WebDeps = Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'webIdentity' | 'announcements' | 'i18n' | 'config' | 'personalData' | 'db' | 'flows' | 'menuFlow'>;
+
+/** What the page learns with the replies besides them (never personal data beyond what the replies show). */
+interface WebAnswer {
+  replies: Reply[];
+  /** The conversation's language: the page switches its own words and `<html lang>`. */
+  locale: string;
+  /** The replies end with the main menu: after an outcome the page shows it behind one "Về menu" button. */
+  atMenu: boolean;
+  /** The current step asks for a photo: the page offers an upload. */
+  expects?: 'photo';
+}
+
 /**
  * `GET /` (the chat page) and its JSON API; the person is known by the identity cookie the server issues:
  * - `POST /api/web/events` takes one event and answers with the replies; a repeated `eventId` (a retry on a bad
- *   connection) has no second effect and answers with the current question instead.
+ *   connection) has no second effect and answers with the current question instead. After "delete my data" the
+ *   answer says `erased`, the session is forgotten and the identity cookie cleared: the next Start is someone new.
+ * - `POST /api/web/photo?eventId=` takes a photo (JPEG, PNG or WebP, 3 MB at most) as the answer to a photo step.
+ * - `POST /api/web/forget` ("clear this chat on this device", for shared phones) forgets the session and the cookie.
  * - `GET /api/web/prompt` answers with the current question (after a reload) and how many announcements wait in the
  *   person's box; it writes nothing.
- * Both are limited per client address and per identity (429 with Retry-After beyond).
+ * The API is limited per client address and per identity (429 with Retry-After beyond), and never cached
+ * (`no-store`: its answers carry what the person typed). The page's files are compressed and content-addressed.
  */
-export function createWebChannel(ctx: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'webIdentity' | 'announcements'>): ChannelPlugin {
+export function createWebChannel(ctx: WebDeps): ChannelPlugin {
   return { name: 'web', router: createWebRouter(ctx) };
 }
 
@@ -69,12 +91,70 @@ function tooMany(res: Response, retryAfterMs: number): void {
   res.status(429).json({ error: 'too_many_requests', message: 'Too many requests from this address or chat; please wait a little and try again.' });
 }
 
-function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'webIdentity' | 'announcements'>): Router {
+function createWebRouter(deps: WebDeps): Router {
   const router = express.Router();
   const identity = deps.webIdentity;
-  router.use(express.static(webPublicDir(deps.projectRoot), { index: 'index.html', maxAge: '1h' }));
+  const page = buildWebPage(webPublicDir(deps.projectRoot), deps.i18n, deps.config.defaultLocale);
+  const photos = deps.db ? new WebPhotoStore(deps.db) : null;
+
+  // "Delete my data" run by a request of this process: the request then ends the identity on the device. Only people
+  // whose request is being handled here are noted, so the set never grows.
+  const handling = new Set<string>();
+  const erased = new Set<string>();
+  deps.personalData.register(
+    'web-chat',
+    async (channel, userId) => {
+      if (channel !== 'web') return;
+      if (handling.has(userId)) erased.add(userId);
+      await photos?.eraseOwner(identity.ownerHash(userId));
+    },
+    { tables: photos ? ['web_photos'] : [] },
+  );
+  if (photos) deps.personalData.registerRetention('web-photos', (now) => photos.purgeUnreferenced(now), { tables: ['web_photos'] });
+
+  const answer = (session: Session | null, replies: Reply[]): WebAnswer => {
+    const step = session?.flow && session.step && session.sub === null ? deps.flows?.byId.get(session.flow)?.steps[session.step] : undefined;
+    return {
+      replies: renderRepliesForWeb(replies),
+      locale: session?.profile.locale ?? deps.config.defaultLocale,
+      atMenu: session !== null && session.flow === deps.menuFlow,
+      ...(step?.type === 'photo' && photos ? { expects: 'photo' as const } : {}),
+    };
+  };
+
+  /** Runs one event of the person; answers with the replies, or that their data was erased. */
+  const handle = async (req: Request, res: Response, event: InboundEvent, issued: boolean): Promise<void> => {
+    handling.add(event.userId);
+    let outcome: PipelineOutcome;
+    try {
+      outcome = await deps.pipeline.handle(event);
+    } finally {
+      handling.delete(event.userId);
+    }
+    const wasErased = erased.delete(event.userId) || (outcome.status === 'duplicate' && outcome.session === null && !issued);
+    if (wasErased) {
+      // Through the pipeline, after the erasure's own commit: the person's session goes too, and the cookie.
+      await deps.pipeline.handleEffect({ channel: 'web', userId: event.userId, eventId: `forget-${crypto.randomUUID()}`, kind: 'web-erased' }, async () => undefined, { forgetSession: true });
+      identity.end(req, res);
+      res.json({ duplicate: outcome.status === 'duplicate', erased: true, replies: outcome.status === 'handled' ? renderRepliesForWeb(outcome.replies) : [] });
+      return;
+    }
+    if (outcome.status === 'duplicate') {
+      res.json({ duplicate: true, ...answer(outcome.session, deps.engine.currentPrompt(outcome.session)) });
+      return;
+    }
+    res.json({ duplicate: false, ...(issued ? { newChat: true } : {}), ...answer(outcome.session, outcome.replies) });
+  };
+
+  router.use((req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const file = req.path === '/' || req.path === '/index.html' ? { asset: page.html, immutable: false } : page.files.get(req.path);
+    if (!file) return next();
+    sendAsset(req, res, file.asset, file.immutable);
+  });
 
   router.use('/api/web', async (req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
     try {
       const admitted = await identity.admitAddress(req);
       if (admitted.ok) next();
@@ -96,12 +176,47 @@ function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'sto
         res.status(400).json({ error: 'invalid_event', problems: parsed.problems });
         return;
       }
-      const outcome = await deps.pipeline.handle(parsed.event);
-      if (outcome.status === 'duplicate') {
-        res.json({ duplicate: true, replies: renderRepliesForWeb(deps.engine.currentPrompt(outcome.session)) });
+      await handle(req, res, parsed.event, who.issued);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.post('/api/web/photo', express.raw({ type: () => true, limit: WEB_PHOTO_MAX_BYTES }), async (req, res, next) => {
+    try {
+      if (!photos) {
+        res.status(404).json({ error: 'not_found' });
         return;
       }
-      res.json({ duplicate: false, replies: renderRepliesForWeb(outcome.replies) });
+      const eventId = eventIdSchema.safeParse(req.query.eventId);
+      if (!eventId.success) {
+        res.status(400).json({ error: 'invalid_event', problems: [`eventId: ${eventId.error.issues[0]?.message ?? 'invalid'}`] });
+        return;
+      }
+      const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const type = sniffImageType(bytes);
+      if (!type) {
+        res.status(415).json({ error: 'unsupported_image', message: 'Send a JPEG, PNG or WebP picture.' });
+        return;
+      }
+      const who = await identity.identify(req, res);
+      if (!who.ok) {
+        tooMany(res, who.retryAfterMs);
+        return;
+      }
+      const fileRef = await photos.save(identity.ownerHash(who.userId), eventId.data, type, bytes, new Date());
+      await handle(req, res, { channel: 'web', userId: who.userId, eventId: eventId.data, kind: 'photo', fileRef }, who.issued);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.post('/api/web/forget', async (req, res, next) => {
+    try {
+      const userId = identity.read(req);
+      if (userId) await deps.pipeline.handleEffect({ channel: 'web', userId, eventId: `forget-${crypto.randomUUID()}`, kind: 'web-forget' }, async () => undefined, { forgetSession: true });
+      identity.end(req, res);
+      res.json({ ok: true });
     } catch (err) {
       next(err);
     }
@@ -114,7 +229,7 @@ function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'sto
       const session = userId ? await deps.store.peek(userKey({ channel: 'web', userId })) : null;
       // A count only (a GET changes nothing): the page then sends a `start` event, which shows the box.
       const announcements = userId && session && deps.announcements ? await deps.announcements.waiting('web', userId) : 0;
-      res.json({ replies: renderRepliesForWeb(deps.engine.currentPrompt(session)), known: session !== null, announcements });
+      res.json({ ...answer(session, deps.engine.currentPrompt(session)), known: session !== null, announcements });
     } catch (err) {
       next(err);
     }

@@ -47,6 +47,19 @@ export class WebIdentity {
     return expected.length === given.length && crypto.timingSafeEqual(expected, given) ? id : null;
   }
 
+  /** Ends the identity on this device (after "delete my data", or "clear this chat" on a shared phone). */
+  end(req: Request, res: Response): void {
+    res.clearCookie(WEB_IDENTITY_COOKIE, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/' });
+  }
+
+  /**
+   * A keyed hash standing for a chat where its id must not be kept (the owner of a photo, which may belong to an
+   * anonymous report). Derived from the identity key with a prefix no identity can have (ids hold no `:`).
+   */
+  ownerHash(userId: string): string {
+    return this.secret.mac('web-identity', `owner:${userId}`);
+  }
+
   /** Counts the request against the client address; false with the wait when over the limit. */
   async admitAddress(req: Request): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
     const hit = await this.counter.hit(`web-ip:${clientAddress(req)}`, this.limits.perAddressPerMinute, 60_000);

@@ -1,16 +1,26 @@
-/* The web chat: draws the engine's replies (text, choices, image, location and phone requests) and sends events.
-   Plain JavaScript, no build step. The transcript is kept in localStorage so a reload loses nothing. */
+/* The web chat: draws the engine's replies and sends events. Plain JavaScript (ES5, old phones), no build step.
+   Nothing of the conversation is stored on the device: after a reload the server sends the current question again
+   (it knows the person by its HttpOnly identity cookie). Text from the server is only ever set with textContent. */
 (function () {
   'use strict';
-  var LOG_KEY = 'cgb.transcript';
-  var MAX_KEPT = 120;
+  var data = JSON.parse(document.body.getAttribute('data-page'));
+  var W = data.words;
+  var lang = data.lang;
   var log = document.getElementById('log');
   var form = document.getElementById('composer');
   var input = document.getElementById('text');
   var statusBox = document.getElementById('status');
+  var photoBox = document.getElementById('photo-box');
+  var photoInput = document.getElementById('photo');
   var busy = false;
+  // The last message that did not reach the server: sent again with the same event id, so it never counts twice.
+  var unsent = null;
+  // The multi-choice question on screen, updated in place when a tap changes its selection.
+  var liveMulti = null;
 
-  // Event ids only tell a retry from a new message; who is talking is known from the cookie the server issued.
+  // Earlier versions kept the whole transcript on the device: remove it.
+  try { localStorage.removeItem('cgb.transcript'); } catch (e) { /* storage off */ }
+
   function randomId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, '');
     var s = '';
@@ -18,102 +28,70 @@
     return s;
   }
 
-  var transcript = [];
-  try { transcript = JSON.parse(localStorage.getItem(LOG_KEY) || '[]'); } catch (e) { transcript = []; }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  }
 
-  function keep(entry) {
-    transcript.push(entry);
-    if (transcript.length > MAX_KEPT) transcript = transcript.slice(-MAX_KEPT);
-    try { localStorage.setItem(LOG_KEY, JSON.stringify(transcript)); } catch (e) { /* storage full: the chat still works */ }
+  function applyWords() {
+    var spans = document.querySelectorAll('[data-w]');
+    for (var i = 0; i < spans.length; i++) spans[i].textContent = W[spans[i].getAttribute('data-w')];
+    input.placeholder = W.placeholder;
+    input.setAttribute('aria-label', W.answerLabel);
+    document.title = W.title;
+    document.documentElement.lang = lang;
+  }
+
+  function setLanguage(l) {
+    if (!l || l === lang || !data.wordFiles[l]) return;
+    fetch(data.wordFiles[l]).then(function (r) { return r.json(); }).then(function (w) {
+      W = w; lang = l; applyWords();
+    }).catch(function () { /* keep the current words */ });
+  }
+
+  // Web addresses become links; 113-115, 1800/1900 lines and Vietnamese phone numbers become tel: links.
+  var TOKEN = /(https?:\/\/[^\s<>"]+|www\.[^\s<>"]+|[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:vn|com|org|net)(?:\/[^\s<>"]*)?)|((?:\+84 ?|0)\d(?:[ .]?\d){8,9}|1[89]00(?:[ .]?\d){4,6}|11[345])/gi;
+  function appendLinked(parent, text) {
+    var at = 0, m;
+    TOKEN.lastIndex = 0;
+    while ((m = TOKEN.exec(text))) {
+      var s = m[0], before = text.charAt(m.index - 1), after = text.charAt(m.index + s.length);
+      var a = null;
+      if (m[1]) {
+        s = s.replace(/[.,;:!?)\]]+$/, '');
+        if (/[\w@./-]/.test(before) || !/^(https?:|www\.)/i.test(s) && /[\w-]/.test(text.charAt(m.index + s.length))) continue;
+        a = el('a', null, s);
+        a.href = /^https?:/i.test(s) ? s : 'http://' + s;
+        a.target = '_blank';
+        a.rel = 'noopener noreferrer';
+      } else {
+        if (/[\w/.,+-]/.test(before) || /[\w/]/.test(after) || /^[.,]\d/.test(text.slice(m.index + s.length))) continue;
+        a = el('a', 'tel', s);
+        a.href = 'tel:' + s.replace(/[ .]/g, '');
+      }
+      parent.appendChild(document.createTextNode(text.slice(at, m.index)));
+      parent.appendChild(a);
+      at = m.index + s.length;
+      TOKEN.lastIndex = at;
+    }
+    parent.appendChild(document.createTextNode(text.slice(at)));
   }
 
   function bubble(text, who) {
-    var div = document.createElement('div');
-    div.className = 'msg ' + who;
-    div.textContent = text;
+    var div = el('div', 'msg ' + who);
+    div.appendChild(el('span', 'sr', (who.indexOf('me') === 0 ? W.you : W.bot) + ' '));
+    if (who.indexOf('me') === 0) div.appendChild(document.createTextNode(text));
+    else appendLinked(div, text);
     log.appendChild(div);
     return div;
   }
 
-  function disableOldButtons() {
-    var old = log.querySelectorAll('.options button');
-    for (var i = 0; i < old.length; i++) old[i].disabled = true;
-  }
-
-  function optionButton(label, onClick, className) {
-    var b = document.createElement('button');
-    b.type = 'button';
-    b.textContent = label;
-    if (className) b.className = className;
-    b.addEventListener('click', onClick);
-    return b;
-  }
-
-  function drawReply(r, live) {
-    if (r.kind === 'text') { bubble(r.text, 'bot'); return; }
-    if (r.kind === 'image') {
-      var d = bubble(r.caption || '', 'bot');
-      var img = document.createElement('img');
-      img.src = r.url; img.alt = r.caption || '';
-      d.insertBefore(img, d.firstChild);
-      return;
-    }
-    if (r.kind === 'document') {
-      var dd = bubble(r.caption || '', 'bot');
-      if (r.imageUrl) {
-        var pic = document.createElement('img');
-        pic.src = r.imageUrl; pic.alt = r.fileName;
-        dd.insertBefore(pic, dd.firstChild);
-      }
-      var a = document.createElement('a');
-      a.href = r.url; a.download = r.fileName; a.textContent = '⬇ ' + r.fileName; a.className = 'download';
-      dd.appendChild(document.createElement('br'));
-      dd.appendChild(a);
-      return;
-    }
-    if (r.kind === 'choices') {
-      bubble(r.text, 'bot');
-      var box = document.createElement('div');
-      box.className = 'options';
-      var selected = r.selected || [];
-      r.options.forEach(function (o) {
-        var label = (o.number ? o.number + '. ' : '') + (selected.indexOf(o.id) >= 0 ? '✓ ' : '') + o.label;
-        var cls = selected.indexOf(o.id) >= 0 ? 'selected' : (o.number ? '' : 'done');
-        var b = optionButton(label, function () { send({ type: 'choice', optionId: o.id }, label); }, cls);
-        b.disabled = !live;
-        box.appendChild(b);
-      });
-      log.appendChild(box);
-      return;
-    }
-    if (r.kind === 'request-location') {
-      bubble(r.text, 'bot');
-      var lbox = document.createElement('div');
-      lbox.className = 'options';
-      var lb = optionButton(r.buttonLabel, function () { shareLocation(r.buttonLabel); });
-      lb.disabled = !live;
-      lbox.appendChild(lb);
-      if (r.skipOption) {
-        var sb = optionButton(r.skipOption.number + '. ' + r.skipOption.label, function () { send({ type: 'choice', optionId: r.skipOption.id }, r.skipOption.label); });
-        sb.disabled = !live;
-        lbox.appendChild(sb);
-      }
-      log.appendChild(lbox);
-      return;
-    }
-    if (r.kind === 'request-phone') {
-      bubble(r.text, 'bot');
-      input.setAttribute('inputmode', 'tel');
-      return;
-    }
-  }
-
-  function showReplies(replies) {
-    disableOldButtons();
-    input.setAttribute('inputmode', 'text');
-    replies.forEach(function (r) { drawReply(r, true); keep({ who: 'bot', reply: r }); });
-    log.scrollTop = log.scrollHeight;
-    window.scrollTo(0, document.body.scrollHeight);
+  function note(text) {
+    var div = el('div', 'note', text);
+    log.appendChild(div);
+    return div;
   }
 
   function setStatus(text) {
@@ -121,85 +99,276 @@
     statusBox.textContent = text || '';
   }
 
-  function post(body, attempt) {
-    return fetch('/api/web/events', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body)
-    }).then(function (res) {
-      if (res.status >= 500) throw new Error('server ' + res.status);
-      if (res.status === 429) return { problems: ['Bạn gửi nhanh quá, xin đợi một chút rồi thử lại. / Too many messages; please wait a moment and try again.'] };
-      return res.json();
-    }).catch(function (err) {
-      // Weak connection: retry with the same event id; the server ignores a second delivery.
-      if (attempt >= 4) throw err;
-      setStatus('Mạng yếu, đang gửi lại… / Weak connection, retrying…');
-      return new Promise(function (r) { setTimeout(r, 1000 * Math.pow(2, attempt)); }).then(function () { return post(body, attempt + 1); });
+  function disableOldButtons() {
+    var old = log.querySelectorAll('.options button');
+    for (var i = 0; i < old.length; i++) old[i].disabled = true;
+    liveMulti = null;
+  }
+
+  function button(label, onClick, cls) {
+    var b = el('button', cls, label);
+    b.type = 'button';
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  function optionLabel(o, chosen) {
+    return (o.number ? o.number + '. ' : '') + (chosen ? '✓ ' : '') + o.label;
+  }
+
+  function fillOptions(box, r) {
+    var selected = r.selected || [];
+    box.textContent = '';
+    r.options.forEach(function (o) {
+      var chosen = selected.indexOf(o.id) >= 0;
+      var label = optionLabel(o, chosen);
+      // A tap on a multi-choice option only changes the selection: no bubble; the question updates in place.
+      var shown = r.multi && o.number ? null : label;
+      box.appendChild(button(label, function () { send({ type: 'choice', optionId: o.id }, shown); }, chosen ? 'selected' : (o.number ? '' : 'done')));
     });
   }
 
-  function send(event, shownAs) {
+  function drawChoices(r, collapse) {
+    var q = bubble(r.text, 'bot');
+    var box = el('div', 'options');
+    fillOptions(box, r);
+    if (r.multi) liveMulti = { reply: r, box: box };
+    if (!collapse) { log.appendChild(box); return q; }
+    // After an outcome the long menu waits behind one button, so the outcome stays in view.
+    q.hidden = true; box.hidden = true;
+    var wrap = el('div', 'options');
+    wrap.appendChild(button(W.backToMenu, function () {
+      wrap.parentNode.removeChild(wrap);
+      q.hidden = false; box.hidden = false;
+      q.scrollIntoView();
+    }, 'compact'));
+    log.appendChild(wrap);
+    log.appendChild(box);
+    return wrap;
+  }
+
+  /** Draws one reply; returns its first element. */
+  function drawReply(r, collapse) {
+    if (r.kind === 'text') return bubble(r.text, 'bot');
+    if (r.kind === 'choices') return drawChoices(r, collapse);
+    if (r.kind === 'image' || r.kind === 'document') {
+      var d = bubble(r.caption || '', 'bot');
+      var src = r.kind === 'image' ? r.url : r.imageUrl;
+      if (src) {
+        var img = el('img');
+        img.src = src; img.alt = r.caption || r.fileName || '';
+        d.insertBefore(img, d.firstChild.nextSibling);
+      }
+      if (r.kind === 'document') {
+        var a = el('a', 'download', '⬇ ' + r.fileName);
+        a.href = r.url; a.download = r.fileName;
+        d.appendChild(el('br'));
+        d.appendChild(a);
+      }
+      return d;
+    }
+    if (r.kind === 'voice') return bubble((r.caption || '') + (/^https:/.test(r.ref) ? '\n' + r.ref : ''), 'bot');
+    if (r.kind === 'request-location') {
+      var first = bubble(r.text, 'bot');
+      var lbox = el('div', 'options');
+      lbox.appendChild(button(r.buttonLabel, function () { shareLocation(r.buttonLabel); }));
+      if (r.skipOption) {
+        var skip = r.skipOption;
+        lbox.appendChild(button(skip.number + '. ' + skip.label, function () { send({ type: 'choice', optionId: skip.id }, skip.label); }));
+      }
+      log.appendChild(lbox);
+      return first;
+    }
+    if (r.kind === 'request-phone') {
+      input.setAttribute('inputmode', 'tel');
+      return bubble(r.text, 'bot');
+    }
+    return null;
+  }
+
+  function sameQuestion(a, b) {
+    if (!a || !b || b.kind !== 'choices' || !b.multi || a.text !== b.text || a.options.length !== b.options.length) return false;
+    for (var i = 0; i < a.options.length; i++) if (a.options[i].id !== b.options[i].id) return false;
+    return true;
+  }
+
+  function showReplies(res) {
+    var replies = res.replies || [];
+    setLanguage(res.locale);
+    photoBox.hidden = res.expects !== 'photo';
+    // A tap on a multi-choice option answers with the same question: update it where it is.
+    if (replies.length === 1 && liveMulti && sameQuestion(liveMulti.reply, replies[0])) {
+      liveMulti.reply = replies[0];
+      fillOptions(liveMulti.box, replies[0]);
+      return;
+    }
+    disableOldButtons();
+    input.setAttribute('inputmode', 'text');
+    var firstNew = null;
+    replies.forEach(function (r, i) {
+      var isMenuAfterOutcome = res.atMenu && i === replies.length - 1 && i > 0 && r.kind === 'choices' && r.options.length > 3;
+      var e = drawReply(r, isMenuAfterOutcome);
+      if (!firstNew) firstNew = e;
+    });
+    // The start of the answer, not the end: a long outcome stays readable from its first line.
+    if (firstNew) log.scrollTop = Math.max(0, firstNew.offsetTop - 8);
+  }
+
+  function post(url, body, headers, attempt) {
+    return fetch(url, { method: 'POST', headers: headers, body: body, credentials: 'same-origin' }).then(function (res) {
+      if (res.status >= 500) throw new Error('server ' + res.status);
+      if (res.status === 429) return { failed: W.tooMany };
+      if (res.status === 413) return { failed: W.photoTooBig };
+      if (res.status === 415) return { failed: W.photoBad };
+      return res.json();
+    }).catch(function (err) {
+      // No answer (weak connection): the same event id again; a second delivery has no second effect.
+      if (attempt >= 2) throw err;
+      setStatus(W.retrying);
+      return new Promise(function (r) { setTimeout(r, 1500 * (attempt + 1)); }).then(function () { return post(url, body, headers, attempt + 1); });
+    });
+  }
+
+  /**
+   * Sends one event. `shownAs` is what the person's bubble says (none for a start or a multi-choice tap); `fromInput`
+   * clears the typed text only once the server has it. A send that fails leaves no bubble and keeps the text.
+   */
+  function send(event, shownAs, fromInput, upload) {
     if (busy) return;
     busy = true;
-    if (shownAs) { bubble(shownAs, 'me'); keep({ who: 'me', text: shownAs }); }
-    event.eventId = randomId();
-    post(event, 0).then(function (data) {
+    var key = upload ? 'photo:' + upload.size : JSON.stringify(event);
+    if (!unsent || unsent.key !== key) unsent = { key: key, eventId: randomId() };
+    event.eventId = unsent.eventId;
+    var mine = shownAs ? bubble(shownAs, 'me pending') : null;
+    if (mine) log.scrollTop = Math.max(0, mine.offsetTop + mine.offsetHeight - log.clientHeight + 8);
+    if (fromInput) input.readOnly = true;
+    setStatus(W.sending);
+    var request = upload
+      ? post('/api/web/photo?eventId=' + event.eventId, upload, { 'Content-Type': upload.type }, 0)
+      : post('/api/web/events', JSON.stringify(event), { 'Content-Type': 'application/json' }, 0);
+    request.then(function (res) {
+      if (res.failed || !res.replies) throw { shown: res.failed || (res.problems || []).join('\n') };
+      unsent = null;
       setStatus('');
-      if (data.replies) showReplies(data.replies);
-      else if (data.problems) bubble(data.problems.join('\n'), 'bot');
-    }).catch(function () {
-      setStatus('Không gửi được. Kiểm tra mạng rồi thử lại. / Could not send. Check your connection and try again.');
-    }).then(function () { busy = false; });
+      if (mine) mine.className = 'msg me';
+      if (fromInput && input.value === shownAs) input.value = '';
+      if (res.erased) { forgetDevice(res.replies); return; }
+      if (res.newChat) note(W.noPush);
+      if (event.type === 'start' && event.payload) dropStartFromAddress();
+      showReplies(res);
+    }).catch(function (err) {
+      if (mine) mine.parentNode.removeChild(mine);
+      setStatus(err && err.shown || W.failed);
+    }).then(function () {
+      busy = false;
+      input.readOnly = false;
+    });
+  }
+
+  function dropStartFromAddress() {
+    var params = new URLSearchParams(window.location.search);
+    params.delete('start');
+    var q = params.toString();
+    window.history.replaceState(null, '', window.location.pathname + (q ? '?' + q : '') + window.location.hash);
+  }
+
+  // After "delete my data" or "clear this chat": nothing of the conversation stays on screen or on the device; the
+  // server has ended the identity, so the next Start is a new conversation.
+  function forgetDevice(replies) {
+    try { localStorage.clear(); window.sessionStorage.clear(); } catch (e) { /* storage off */ }
+    dropStartFromAddress();
+    log.textContent = '';
+    unsent = null; liveMulti = null;
+    photoBox.hidden = true;
+    (replies || []).forEach(function (r) { if (r.kind === 'text') bubble(r.text, 'bot'); });
+    note(W.cleared);
+    offerStart(null);
   }
 
   function shareLocation(label) {
-    if (!navigator.geolocation) { setStatus('Máy không gửi được vị trí. / This device cannot share its location.'); return; }
+    if (!navigator.geolocation) { setStatus(W.noLocation); return; }
     navigator.geolocation.getCurrentPosition(function (pos) {
       send({ type: 'location', latitude: pos.coords.latitude, longitude: pos.coords.longitude }, label);
-    }, function () {
-      setStatus('Không lấy được vị trí. Hãy cho phép truy cập vị trí. / Location not available; please allow access.');
-    }, { timeout: 15000, maximumAge: 60000 });
+    }, function () { setStatus(W.locationDenied); }, { timeout: 15000, maximumAge: 60000 });
   }
 
   form.addEventListener('submit', function (e) {
     e.preventDefault();
     var text = input.value.trim();
-    if (!text) return;
-    input.value = '';
-    send({ type: 'text', text: text }, text);
+    if (!text || busy) return;
+    // A typed number at a multi-choice question adds to what was tapped.
+    var r = liveMulti && liveMulti.reply;
+    if (r && r.selected && r.selected.length && /^\d+(\s*[,; ]\s*\d+)*$/.test(text)) {
+      var numbers = text.split(/[^\d]+/).map(Number);
+      r.options.forEach(function (o) { if (o.number && r.selected.indexOf(o.id) >= 0 && numbers.indexOf(o.number) < 0) numbers.push(o.number); });
+      numbers.sort(function (a, b) { return a - b; });
+      input.value = numbers.join(', ');
+      text = input.value;
+    }
+    send({ type: 'text', text: text }, text, true);
   });
 
   document.getElementById('menu-button').addEventListener('click', function () { send({ type: 'text', text: 'menu' }, 'Menu'); });
 
-  // Draw what was said before, then continue: a new visitor starts the conversation.
-  transcript.forEach(function (entry) {
-    if (entry.who === 'me') bubble(entry.text, 'me');
-    else drawReply(entry.reply, false);
+  document.getElementById('clear-button').addEventListener('click', function () {
+    if (!window.confirm(W.clearConfirm)) return;
+    fetch('/api/web/forget', { method: 'POST', credentials: 'same-origin' }).then(function (r) {
+      if (!r.ok) throw new Error('forget ' + r.status);
+      forgetDevice([]);
+    }).catch(function () { setStatus(W.failed); });
   });
+
+  // A photo is made smaller on the phone (a 2G line) when the browser can; it is sent as the answer to the step.
+  photoInput.addEventListener('change', function () {
+    var file = photoInput.files && photoInput.files[0];
+    photoInput.value = '';
+    if (!file) return;
+    if (!/^image\/(jpeg|png|webp)$/.test(file.type) && !/^image\//.test(file.type)) { setStatus(W.photoBad); return; }
+    shrink(file, function (blob) {
+      if (blob.size > 3 * 1024 * 1024) { setStatus(W.photoTooBig); return; }
+      send({ type: 'photo' }, W.photoSent, false, blob);
+    });
+  });
+
+  function shrink(file, done) {
+    var reader = new window.FileReader();
+    reader.onerror = function () { done(file); };
+    reader.onload = function () {
+      var img = new window.Image();
+      img.onerror = function () { done(file); };
+      img.onload = function () {
+        var scale = Math.min(1, 1600 / Math.max(img.width, img.height));
+        var canvas = document.createElement('canvas');
+        canvas.width = Math.round(img.width * scale); canvas.height = Math.round(img.height * scale);
+        canvas.getContext('2d').drawImage(img, 0, 0, canvas.width, canvas.height);
+        if (!canvas.toBlob) { done(file); return; }
+        canvas.toBlob(function (b) { done(b && b.size < file.size ? b : file); }, 'image/jpeg', 0.8);
+      };
+      img.src = reader.result;
+    };
+    reader.readAsDataURL(file);
+  }
+
   // Nothing is sent until the person presses something: a link (with ?start=) only shows a button.
   function offerStart(payload) {
-    var box = document.createElement('div');
-    box.className = 'options';
-    var b = optionButton('Bắt đầu / Start', function () {
-      b.disabled = true;
+    var box = el('div', 'options');
+    var b = button(W.start, function () {
       send(payload ? { type: 'start', payload: payload } : { type: 'start' });
-    });
+    }, 'start');
     box.appendChild(b);
     log.appendChild(box);
   }
 
-  var params = new URLSearchParams(window.location.search);
-  var payload = params.get('start');
-  if (transcript.length === 0 || payload) {
+  applyWords();
+  var payload = new URLSearchParams(window.location.search).get('start');
+  if (payload) {
     offerStart(payload);
   } else {
-    fetch('/api/web/prompt').then(function (r) { return r.json(); }).then(function (data) {
-      if (data.known === false) { offerStart(null); return; }
+    fetch('/api/web/prompt', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (res) {
+      if (res.known === false) { offerStart(null); return; }
       // New announcements wait: a start event (the person came back) shows them, then the current question again.
-      if (data.announcements > 0) { send({ type: 'start' }); return; }
-      disableOldButtons();
-      (data.replies || []).forEach(function (r) { drawReply(r, true); });
-      log.scrollTop = log.scrollHeight;
-    }).catch(function () { setStatus('Mạng yếu. / Weak connection.'); });
+      if (res.announcements > 0) { send({ type: 'start' }); return; }
+      showReplies(res);
+    }).catch(function () { setStatus(W.weak); });
   }
 })();
