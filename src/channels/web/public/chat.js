@@ -44,11 +44,12 @@
     document.documentElement.lang = lang;
   }
 
+  /** Switches the page's own words to the conversation's language (before the replies are drawn). */
   function setLanguage(l) {
-    if (!l || l === lang || !data.wordFiles[l]) return;
-    fetch(data.wordFiles[l]).then(function (r) { return r.json(); }).then(function (w) {
+    if (!l || l === lang || !data.wordFiles[l]) return Promise.resolve();
+    return fetch(data.wordFiles[l]).then(function (r) { return r.json(); }).then(function (w) {
       W = w; lang = l; applyWords();
-    }).catch(function () { /* keep the current words */ });
+    }, function () { /* keep the current words */ });
   }
 
   // Web addresses become links; 113-115, 1800/1900 lines and Vietnamese phone numbers become tel: links.
@@ -128,29 +129,33 @@
     });
   }
 
-  function drawChoices(r, collapse) {
+  var lastChoices = null;
+  function drawChoices(r) {
     var q = bubble(r.text, 'bot');
     var box = el('div', 'options');
     fillOptions(box, r);
+    log.appendChild(box);
     if (r.multi) liveMulti = { reply: r, box: box };
-    if (!collapse) { log.appendChild(box); return q; }
-    // After an outcome the long menu waits behind one button, so the outcome stays in view.
-    q.hidden = true; box.hidden = true;
+    lastChoices = { q: q, box: box };
+    return q;
+  }
+
+  // The menu after an outcome waits behind one button, so the outcome is what the person reads.
+  function foldMenu(c) {
+    c.q.hidden = true; c.box.hidden = true;
     var wrap = el('div', 'options');
     wrap.appendChild(button(W.backToMenu, function () {
-      wrap.parentNode.removeChild(wrap);
-      q.hidden = false; box.hidden = false;
-      q.scrollIntoView();
+      log.removeChild(wrap);
+      c.q.hidden = false; c.box.hidden = false;
+      log.scrollTop = Math.max(0, c.q.offsetTop - 8);
     }, 'compact'));
-    log.appendChild(wrap);
-    log.appendChild(box);
-    return wrap;
+    log.insertBefore(wrap, c.q);
   }
 
   /** Draws one reply; returns its first element. */
-  function drawReply(r, collapse) {
+  function drawReply(r) {
     if (r.kind === 'text') return bubble(r.text, 'bot');
-    if (r.kind === 'choices') return drawChoices(r, collapse);
+    if (r.kind === 'choices') return drawChoices(r);
     if (r.kind === 'image' || r.kind === 'document') {
       var d = bubble(r.caption || '', 'bot');
       var src = r.kind === 'image' ? r.url : r.imageUrl;
@@ -193,8 +198,11 @@
   }
 
   function showReplies(res) {
+    return setLanguage(res.locale).then(function () { drawReplies(res); });
+  }
+
+  function drawReplies(res) {
     var replies = res.replies || [];
-    setLanguage(res.locale);
     photoBox.hidden = res.expects !== 'photo';
     // A tap on a multi-choice option answers with the same question: update it where it is.
     if (replies.length === 1 && liveMulti && sameQuestion(liveMulti.reply, replies[0])) {
@@ -205,11 +213,15 @@
     disableOldButtons();
     input.setAttribute('inputmode', 'text');
     var firstNew = null;
-    replies.forEach(function (r, i) {
-      var isMenuAfterOutcome = res.atMenu && i === replies.length - 1 && i > 0 && r.kind === 'choices' && r.options.length > 3;
-      var e = drawReply(r, isMenuAfterOutcome);
+    lastChoices = null;
+    replies.forEach(function (r) {
+      var e = drawReply(r);
       if (!firstNew) firstNew = e;
     });
+    var last = replies[replies.length - 1];
+    // An outcome (a long answer) followed by the main menu: the menu folds behind "Về menu".
+    if (res.atMenu && replies.length > 1 && last.kind === 'choices' && last.options.length > 3 && lastChoices.q !== firstNew &&
+        lastChoices.q.offsetTop - firstNew.offsetTop > log.clientHeight * 0.3) foldMenu(lastChoices);
     // The start of the answer, not the end: a long outcome stays readable from its first line.
     if (firstNew) log.scrollTop = Math.max(0, firstNew.offsetTop - 8);
   }
@@ -255,7 +267,7 @@
       if (res.erased) { forgetDevice(res.replies); return; }
       if (res.newChat) note(W.noPush);
       if (event.type === 'start' && event.payload) dropStartFromAddress();
-      showReplies(res);
+      return showReplies(res);
     }).catch(function (err) {
       if (mine) mine.parentNode.removeChild(mine);
       setStatus(err && err.shown || W.failed);
