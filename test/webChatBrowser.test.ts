@@ -183,10 +183,31 @@ describe('the web chat on a phone', () => {
       await page.waitForFunction("document.documentElement.lang === 'en'");
       expect(await page.textContent('#send')).toBe('Send');
       expect(await page.locator('.msg.bot .sr').last().textContent()).toBe('Assistant: ');
+      // A bubble is as wide as its words.
+      const [mine, log] = [(await page.locator('.msg.me', { hasText: 'english' }).boundingBox())!, (await page.locator('#log').boundingBox())!];
+      expect(mine.width).toBeLessThan(log.width / 2);
     } finally {
       await context.close();
     }
   }, 60_000);
+
+  it('addresses, hotlines and phone numbers in a reply become links; anything else in it stays text', async () => {
+    const { context, page } = await openAs(null);
+    try {
+      const text =
+        'Gọi 115 hoặc 1900 9095; trạm y tế: 0214 3880 115, di động +84 912 345 678. Khai báo trên tokhaiyte.vn hoặc http://www.bluezone.gov.vn. ' +
+        'Mã KB-210715-0001, ngày 01.07.2021, 38.5 độ, 1150 người. <img src=x onerror=alert(1)>';
+      await page.route('**/api/web/prompt', (route) => route.fulfill({ json: { known: true, announcements: 0, locale: 'vi', atMenu: false, replies: [{ kind: 'text', text }] } }));
+      await page.reload();
+      await page.locator('.msg.bot', { hasText: 'tokhaiyte' }).waitFor();
+      const hrefs = await page.locator('.msg.bot a').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+      expect(hrefs).toEqual(['tel:115', 'tel:19009095', 'tel:02143880115', 'tel:+84912345678', 'http://tokhaiyte.vn', 'http://www.bluezone.gov.vn']);
+      expect(await page.locator('.msg.bot img').count()).toBe(0);
+      expect(await page.locator('.msg.bot').textContent()).toContain('<img src=x onerror=alert(1)>');
+    } finally {
+      await context.close();
+    }
+  });
 
   it('"Delete my data" leaves nothing on the device and starts a new identity; "clear this chat" does the same for a shared phone', async () => {
     const u = await onboarded();
@@ -242,7 +263,12 @@ describe('the web chat on a phone', () => {
     const [record] = await server.runtime.db.query<{ photo: { fileRef: string; channel: string } }>(`SELECT data -> 'photo' AS photo FROM records WHERE data -> 'photo' ->> 'channel' = 'web' ORDER BY id DESC LIMIT 1`);
     expect(record!.photo).toEqual({ fileRef: `web-photo:${photo!.id}`, channel: 'web' });
 
-    // Not a picture, or too large: refused before anything is stored.
+    // Not at a photo step, not a picture, or too large: refused, and nothing is stored.
+    const stored = async () => (await server.runtime.db.query('SELECT 1 FROM web_photos')).length;
+    const before = await stored();
+    const notAsked = await fetch(`${server.url}/api/web/photo?eventId=${u.nextEventId()}`, { method: 'POST', headers: { cookie: u.cookie!, 'content-type': 'image/png' }, body: PNG });
+    expect(notAsked.status).toBe(409);
+    expect(await stored()).toBe(before);
     const notImage = await fetch(`${server.url}/api/web/photo?eventId=${u.nextEventId()}`, { method: 'POST', headers: { cookie: u.cookie!, 'content-type': 'image/png' }, body: 'hello' });
     expect(notImage.status).toBe(415);
     const tooBig = await fetch(`${server.url}/api/web/photo?eventId=${u.nextEventId()}`, { method: 'POST', headers: { cookie: u.cookie!, 'content-type': 'image/jpeg' }, body: Buffer.alloc(3 * 1024 * 1024 + 10, 0xff) });

@@ -4,6 +4,8 @@ import type { Database } from '../../db/Database';
 export const WEB_PHOTO_PREFIX = 'web-photo:';
 /** The largest photo the web chat takes (the page makes photos smaller before sending when it can). */
 export const WEB_PHOTO_MAX_BYTES = 3 * 1024 * 1024;
+/** Photos one chat may send in a day (a report takes one; more is someone filling the disk). */
+export const WEB_PHOTOS_PER_DAY = 20;
 
 const DAY_MS = 86_400_000;
 
@@ -30,6 +32,12 @@ export class WebPhotoStore {
       [ownerHash, eventId, contentType, bytes, now.toISOString()],
     );
     return `${WEB_PHOTO_PREFIX}${row!.id}`;
+  }
+
+  /** How many photos a chat sent since `since` (a chat may send only a few a day: they take room). */
+  async countSince(ownerHash: string, since: Date): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM web_photos WHERE owner_hash = $1 AND created_at >= $2', [ownerHash, since.toISOString()]);
+    return row?.n ?? 0;
   }
 
   /** The photo a reference names, or null (erased, expired, or not a web photo). */

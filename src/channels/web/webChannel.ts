@@ -8,7 +8,7 @@ import { userKey } from '../../pipeline/userKey';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 import { sendAsset } from './webAssets';
 import { buildWebPage } from './webPage';
-import { sniffImageType, WEB_PHOTO_MAX_BYTES, WebPhotoStore } from './WebPhotoStore';
+import { sniffImageType, WEB_PHOTO_MAX_BYTES, WEB_PHOTOS_PER_DAY, WebPhotoStore } from './WebPhotoStore';
 
 const eventIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { message: 'expected 8-64 letters, digits, _ or -' });
 
@@ -75,7 +75,8 @@ interface WebAnswer {
  * - `POST /api/web/events` takes one event and answers with the replies; a repeated `eventId` (a retry on a bad
  *   connection) has no second effect and answers with the current question instead. After "delete my data" the
  *   answer says `erased`, the session is forgotten and the identity cookie cleared: the next Start is someone new.
- * - `POST /api/web/photo?eventId=` takes a photo (JPEG, PNG or WebP, 3 MB at most) as the answer to a photo step.
+ * - `POST /api/web/photo?eventId=` takes a photo (JPEG, PNG or WebP, 3 MB at most, 20 a day) as the answer to a photo
+ *   step; elsewhere it is refused (409, with the current question) and nothing is stored.
  * - `POST /api/web/forget` ("clear this chat on this device", for shared phones) forgets the session and the cookie.
  * - `GET /api/web/prompt` answers with the current question (after a reload) and how many announcements wait in the
  *   person's box; it writes nothing.
@@ -204,7 +205,18 @@ function createWebRouter(deps: WebDeps): Router {
         tooMany(res, who.retryAfterMs);
         return;
       }
-      const fileRef = await photos.save(identity.ownerHash(who.userId), eventId.data, type, bytes, new Date());
+      // Stored only as the answer to a photo step, and only a few a day per chat.
+      const session = await deps.store.peek(userKey({ channel: 'web', userId: who.userId }));
+      if (answer(session, []).expects !== 'photo') {
+        res.status(409).json({ error: 'no_photo_expected', ...answer(session, deps.engine.currentPrompt(session)) });
+        return;
+      }
+      const owner = identity.ownerHash(who.userId);
+      if ((await photos.countSince(owner, new Date(Date.now() - 86_400_000))) >= WEB_PHOTOS_PER_DAY) {
+        tooMany(res, 3_600_000);
+        return;
+      }
+      const fileRef = await photos.save(owner, eventId.data, type, bytes, new Date());
       await handle(req, res, { channel: 'web', userId: who.userId, eventId: eventId.data, kind: 'photo', fileRef }, who.issued);
     } catch (err) {
       next(err);

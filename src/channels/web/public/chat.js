@@ -380,6 +380,8 @@
       if (res.known === false) { offerStart(null); return; }
       // New announcements wait: a start event (the person came back) shows them, then the current question again.
       if (res.announcements > 0) { send({ type: 'start' }); return; }
+      // At rest between flows there is no question to show: Start (or Menu) continues.
+      if (!res.replies || !res.replies.length) { offerStart(null); return; }
       showReplies(res);
     }).catch(function () { setStatus(W.weak); });
   }
