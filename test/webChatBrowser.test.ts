@@ -1,25 +1,61 @@
 import zlib from 'node:zlib';
-import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core';
-import { startServer, WebUser } from './support/harness';
+import { Redis } from 'ioredis';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
+import { launchChromium } from './support/browser';
+import { startServer, testRedisUrl, uniquePrefix, WebUser } from './support/harness';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PHONE = { width: 360, height: 640 };
 /** The smallest PNG (one pixel). */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
 /** The web chat in a real phone-sized browser (Chromium at /usr/bin/chromium, driven by playwright-core). */
 describe('the web chat on a phone', () => {
+  const redis = new Redis(testRedisUrl());
+  const prefix = uniquePrefix();
   let server: Awaited<ReturnType<typeof startServer>>;
   let browser: Browser;
   beforeAll(async () => {
-    server = await startServer({});
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    server = await startServer({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: prefix });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await redis.quit();
   });
+
+  it("never acts on ?start= before the person presses something; the identity cookie is out of the page's reach", async () => {
+    const context = await browser.newContext({ viewport: PHONE });
+    const page = await context.newPage();
+    const posts: string[] = [];
+    const violations: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST') posts.push(r.url());
+    });
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    try {
+      await page.goto(`${server.url}/?start=deletedata__erase`);
+      const start = page.getByRole('button', { name: 'Bắt đầu / Start' });
+      await start.waitFor();
+      await page.waitForTimeout(300);
+      expect(posts).toEqual([]);
+      expect(await redis.keys(`${prefix}s:*`)).toEqual([]);
+
+      await start.click();
+      await page.getByText('Tiếng Việt').first().waitFor();
+      expect(posts).toHaveLength(1);
+      expect(await page.evaluate('document.cookie')).not.toContain('cgb_chat');
+      const cookies = await context.cookies();
+      expect(cookies.find((c) => c.name === 'cgb_chat')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+      // The link's flow waits for onboarding; nothing was erased or stored beyond the session.
+      expect(await redis.keys(`${prefix}s:*`)).toHaveLength(1);
+      expect(violations).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 30_000);
 
   /** Someone who chose Vietnamese and Bản Phố over HTTP (quicker than clicking), then opens the page as them. */
   async function onboarded(): Promise<WebUser> {
