@@ -40,15 +40,6 @@ export class WebPhotoStore {
     return row?.n ?? 0;
   }
 
-  /** The photo a reference names, or null (erased, expired, or not a web photo). */
-  async load(ref: string): Promise<{ contentType: string; bytes: Buffer } | null> {
-    if (!ref.startsWith(WEB_PHOTO_PREFIX)) return null;
-    const id = Number(ref.slice(WEB_PHOTO_PREFIX.length));
-    if (!Number.isInteger(id) || id <= 0) return null;
-    const [row] = await this.db.query<{ content_type: string; bytes: Uint8Array }>('SELECT content_type, bytes FROM web_photos WHERE id = $1', [id]);
-    return row ? { contentType: row.content_type, bytes: Buffer.from(row.bytes) } : null;
-  }
-
   async eraseOwner(ownerHash: string): Promise<void> {
     await this.db.query('DELETE FROM web_photos WHERE owner_hash = $1', [ownerHash]);
   }

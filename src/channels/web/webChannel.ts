@@ -64,7 +64,7 @@ interface WebAnswer {
   replies: Reply[];
   /** The conversation's language: the page switches its own words and `<html lang>`. */
   locale: string;
-  /** The replies end with the main menu: after an outcome the page shows it behind one "Về menu" button. */
+  /** The person is at the main menu: when it follows a long outcome the page folds it behind one "Về menu" button. */
   atMenu: boolean;
   /** The current step asks for a photo: the page offers an upload. */
   expects?: 'photo';
@@ -100,13 +100,13 @@ function createWebRouter(deps: WebDeps): Router {
 
   // "Delete my data" run by a request of this process: the request then ends the identity on the device. Only people
   // whose request is being handled here are noted, so the set never grows.
-  const handling = new Set<string>();
+  const handling = new Map<string, number>();
   const erased = new Set<string>();
   deps.personalData.register(
     'web-chat',
     async (channel, userId) => {
       if (channel !== 'web') return;
-      if (handling.has(userId)) erased.add(userId);
+      if (handling.get(userId)) erased.add(userId);
       await photos?.eraseOwner(identity.ownerHash(userId));
     },
     { tables: photos ? ['web_photos'] : [] },
@@ -125,12 +125,14 @@ function createWebRouter(deps: WebDeps): Router {
 
   /** Runs one event of the person; answers with the replies, or that their data was erased. */
   const handle = async (req: Request, res: Response, event: InboundEvent, issued: boolean): Promise<void> => {
-    handling.add(event.userId);
+    handling.set(event.userId, (handling.get(event.userId) ?? 0) + 1);
     let outcome: PipelineOutcome;
     try {
       outcome = await deps.pipeline.handle(event);
     } finally {
-      handling.delete(event.userId);
+      const left = (handling.get(event.userId) ?? 1) - 1;
+      if (left > 0) handling.set(event.userId, left);
+      else handling.delete(event.userId);
     }
     const wasErased = erased.delete(event.userId) || (outcome.status === 'duplicate' && outcome.session === null && !issued);
     if (wasErased) {

@@ -7,7 +7,7 @@ import { createAsset, versionedName, type WebAsset } from './webAssets';
 /** The page's own words (`locales/<lang>/web.json`): buttons, statuses, screen-reader labels. */
 export const WEB_WORD_KEYS = [
   'title', 'menu', 'placeholder', 'answerLabel', 'send', 'start', 'sending', 'retrying', 'failed', 'tooMany', 'weak',
-  'noLocation', 'locationDenied', 'you', 'bot', 'backToMenu', 'showChoices', 'clear', 'clearConfirm', 'cleared',
+  'noLocation', 'locationDenied', 'you', 'bot', 'backToMenu', 'clear', 'clearConfirm', 'cleared',
   'photo', 'photoTooBig', 'photoBad', 'photoSent', 'noPush',
 ] as const;
 
