@@ -260,6 +260,9 @@
       : post('/api/web/events', JSON.stringify(event), { 'Content-Type': 'application/json' }, 0);
     request.then(function (res) {
       if (res.failed || !res.replies) throw { shown: res.failed || (res.problems || []).join('\n') };
+      return res;
+    }).then(function (res) {
+      // The server has it: from here on nothing unsends it.
       unsent = null;
       setStatus('');
       if (mine) mine.className = 'msg me';
@@ -268,13 +271,15 @@
       if (res.newChat) note(W.noPush);
       if (event.type === 'start' && event.payload) dropStartFromAddress();
       return showReplies(res);
-    }).catch(function (err) {
+    }, function (err) {
       if (mine) mine.parentNode.removeChild(mine);
       setStatus(err && err.shown || W.failed);
-    }).then(function () {
-      busy = false;
-      input.readOnly = false;
-    });
+    }).then(idle, idle);
+  }
+
+  function idle() {
+    busy = false;
+    input.readOnly = false;
   }
 
   function dropStartFromAddress() {
