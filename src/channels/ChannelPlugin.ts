@@ -14,6 +14,7 @@ import type { Reachability } from '../users/Reachability';
 import type { ZaloReachApi } from '../broadcasts/zaloOutsideWindow';
 import type { GroupEvents } from '../groups/GroupEvents';
 import type { WebIdentity } from './web/webIdentity';
+import type { PictureFiles } from '../guidance/GuidancePictures';
 
 /** What a channel adapter gets to work with. */
 export interface ChannelContext {
@@ -40,6 +41,8 @@ export interface ChannelContext {
   announcements?: { waiting(channel: ChannelName, userId: string): Promise<number> };
   /** The web chat's server-issued identity and its request limits. */
   webIdentity: WebIdentity;
+  /** The guidance pictures' files, by the name in a `picture` reply (the web serves them, the others upload them). */
+  pictures?: PictureFiles;
 }
 
 /**

@@ -73,6 +73,8 @@ export function show(replies: Reply[]): string {
           return formatChoicesAsText(r);
         case 'image':
           return `[image ${r.url}] ${r.caption ?? ''}`;
+        case 'picture':
+          return `[picture ${r.id}] ${r.caption}`;
         case 'voice':
           return `[voice ${r.ref}]`;
         case 'document':

@@ -3,6 +3,7 @@ import express, { type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { InboundEvent, Reply } from '../../engine/types';
 import { userKey } from '../../pipeline/userKey';
+import { PICTURE_REF } from '../../guidance/GuidancePictures';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 
 const eventIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { message: 'expected 8-64 letters, digits, _ or -' });
@@ -42,9 +43,15 @@ export function parseWebEvent(body: unknown, userId: string): { ok: true; event:
   }
 }
 
-/** The web chat needs no rendering beyond JSON: the page draws `Reply` objects itself. */
-export function renderRepliesForWeb(replies: Reply[]): Reply[] {
-  return replies;
+/** Where the web chat gets guidance pictures (`<img src>`); the name changes with the content, so it is cached for good. */
+export const WEB_PICTURES_PATH = '/guidance/pictures';
+
+/** What the page receives: the engine's replies, a guidance picture with the address of its file. */
+export type WebReply = Exclude<Reply, { kind: 'picture' }> | (Extract<Reply, { kind: 'picture' }> & { url: string });
+
+/** The web chat needs little rendering beyond JSON: the page draws the replies itself; pictures get their address. */
+export function renderRepliesForWeb(replies: Reply[]): WebReply[] {
+  return replies.map((r) => (r.kind === 'picture' ? { ...r, url: `${WEB_PICTURES_PATH}/${r.ref}` } : r));
 }
 
 /** The chat page's files (HTML, CSS and a little plain JavaScript; no build step). */
@@ -60,7 +67,7 @@ export function webPublicDir(projectRoot: string): string {
  *   person's box; it writes nothing.
  * Both are limited per client address and per identity (429 with Retry-After beyond).
  */
-export function createWebChannel(ctx: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'webIdentity' | 'announcements'>): ChannelPlugin {
+export function createWebChannel(ctx: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'webIdentity' | 'announcements' | 'pictures'>): ChannelPlugin {
   return { name: 'web', router: createWebRouter(ctx) };
 }
 
@@ -69,10 +76,19 @@ function tooMany(res: Response, retryAfterMs: number): void {
   res.status(429).json({ error: 'too_many_requests', message: 'Too many requests from this address or chat; please wait a little and try again.' });
 }
 
-function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'webIdentity' | 'announcements'>): Router {
+function createWebRouter(deps: Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'webIdentity' | 'announcements' | 'pictures'>): Router {
   const router = express.Router();
   const identity = deps.webIdentity;
   router.use(express.static(webPublicDir(deps.projectRoot), { index: 'index.html', maxAge: '1h' }));
+  router.get(`${WEB_PICTURES_PATH}/:ref`, (req, res) => {
+    const file = PICTURE_REF.test(req.params.ref) ? deps.pictures?.file(req.params.ref) : null;
+    if (!file) {
+      res.status(404).type('text/plain').send('No such picture (it may have changed since: reload the chat).');
+      return;
+    }
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    res.type(file.contentType).send(file.bytes);
+  });
 
   router.use('/api/web', async (req, res, next) => {
     try {

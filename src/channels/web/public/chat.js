@@ -49,8 +49,17 @@
     return b;
   }
 
+  // A guidance picture: the card, its title under it, and all it says as alt text.
+  function renderPicture(r) {
+    var d = bubble(r.caption || '', 'bot');
+    var img = document.createElement('img');
+    img.src = r.url; img.alt = r.alt || r.caption || ''; img.loading = 'lazy';
+    d.insertBefore(img, d.firstChild);
+  }
+
   function drawReply(r, live) {
     if (r.kind === 'text') { bubble(r.text, 'bot'); return; }
+    if (r.kind === 'picture') { renderPicture(r); return; }
     if (r.kind === 'image') {
       var d = bubble(r.caption || '', 'bot');
       var img = document.createElement('img');
