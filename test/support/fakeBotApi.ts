@@ -203,8 +203,13 @@ function parseMultipart(contentType: string, raw: Buffer): Record<string, any> {
     const split = part.indexOf('\r\n\r\n');
     const headers = part.subarray(0, split).toString('utf8');
     const body = part.subarray(split + 4);
-    const name = /name="([^"]*)"/.exec(headers)?.[1];
-    const filename = /filename="([^"]*)"/.exec(headers)?.[1];
+    // Quoted or not (grammY writes `filename=a.png`).
+    const param = (key: string) => {
+      const m = new RegExp(`(?:^|[;\\s])${key}=(?:"([^"]*)"|([^;\\r\\n]+))`).exec(headers);
+      return m ? (m[1] ?? m[2]!) : undefined;
+    };
+    const name = param('name');
+    const filename = param('filename');
     if (name !== undefined) {
       if (filename !== undefined) fields.files[name] = { filename, bytes: Buffer.from(body) };
       else fields[name] = body.toString('utf8');
