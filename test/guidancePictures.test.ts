@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
+import { renderTelegramReplies } from '../src/channels/telegram/renderTelegramReplies';
+import { renderZaloReplies } from '../src/channels/zalo/renderZaloReplies';
 import { PROJECT_ROOT } from '../src/config';
 import { FlowValidationError } from '../src/engine/loadFlows';
 import type { Reply } from '../src/engine/types';
@@ -177,5 +179,24 @@ describe('flows that show pictures', () => {
       loadDefinitions({ localityFile: path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'), localesDir: path.join(PROJECT_ROOT, 'locales'), flowsDir: dir }, { moreLocalesDirs: [path.join(FIXTURES, 'locales')] });
     expect(load).toThrow(FlowValidationError);
     expect(load).toThrow(/qr\.json: steps\.zaloText\.picture: unknown picture 'qr-zallo'/);
+  });
+});
+
+describe('picture replies in the channel renderers', () => {
+  const p = pictures();
+  const card = p.resolve('fivek', 'vi', VARS)!;
+
+  it('Telegram: flushes the texts before it, then a photo by its name with the title as caption', () => {
+    expect(renderTelegramReplies([{ kind: 'text', text: 'Trước' }, card, { kind: 'text', text: 'Sau' }]).map((c) => c.method)).toEqual(['sendMessage', 'sendPicture', 'sendMessage']);
+    expect(renderTelegramReplies([card])[0]).toEqual({ method: 'sendPicture', picture: card.ref, alt: card.alt, caption: 'Quy tắc 5K', parse_mode: 'HTML' });
+  });
+
+  it('Zalo: an image to upload, or its text when this server does not have the picture', () => {
+    const [image] = renderZaloReplies([card], () => '', p);
+    expect(image).toMatchObject({ kind: 'image', caption: 'Quy tắc 5K' });
+    const source = image!.kind === 'image' ? image!.source : '';
+    expect(source.startsWith('data:image/png;base64,')).toBe(true);
+    expect(PNG.sync.read(Buffer.from(source.split(',')[1]!, 'base64')).width).toBe(800);
+    expect(renderZaloReplies([{ ...card, ref: 'fivek-vi-000000000000.png' }], () => '', p)).toEqual([{ kind: 'text', text: card.alt }]);
   });
 });

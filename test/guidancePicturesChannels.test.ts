@@ -94,6 +94,39 @@ describe('guidance pictures on every channel', () => {
     }
   });
 
+  it('Telegram: a file id Telegram no longer knows is replaced by a new upload', async () => {
+    const known = bot.calls.filter((c) => c.method === 'sendPhoto').length;
+    bot.fail('sendPhoto', { status: 400, description: 'Bad Request: wrong file identifier/HTTP URL specified' }, { match: (p) => typeof p.photo === 'string' && p.photo.startsWith('photo-') });
+    const chat = 880003;
+    await telegramSays(chat, '/start');
+    await telegramSays(chat, '1');
+    await telegramSays(chat, 'ban pho');
+    await telegramSays(chat, '2');
+    await telegramSays(chat, 'quy tac 5k');
+    const photos = bot.calls.filter((c) => c.method === 'sendPhoto').slice(known);
+    expect(photos.map((c) => (c.failed ? 'refused' : c.payload.contentType ? 'upload' : 'file id'))).toEqual(['refused', 'upload']);
+    expect(photos[1]!.payload.chat_id).toBe(String(chat));
+  });
+
+  it('Zalo: an attachment id that expired early (-100) is uploaded again and the image sent', async () => {
+    const user = newUserId();
+    const say = async (text: string, expected: string) => {
+      const n = zalo.textsTo(user).length;
+      expect((await postZaloEvent(server.url, zaloEvents.text(user, text))).status).toBe(200);
+      for (let i = 0; i < 300 && !zalo.textsTo(user).slice(n).some((t) => t.includes(expected)); i++) await new Promise((r) => setTimeout(r, 20));
+    };
+    await say('xin chào', 'Tiếng Việt');
+    await say('1', 'xã');
+    await say('ban pho', 'thông báo');
+    await say('2', 'Bạn cần gì?');
+    const uploads = zalo.uploads.length;
+    zalo.scriptedErrors.set(user, [-100]);
+    await say('quy tac 5k', 'Bạn muốn xem gì?');
+    expect(zalo.uploads).toHaveLength(uploads + 1);
+    const image = zalo.sent.find((m) => m.userId === user && m.message.attachment);
+    expect(JSON.stringify(image!.message.attachment)).toContain(zalo.uploads.at(-1)!.attachmentId);
+  });
+
   it('web: the reply carries the picture address, its title and everything it says; the address serves the PNG for good', async () => {
     const u = new WebUser(server.url);
     await u.start();
