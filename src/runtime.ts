@@ -449,6 +449,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   });
 
   let server: http.Server | null = null;
+  const drawing = new AbortController();
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | null = null;
   return {
     config,
@@ -487,6 +488,11 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       }
       for (const channel of channels) await channel.start?.();
       if (options.backgroundJobs !== false) {
+        // The guidance cards are drawn now, in the background, rather than when the first person asks for one.
+        void pictures
+          .drawAll(drawing.signal)
+          .then((drawn) => log.info({ drawn }, 'guidance pictures drawn'))
+          .catch((err: Error) => log.error({ err: { name: err.name, message: err.message } }, 'guidance pictures could not be drawn; each is drawn again when asked for'));
         dispatcher.start();
         dailyJobs.start();
         broadcastSender.start();
@@ -496,6 +502,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     },
     close: async () => {
       shuttingDown = true;
+      drawing.abort();
       for (const channel of channels) {
         await channel.stop?.().catch((err: Error) => log.error({ channel: channel.name, err: { name: err.name, message: err.message } }, 'channel did not stop cleanly'));
       }

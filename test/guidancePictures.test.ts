@@ -71,6 +71,14 @@ describe('GuidancePictures', () => {
     expect(p.file('fivek-vi-000000000000.png')).toBeNull();
   });
 
+  it('draws every known picture ahead of time, once', async () => {
+    const p = pictures();
+    const refs = [p.resolve('fivek', 'vi', VARS)!.ref, p.resolve('qr-zalo', 'en', VARS)!.ref];
+    expect(await p.drawAll()).toBe(2);
+    expect(await p.drawAll()).toBe(0);
+    for (const ref of refs) expect(p.file(ref)!.bytes.length).toBeGreaterThan(1000);
+  });
+
   it('puts the station phone of the locality on the 115 card, and leaves the step off when the phone is not known', () => {
     const p = pictures();
     const known = p.resolve('emergency', 'vi', VARS)!;

@@ -57,8 +57,8 @@ export interface GuidancePicturesOptions {
  * The guidance pictures: each card drawn from its texts and the locality's numbers, or the district's own file
  * when the folder holds one (used as it is). Pictures are addressed by a name that changes with their content,
  * so that caches (browsers, Telegram file ids, Zalo attachment ids) never show an old picture. Drawn on first use
- * and kept in memory: a card is a few tens of KB and there are a few dozen at most (cards × languages × the
- * numbers that differ between communes).
+ * (or by `drawAll` after start-up) and kept in memory: a card is a few tens of KB and there are a few dozen at most
+ * (cards × languages × the numbers that differ between communes).
  */
 export class GuidancePictures implements PictureFiles {
   private readonly overrides = new Map<string, Override>();
@@ -109,6 +109,22 @@ export class GuidancePictures implements PictureFiles {
       this.drawn.set(ref, bytes);
     }
     return { bytes, contentType: 'image/png' };
+  }
+
+  /**
+   * Draws every picture known so far that is not drawn yet, one per turn of the event loop (a card takes tens of
+   * milliseconds of CPU), so that the first person to ask does not wait. Stops when `signal` aborts.
+   */
+  async drawAll(signal?: AbortSignal): Promise<number> {
+    let drawn = 0;
+    for (const ref of [...this.byRef.keys()]) {
+      if (signal?.aborted) break;
+      if (this.drawn.has(ref) || 'bytes' in this.byRef.get(ref)!) continue;
+      await new Promise((resolve) => setImmediate(resolve));
+      this.file(ref);
+      drawn++;
+    }
+    return drawn;
   }
 
   private content(card: GuidanceCard, locale: Locale, vars: Record<string, string>): CardContent {
