@@ -149,6 +149,7 @@ describe('flows that show pictures', () => {
     await c.start('bluezone');
     await c.say('2');
     expect(kinds(c.last)).toEqual(['picture:install-iphone', 'text', 'choices']);
+    expect(c.last.some((r) => r.kind === 'text' && r.text.includes('biểu tượng giống trên trang https://bluezone.gov.vn/'))).toBe(true);
   });
 
   it('sends the QR cards with the matching steps', async () => {
@@ -177,6 +178,10 @@ describe('flows that show pictures', () => {
     await c.start('bluezone');
     await c.say('1');
     expect(kinds(c.last)).toEqual(['picture:install-android', 'picture:app-icon', 'text', 'choices']);
+    // The text then points at the picture, not at another website.
+    const text = c.last.find((r) => r.kind === 'text') as Extract<Reply, { kind: 'text' }>;
+    expect(text.text).toContain('biểu tượng giống ảnh bên trên');
+    expect(text.text).not.toContain('bluezone.gov.vn');
   });
 
   it('a flow naming an unknown picture stops start-up, naming the file and step', () => {

@@ -4,6 +4,7 @@ import type { Action, EngineRegistry, OptionSource, Translator, Validator } from
 import type { ChannelName } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 import type { GuidancePictures } from '../guidance/GuidancePictures';
+import { APP_ICON_CHECK_KEYS } from '../guidance/guidanceCards';
 import { VALIDATORS } from '../validators';
 import { createListContacts } from './contacts';
 import { createEpidemicActions, EPIDEMIC_TEXT_KEYS } from './epidemic';
@@ -69,6 +70,17 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
   const services = createPublicServices(locality, i18n);
   const epidemic = createEpidemicActions(locality, i18n);
   const appVars = { vi: tracingAppVars(locality, 'vi', i18n), en: tracingAppVars(locality, 'en', i18n) };
+  // The install steps point at the official icon above when the district supplied it, else at the app's page.
+  const iconCheck = new Map<string, string>();
+  const appIconCheck = (locale: string, vars: Record<string, string>) => {
+    let text = iconCheck.get(locale);
+    if (text === undefined) {
+      const [above, site] = APP_ICON_CHECK_KEYS;
+      text = i18n.t(locale, deps.pictures?.resolve('app-icon', locale, vars) ? above : site, vars);
+      iconCheck.set(locale, text);
+    }
+    return text;
+  };
   const textVars: EngineRegistry['textVars'] = (profile, locale) => {
     const commune = locality.communes.find((c) => c.id === profile.commune);
     return {
@@ -84,6 +96,7 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
       oneStopOffice: localized(locality.publicServices.oneStopOffice, locale).replace('{{commune}}', commune?.name ?? ''),
       portalNational: locality.publicServices.portals[0]!.url,
       ...localized(appVars, locale),
+      appIconCheck: appIconCheck(locale, localized(appVars, locale)),
     };
   };
   const { pictures } = deps;

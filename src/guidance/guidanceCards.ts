@@ -120,5 +120,11 @@ export const GUIDANCE_CARDS: readonly GuidanceCard[] = [
 
 export const GUIDANCE_CARD_IDS: readonly string[] = GUIDANCE_CARDS.map((c) => c.id);
 
+/**
+ * How the install steps tell people to check the app's icon (`{{appIconCheck}}`): against the picture above when the
+ * district supplied the official icon (`app-icon`), else against the app's official page.
+ */
+export const APP_ICON_CHECK_KEYS = ['pictures.appIcon.seeAbove', 'pictures.appIcon.seeSite'] as const;
+
 /** Every text key of the cards; start-up checks each in every locale. */
-export const GUIDANCE_CARD_TEXT_KEYS: readonly string[] = [...new Set(['pictures.footer', ...GUIDANCE_CARDS.flatMap((c) => [c.title, ...c.steps.map((s) => s.text)])])];
+export const GUIDANCE_CARD_TEXT_KEYS: readonly string[] = [...new Set(['pictures.footer', ...APP_ICON_CHECK_KEYS, ...GUIDANCE_CARDS.flatMap((c) => [c.title, ...c.steps.map((s) => s.text)])])];
