@@ -19,7 +19,7 @@ const DRAWING_VERSION = 1;
 /** Zalo takes uploads of at most 1 MB (`/v2.0/oa/upload/image`); Telegram photos may be larger. */
 export const MAX_PICTURE_BYTES = 1024 * 1024;
 /** A picture's name in addresses: `<card>-<locale>-<hash>.<png|jpg>`. */
-export const PICTURE_REF = /^[a-z0-9-]{1,80}-[0-9a-f]{12}\.(?:png|jpg)$/;
+export const PICTURE_REF = /^[A-Za-z0-9_-]{1,80}-[0-9a-f]{12}\.(?:png|jpg)$/;
 
 /** A picture file in the district's folder that cannot be used. */
 export class GuidancePictureFileError extends OperatorError {
