@@ -58,6 +58,7 @@ const envSchema = z.object({
   LOCALITY_FILE: withDefault(z.string().min(1), 'localities/bac-ha.json'),
   FLOWS_DIR: withDefault(z.string().min(1), 'flows'),
   LOCALES_DIR: withDefault(z.string().min(1), 'locales'),
+  GUIDANCE_PICTURES_DIR: withDefault(z.string().min(1), 'assets/guidance'),
   LOG_LEVEL: withDefault(z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }), 'info'),
   SESSION_TTL_DAYS: withDefault(positiveInt('a whole number of days, e.g. 30'), '30'),
   SESSION_RESUME_AFTER_MINUTES: withDefault(positiveInt('a whole number of minutes, e.g. 30'), '30'),
@@ -161,6 +162,8 @@ export interface Config {
   officialsTelegramChatId: string | undefined;
   flowsDir: string;
   localesDir: string;
+  /** The district's own guidance pictures (`<lang>/<card>.png` or `<card>.png`), used instead of the drawn cards. */
+  guidancePicturesDir: string;
   zalo: ZaloConfig | null;
   /** Set when TELEGRAM_BOT_TOKEN is: the Telegram channel is on. */
   telegram: TelegramConfig | undefined;
@@ -250,6 +253,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     broadcastConcurrency: e.BROADCAST_CONCURRENCY,
     flowsDir: path.resolve(PROJECT_ROOT, e.FLOWS_DIR),
     localesDir: path.resolve(PROJECT_ROOT, e.LOCALES_DIR),
+    guidancePicturesDir: path.resolve(PROJECT_ROOT, e.GUIDANCE_PICTURES_DIR),
     zalo: zalo.config,
     telegram,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },

@@ -56,6 +56,9 @@ import { createAdmin, type Admin } from './admin/createAdmin';
 import { createVenues } from './venues/createVenues';
 import { VENUE_ENGINE_TEXT_KEYS, VENUE_OPTION_SOURCES, VENUE_VALIDATORS } from './venues/venueRegistry';
 import { VENUE_ACTION_NAMES, type VenueService } from './venues/VenueService';
+import { GUIDANCE_CARD_IDS, GUIDANCE_CARD_TEXT_KEYS } from './guidance/guidanceCards';
+import { GuidancePictures } from './guidance/GuidancePictures';
+import { localized } from './engine/localized';
 
 export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
@@ -123,6 +126,7 @@ export function loadDefinitions(
     validators: [...names.validators],
     actions: [...names.actions],
     optionSources: [...names.optionSources],
+    pictures: GUIDANCE_CARD_IDS,
     readOnlyActions: READ_ONLY_ACTIONS,
     requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
     engineTextKeys: [
@@ -133,6 +137,7 @@ export function loadDefinitions(
       ...BROADCAST_TEXT_KEYS,
       ...ANNOUNCEMENT_BOX_TEXT_KEYS,
       ...VENUE_ENGINE_TEXT_KEYS,
+      ...GUIDANCE_CARD_TEXT_KEYS,
       ...Object.values(triageRules.levels).map((l) => l.advice),
     ],
     displayRoot: PROJECT_ROOT,
@@ -162,6 +167,17 @@ export function createEngine(defs: Pick<Definitions, 'flows' | 'i18n' | 'underst
 }
 
 export type Definitions = ReturnType<typeof loadDefinitions>;
+
+/** The guidance pictures of a deployment: the district's folder over cards drawn from the texts (server and tests). */
+export function createGuidancePictures(config: Pick<Config, 'guidancePicturesDir'>, defs: Pick<Definitions, 'i18n' | 'locality'>): GuidancePictures {
+  const { i18n, locality } = defs;
+  return new GuidancePictures({
+    dir: config.guidancePicturesDir,
+    i18n,
+    footer: (locale) => i18n.t(locale, 'pictures.footer', { district: localized(locality.district, locale), province: localized(locality.province, locale) }),
+    displayRoot: PROJECT_ROOT,
+  });
+}
 
 /** What an intent may name: every flow, and each of its entry steps as `<flow>__<step>`. */
 export function intentTargets(flows: FlowSet): string[] {
@@ -364,6 +380,12 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   });
   groups.register(venues.groupHandler);
 
+  // Guidance pictures: the district's files (checked now), else cards drawn from the texts on first use.
+  const pictures = createGuidancePictures(config, defs);
+  if (pictures.unusedFiles.length > 0) {
+    log.warn({ dir: config.guidancePicturesDir, files: pictures.unusedFiles }, `GUIDANCE_PICTURES_DIR: these files name no card or language and are not used (cards: ${GUIDANCE_CARD_IDS.join(', ')})`);
+  }
+
   // Registry, checked against the names the flows were checked with.
   const registry = createRegistry({
     locality,
@@ -373,8 +395,13 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     moreValidators: VENUE_VALIDATORS,
     moreOptionSources: VENUE_OPTION_SOURCES,
     canPush: (channel) => outbound.has(channel),
+    pictures,
   });
   checkRegistryNames(registry, PROJECT_NAMES);
+  // Every picture's address is known from the start, so that a page reloaded after a restart still finds them.
+  for (const locale of i18n.locales) {
+    for (const commune of locality.communes) for (const id of GUIDANCE_CARD_IDS) registry.picture?.(id, { locale, commune: commune.id }, locale);
+  }
 
   // Engine and pipeline.
   const engine = createEngine(defs, registry, config);
@@ -400,7 +427,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   // Channels.
   const requestCounter = redis ? new RedisRequestCounter(redis, config.redisKeyPrefix) : new MemoryRequestCounter();
   const webIdentity = new WebIdentity(secret, requestCounter, config.webLimits, config.sessionTtlSeconds);
-  const channels = createChannels({ config, log, i18n, redis, engine, pipeline, store, reachability: channelReachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT, webIdentity, announcements: box, flows: defs.flows, menuFlow: MENU_FLOW });
+  const channels = createChannels({ config, log, i18n, redis, engine, pipeline, store, reachability: channelReachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT, webIdentity, announcements: box, flows: defs.flows, menuFlow: MENU_FLOW, pictures });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
   zaloReach = channels.find((c) => c.zaloReach)?.zaloReach ?? null;
 
@@ -422,6 +449,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   });
 
   let server: http.Server | null = null;
+  const drawing = new AbortController();
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | null = null;
   return {
     config,
@@ -460,6 +488,11 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       }
       for (const channel of channels) await channel.start?.();
       if (options.backgroundJobs !== false) {
+        // The guidance cards are drawn now, in the background, rather than when the first person asks for one.
+        void pictures
+          .drawAll(drawing.signal)
+          .then((drawn) => log.info({ drawn }, 'guidance pictures drawn'))
+          .catch((err: Error) => log.error({ err: { name: err.name, message: err.message } }, 'guidance pictures could not be drawn; each is drawn again when asked for'));
         dispatcher.start();
         dailyJobs.start();
         broadcastSender.start();
@@ -469,6 +502,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     },
     close: async () => {
       shuttingDown = true;
+      drawing.abort();
       for (const channel of channels) {
         await channel.stop?.().catch((err: Error) => log.error({ channel: channel.name, err: { name: err.name, message: err.message } }, 'channel did not stop cleanly'));
       }

@@ -3,6 +3,8 @@ import { MemoryCampaignStore, type CampaignStore } from '../campaign/CampaignSto
 import type { Action, EngineRegistry, OptionSource, Translator, Validator } from '../engine/contracts';
 import type { ChannelName } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
+import type { GuidancePictures } from '../guidance/GuidancePictures';
+import { APP_ICON_CHECK_KEYS } from '../guidance/guidanceCards';
 import { VALIDATORS } from '../validators';
 import { createListContacts } from './contacts';
 import { createEpidemicActions, EPIDEMIC_TEXT_KEYS } from './epidemic';
@@ -25,6 +27,8 @@ export interface RegistryDeps {
    * chat). Flows use it to offer announcements and reminders only where they can arrive.
    */
   canPush?: (channel: ChannelName) => boolean;
+  /** The guidance pictures steps may show; without them steps show their text only. */
+  pictures?: GuidancePictures;
 }
 
 /**
@@ -66,6 +70,36 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
   const services = createPublicServices(locality, i18n);
   const epidemic = createEpidemicActions(locality, i18n);
   const appVars = { vi: tracingAppVars(locality, 'vi', i18n), en: tracingAppVars(locality, 'en', i18n) };
+  // The install steps point at the official icon above when the district supplied it, else at the app's page.
+  const iconCheck = new Map<string, string>();
+  const appIconCheck = (locale: string, vars: Record<string, string>) => {
+    let text = iconCheck.get(locale);
+    if (text === undefined) {
+      const [above, site] = APP_ICON_CHECK_KEYS;
+      text = i18n.t(locale, deps.pictures?.resolve('app-icon', locale, vars) ? above : site, vars);
+      iconCheck.set(locale, text);
+    }
+    return text;
+  };
+  const textVars: EngineRegistry['textVars'] = (profile, locale) => {
+    const commune = locality.communes.find((c) => c.id === profile.commune);
+    return {
+      commune: commune?.name ?? '',
+      /** Who to ask in person: the commune's help contact, else its health station, when the locality file has a phone. */
+      communeContact: commune ? describeCommuneContact(commune) : '',
+      district: localized(locality.district, locale),
+      province: localized(locality.province, locale),
+      reminderHour: String(locality.records.dailyReminderHour),
+      quarantineDays: String(locality.records.quarantineDays),
+      /** The first hotline of the locality file (the health hotline). */
+      hotline: locality.hotlines[0]!.number,
+      oneStopOffice: localized(locality.publicServices.oneStopOffice, locale).replace('{{commune}}', commune?.name ?? ''),
+      portalNational: locality.publicServices.portals[0]!.url,
+      ...localized(appVars, locale),
+      appIconCheck: appIconCheck(locale, localized(appVars, locale)),
+    };
+  };
+  const { pictures } = deps;
   return {
     validators: { ...VALIDATORS, ...deps.moreValidators },
     actions: {
@@ -91,23 +125,21 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
       ...services.optionSources,
       ...deps.moreOptionSources,
     },
-    textVars: (profile, locale) => {
-      const commune = locality.communes.find((c) => c.id === profile.commune);
-      return {
-        commune: commune?.name ?? '',
-        /** Who to ask in person: the commune's help contact, else its health station, when the locality file has a phone. */
-        communeContact: commune ? describeCommuneContact(commune) : '',
-        district: localized(locality.district, locale),
-        province: localized(locality.province, locale),
-        reminderHour: String(locality.records.dailyReminderHour),
-        quarantineDays: String(locality.records.quarantineDays),
-        /** The first hotline of the locality file (the health hotline). */
-        hotline: locality.hotlines[0]!.number,
-        oneStopOffice: localized(locality.publicServices.oneStopOffice, locale).replace('{{commune}}', commune?.name ?? ''),
-        portalNational: locality.publicServices.portals[0]!.url,
-        ...localized(appVars, locale),
-      };
-    },
+    textVars,
+    ...(pictures
+      ? {
+          picture: (id: string, profile: Parameters<EngineRegistry['textVars']>[0], locale: string) => {
+            const station = locality.communes.find((c) => c.id === profile.commune)?.healthStation;
+            // Numbers on a picture come from the locality file; a step whose number is not known is left off.
+            return pictures.resolve(id, locale, {
+              ...textVars(profile, locale),
+              emergencyNumber: locality.hotlines.find((h) => h.id === 'emergency')?.number ?? '',
+              stationName: station?.name ?? '',
+              stationPhone: station?.phone ?? '',
+            });
+          },
+        }
+      : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import type { Reachability } from '../users/Reachability';
 import type { ZaloReachApi } from '../broadcasts/zaloOutsideWindow';
 import type { GroupEvents } from '../groups/GroupEvents';
 import type { WebIdentity } from './web/webIdentity';
+import type { PictureFiles } from '../guidance/GuidancePictures';
 
 /** What a channel adapter gets to work with. */
 export interface ChannelContext {
@@ -45,6 +46,8 @@ export interface ChannelContext {
   flows?: FlowSet;
   /** The main menu's flow id (the web chat folds the menu that follows an outcome behind one button). */
   menuFlow?: string;
+  /** The guidance pictures' files, by the name in a `picture` reply (the web serves them, the others upload them). */
+  pictures?: PictureFiles;
 }
 
 /**

@@ -65,6 +65,8 @@ export interface EngineRegistry {
   optionSources: Record<string, OptionSource>;
   /** Variables every text may use, such as `{{commune}}`. */
   textVars(profile: Session['profile'], locale: Locale): Record<string, string>;
+  /** The guidance picture a step names (`"picture": "fivek"`), or null when there is none to show. */
+  picture?(id: string, profile: Session['profile'], locale: Locale): Extract<Reply, { kind: 'picture' }> | null;
 }
 
 /** The numbered list every channel shows under a question, so that typing a number always works. */

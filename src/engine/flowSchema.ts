@@ -47,9 +47,13 @@ const conditionSchema = z
     message: 'a condition needs exactly one of equals, in, includes, includesAny, isSet',
   });
 
+/** Guidance pictures (ids of `src/guidance/guidanceCards.ts`) sent before the step's text, when the step is reached. */
+const pictureIds = z.union([z.string(), z.array(z.string()).min(1).max(3)]).optional();
+
 const common = {
   /** Shown by `help` in this step, instead of the general help. */
   help: textKey.optional(),
+  picture: pictureIds,
 };
 
 const messageStep = z.object({ type: z.literal('message'), text: textKey, next: stepId, ...common }).strict();
@@ -143,6 +147,7 @@ const endStep = z
   .object({
     type: z.literal('end'),
     text: textKey.optional(),
+    picture: pictureIds,
     /** Show the main menu afterwards (default true). */
     menu: z.boolean().optional(),
   })
@@ -189,6 +194,12 @@ export type StepDefinition = z.infer<typeof stepSchema>;
 export type OptionDefinition = z.infer<typeof optionSchema>;
 export type Condition = z.infer<typeof conditionSchema>;
 export type StepType = StepDefinition['type'];
+
+/** The picture ids a step names, as a list. */
+export function stepPictures(step: StepDefinition): string[] {
+  const p = 'picture' in step ? step.picture : undefined;
+  return p === undefined ? [] : Array.isArray(p) ? p : [p];
+}
 
 /** Steps that wait for the user's answer. */
 export const QUESTION_STEP_TYPES: ReadonlySet<StepType> = new Set(['choice', 'multi', 'input', 'location', 'photo', 'summary']);

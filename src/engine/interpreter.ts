@@ -1,5 +1,5 @@
 import type { EngineRegistry, Translator } from './contracts';
-import type { Condition, FlowDefinition, OptionDefinition, StepDefinition } from './flowSchema';
+import { stepPictures, type Condition, type FlowDefinition, type OptionDefinition, type StepDefinition } from './flowSchema';
 import { flowOf, type IntentMatcher } from './intents';
 import type { FlowSet } from './loadFlows';
 import { cleanTypedText, normalizeText, parseOptionNumber, parseOptionNumbers } from './normalize';
@@ -870,6 +870,7 @@ export class Engine {
       if (!step) throw new FlowRuntimeError(`Flow '${flow.id}': step '${id}' does not exist`);
       switch (step.type) {
         case 'message':
+          this.showPictures(turn, step);
           this.say(turn, step.text);
           id = step.next;
           continue;
@@ -908,6 +909,7 @@ export class Engine {
           await this.startFlow(turn, step.flow, step.step);
           return;
         case 'end': {
+          this.showPictures(turn, step);
           if (step.text) this.say(turn, step.text);
           const wasOnboarding = flow.id === this.options.onboardingFlow;
           this.resetPosition(s);
@@ -929,6 +931,8 @@ export class Engine {
         case 'photo':
         case 'summary':
           s.step = id;
+          // On arriving only: a question asked again (a wrong answer, a reload) does not resend its pictures.
+          this.showPictures(turn, step);
           this.askCurrent(turn);
           return;
         default: {
@@ -1172,6 +1176,15 @@ export class Engine {
       if (plain) return plain;
     }
     return this.i18n.t(locale, key, { ...this.vars(s), ...vars });
+  }
+
+  /** The step's guidance pictures, before its text; those with nothing to show are left out. */
+  private showPictures(turn: Turn, step: StepDefinition): void {
+    if (!this.registry.picture) return;
+    for (const id of stepPictures(step)) {
+      const picture = this.registry.picture(id, turn.s.profile, this.locale(turn.s));
+      if (picture) this.push(turn, picture);
+    }
   }
 
   private say(turn: Turn, key: string, vars?: Record<string, unknown>): void {

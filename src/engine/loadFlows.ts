@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { flowSchema, QUESTION_STEP_TYPES, type FlowDefinition, type StepDefinition } from './flowSchema';
+import { flowSchema, QUESTION_STEP_TYPES, stepPictures, type FlowDefinition, type StepDefinition } from './flowSchema';
 import type { Translator } from './contracts';
 import { OperatorError } from '../errors';
 
@@ -23,6 +23,8 @@ export interface FlowCheckContext {
   validators: readonly string[];
   actions: readonly string[];
   optionSources: readonly string[];
+  /** Guidance pictures steps may name (`"picture"`). */
+  pictures?: readonly string[];
   /** Actions that store, count, send and delete nothing: the only ones an entry step may reach before a question. */
   readOnlyActions: readonly string[];
   /** Flows the engine itself starts (onboarding, menu). */
@@ -162,6 +164,9 @@ function checkFlow(file: string, flow: FlowDefinition, all: Map<string, FlowDefi
     const at = `steps.${id}`;
     if ('text' in step) textRef(`${at}.text`, step.text);
     if ('help' in step) textRef(`${at}.help`, step.help);
+    for (const picture of stepPictures(step)) {
+      if (!(ctx.pictures ?? []).includes(picture)) problems.push(`${file}: ${at}.picture: unknown picture '${picture}' (known: ${(ctx.pictures ?? []).join(', ') || 'none'})`);
+    }
     switch (step.type) {
       case 'message':
         stepRef(`${at}.next`, step.next);

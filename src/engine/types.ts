@@ -56,6 +56,13 @@ export type Reply =
   | { kind: 'choices'; text: string; options: ReplyOption[]; multi?: boolean; selected?: string[] }
   | { kind: 'image'; url: string; caption?: string }
   /**
+   * A guidance picture (numbered steps drawn as a card, or the district's own file). `ref` names the file, and
+   * changes with its content; channels get the bytes by it (upload to Telegram and Zalo, an address on the web).
+   * `alt` says everything the picture says, for screen readers and for channels that cannot show it; `caption` is
+   * its title.
+   */
+  | { kind: 'picture'; id: string; ref: string; alt: string; caption: string }
+  /**
    * A file to keep or print (a venue's poster): `url` is the file (a PDF), `imageUrl` a picture of it for channels
    * that show images rather than files. Telegram sends the document, Zalo the picture and the link, the web a link.
    */

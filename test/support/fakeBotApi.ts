@@ -132,7 +132,11 @@ export class FakeBotApi {
     const contentType = String(req.headers['content-type'] ?? '');
     // JSON for ordinary calls; multipart/form-data when a file is uploaded (recorded as it came).
     const payload = (
-      contentType.startsWith('application/json') ? JSON.parse(raw.toString('utf8')) : raw.length > 0 ? { contentType, body: raw.toString('latin1') } : Object.fromEntries(url.searchParams)
+      contentType.startsWith('application/json')
+        ? JSON.parse(raw.toString('utf8'))
+        : raw.length > 0
+          ? { contentType, body: raw.toString('latin1'), ...parseMultipart(contentType, raw) }
+          : Object.fromEntries(url.searchParams)
     ) as Record<string, any>;
     const call: RecordedCall = { method, payload, at: Date.now() };
     if (this.recordCalls) this.calls.push(call);
@@ -159,8 +163,11 @@ export class FakeBotApi {
         return FAKE_BOT;
       case 'sendMessage':
         return { message_id: ++this.messageId, date: now, chat: { id: Number(payload.chat_id), type: Number(payload.chat_id) < 0 ? 'group' : 'private' }, text: payload.text };
-      case 'sendPhoto':
-        return { message_id: ++this.messageId, date: now, chat: { id: Number(payload.chat_id), type: 'private' }, photo: [{ file_id: 'sent-photo', file_unique_id: 'u', width: 1, height: 1 }] };
+      case 'sendPhoto': {
+        // An uploaded photo gets a new file id (as Telegram does); one sent by file id keeps it.
+        const fileId = typeof payload.photo === 'string' && !payload.photo.startsWith('attach://') ? payload.photo : `photo-${++this.messageId}`;
+        return { message_id: ++this.messageId, date: now, chat: { id: Number(payload.chat_id), type: 'private' }, photo: [{ file_id: fileId, file_unique_id: `u-${fileId}`, width: 1, height: 1 }] };
+      }
       case 'sendVoice':
         return { message_id: ++this.messageId, date: now, chat: { id: Number(payload.chat_id), type: 'group' }, voice: { file_id: payload.voice, file_unique_id: 'v', duration: 1 } };
       case 'getFile': {
@@ -177,4 +184,37 @@ export class FakeBotApi {
         return true;
     }
   }
+}
+
+/**
+ * The fields of a multipart/form-data body (how the Bot API receives uploads): text fields as strings, files under
+ * `files` by field name with their bytes. Written from RFC 7578, apart from src/.
+ */
+function parseMultipart(contentType: string, raw: Buffer): Record<string, any> {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  if (!boundary) return {};
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const fields: Record<string, any> = { files: {} as Record<string, { filename: string; bytes: Buffer }> };
+  let at = raw.indexOf(delimiter);
+  while (at >= 0) {
+    const next = raw.indexOf(delimiter, at + delimiter.length);
+    if (next < 0) break;
+    const part = raw.subarray(at + delimiter.length + 2, next - 2);
+    const split = part.indexOf('\r\n\r\n');
+    const headers = part.subarray(0, split).toString('utf8');
+    const body = part.subarray(split + 4);
+    // Quoted or not (grammY writes `filename=a.png`).
+    const param = (key: string) => {
+      const m = new RegExp(`(?:^|[;\\s])${key}=(?:"([^"]*)"|([^;\\r\\n]+))`).exec(headers);
+      return m ? (m[1] ?? m[2]!) : undefined;
+    };
+    const name = param('name');
+    const filename = param('filename');
+    if (name !== undefined) {
+      if (filename !== undefined) fields.files[name] = { filename, bytes: Buffer.from(body) };
+      else fields[name] = body.toString('utf8');
+    }
+    at = next;
+  }
+  return fields;
 }

@@ -35,7 +35,8 @@ export class FakeZalo {
   readonly oauthCalls: OAuthCall[] = [];
   /** Every API request with the access token it carried (refused ones too). */
   readonly apiCalls: Array<{ path: string; accessToken: string; error: number }> = [];
-  readonly uploads: Array<{ contentType: string; size: number }> = [];
+  /** Uploaded images: the multipart body as it came, and the attachment id it was given. */
+  readonly uploads: Array<{ contentType: string; size: number; attachmentId: string; body: Buffer }> = [];
   readonly validAccessTokens = new Set<string>();
   /** Refresh token → whether it has been used (single use). */
   readonly refreshTokens = new Map<string, boolean>();
@@ -264,8 +265,9 @@ export class FakeZalo {
         json(200, { error: -201, message: 'file is invalid!' });
         return;
       }
-      this.uploads.push({ contentType: type, size: raw.length });
-      json(200, { data: { attachment_id: crypto.randomBytes(16).toString('base64url') }, error: 0, message: 'Success' });
+      const attachmentId = crypto.randomBytes(16).toString('base64url');
+      this.uploads.push({ contentType: type, size: raw.length, attachmentId, body: Buffer.from(raw) });
+      json(200, { data: { attachment_id: attachmentId }, error: 0, message: 'Success' });
       return;
     }
 

@@ -11,7 +11,7 @@ import type { Engine } from '../../src/engine/interpreter';
 import type { InboundEvent, Reply, Session } from '../../src/engine/types';
 import { createLogger } from '../../src/logger';
 import { RECORD_ACTION_NAMES } from '../../src/records/RecordsService';
-import { createEngine, createRuntime, loadDefinitions, PROJECT_NAMES, type Runtime } from '../../src/runtime';
+import { createEngine, createGuidancePictures, createRuntime, loadDefinitions, PROJECT_NAMES, type Runtime } from '../../src/runtime';
 import { trackServer } from './cleanup';
 import { VENUE_OPTION_SOURCES, VENUE_VALIDATORS } from '../../src/venues/venueRegistry';
 import { VENUE_ACTION_NAMES } from '../../src/venues/VenueService';
@@ -46,7 +46,7 @@ export function uniquePrefix(): string {
  * An engine over the real flows, locales and locality (or another locality file), plus the `demo` fixture flow.
  * `campaign` is the in-memory campaign store the actions record into.
  */
-export function buildEngine(options: { resumeAfterMs?: number; localityFile?: string } = {}) {
+export function buildEngine(options: { resumeAfterMs?: number; localityFile?: string; /** Show guidance pictures, with the district's files from this folder. */ picturesDir?: string } = {}) {
   const defs = loadDefinitions(
     { localityFile: options.localityFile ?? path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'), localesDir: path.join(PROJECT_ROOT, 'locales'), flowsDir: flowsWithFixtures() },
     { moreLocalesDirs: [path.join(FIXTURES, 'locales')] },
@@ -58,10 +58,11 @@ export function buildEngine(options: { resumeAfterMs?: number; localityFile?: st
   const needsServer = Object.fromEntries(
     [...RECORD_ACTION_NAMES, ...BROADCAST_ACTION_NAMES, ...VENUE_ACTION_NAMES].map((name) => [name, () => Promise.reject(new Error(`Action '${name}' needs the records database: test this flow with startServer`))]),
   );
-  const registry = createRegistry({ locality, i18n, campaign, moreActions: needsServer, moreValidators: VENUE_VALIDATORS, moreOptionSources: VENUE_OPTION_SOURCES });
+  const pictures = options.picturesDir !== undefined ? createGuidancePictures({ guidancePicturesDir: options.picturesDir }, defs) : undefined;
+  const registry = createRegistry({ locality, i18n, campaign, moreActions: needsServer, moreValidators: VENUE_VALIDATORS, moreOptionSources: VENUE_OPTION_SOURCES, pictures });
   checkRegistryNames(registry, PROJECT_NAMES);
   const engine = createEngine(defs, registry, { defaultLocale: 'vi', resumeAfterMs: options.resumeAfterMs ?? 30 * 60_000 });
-  return { engine, flows, i18n, locality, campaign, intents, words };
+  return { engine, flows, i18n, locality, campaign, intents, words, pictures };
 }
 
 /** Everything a person would see of some replies, as plain text (numbered lists included). */
@@ -73,6 +74,8 @@ export function show(replies: Reply[]): string {
           return formatChoicesAsText(r);
         case 'image':
           return `[image ${r.url}] ${r.caption ?? ''}`;
+        case 'picture':
+          return `[picture ${r.id}] ${r.caption}`;
         case 'voice':
           return `[voice ${r.ref}]`;
         case 'document':
@@ -124,6 +127,9 @@ export class Conversation {
   }
   contact(phone: string) {
     return this.run({ kind: 'contact', phone });
+  }
+  voice(fileRef: string) {
+    return this.run({ kind: 'voice', fileRef });
   }
   /** Types the number of the option of the last question whose label contains `label` (menu positions change). */
   async choose(label: string): Promise<string> {

@@ -7,7 +7,7 @@ import type { TelegramUpdateMeaning } from './parseTelegramUpdate';
 import { renderTelegramReplies, type RenderWarning } from './renderTelegramReplies';
 import { acknowledgeAtCommit } from '../../pipeline/acknowledgeAtCommit';
 import { userKey } from '../../pipeline/userKey';
-import { deadline, describeTelegramError, REPLY_DEADLINE_MS, sendTelegramCalls, unreachableReason } from './telegramApi';
+import { deadline, describeTelegramError, REPLY_DEADLINE_MS, sendTelegramCalls, unreachableReason, type TelegramPictures } from './telegramApi';
 
 /** Longest time an update's answer waits for its replies to be sent, once it is committed. */
 export const REPLY_WAIT_MS = 1000;
@@ -18,6 +18,8 @@ export interface TelegramUpdateHandlerDeps {
   log: Logger;
   /** Bot API client for replies (bounded retries). */
   api: Api;
+  /** Guidance pictures (uploaded once, then sent by file id). */
+  pictures?: TelegramPictures;
 }
 
 /**
@@ -107,7 +109,7 @@ export class TelegramUpdateHandler {
     const calls = renderTelegramReplies(replies, warnings);
     for (const w of warnings) this.deps.log.warn({ channel: 'telegram', eventId, problem: w.problem, detail: w.detail }, 'a reply could not be rendered exactly');
     try {
-      await sendTelegramCalls(this.deps.api, chatId, calls, deadline(REPLY_DEADLINE_MS));
+      await sendTelegramCalls(this.deps.api, chatId, calls, deadline(REPLY_DEADLINE_MS), this.deps.pictures);
     } catch (err) {
       const reason = unreachableReason(err);
       if (reason === null) throw err;

@@ -31,6 +31,8 @@ export type ReplyMarkup =
 export type TelegramCall =
   | { method: 'sendMessage'; text: string; parse_mode: 'HTML'; reply_markup?: ReplyMarkup }
   | { method: 'sendPhoto'; photo: string; caption?: string; parse_mode: 'HTML' }
+  /** A guidance picture by name: uploaded the first time, then sent by its Telegram file id; `alt` if it is missing. */
+  | { method: 'sendPicture'; picture: string; alt: string; caption?: string; parse_mode: 'HTML' }
   | { method: 'sendVoice'; voice: string; caption?: string; parse_mode: 'HTML' }
   | { method: 'sendDocument'; document: string; caption?: string; parse_mode: 'HTML' };
 
@@ -177,6 +179,10 @@ export function renderTelegramReplies(replies: Reply[], warnings: RenderWarning[
         if (caption && !fits) pending.push(caption);
         break;
       }
+      case 'picture':
+        flush();
+        calls.push({ method: 'sendPicture', picture: reply.ref, alt: reply.alt, parse_mode: 'HTML', caption: escapeHtml(reply.caption.slice(0, TELEGRAM_LIMITS.captionChars)) });
+        break;
       case 'document': {
         // By URL, Telegram fetches PDF (and ZIP, GIF) documents itself (Bot API, sendDocument).
         flush();

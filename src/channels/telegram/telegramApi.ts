@@ -1,9 +1,10 @@
 import { autoRetry } from '@grammyjs/auto-retry';
-import { Api, GrammyError, HttpError } from 'grammy';
+import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import type { TelegramConfig } from '../../config';
 import { createTelegramAttemptReporter } from '../../metrics/outboundEvents';
 import { createBotApiFetch } from './botApiFetch';
-import type { TelegramCall } from './renderTelegramReplies';
+import type { PictureFiles } from '../../guidance/GuidancePictures';
+import { escapeHtml, type TelegramCall } from './renderTelegramReplies';
 
 export interface RetryPolicy {
   /** A 429 asking to wait longer than this fails at once instead of waiting. */
@@ -63,8 +64,40 @@ export function describeTelegramError(err: unknown): { name: string; message: st
   return { name: 'Unknown', message: String(err) };
 }
 
-/** Sends rendered calls to one chat, in order; the first failure stops the rest and is thrown. Returns the message ids. */
-export async function sendTelegramCalls(api: Api, chatId: string, calls: TelegramCall[], signal?: ApiSignal): Promise<string[]> {
+/**
+ * Sends guidance pictures: the first time a picture is uploaded (multipart), then sent by the file id Telegram gave
+ * it (file ids of a bot do not expire), so a picture crosses the network once per process.
+ */
+export class TelegramPictures {
+  private readonly fileIds = new Map<string, string>();
+  constructor(private readonly files: PictureFiles) {}
+
+  async send(api: Api, chatId: string, call: Extract<TelegramCall, { method: 'sendPicture' }>, signal?: ApiSignal): Promise<number | null> {
+    const { picture, caption, parse_mode } = call;
+    const known = this.fileIds.get(picture);
+    if (known) {
+      try {
+        return (await api.sendPhoto(chatId, known, { caption, parse_mode }, signal)).message_id;
+      } catch (err) {
+        // A file id Telegram no longer knows (another bot token, a test server): upload again.
+        if (!(err instanceof GrammyError) || err.error_code !== 400) throw err;
+        this.fileIds.delete(picture);
+      }
+    }
+    const file = this.files.file(picture);
+    if (!file) return null;
+    const sent = await api.sendPhoto(chatId, new InputFile(file.bytes, picture), { caption, parse_mode }, signal);
+    const largest = sent.photo.at(-1);
+    if (largest) this.fileIds.set(picture, largest.file_id);
+    return sent.message_id;
+  }
+}
+
+/**
+ * Sends rendered calls to one chat, in order; the first failure stops the rest and is thrown. Returns the message ids.
+ * Guidance pictures go through `pictures`; without it (or for a picture this server does not have) their text is sent.
+ */
+export async function sendTelegramCalls(api: Api, chatId: string, calls: TelegramCall[], signal?: ApiSignal, pictures?: TelegramPictures): Promise<string[]> {
   const ids: string[] = [];
   for (const call of calls) {
     switch (call.method) {
@@ -76,6 +109,11 @@ export async function sendTelegramCalls(api: Api, chatId: string, calls: Telegra
       case 'sendPhoto': {
         const { method: _m, photo, ...other } = call;
         ids.push(String((await api.sendPhoto(chatId, photo, other, signal))?.message_id ?? ''));
+        break;
+      }
+      case 'sendPicture': {
+        const id = pictures ? await pictures.send(api, chatId, call, signal) : null;
+        ids.push(String(id ?? (await api.sendMessage(chatId, escapeHtml(call.alt), { parse_mode: 'HTML' }, signal))?.message_id ?? ''));
         break;
       }
       case 'sendVoice': {

@@ -14,7 +14,7 @@ import { renderTelegramReplies } from './renderTelegramReplies';
 import { ALLOWED_UPDATES, TelegramPoller } from './TelegramPoller';
 import { TelegramUpdateHandler } from './TelegramUpdateHandler';
 import { userKey } from '../../pipeline/userKey';
-import { asApiSignal, createTelegramApi, deadline, describeTelegramError, PUSH_DEADLINE_MS, PUSH_RETRY, REPLY_DEADLINE_MS, REPLY_RETRY, sendTelegramCalls, unreachableReason } from './telegramApi';
+import { asApiSignal, createTelegramApi, deadline, describeTelegramError, PUSH_DEADLINE_MS, PUSH_RETRY, REPLY_DEADLINE_MS, REPLY_RETRY, sendTelegramCalls, TelegramPictures, unreachableReason } from './telegramApi';
 import { OperatorError } from '../../errors';
 
 /** Telegram's cap on update bodies is far below this; anything larger is not from Telegram. */
@@ -99,6 +99,7 @@ export class TelegramSender implements ChannelSender {
     private readonly log: Logger,
     /** Without auto-retry: broadcasts are paced by the caller, who must hear about a 429 at once. */
     private readonly bulkApi: Api = api,
+    private readonly pictures?: TelegramPictures,
   ) {}
 
   async send(userId: string, replies: Reply[], options: SendOptions = {}): Promise<SendReceipt> {
@@ -107,7 +108,7 @@ export class TelegramSender implements ChannelSender {
     }
     try {
       const api = options.bulk ? this.bulkApi : this.api;
-      return { messageIds: await sendTelegramCalls(api, userId, renderTelegramReplies(replies), deadline(options.bulk ? BULK_DEADLINE_MS : PUSH_DEADLINE_MS)) };
+      return { messageIds: await sendTelegramCalls(api, userId, renderTelegramReplies(replies), deadline(options.bulk ? BULK_DEADLINE_MS : PUSH_DEADLINE_MS), this.pictures) };
     } catch (err) {
       if (options.bulk && err instanceof GrammyError && err.error_code === 429) {
         throw new RateLimitedError('telegram', (err.parameters.retry_after ?? 1) * 1000);
@@ -185,7 +186,9 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): 
   const replyApi = createTelegramApi(tg, REPLY_RETRY);
   const pushApi = createTelegramApi(tg, PUSH_RETRY);
   const pollApi = createTelegramApi(tg);
-  const handler = new TelegramUpdateHandler({ pipeline: ctx.pipeline, reachability: ctx.reachability, log, api: replyApi });
+  // One file-id cache for replies and pushes: a picture is uploaded once per process.
+  const pictures = ctx.pictures ? new TelegramPictures(ctx.pictures) : undefined;
+  const handler = new TelegramUpdateHandler({ pipeline: ctx.pipeline, reachability: ctx.reachability, log, api: replyApi, pictures });
   const poller = new TelegramPoller(pollApi, handler, log);
   const translator = ctx.i18n;
   let webhookTimer: NodeJS.Timeout | null = null;
@@ -250,7 +253,7 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): 
   return {
     name: 'telegram',
     router: createTelegramWebhookRouter({ secret: tg.webhookSecret, handler, log, isClosing: () => stopped }),
-    sender: new TelegramSender(pushApi, ctx.reachability, log, pollApi),
+    sender: new TelegramSender(pushApi, ctx.reachability, log, pollApi, pictures),
     files: new TelegramFiles(replyApi, tg),
     handler,
     async start() {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { InboundEvent, Reply, Session } from '../../engine/types';
 import type { PipelineOutcome } from '../../pipeline/EventPipeline';
 import { userKey } from '../../pipeline/userKey';
+import { PICTURE_REF } from '../../guidance/GuidancePictures';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 import { sendAsset } from './webAssets';
 import { buildWebPage } from './webPage';
@@ -47,9 +48,15 @@ export function parseWebEvent(body: unknown, userId: string): { ok: true; event:
   }
 }
 
-/** The web chat needs no rendering beyond JSON: the page draws `Reply` objects itself. */
-export function renderRepliesForWeb(replies: Reply[]): Reply[] {
-  return replies;
+/** Where the web chat gets guidance pictures (`<img src>`); the name changes with the content, so it is cached for good. */
+export const WEB_PICTURES_PATH = '/guidance/pictures';
+
+/** What the page receives: the engine's replies, a guidance picture with the address of its file. */
+export type WebReply = Exclude<Reply, { kind: 'picture' }> | (Extract<Reply, { kind: 'picture' }> & { url: string });
+
+/** The web chat needs little rendering beyond JSON: the page draws the replies itself; pictures get their address. */
+export function renderRepliesForWeb(replies: Reply[]): WebReply[] {
+  return replies.map((r) => (r.kind === 'picture' ? { ...r, url: `${WEB_PICTURES_PATH}/${r.ref}` } : r));
 }
 
 /** The chat page's files (HTML, CSS and a little plain JavaScript; no build step). */
@@ -57,7 +64,7 @@ export function webPublicDir(projectRoot: string): string {
   return path.join(projectRoot, 'src', 'channels', 'web', 'public');
 }
 
-type WebDeps = Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'webIdentity' | 'announcements' | 'i18n' | 'config' | 'personalData' | 'db' | 'flows' | 'menuFlow'>;
+type WebDeps = Pick<ChannelContext, 'pipeline' | 'engine' | 'store' | 'projectRoot' | 'webIdentity' | 'announcements' | 'i18n' | 'config' | 'personalData' | 'db' | 'flows' | 'menuFlow' | 'pictures'>;
 
 /** What the page learns with the replies besides them (never personal data beyond what the replies show). */
 interface WebAnswer {
@@ -154,6 +161,16 @@ function createWebRouter(deps: WebDeps): Router {
     const file = req.path === '/' || req.path === '/index.html' ? { asset: page.html, immutable: false } : page.files.get(req.path);
     if (!file) return next();
     sendAsset(req, res, file.asset, file.immutable);
+  });
+
+  router.get(`${WEB_PICTURES_PATH}/:ref`, (req, res) => {
+    const file = PICTURE_REF.test(req.params.ref) ? deps.pictures?.file(req.params.ref) : null;
+    if (!file) {
+      res.status(404).type('text/plain').send('No such picture (it may have changed since: reload the chat).');
+      return;
+    }
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    res.type(file.contentType).send(file.bytes);
   });
 
   router.use('/api/web', async (req, res, next) => {

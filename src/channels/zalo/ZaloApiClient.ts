@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { z } from 'zod';
 import type { Logger } from '../../logger';
 import { describeError } from '../../errors';
@@ -17,6 +18,8 @@ import {
 
 /** Error codes of the OA API that change what we do (appendix `phu-luc/ma-loi`). */
 export const ZALO_ERROR = {
+  /** attachment_id was expired (uploads live about 7 days). */
+  ATTACHMENT_EXPIRED: -100,
   RATE_LIMITED: -32,
   INVALID_PARAMETER: -201,
   NOT_FOLLOWER: -213,
@@ -92,6 +95,10 @@ export interface ZaloApiClientOptions {
 
 type Attachment = Record<string, unknown>;
 
+/** An uploaded image's id lives about 7 days (research notes); reused for 6. */
+const UPLOAD_REUSE_MS = 6 * 24 * 3600_000;
+const MAX_REMEMBERED_UPLOADS = 200;
+
 /** A consultation message: text, an attachment, or both. */
 export interface CsMessage {
   text?: string;
@@ -108,6 +115,8 @@ export class ZaloApiClient {
   private readonly backoffMs: number;
   private readonly rateLimitRetries: number;
   private readonly maxQueueMs: number;
+  /** Attachment ids of images uploaded before, by the bytes' hash, with when they were uploaded. */
+  private readonly uploaded = new Map<string, { id: string; at: number; bytes: Uint8Array; fileName: string; contentType: 'image/jpeg' | 'image/png' }>();
 
   constructor(private readonly options: ZaloApiClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 15_000;
@@ -125,13 +134,26 @@ export class ZaloApiClient {
     return this.sendCsMessage(userId, { text });
   }
 
-  /** The `media` template, by public URL or by an uploaded image's `attachment_id`. */
-  sendImage(userId: string, image: { url: string } | { attachmentId: string }, caption?: string): Promise<SendMessageResult> {
-    const element = 'url' in image ? { media_type: 'image', url: image.url } : { media_type: 'image', attachment_id: image.attachmentId };
-    return this.sendCsMessage(userId, {
-      ...(caption ? { text: caption } : {}),
-      attachment: { type: 'template', payload: { template_type: 'media', elements: [element] } },
-    });
+  /**
+   * The `media` template, by public URL or by an uploaded image's `attachment_id`. An id that expired early (-100)
+   * of an image this client uploaded is uploaded again and the message sent once more.
+   */
+  async sendImage(userId: string, image: { url: string } | { attachmentId: string }, caption?: string): Promise<SendMessageResult> {
+    const send = (element: Record<string, string>) =>
+      this.sendCsMessage(userId, {
+        ...(caption ? { text: caption } : {}),
+        attachment: { type: 'template', payload: { template_type: 'media', elements: [element] } },
+      });
+    if ('url' in image) return send({ media_type: 'image', url: image.url });
+    try {
+      return await send({ media_type: 'image', attachment_id: image.attachmentId });
+    } catch (err) {
+      const entry = [...this.uploaded.entries()].find(([, u]) => u.id === image.attachmentId);
+      if (!(err instanceof ZaloApiError) || err.code !== ZALO_ERROR.ATTACHMENT_EXPIRED || !entry) throw err;
+      this.uploaded.delete(entry[0]);
+      const fresh = await this.uploadImage(entry[1].bytes, entry[1].fileName, entry[1].contentType);
+      return send({ media_type: 'image', attachment_id: fresh });
+    }
   }
 
   /** The `request_user_info` template; the answer arrives as a `user_submit_info` event. */
@@ -198,13 +220,22 @@ export class ZaloApiClient {
     return this.call(`/v3.0/oa/user/detail`, userDetailDataSchema, () => ({ method: 'GET', query: `data=${data}` }));
   }
 
-  /** `POST /v2.0/oa/upload/image` (jpg/png up to 1 MB, multipart field `file`); the id lives about 7 days. */
+  /**
+   * `POST /v2.0/oa/upload/image` (jpg/png up to 1 MB, multipart field `file`); the id lives about 7 days, so the same
+   * bytes uploaded again within 6 days get the id of the first upload (guidance pictures are sent to many people).
+   */
   async uploadImage(bytes: Uint8Array, fileName: string, contentType: 'image/jpeg' | 'image/png'): Promise<string> {
+    const key = crypto.createHash('sha256').update(bytes).digest('hex');
+    const known = this.uploaded.get(key);
+    if (known && Date.now() - known.at < UPLOAD_REUSE_MS) return known.id;
     const result = await this.call('/v2.0/oa/upload/image', uploadImageDataSchema, () => {
       const form = new FormData();
       form.append('file', new Blob([bytes], { type: contentType }), fileName);
       return { method: 'POST', form };
     });
+    // Only pictures sent to many people come back; a photo seen once would only take memory: keep a bounded set.
+    if (this.uploaded.size >= MAX_REMEMBERED_UPLOADS) this.uploaded.delete(this.uploaded.keys().next().value!);
+    this.uploaded.set(key, { id: result.attachment_id, at: Date.now(), bytes, fileName, contentType });
     return result.attachment_id;
   }
 

@@ -1,5 +1,6 @@
 import { formatChoicesAsText } from '../../engine/contracts';
 import type { Locale, Reply } from '../../engine/types';
+import type { PictureFiles } from '../../guidance/GuidancePictures';
 
 /** Longest text of one consultation message (official: "Giới hạn tối đa là 2.000 ký tự"). */
 export const ZALO_TEXT_MAX = 2000;
@@ -52,9 +53,10 @@ function texts(text: string): ZaloOutgoing[] {
 /**
  * Renders the engine's replies as Zalo consultation messages. Choices are numbered text menus (typing the number
  * answers), because button templates in consultation messages are not confirmed to work; a phone request is a text
- * plus the `request_user_info` card; a location request explains where Zalo's "Location" button is.
+ * plus the `request_user_info` card; a location request explains where Zalo's "Location" button is. A guidance
+ * picture becomes an image to upload (its text when this server does not have it).
  */
-export function renderZaloReplies(replies: Reply[], t: (key: ZaloTextKey) => string): ZaloOutgoing[] {
+export function renderZaloReplies(replies: Reply[], t: (key: ZaloTextKey) => string, pictures?: PictureFiles): ZaloOutgoing[] {
   const out: ZaloOutgoing[] = [];
   for (const reply of replies) {
     switch (reply.kind) {
@@ -70,6 +72,13 @@ export function renderZaloReplies(replies: Reply[], t: (key: ZaloTextKey) => str
           out.push(...texts(reply.caption));
         } else out.push({ kind: 'image', source: reply.url, ...(reply.caption ? { caption: reply.caption } : {}) });
         break;
+      case 'picture': {
+        // Uploaded, then sent by attachment id (the client keeps the id for a picture it uploaded before).
+        const file = pictures?.file(reply.ref);
+        if (file) out.push({ kind: 'image', source: `data:${file.contentType};base64,${file.bytes.toString('base64')}`, caption: reply.caption });
+        else out.push(...texts(reply.alt));
+        break;
+      }
       case 'document': {
         // Consultation messages carry pictures, not files: the picture, then the file's link to download and print.
         if (reply.imageUrl) out.push({ kind: 'image', source: reply.imageUrl });

@@ -87,7 +87,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
    */
   async function sendReplies(userId: string, replies: Reply[], locale: Locale): Promise<void> {
     try {
-      await messenger.send(userId, renderZaloReplies(replies, translate(locale)));
+      await messenger.send(userId, renderZaloReplies(replies, translate(locale), ctx.pictures));
     } catch (err) {
       // Outside the 7-day window is not "unreachable": the person is back as soon as they write, and broadcasts
       // count them separately. Not being a follower (unfollowed) is unreachable until they follow again.

@@ -156,6 +156,14 @@
   function drawReply(r) {
     if (r.kind === 'text') return bubble(r.text, 'bot');
     if (r.kind === 'choices') return drawChoices(r);
+    if (r.kind === 'picture') {
+      // A guidance picture: the card, its title under it, and all it says as alt text.
+      var pd = bubble(r.caption || '', 'bot');
+      var pic = el('img');
+      pic.src = r.url; pic.alt = r.alt || r.caption || ''; pic.loading = 'lazy';
+      pd.insertBefore(pic, pd.firstChild.nextSibling);
+      return pd;
+    }
     if (r.kind === 'image' || r.kind === 'document') {
       var d = bubble(r.caption || '', 'bot');
       var src = r.kind === 'image' ? r.url : r.imageUrl;
