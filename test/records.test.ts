@@ -139,8 +139,13 @@ describe('health declaration', () => {
     expect(mine).toContain('đã ghi nhận');
 
     expect(await u.say('xoa du lieu')).toContain('không hoàn tác');
+    const who = u.userId;
     await u.say('1');
-    expect(await count(server.runtime, 'SELECT 1 FROM records WHERE user_id = $1', [u.userId])).toBe(0);
+    expect(await count(server.runtime, 'SELECT 1 FROM records WHERE user_id = $1', [who])).toBe(0);
+    // The web chat ends the identity with the data: the next message is someone new, who has no reports.
+    expect(u.cookie).toBeNull();
+    await onboard(u);
+    expect(u.userId).not.toBe(who);
     expect(await u.say('bao cao cua toi')).toContain('chưa gửi báo cáo nào');
   });
 });

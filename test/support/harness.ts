@@ -192,7 +192,8 @@ export class WebUser {
       body: JSON.stringify(body),
     });
     const set = res.headers.get('set-cookie');
-    if (set) this.cookie = set.split(';')[0]!;
+    // A cleared cookie (`cgb_chat=; Max-Age=0`, after "delete my data") is forgotten, as a browser does.
+    if (set) this.cookie = /^[^=]+=;|^[^=]+=$/.test(set.split(';')[0]!) ? null : set.split(';')[0]!;
     return { status: res.status, json: (await res.json()) as { duplicate?: boolean; replies?: Reply[]; problems?: string[] } };
   }
 
