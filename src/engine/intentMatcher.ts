@@ -6,7 +6,7 @@ import { IntentClassifier, type ClassifierOptions } from './intentClassifier';
 import { flowOf, intentWords, loadIntentLexicon, type IntentLexicon, type IntentMatch, type IntentMatcher, type PhraseSet } from './intents';
 import { discoverLocales } from './locales';
 import { REQUIRED_LOCALES } from './types';
-import { loadWordLists, type WordLists } from './words';
+import { loadWordLists, matchGlobalCommand, type WordLists } from './words';
 
 /**
  * Understanding a typed message that answers no question, in order of what a mistake costs:
@@ -31,6 +31,9 @@ const MAX_WORDS = 120;
 const SHORT_MESSAGE_WORDS = 4;
 /** How many words before a symptom a negation still applies to ("không bị sốt", "ko thấy ho"). */
 const NEGATION_REACH = 2;
+/** The label of a request to stop the announcements, and the longest message taken as one in any state. */
+const UNSUBSCRIBE_LABEL = 'unsubscribe';
+const UNSUBSCRIBE_MAX_WORDS = 14;
 
 export interface IntentMatcherTuning {
   /** Below this probability the best label is not trusted: the message is out of scope. */
@@ -39,9 +42,11 @@ export interface IntentMatcherTuning {
   unsureRatio: number;
   /** Weight of the lexicon's phrase score, added to a label's log-score. */
   lexiconWeight: number;
+  /** From this probability of `unsubscribe` (with its cue), a message unsubscribes in any state. */
+  unsubscribeAbove: number;
 }
 
-export const DEFAULT_TUNING: IntentMatcherTuning = { outOfScopeBelow: 0.3, unsureRatio: 0.6, lexiconWeight: 0.6 };
+export const DEFAULT_TUNING: IntentMatcherTuning = { outOfScopeBelow: 0.4, unsureRatio: 0.6, lexiconWeight: 0.6, unsubscribeAbove: 0.6 };
 
 /** Why a message was understood as it was: for tests, the benchmark and `npm test`'s list of misses. */
 export interface IntentExplanation {
@@ -196,6 +201,22 @@ export class CitizenIntentMatcher implements IntentMatcher {
     return this.explain(text).match;
   }
 
+  /**
+   * True when the message asks, in the person's own words, to stop the announcements ("đừng nhắn cho tui nữa",
+   * "khong muon nhan tin nua"): the engine then unsubscribes, in any state, as for the exact words of `words.json`.
+   * Strict, because it acts: a short message, the `unsubscribe` cue (a stop word and a message word), none of the
+   * `notUnsubscribe` phrases ("không nhận được": a complaint that messages do not arrive) and the classifier sure of
+   * `unsubscribe`.
+   */
+  unsubscribes(text: string): boolean {
+    const words = intentWords(text, this.lexicon);
+    if (words.length === 0 || words.length > UNSUBSCRIBE_MAX_WORDS || this.lexicon.notUnsubscribe.has(words)) return false;
+    const cues = this.lexicon.cues.filter((c) => c.label === UNSUBSCRIBE_LABEL);
+    if (!cues.some((cue) => cue.all.every((group) => group.has(words)))) return false;
+    const e = this.explain(text);
+    return e.by === 'classifier' && e.label === UNSUBSCRIBE_LABEL && e.match.kind === 'sure' && (e.probability ?? 0) >= this.tuning.unsubscribeAbove;
+  }
+
   explain(text: string): IntentExplanation {
     const words = intentWords(text, this.lexicon);
     if (words.length === 0 || words.length > MAX_WORDS) return { match: { kind: 'none' }, label: 'none', by: 'empty' };
@@ -345,4 +366,26 @@ export function loadUnderstanding(localesDir: string, targets: readonly string[]
   const started = performance.now();
   const intents = CitizenIntentMatcher.train(lexicon, examples);
   return { intents, words, trainingMs: performance.now() - started, examples: examples.length };
+}
+
+/**
+ * Where a message typed at the main menu leads, as the engine takes it: a flow id, `unsure:<flow>|<flow>`, or
+ * none/greeting/thanks/menu/emergency. Unsubscribing (exact words or the person's own) and the navigation and language
+ * words come first. For measuring: the accuracy test and `npm run eval:intents`.
+ */
+export function routeAtMenu(matcher: CitizenIntentMatcher, words: WordLists, text: string): string {
+  const command = matchGlobalCommand(text, words);
+  if (command?.kind === 'unsubscribe' || (!command && matcher.unsubscribes(text))) return 'unsubscribe';
+  if (command) return command.kind === 'language' || command.kind === 'help' ? command.kind : 'menu';
+  const m = matcher.match(text);
+  switch (m.kind) {
+    case 'sure':
+      return flowOf(m.target);
+    case 'unsure':
+      return `unsure:${m.targets.map(flowOf).join('|')}`;
+    case 'emergency':
+      return 'emergency';
+    default:
+      return m.kind;
+  }
 }
