@@ -95,6 +95,21 @@ describe('a request typed at the menu', () => {
   });
 });
 
+describe('misunderstanding inside a question', () => {
+  it('the third unclear answer in a row also offers the commune contact, and the question is asked again', async () => {
+    const withContact = buildEngine({ localityFile: localityWithContact() }).engine;
+    const c = await atMenu(withContact);
+    await c.start('bluezone');
+    expect(c.session?.step).toBe('phone');
+    expect(await c.say('asdfgh')).not.toContain('0214 000 001');
+    expect(await c.say('qwerty')).not.toContain('0214 000 001');
+    const third = await c.say('zzzz');
+    expect(third).toContain('Cán bộ văn hoá xã: 0214 000 001 (UBND xã)');
+    expect(third).toContain('Điện thoại của bạn là loại nào?');
+    expect(c.session?.step).toBe('phone');
+  });
+});
+
 describe('inside a question, its own options win', () => {
   it('"co, o vung dich" at the travel question is "Có, từ vùng có dịch", not the epidemic information', async () => {
     const c = await atMenu();
