@@ -2,8 +2,9 @@
  * Cross-validation of the intent matcher on the tuning part of the corpus only (`locales/<lang>/intent-examples.json`):
  * the examples are cut into 5 folds; the matcher is trained on 4 and routes the 5th, as at the menu. It prints the
  * accuracy per intent, where out-of-scope messages went, the misses, and (with `--sweep`) how the out-of-scope
- * threshold trades out-of-scope messages against requests. This is how thresholds are chosen and how to see what a new
- * example breaks, without ever looking at the held-out part (test/fixtures/intents/heldout.json).
+ * threshold and ratio (`outOfScopeBelow`, `noneRatio` in `DEFAULT_TUNING`) trade out-of-scope messages against
+ * requests. This is how they were chosen, and how to see what a new example breaks, without ever looking at the
+ * held-out part (test/fixtures/intents/heldout*.json).
  * Usage: `npm run eval:intents` or `npm run eval:intents -- --sweep`.
  */
 import path from 'node:path';
@@ -70,12 +71,14 @@ function main(): void {
 
   const ratio = (r: { right: number; total: number } | undefined) => (r ? (r.right / r.total).toFixed(3) : '-');
   if (process.argv.includes('--sweep')) {
-    console.log('outOfScopeBelow  overall  none   symptoms  report  out-of-scope to a flow');
-    for (const below of [0.2, 0.3, 0.4, 0.5, 0.6, 0.7]) {
-      const r = run({ ...DEFAULT_TUNING, outOfScopeBelow: below });
-      console.log(
-        `${below.toFixed(2).padEnd(16)} ${(r.right / r.total).toFixed(3)}    ${ratio(r.perIntent.get('none'))}  ${ratio(r.perIntent.get('symptoms'))}     ${ratio(r.perIntent.get('report'))}   ${r.outOfScope.flow}`,
-      );
+    console.log('outOfScopeBelow  noneRatio  overall  none   symptoms  report  out-of-scope to a flow');
+    for (const below of [0.35, 0.45, 0.55]) {
+      for (const noneRatio of [0.15, 0.25, 0.35, 1]) {
+        const r = run({ ...DEFAULT_TUNING, outOfScopeBelow: below, noneRatio });
+        console.log(
+          `${below.toFixed(2).padEnd(16)} ${noneRatio.toFixed(2).padEnd(10)} ${(r.right / r.total).toFixed(3)}    ${ratio(r.perIntent.get('none'))}  ${ratio(r.perIntent.get('symptoms'))}     ${ratio(r.perIntent.get('report'))}   ${r.outOfScope.flow}`,
+        );
+      }
     }
     return;
   }

@@ -24,6 +24,8 @@ import { loadWordLists, matchGlobalCommand, type WordLists } from './words';
 
 /** Labels that are not flows. */
 const SPECIAL_LABELS = new Set(['none', 'greeting', 'thanks', 'menu', 'emergency']);
+/** Labels whose miss costs most (a sick person or a report not heard): trusted with less evidence against `none`. */
+const COSTLY_LABELS = new Set(['symptoms', 'report', 'emergency']);
 
 /** Messages longer than this (in words) are not guessed at: a wall of text is not a request the bot can serve. */
 const MAX_WORDS = 120;
@@ -38,6 +40,10 @@ const UNSUBSCRIBE_MAX_WORDS = 14;
 export interface IntentMatcherTuning {
   /** Below this probability the best label is not trusted: the message is out of scope. */
   outOfScopeBelow: number;
+  /** The same for the labels whose miss costs most (`COSTLY_LABELS`). */
+  costlyOutOfScopeBelow: number;
+  /** A label that is not costly is not trusted either when `none` has at least this fraction of its probability. */
+  noneRatio: number;
   /** A second flow at least this fraction of the best one's probability is offered too. */
   unsureRatio: number;
   /** Weight of the lexicon's phrase score, added to a label's log-score. */
@@ -46,7 +52,15 @@ export interface IntentMatcherTuning {
   unsubscribeAbove: number;
 }
 
-export const DEFAULT_TUNING: IntentMatcherTuning = { outOfScopeBelow: 0.4, unsureRatio: 0.6, lexiconWeight: 0.6, unsubscribeAbove: 0.6 };
+/** Chosen by 5-fold cross-validation on the tuning part (`npm run eval:intents -- --sweep`), never on the held-out part. */
+export const DEFAULT_TUNING: IntentMatcherTuning = {
+  outOfScopeBelow: 0.45,
+  costlyOutOfScopeBelow: 0.3,
+  noneRatio: 0.25,
+  unsureRatio: 0.6,
+  lexiconWeight: 0.6,
+  unsubscribeAbove: 0.6,
+};
 
 /** Why a message was understood as it was: for tests, the benchmark and `npm test`'s list of misses. */
 export interface IntentExplanation {
@@ -163,6 +177,8 @@ export class CitizenIntentMatcher implements IntentMatcher {
   /** Every word of a thanks phrase, to rule most messages out of `onlyThanks` at once. */
   private readonly thanksWords: Set<string>;
   private readonly labelIndex: Map<string, number>;
+  /** The column of `none` in the classifier's labels, or -1. */
+  private readonly noneIndex: number;
   private readonly scratch: Float64Array;
 
   constructor(
@@ -171,6 +187,7 @@ export class CitizenIntentMatcher implements IntentMatcher {
     private readonly tuning: IntentMatcherTuning = DEFAULT_TUNING,
   ) {
     this.labelIndex = new Map(classifier.labels.map((l, i) => [l, i]));
+    this.noneIndex = this.labelIndex.get('none') ?? -1;
     this.scratch = new Float64Array(classifier.labels.length);
     // A flow's phrases count for the label leading to that flow, when only one label does (not subscribe/unsubscribe).
     const labelsOfFlow = new Map<string, string[]>();
@@ -263,7 +280,18 @@ export class CitizenIntentMatcher implements IntentMatcher {
     const label = labels[best]!;
     const probability = z[best]!;
     const explained = (match: IntentMatch): IntentExplanation => ({ match, label, by: 'classifier', probability });
-    if (label === 'none' || probability < this.tuning.outOfScopeBelow) return { ...explained({ kind: 'none' }), label: 'none' };
+    // Out of scope when the best label is `none`, or not probable enough, or (for a flow whose miss costs little) when
+    // `none` comes close: opening a flow for "giá lợn" is worse than the fallback, but a report or a symptom not heard
+    // is worse still, so those flows need less.
+    const costly = COSTLY_LABELS.has(label);
+    const none = this.noneIndex >= 0 ? z[this.noneIndex]! : 0;
+    if (
+      label === 'none' ||
+      probability < (costly ? this.tuning.costlyOutOfScopeBelow : this.tuning.outOfScopeBelow) ||
+      (!costly && none >= probability * this.tuning.noneRatio)
+    ) {
+      return { ...explained({ kind: 'none' }), label: 'none' };
+    }
     if (label === 'greeting' || label === 'thanks' || label === 'menu') return explained({ kind: label });
     if (label === 'emergency') return explained({ kind: 'emergency', target: this.targetOf('emergency') });
     const target = this.stepWithin(this.targetOf(label), targetScores);
