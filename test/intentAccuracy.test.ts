@@ -65,7 +65,7 @@ function measure(messages: Labelled[]): Figures {
 }
 
 const ratio = (r: { right: number; total: number } | undefined) => (r ? r.right / r.total : NaN);
-const GOALS = { overall: 0.92, symptoms: 0.9, report: 0.9 };
+const GOALS = { overall: 0.92, symptoms: 0.9, report: 0.9, outOfScopeToAFlow: 0.05 };
 
 describe('understanding typed messages: the labelled corpus of citizen messages', () => {
   const tune = measure(tuning);
@@ -103,12 +103,14 @@ describe('understanding typed messages: the labelled corpus of citizen messages'
           return `  ${file}: ${messages.length} messages, overall ${f.overall.toFixed(3)}, out of scope ${ratio(f.perIntent.get('none')).toFixed(2)}, symptoms ${ratio(f.perIntent.get('symptoms')).toFixed(2)}, report ${ratio(f.perIntent.get('report')).toFixed(2)}`;
         }),
         `out of scope, held-out: ${Object.entries(held.outOfScope).map(([k, n]) => `${n} ${k}`).join(', ')}; tuning: ${Object.entries(tune.outOfScope).map(([k, n]) => `${n} ${k}`).join(', ')}`,
-        `goals on held-out: overall ≥ ${GOALS.overall}, symptoms ≥ ${GOALS.symptoms}, report ≥ ${GOALS.report}`,
+        `goals on held-out: overall ≥ ${GOALS.overall}, symptoms ≥ ${GOALS.symptoms}, report ≥ ${GOALS.report}, out of scope opening a flow ≤ ${GOALS.outOfScopeToAFlow}`,
         tune.misses.length > 0 ? `not understood in the tuning part (${tune.misses.length}):\n${tune.misses.join('\n')}` : 'tuning part: all understood',
       ].join('\n'),
     );
     expect(held.overall).toBeGreaterThanOrEqual(GOALS.overall);
     expect(ratio(held.perIntent.get('symptoms'))).toBeGreaterThanOrEqual(GOALS.symptoms);
     expect(ratio(held.perIntent.get('report'))).toBeGreaterThanOrEqual(GOALS.report);
+    // Out of scope must get the honest fallback: opening a flow for "giá lợn hôm nay" is the error this guards.
+    expect(held.outOfScope.flow / held.perIntent.get('none')!.total).toBeLessThanOrEqual(GOALS.outOfScopeToAFlow);
   });
 });

@@ -64,6 +64,9 @@ describe('a request typed at the menu', () => {
     expect(out).toContain('Tiếng Việt');
     expect(out).toContain('English');
     expect(c.session?.flow).toBe('language');
+    await c.say('menu');
+    expect(await c.say('co tieng anh k')).toContain('English');
+    expect(c.session?.flow).toBe('language');
   });
 
   it('out of scope: one sentence saying what the bot helps with, then the menu; thanks get a short answer', async () => {
