@@ -340,7 +340,7 @@ describe('understanding typed messages', () => {
 
   it('when unsure, offers the two best guesses as numbered choices', async () => {
     const c = await atMenu();
-    const out = await c.say('cach ly thi goi ai');
+    const out = await c.say('lien he ve dich benh');
     expect(out).toContain('Có phải bạn muốn hỏi về việc này?');
     expect(out).toContain('1. Thông tin dịch bệnh, trạm y tế');
     expect(out).toContain('2. Số điện thoại cần biết');
