@@ -16,8 +16,10 @@ import { loadWordLists, matchGlobalCommand, type WordLists } from './words';
  *    the symptoms flow;
  * 3. only greeting words → `greeting`; only thanks → `thanks`; the whole message is one phrase of the lexicon → its target;
  * 4. otherwise the trained classifier (`IntentClassifier`), with the lexicon's phrases and the `cues` of
- *    `locales/<lang>/intents.json` added as evidence; its label `none` or a low probability → out of scope (`none`);
- *    two flows close together → both offered (`unsure`).
+ *    `locales/<lang>/intents.json` added as evidence; its label `none`, a low probability, or `none` close behind a flow
+ *    whose miss costs little → out of scope (`none`); two flows close together → both offered (`unsure`).
+ *
+ * Unsubscribing in the person's own words is `unsubscribes`, which the engine asks in any state.
  *
  * Within the chosen flow, the lexicon's `<flow>__<step>` phrases pick the step ("trạm y tế ở đâu" → the station).
  */
