@@ -30,7 +30,10 @@ function main(): void {
 
   const texts = [
     ...['vi', 'en'].flatMap((l) => (JSON.parse(fs.readFileSync(path.join(localesDir, l, 'intent-examples.json'), 'utf8')).examples as Array<{ text: string }>).map((e) => e.text)),
-    ...(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'intents', 'heldout.json'), 'utf8')).messages as Array<{ text: string }>).map((m) => m.text),
+    ...fs
+      .readdirSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'intents'))
+      .filter((f) => /^heldout.*\.json$/.test(f))
+      .flatMap((f) => (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'intents', f), 'utf8')).messages as Array<{ text: string }>).map((m) => m.text)),
   ];
   const { intents } = understanding;
   for (const t of texts) intents.match(t); // warm-up: let the JIT compile the hot paths

@@ -103,6 +103,32 @@ describe('announcements', () => {
     expect(await repo().subscription('telegram', String(chat))).toMatchObject({ active: false });
   });
 
+  it('unsubscribing in their own words works too, at the menu and inside a question; a complaint that nothing arrives does not unsubscribe', async () => {
+    const chat = 880003;
+    await deliver(textUpdate(chat, '/start'));
+    await deliver(textUpdate(chat, '1'));
+    await deliver(textUpdate(chat, 'ban pho'));
+    await deliver(textUpdate(chat, '1'));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn cần gì?')));
+    await deliver(textUpdate(chat, 'đừng nhắn cho tui nữa'));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Đã huỷ đăng ký. Bạn sẽ không nhận thông báo nữa.')));
+    expect(await repo().subscription('telegram', String(chat))).toMatchObject({ active: false });
+
+    await deliver(textUpdate(chat, 'dang ky'));
+    await deliver(textUpdate(chat, '1'));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Đã đăng ký nhận mọi thông báo')));
+    // A complaint that nothing arrives shows what the person receives (the subscriptions question), and stops nothing.
+    await deliver(textUpdate(chat, 'sao em ko nhan duoc thong bao nua'));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn đang nhận mọi thông báo')));
+    await deliver(textUpdate(chat, 'menu'));
+    await deliver(textUpdate(chat, 'khai bao y te'));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn khai cho ai?')));
+    expect(await repo().subscription('telegram', String(chat))).toMatchObject({ active: true });
+    await deliver(textUpdate(chat, 'ad oi dung nhan tin cho e nua nhe'));
+    await bot.waitFor(() => textsTo(chat).filter((t) => t.includes('Đã huỷ đăng ký')).length === 2);
+    expect(await repo().subscription('telegram', String(chat))).toMatchObject({ active: false });
+  });
+
   it('the API refuses calls without the token or with a wrong one, and names the bad field of a malformed body', async () => {
     const body = JSON.stringify({ communes: 'all', text: { vi: 'Thông báo thử nghiệm' } });
     expect((await api('/api/broadcasts', { method: 'POST', body, token: null })).status).toBe(401);

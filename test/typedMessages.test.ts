@@ -64,6 +64,9 @@ describe('a request typed at the menu', () => {
     expect(out).toContain('Tiếng Việt');
     expect(out).toContain('English');
     expect(c.session?.flow).toBe('language');
+    await c.say('menu');
+    expect(await c.say('co tieng anh k')).toContain('English');
+    expect(c.session?.flow).toBe('language');
   });
 
   it('out of scope: one sentence saying what the bot helps with, then the menu; thanks get a short answer', async () => {
@@ -92,6 +95,21 @@ describe('a request typed at the menu', () => {
     const plain = await atMenu();
     const outs = [await plain.say('asdfgh'), await plain.say('qwerty'), await plain.say('zzzz')];
     expect(outs.join('\n')).not.toContain('Bạn có thể hỏi trực tiếp');
+  });
+});
+
+describe('misunderstanding inside a question', () => {
+  it('the third unclear answer in a row also offers the commune contact, and the question is asked again', async () => {
+    const withContact = buildEngine({ localityFile: localityWithContact() }).engine;
+    const c = await atMenu(withContact);
+    await c.start('bluezone');
+    expect(c.session?.step).toBe('phone');
+    expect(await c.say('asdfgh')).not.toContain('0214 000 001');
+    expect(await c.say('qwerty')).not.toContain('0214 000 001');
+    const third = await c.say('zzzz');
+    expect(third).toContain('Cán bộ văn hoá xã: 0214 000 001 (UBND xã)');
+    expect(third).toContain('Điện thoại của bạn là loại nào?');
+    expect(c.session?.step).toBe('phone');
   });
 });
 

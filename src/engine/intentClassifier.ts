@@ -132,7 +132,7 @@ export class IntentClassifier {
   /** Trains on labelled messages. Deterministic for the same examples and options. */
   static train(examples: readonly LabelledText[], options: ClassifierOptions = {}): IntentClassifier {
     const epochs = options.epochs ?? 8;
-    const rate = options.learningRate ?? 0.5;
+    const rate = options.learningRate ?? 0.25;
     const l2 = options.l2 ?? 1e-5;
     const labels = [...new Set(examples.map((e) => e.label))].sort();
     const labelIndex = new Map(labels.map((l, i) => [l, i]));

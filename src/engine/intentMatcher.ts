@@ -6,7 +6,7 @@ import { IntentClassifier, type ClassifierOptions } from './intentClassifier';
 import { flowOf, intentWords, loadIntentLexicon, type IntentLexicon, type IntentMatch, type IntentMatcher, type PhraseSet } from './intents';
 import { discoverLocales } from './locales';
 import { REQUIRED_LOCALES } from './types';
-import { loadWordLists, type WordLists } from './words';
+import { loadWordLists, matchGlobalCommand, type WordLists } from './words';
 
 /**
  * Understanding a typed message that answers no question, in order of what a mistake costs:
@@ -16,14 +16,18 @@ import { loadWordLists, type WordLists } from './words';
  *    the symptoms flow;
  * 3. only greeting words → `greeting`; only thanks → `thanks`; the whole message is one phrase of the lexicon → its target;
  * 4. otherwise the trained classifier (`IntentClassifier`), with the lexicon's phrases and the `cues` of
- *    `locales/<lang>/intents.json` added as evidence; its label `none` or a low probability → out of scope (`none`);
- *    two flows close together → both offered (`unsure`).
+ *    `locales/<lang>/intents.json` added as evidence; its label `none`, a low probability, or `none` close behind a flow
+ *    whose miss costs little → out of scope (`none`); two flows close together → both offered (`unsure`).
+ *
+ * Unsubscribing in the person's own words is `unsubscribes`, which the engine asks in any state.
  *
  * Within the chosen flow, the lexicon's `<flow>__<step>` phrases pick the step ("trạm y tế ở đâu" → the station).
  */
 
 /** Labels that are not flows. */
 const SPECIAL_LABELS = new Set(['none', 'greeting', 'thanks', 'menu', 'emergency']);
+/** Labels whose miss costs most (a sick person or a report not heard): trusted with less evidence against `none`. */
+const COSTLY_LABELS = new Set(['symptoms', 'report', 'emergency']);
 
 /** Messages longer than this (in words) are not guessed at: a wall of text is not a request the bot can serve. */
 const MAX_WORDS = 120;
@@ -31,17 +35,34 @@ const MAX_WORDS = 120;
 const SHORT_MESSAGE_WORDS = 4;
 /** How many words before a symptom a negation still applies to ("không bị sốt", "ko thấy ho"). */
 const NEGATION_REACH = 2;
+/** The label of a request to stop the announcements, and the longest message taken as one in any state. */
+const UNSUBSCRIBE_LABEL = 'unsubscribe';
+const UNSUBSCRIBE_MAX_WORDS = 14;
 
 export interface IntentMatcherTuning {
   /** Below this probability the best label is not trusted: the message is out of scope. */
   outOfScopeBelow: number;
+  /** The same for the labels whose miss costs most (`COSTLY_LABELS`). */
+  costlyOutOfScopeBelow: number;
+  /** A label that is not costly is not trusted either when `none` has at least this fraction of its probability. */
+  noneRatio: number;
   /** A second flow at least this fraction of the best one's probability is offered too. */
   unsureRatio: number;
   /** Weight of the lexicon's phrase score, added to a label's log-score. */
   lexiconWeight: number;
+  /** From this probability of `unsubscribe` (with its cue), a message unsubscribes in any state. */
+  unsubscribeAbove: number;
 }
 
-export const DEFAULT_TUNING: IntentMatcherTuning = { outOfScopeBelow: 0.3, unsureRatio: 0.6, lexiconWeight: 0.6 };
+/** Chosen by 5-fold cross-validation on the tuning part (`npm run eval:intents -- --sweep`), never on the held-out part. */
+export const DEFAULT_TUNING: IntentMatcherTuning = {
+  outOfScopeBelow: 0.45,
+  costlyOutOfScopeBelow: 0.3,
+  noneRatio: 0.25,
+  unsureRatio: 0.6,
+  lexiconWeight: 0.6,
+  unsubscribeAbove: 0.6,
+};
 
 /** Why a message was understood as it was: for tests, the benchmark and `npm test`'s list of misses. */
 export interface IntentExplanation {
@@ -158,6 +179,8 @@ export class CitizenIntentMatcher implements IntentMatcher {
   /** Every word of a thanks phrase, to rule most messages out of `onlyThanks` at once. */
   private readonly thanksWords: Set<string>;
   private readonly labelIndex: Map<string, number>;
+  /** The column of `none` in the classifier's labels, or -1. */
+  private readonly noneIndex: number;
   private readonly scratch: Float64Array;
 
   constructor(
@@ -166,6 +189,7 @@ export class CitizenIntentMatcher implements IntentMatcher {
     private readonly tuning: IntentMatcherTuning = DEFAULT_TUNING,
   ) {
     this.labelIndex = new Map(classifier.labels.map((l, i) => [l, i]));
+    this.noneIndex = this.labelIndex.get('none') ?? -1;
     this.scratch = new Float64Array(classifier.labels.length);
     // A flow's phrases count for the label leading to that flow, when only one label does (not subscribe/unsubscribe).
     const labelsOfFlow = new Map<string, string[]>();
@@ -194,6 +218,22 @@ export class CitizenIntentMatcher implements IntentMatcher {
 
   match(text: string): IntentMatch {
     return this.explain(text).match;
+  }
+
+  /**
+   * True when the message asks, in the person's own words, to stop the announcements ("đừng nhắn cho tui nữa",
+   * "khong muon nhan tin nua"): the engine then unsubscribes, in any state, as for the exact words of `words.json`.
+   * Strict, because it acts: a short message, the `unsubscribe` cue (a stop word and a message word), none of the
+   * `notUnsubscribe` phrases ("không nhận được": a complaint that messages do not arrive) and the classifier sure of
+   * `unsubscribe`.
+   */
+  unsubscribes(text: string): boolean {
+    const words = intentWords(text, this.lexicon);
+    if (words.length === 0 || words.length > UNSUBSCRIBE_MAX_WORDS || this.lexicon.notUnsubscribe.has(words)) return false;
+    const cues = this.lexicon.cues.filter((c) => c.label === UNSUBSCRIBE_LABEL);
+    if (!cues.some((cue) => cue.all.every((group) => group.has(words)))) return false;
+    const e = this.explain(text);
+    return e.by === 'classifier' && e.label === UNSUBSCRIBE_LABEL && e.match.kind === 'sure' && (e.probability ?? 0) >= this.tuning.unsubscribeAbove;
   }
 
   explain(text: string): IntentExplanation {
@@ -242,7 +282,18 @@ export class CitizenIntentMatcher implements IntentMatcher {
     const label = labels[best]!;
     const probability = z[best]!;
     const explained = (match: IntentMatch): IntentExplanation => ({ match, label, by: 'classifier', probability });
-    if (label === 'none' || probability < this.tuning.outOfScopeBelow) return { ...explained({ kind: 'none' }), label: 'none' };
+    // Out of scope when the best label is `none`, or not probable enough, or (for a flow whose miss costs little) when
+    // `none` comes close: opening a flow for "giá lợn" is worse than the fallback, but a report or a symptom not heard
+    // is worse still, so those flows need less.
+    const costly = COSTLY_LABELS.has(label);
+    const none = this.noneIndex >= 0 ? z[this.noneIndex]! : 0;
+    if (
+      label === 'none' ||
+      probability < (costly ? this.tuning.costlyOutOfScopeBelow : this.tuning.outOfScopeBelow) ||
+      (!costly && none >= probability * this.tuning.noneRatio)
+    ) {
+      return { ...explained({ kind: 'none' }), label: 'none' };
+    }
     if (label === 'greeting' || label === 'thanks' || label === 'menu') return explained({ kind: label });
     if (label === 'emergency') return explained({ kind: 'emergency', target: this.targetOf('emergency') });
     const target = this.stepWithin(this.targetOf(label), targetScores);
@@ -345,4 +396,26 @@ export function loadUnderstanding(localesDir: string, targets: readonly string[]
   const started = performance.now();
   const intents = CitizenIntentMatcher.train(lexicon, examples);
   return { intents, words, trainingMs: performance.now() - started, examples: examples.length };
+}
+
+/**
+ * Where a message typed at the main menu leads, as the engine takes it: a flow id, `unsure:<flow>|<flow>`, or
+ * none/greeting/thanks/menu/emergency. Unsubscribing (exact words or the person's own) and the navigation and language
+ * words come first. For measuring: the accuracy test and `npm run eval:intents`.
+ */
+export function routeAtMenu(matcher: CitizenIntentMatcher, words: WordLists, text: string): string {
+  const command = matchGlobalCommand(text, words);
+  if (command?.kind === 'unsubscribe' || (!command && matcher.unsubscribes(text))) return 'unsubscribe';
+  if (command) return command.kind === 'language' || command.kind === 'help' ? command.kind : 'menu';
+  const m = matcher.match(text);
+  switch (m.kind) {
+    case 'sure':
+      return flowOf(m.target);
+    case 'unsure':
+      return `unsure:${m.targets.map(flowOf).join('|')}`;
+    case 'emergency':
+      return 'emergency';
+    default:
+      return m.kind;
+  }
 }

@@ -31,6 +31,8 @@ export type IntentMatch =
 
 export interface IntentMatcher {
   match(text: string): IntentMatch;
+  /** True when the message asks, in the person's own words, to stop the announcements (acted on in any state). */
+  unsubscribes?(text: string): boolean;
 }
 
 const lexiconFileSchema = z
@@ -47,6 +49,11 @@ const lexiconFileSchema = z
     symptoms: z.array(z.string().min(1)).default([]),
     /** Phrases that contain a symptom's letters but mean something else ("hồ sơ", "hộ khẩu", "cảm ơn"). */
     notSymptoms: z.array(z.string().min(1)).default([]),
+    /**
+     * Phrases that name messages without asking to stop them ("không nhận được", "why"): a complaint that the
+     * announcements do not arrive must never unsubscribe.
+     */
+    notUnsubscribe: z.array(z.string().min(1)).default([]),
     /** Words that negate the symptom right after them ("không sốt", "hết ho"). */
     negations: z.array(z.string().min(1)).default([]),
     /** Words that say whose symptom it is ("tôi", "con", "vợ", "bị"). */
@@ -87,6 +94,7 @@ export interface IntentLexicon {
   dangerSigns: PhraseSet;
   symptoms: PhraseSet;
   notSymptoms: PhraseSet;
+  notUnsubscribe: PhraseSet;
   negations: PhraseSet;
   people: PhraseSet;
   cues: Array<{ label: string; boost: number; all: PhraseSet[] }>;
@@ -209,6 +217,7 @@ export function buildLexicon(files: ReadonlyArray<IntentLexiconFile>): IntentLex
     dangerSigns: phrases((f) => f.dangerSigns),
     symptoms: phrases((f) => f.symptoms),
     notSymptoms: phrases((f) => f.notSymptoms),
+    notUnsubscribe: phrases((f) => f.notUnsubscribe),
     negations: phrases((f) => f.negations),
     people: phrases((f) => f.people),
     cues,

@@ -243,9 +243,9 @@ export class Engine {
     return null;
   }
 
-  /** The navigation or unsubscribe command a whole message stands for. */
+  /** The navigation or unsubscribe command a whole message stands for; unsubscribing may be in the person's own words. */
   private command(text: string): GlobalCommand | null {
-    const command = matchGlobalCommand(text, this.options.words);
+    const command = matchGlobalCommand(text, this.options.words) ?? (this.options.intents?.unsubscribes?.(text) ? ({ kind: 'unsubscribe' } as const) : null);
     return command?.kind === 'unsubscribe' && !this.options.unsubscribeTarget ? null : command;
   }
 
