@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import type { FigureProvider } from '../campaign/CampaignFigures';
 import type { GroupEventHandler } from '../groups/GroupEvents';
 import type { Translator } from '../engine/contracts';
 import type { ChannelName, Reply } from '../engine/types';
@@ -8,9 +9,10 @@ import type { Outbound } from '../outbound/Outbound';
 import type { Database } from '../db/Database';
 import type { PersonalData } from '../users/PersonalData';
 import { createVenueApi, createVenuePublicRouter } from './venueApi';
+import { createVenueFigureProvider } from './venueFigureProvider';
 import { createVenueGroupHandler } from './venueGroupHandler';
 import { VenueRepository } from './VenueRepository';
-import { VenueService } from './VenueService';
+import { VenueService, type VenueAuditLog } from './VenueService';
 
 export interface Venues {
   service: VenueService;
@@ -18,6 +20,8 @@ export interface Venues {
   routers: Router[];
   /** Buttons and `/diadiem` in officials' groups. */
   groupHandler: GroupEventHandler;
+  /** Venues listed and registered per commune and kind, for the campaign figures and report. */
+  figureProvider: FigureProvider;
 }
 
 export interface VenuesDeps {
@@ -26,6 +30,8 @@ export interface VenuesDeps {
   i18n: Translator;
   outbound: Outbound;
   log: Logger;
+  /** The dashboard's audit log: officials' views, exports and decisions about venues are written there. */
+  audit: VenueAuditLog;
   personalData: PersonalData;
   enqueueNotice: (n: { channel: ChannelName; recipient: string; replies: Reply[]; now: Date }) => Promise<void>;
   districtChatId: string | null;
@@ -47,7 +53,7 @@ export function createVenues(deps: VenuesDeps): Venues {
     async (now) =>
       (
         await deps.db.query(
-          `UPDATE venues SET owner_name = NULL, owner_phone = NULL, owner_channel = NULL, owner_user_id = NULL
+          `UPDATE venues SET owner_name = NULL, owner_phone = NULL, owner_channel = NULL, owner_user_id = NULL, owner_locale = NULL
             WHERE status = 'rejected' AND owner_user_id IS NOT NULL AND updated_at < $1 RETURNING 1`,
           [new Date(now.getTime() - deps.locality.venues.checkinRetentionDays * 86_400_000).toISOString()],
         )
@@ -59,5 +65,6 @@ export function createVenues(deps: VenuesDeps): Venues {
     service,
     routers: [createVenuePublicRouter(service, deps.i18n), createVenueApi(service, deps.adminToken, deps.locality)],
     groupHandler: createVenueGroupHandler(service, deps.locality, deps.districtChatId),
+    figureProvider: createVenueFigureProvider(repo, deps.i18n),
   };
 }

@@ -138,7 +138,8 @@ export function createVenueApi(service: VenueService, adminToken: string | undef
 
   const scopeOf = (req: Request, res: Response): VenueScope | null => {
     const commune = typeof req.query.commune === 'string' ? req.query.commune : '';
-    const actor = `api:${(req.get('x-requested-by') ?? 'api').slice(0, 100)}`;
+    const caller = (req.get('x-requested-by') ?? 'api').slice(0, 100);
+    const actor = { id: `api:${caller}`, name: caller };
     if (commune === 'all') return { communes: 'all', actor };
     if (communeIds.includes(commune)) return { communes: [commune], actor };
     res.status(400).json({ error: 'invalid_scope', problems: [`commune: expected a commune id (${communeIds.join(', ')}) or "all" for the district (got "${commune}")`] });
