@@ -359,6 +359,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     publicUrl: config.publicUrl ?? null,
     telegramBotUsername: config.telegramBotUsername ?? null,
     zaloOaId: config.zaloOaId ?? null,
+    zaloCheckinLink: config.zaloCheckinLink ?? null,
     adminToken: config.adminToken,
     clock,
   });

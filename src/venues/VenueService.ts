@@ -42,6 +42,8 @@ export interface VenueServiceDeps {
   publicUrl: string | null;
   telegramBotUsername: string | null;
   zaloOaId: string | null;
+  /** `ZALO_CHECKIN_LINK`: a template of the OA link carrying a venue's check-in (`{oaId}`, `{payload}`, `{code}`). */
+  zaloCheckinLink: string | null;
   clock?: () => number;
 }
 
@@ -92,7 +94,7 @@ export const VENUE_TEXT_KEYS = [
   'venues.poster.contact',
   'venues.poster.footer',
   'venues.decided',
-  ...['title', 'intro', 'web', 'telegram', 'zalo', 'zaloHow', 'unknownTitle', 'unknown'].map((k) => `venues.page.${k}`),
+  ...['title', 'intro', 'web', 'telegram', 'zalo', 'zaloHow', 'zaloFallback', 'unknownTitle', 'unknown'].map((k) => `venues.page.${k}`),
   'venues.notifyText',
   ...['listed', 'nationalQr', 'confirmed', 'checkedOnSite', 'byKind', 'total'].map((k) => `venues.figures.${k}`),
   'officials.venueNew',
@@ -200,6 +202,20 @@ export class VenueService {
 
   zaloLink(): string | null {
     return this.deps.zaloOaId ? `https://zalo.me/${this.deps.zaloOaId}` : null;
+  }
+
+  /**
+   * The Zalo link of a venue's check-in: the `ZALO_CHECKIN_LINK` template filled in (`carriesCode`: the OA chat opens
+   * on the check-in), else the OA's plain link (the visitor sends the code), else null without an OA.
+   */
+  zaloCheckinLink(code: string): { url: string; carriesCode: boolean } | null {
+    const template = this.deps.zaloCheckinLink;
+    if (template && (this.deps.zaloOaId || !template.includes('{oaId}'))) {
+      const fill: Record<string, string> = { oaId: this.deps.zaloOaId ?? '', payload: VenueService.checkinPayload(code), code };
+      return { url: template.replace(/\{(oaId|payload|code)\}/g, (_, k: string) => encodeURIComponent(fill[k]!)), carriesCode: true };
+    }
+    const plain = this.zaloLink();
+    return plain ? { url: plain, carriesCode: false } : null;
   }
 
   posterUrls(code: string): { pdf: string; png: string } {

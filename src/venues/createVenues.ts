@@ -38,6 +38,7 @@ export interface VenuesDeps {
   publicUrl: string | null;
   telegramBotUsername: string | null;
   zaloOaId: string | null;
+  zaloCheckinLink: string | null;
   adminToken: string | undefined;
   clock?: () => number;
 }

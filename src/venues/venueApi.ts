@@ -8,6 +8,8 @@ import { VENUE_KINDS } from './VenueRepository';
 import type { VenueScope, VenueService } from './VenueService';
 
 const CODE = new RegExp(`^[${VENUE_CODE_ALPHABET}]{${VENUE_CODE_LENGTH}}$`);
+/** Zalo's in-app browser names itself in its user agent ("... Zalo android/..., ZaloTheme/..."): seen in the field, not documented. */
+const ZALO_BROWSER = /\bZalo/i;
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -46,12 +48,18 @@ export function createVenuePublicRouter(service: VenueService, i18n: Translator)
       }
       const vars = { name: venue.name, commune: service.communeName(venue.commune), code: venue.code };
       const telegram = service.telegramCheckinLink(venue.code);
-      const zalo = service.zaloLink();
+      const zalo = service.zaloCheckinLink(venue.code);
+      // Scanned with Zalo's own scanner, the page opens in Zalo's browser: straight on to the OA chat on this venue's
+      // check-in, when the configured link carries it (the chat still asks for the tap that checks in).
+      if (zalo?.carriesCode && ZALO_BROWSER.test(req.get('user-agent') ?? '')) {
+        res.set('Cache-Control', 'no-store').redirect(302, zalo.url);
+        return;
+      }
       const links = [
         `<a class="b" href="${escapeHtml(service.webCheckinLink(venue.code))}">${escapeHtml(t('venues.page.web'))}<br><span class="en">${escapeHtml(en('venues.page.web'))}</span></a>`,
         telegram ? `<a class="b alt" href="${escapeHtml(telegram)}">${escapeHtml(t('venues.page.telegram'))}</a>` : '',
         zalo
-          ? `<a class="b alt" href="${escapeHtml(zalo)}">${escapeHtml(t('venues.page.zalo'))}</a><p>${escapeHtml(t('venues.page.zaloHow', vars))}<br><span class="en">${escapeHtml(en('venues.page.zaloHow', vars))}</span></p>`
+          ? `<a class="b alt" href="${escapeHtml(zalo.url)}">${escapeHtml(t('venues.page.zalo'))}</a><p>${escapeHtml(t(zalo.carriesCode ? 'venues.page.zaloFallback' : 'venues.page.zaloHow', vars))}<br><span class="en">${escapeHtml(en(zalo.carriesCode ? 'venues.page.zaloFallback' : 'venues.page.zaloHow', vars))}</span></p>`
           : '',
       ];
       page(
