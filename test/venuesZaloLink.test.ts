@@ -1,6 +1,6 @@
 import { loadConfig } from '../src/config';
 import type { ActionContext } from '../src/engine/contracts';
-import { FakeZalo, newUserId, postZaloEvent, zaloEnv, zaloEvents } from './support/fakeZalo';
+import { FakeZalo, newUserId, onboardOnZalo, sayOnZalo, zaloEnv } from './support/fakeZalo';
 import { startServer } from './support/harness';
 
 const ZALO = { accessToken: 'acc-venue-link-3c9e1d', refreshToken: 'ref-venue-link-7a2b4f' };
@@ -37,14 +37,7 @@ describe('Zalo one-tap check-in: the poster\'s link carries the venue into the O
     await zalo?.stop();
   });
 
-  async function zl(user: string, text: string): Promise<string> {
-    const before = zalo.textsTo(user).length;
-    expect((await postZaloEvent(server.url, zaloEvents.text(user, text))).status).toBe(200);
-    await zalo.waitForMessages(user, before + 1);
-    // A reply may be several messages: let the rest arrive (as test/venues.test.ts does).
-    await new Promise((r) => setTimeout(r, 100));
-    return zalo.textsTo(user).slice(before).join('\n---\n');
-  }
+  const zl = (user: string, text: string): Promise<string> => sayOnZalo(zalo, server.url, user, text);
 
   it('the check-in page opened in Zalo\'s browser goes on to the OA chat with the venue; elsewhere it offers the same link', async () => {
     const inZalo = await fetch(`${server.url}/v/${code}`, { headers: { 'user-agent': ZALO_BROWSER }, redirect: 'manual' });
@@ -60,11 +53,7 @@ describe('Zalo one-tap check-in: the poster\'s link carries the venue into the O
 
   it('the message the link makes Zalo send opens the check-in at its entry step; only the tap checks in', async () => {
     const user = newUserId();
-    expect((await postZaloEvent(server.url, zaloEvents.follow(user))).status).toBe(200);
-    await zalo.waitForMessages(user, 1);
-    await zl(user, '1');
-    const afterCommune = await zl(user, 'ban pho');
-    if (!afterCommune.includes('Bạn cần gì')) await zl(user, '2');
+    await onboardOnZalo(zalo, server.url, user, 'ban pho');
 
     expect(await zl(user, `/start checkin__code__${code}`)).toContain('họ và tên');
     await zl(user, 'Giàng Thị Mai');
