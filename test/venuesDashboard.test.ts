@@ -47,7 +47,8 @@ describe('venues in the officials\' dashboard (a real browser, the commune\'s of
     s = await startDashboardServer(() => now);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     trackServer(() => browser.close());
-    const a = await act('registerVenue', owner('840001', { venueName: 'Quán phở Hương', kind: 'eatery', commune: 'ban-pho' }), 'reg-1');
+    // The eatery's owner chats in English: the commune's decision reaches them in English.
+    const a = await act('registerVenue', { ...owner('840001', { venueName: 'Quán phở Hương', kind: 'eatery', commune: 'ban-pho' }), locale: 'en' }, 'reg-1');
     const b = await act('registerVenue', owner('840002', { venueName: 'Chợ Cốc Ly', kind: 'market', commune: 'coc-ly', address: 'Trung tâm xã' }), 'reg-2');
     pho = { id: Number(a.venueId), reference: String(a.reference) };
     market = { id: Number(b.venueId), reference: String(b.reference) };
@@ -80,7 +81,7 @@ describe('venues in the officials\' dashboard (a real browser, the commune\'s of
     const [decided] = await s.server.runtime.db.query<{ status: string; decided_by: string }>('SELECT status, decided_by FROM venues WHERE id = $1', [pho.id]);
     expect(decided).toEqual({ status: 'confirmed', decided_by: 'Hoàng Văn Sơn (telegram:850001)' });
     const told = await s.server.runtime.db.query<{ replies: unknown }>(`SELECT replies FROM notices WHERE channel = 'telegram' AND recipient = '840001'`);
-    expect(JSON.stringify(told)).toContain('Quán phở Hương');
+    expect(JSON.stringify(told)).toContain(`Your place Quán phở Hương (reference ${pho.reference}): confirmed.`);
 
     await page.goto(`${s.server.url}/admin/venues`);
     await page.getByLabel('Tên địa điểm').fill('Nhà nghỉ Sơn Hà');

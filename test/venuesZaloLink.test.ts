@@ -44,7 +44,9 @@ describe('Zalo one-tap check-in: the poster\'s link carries the venue into the O
     expect(inZalo.status).toBe(302);
     expect(inZalo.headers.get('location')).toBe(`https://zalo.me/${OA}?ref=checkin__code__${code}`);
 
-    const page = await (await fetch(`${server.url}/v/${code}`, { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0' } })).text();
+    const page = await (await fetch(`${server.url}/v/${code}`, { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0', 'accept-language': 'de-DE, en;q=0.8' } })).text();
+    // Vietnamese first, then the visitor's language among those the texts have (no German: English).
+    expect(page).toContain('<span class="en" lang="en">You are at: Quán phở Hương');
     expect(page).toContain(`href="https://zalo.me/${OA}?ref=checkin__code__${code}"`);
     expect(page).toContain(`Nếu Zalo mở mà chưa hỏi khai báo, gửi tin nhắn: Mã địa điểm ${code}`);
     // A forged code is not sent on to Zalo.
