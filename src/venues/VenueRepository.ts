@@ -32,28 +32,17 @@ export interface Venue {
   createdAt: Date;
 }
 
-export interface NewVenue {
-  code: string;
-  name: string;
-  kind: VenueKind;
-  plate: string | null;
-  commune: string;
-  address: string;
+/** A venue to store: its fields as registered, and what the repository needs to store it once. */
+export type NewVenue = Pick<
+  Venue,
+  'code' | 'name' | 'kind' | 'plate' | 'commune' | 'address' | 'ownerName' | 'ownerPhone' | 'ownerChannel' | 'ownerUserId' | 'ownerLocale' | 'status' | 'source' | 'noticeChatId' | 'decidedBy'
+> & {
   placeKey: string;
-  ownerName: string | null;
-  ownerPhone: string | null;
-  ownerChannel: ChannelName | null;
-  ownerUserId: string | null;
-  ownerLocale: Locale | null;
-  status: VenueStatus;
-  source: 'owner' | 'field';
-  noticeChatId: string | null;
-  decidedBy: string | null;
   idempotencyKey: string;
   /** The local date as YYMMDD, for the reference. */
   localDay: string;
   now: Date;
-}
+};
 
 /** Venues of one commune and kind, counted at an instant. */
 export interface VenueFigures {
@@ -279,18 +268,9 @@ export class VenueRepository {
    * Stores a check-in and, in the same transaction, checks the visitor out of the place they were still in (nobody is
    * in two places) and remembers their name and phone for next time. A redelivered tap stores nothing.
    */
-  async checkIn(c: {
-    venue: Venue;
-    channel: ChannelName | null;
-    userId: string | null;
-    name: string;
-    phone: string;
-    assistedBy: string | null;
-    locale: Locale | null;
-    idempotencyKey: string;
-    now: Date;
-    deleteAfter: Date;
-  }): Promise<{ checkin: Checkin; created: boolean }> {
+  async checkIn(
+    c: Pick<Checkin, 'channel' | 'userId' | 'name' | 'phone' | 'assistedBy' | 'locale'> & { venue: Venue; idempotencyKey: string; now: Date; deleteAfter: Date },
+  ): Promise<{ checkin: Checkin; created: boolean }> {
     return this.db.transaction(async (tx) => {
       const again = await tx.query<Row<Checkin>>(`SELECT ${CHECKIN_COLUMNS} FROM venue_checkins WHERE idempotency_key = $1`, [c.idempotencyKey]);
       if (again[0]) return { checkin: toCheckin(again[0]), created: false };

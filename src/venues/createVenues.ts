@@ -1,18 +1,13 @@
 import type { Router } from 'express';
 import type { FigureProvider } from '../campaign/CampaignFigures';
 import type { GroupEventHandler } from '../groups/GroupEvents';
-import type { Translator } from '../engine/contracts';
-import type { ChannelName, Reply } from '../engine/types';
-import type { Locality } from '../locality/localitySchema';
-import type { Logger } from '../logger';
-import type { Outbound } from '../outbound/Outbound';
 import type { Database } from '../db/Database';
 import type { PersonalData } from '../users/PersonalData';
 import { createVenueApi, createVenuePublicRouter } from './venueApi';
 import { createVenueFigureProvider } from './venueFigureProvider';
 import { createVenueGroupHandler } from './venueGroupHandler';
 import { VenueRepository } from './VenueRepository';
-import { VenueService, type VenueAuditLog } from './VenueService';
+import { VenueService, type VenueServiceDeps } from './VenueService';
 
 export interface Venues {
   service: VenueService;
@@ -24,24 +19,12 @@ export interface Venues {
   figureProvider: FigureProvider;
 }
 
-export interface VenuesDeps {
+/** The service's needs, built here from the database, plus what the routes and "delete my data" need. */
+export type VenuesDeps = Omit<VenueServiceDeps, 'repo'> & {
   db: Database;
-  locality: Locality;
-  i18n: Translator;
-  outbound: Outbound;
-  log: Logger;
-  /** The dashboard's audit log: officials' views, exports and decisions about venues are written there. */
-  audit: VenueAuditLog;
   personalData: PersonalData;
-  enqueueNotice: (n: { channel: ChannelName; recipient: string; replies: Reply[]; now: Date }) => Promise<void>;
-  districtChatId: string | null;
-  publicUrl: string | null;
-  telegramBotUsername: string | null;
-  zaloOaId: string | null;
-  zaloCheckinLink: string | null;
   adminToken: string | undefined;
-  clock?: () => number;
-}
+};
 
 /** Builds the venues part: its service, routes and group handler; registers its share of "delete my data". */
 export function createVenues(deps: VenuesDeps): Venues {
