@@ -78,6 +78,12 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: withDefault(positiveInt('a whole number of milliseconds, e.g. 10000'), '10000'),
   TELEGRAM_BOT_USERNAME: optional(z.string().regex(/^@?[A-Za-z][A-Za-z0-9_]{3,31}$/, { message: 'expected the bot\'s user name as @BotFather shows it, e.g. BacHaCovidBot' })),
   ZALO_OA_ID: optional(z.string().regex(/^\d{5,30}$/, { message: 'expected the Official Account id, digits only (oa.zalo.me → Settings → OA ID)' })),
+  ZALO_CHECKIN_LINK: optional(
+    z
+      .string()
+      .regex(/^https:\/\/\S+$/, { message: 'expected an https:// link template, e.g. https://zalo.me/{oaId}?ref={payload}' })
+      .refine((v) => v.includes('{payload}') || v.includes('{code}'), { message: 'expected the template to carry the venue: {payload} (checkin__code__<CODE>) or {code}' }),
+  ),
   ZALO_APP_ID: optional(z.string().regex(/^\d{1,30}$/, { message: 'expected the Zalo app id, digits only (developers.zalo.me → your app → App ID)' })),
   ZALO_APP_SECRET: optional(z.string().min(8, { message: "expected the app's Secret Key (developers.zalo.me → your app → Settings)" })),
   ZALO_OA_SECRET_KEY: optional(z.string().min(8, { message: "expected the OA Secret Key shown on the app's Webhook page" })),
@@ -173,6 +179,8 @@ export interface Config {
   telegramBotUsername: string | undefined;
   /** The Zalo Official Account's id, for zalo.me links on venue posters. */
   zaloOaId: string | undefined;
+  /** A template of the Zalo link that opens the OA's chat carrying a venue's check-in (`{oaId}`, `{payload}`, `{code}`). */
+  zaloCheckinLink: string | undefined;
 }
 
 export interface TelegramConfig {
@@ -259,6 +267,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     telegramBotUsername: e.TELEGRAM_BOT_USERNAME?.replace(/^@/, ''),
     zaloOaId: e.ZALO_OA_ID,
+    zaloCheckinLink: e.ZALO_CHECKIN_LINK,
   };
 }
 

@@ -53,6 +53,7 @@ import { Metrics } from './metrics/Metrics';
 import { createMetricsRouter, startMetricsServer } from './metrics/metricsHttp';
 import { zaloTokenDates } from './metrics/zaloTokenDates';
 import { createAdmin, type Admin } from './admin/createAdmin';
+import { AuditLog } from './admin/AdminAuth';
 import { createVenues } from './venues/createVenues';
 import { VENUE_ENGINE_TEXT_KEYS, VENUE_OPTION_SOURCES, VENUE_VALIDATORS } from './venues/venueRegistry';
 import { VENUE_ACTION_NAMES, type VenueService } from './venues/VenueService';
@@ -356,16 +357,15 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     clock,
   });
   broadcastQueued.listen(() => broadcastSender.kick());
-  // Before /thongbao's handler: a group's announcement draft must not swallow /thongke, /timbaocao or /dangnhap.
-  const admin = createAdmin({ config, db, locality, i18n, records, broadcasts, outbound, log, clock, onNoticeQueued: () => dispatcher.kick() });
-  groups.register(admin.groupHandler);
-  groups.register(broadcasts.groupHandler());
+  // One audit log for every official's look at personal data, from the dashboard, the groups or the venues API.
+  const audit = new AuditLog(db, clock);
   const venues = createVenues({
     db,
     locality,
     i18n,
     outbound,
     log,
+    audit,
     personalData,
     enqueueNotice: async (n) => {
       await repo.enqueueNotice({ ...n, recordId: null });
@@ -375,9 +375,28 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     publicUrl: config.publicUrl ?? null,
     telegramBotUsername: config.telegramBotUsername ?? null,
     zaloOaId: config.zaloOaId ?? null,
+    zaloCheckinLink: config.zaloCheckinLink ?? null,
     adminToken: config.adminToken,
     clock,
   });
+  const admin = createAdmin({
+    config,
+    db,
+    locality,
+    i18n,
+    records,
+    broadcasts,
+    venues: venues.service,
+    audit,
+    outbound,
+    log,
+    clock,
+    onNoticeQueued: () => dispatcher.kick(),
+    figureProviders: [venues.figureProvider],
+  });
+  // Before /thongbao's handler: a group's announcement draft must not swallow /thongke, /timbaocao or /dangnhap.
+  groups.register(admin.groupHandler);
+  groups.register(broadcasts.groupHandler());
   groups.register(venues.groupHandler);
 
   // Guidance pictures: the district's files (checked now), else cards drawn from the texts on first use.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../src/config';
-import { BAN_PHO_GROUP, DISTRICT_GROUP, startDashboardServer, type DashboardServer } from './support/adminFixture';
+import { BAN_PHO_GROUP, DISTRICT_GROUP, signInInBrowser, startDashboardServer, type DashboardServer } from './support/adminFixture';
 import { trackServer } from './support/cleanup';
 import { tempDir } from './support/harness';
 
@@ -63,18 +63,7 @@ describe('the dashboard in a real browser (Debian chromium through playwright-co
   /** Errors the browser reported (a Content-Security-Policy violation is one). */
   const consoleErrors: string[] = [];
 
-  async function signIn(group: number, official: number): Promise<Page> {
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 }, locale: 'vi-VN' });
-    const page = await context.newPage();
-    page.on('pageerror', (err) => consoleErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    await page.goto(await s.loginLink(group, official));
-    await page.getByRole('button', { name: 'Đăng nhập' }).click();
-    await page.waitForURL(`${s.server.url}/admin`);
-    return page;
-  }
+  const signIn = (group: number, official: number): Promise<Page> => signInInBrowser(browser, s, group, official, consoleErrors);
 
   async function download(page: Page, linkText: string): Promise<Buffer> {
     const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: linkText }).click()]);

@@ -167,7 +167,7 @@ describe.each(engines)('campaign figures from the database (%s)', (_engine, url)
   });
 
   it('the CSV quotes cells a spreadsheet would run as formulas', () => {
-    const csv = renderReportCsv({ heading: ['=cmd|x'], header: ['a', 'b'], rows: [['=1+1', 3]], notes: [] });
+    const csv = renderReportCsv({ heading: ['=cmd|x'], header: ['a', 'b'], rows: [['=1+1', 3]], sections: [], notes: [] });
     expect(csv).toContain("'=cmd|x");
     expect(csv).toContain("'=1+1,3");
   });

@@ -1,5 +1,5 @@
 import { FakeBotApi } from './support/fakeBotApi';
-import { FakeZalo, newUserId, postZaloEvent, zaloEnv, zaloEvents } from './support/fakeZalo';
+import { FakeZalo, newUserId, onboardOnZalo, sayOnZalo, zaloEnv } from './support/fakeZalo';
 import { startServer, testRedisUrl, uniquePrefix, WebUser } from './support/harness';
 import { decodeQr, pdfText } from './support/posterReading';
 import { callbackUpdate, contactUpdate, groupTextUpdate, photoUpdate, textUpdate } from './support/telegramUpdates';
@@ -93,13 +93,7 @@ describe('venues: registration, posters, check-in on every channel, officials an
 
   // ---- Zalo ------------------------------------------------------------------------------------------------
 
-  async function zl(user: string, text: string): Promise<string> {
-    const before = zalo.textsTo(user).length;
-    expect((await postZaloEvent(server.url, zaloEvents.text(user, text))).status).toBe(200);
-    await zalo.waitForMessages(user, before + 1);
-    await new Promise((r) => setTimeout(r, 100));
-    return zalo.textsTo(user).slice(before).join('\n---\n');
-  }
+  const zl = (user: string, text: string): Promise<string> => sayOnZalo(zalo, server.url, user, text);
 
   // ---- the officials' API ----------------------------------------------------------------------------------
 
@@ -224,11 +218,7 @@ describe('venues: registration, posters, check-in on every channel, officials an
 
   it('Zalo: the visitor sends the venue code, taps to check in, and "rời đi" checks out', async () => {
     const user = newUserId();
-    expect((await postZaloEvent(server.url, zaloEvents.follow(user))).status).toBe(200);
-    await zalo.waitForMessages(user, 1);
-    await zl(user, '1');
-    const afterCommune = await zl(user, 'ban pho');
-    if (!afterCommune.includes('Bạn cần gì')) await zl(user, '2');
+    await onboardOnZalo(zalo, server.url, user, 'ban pho');
     const asked = await zl(user, `Mã địa điểm ${market.code.toLowerCase()}`);
     expect(asked).toContain('họ và tên');
     await zl(user, 'Giàng Thị Mai');
@@ -307,11 +297,7 @@ describe('venues: registration, posters, check-in on every channel, officials an
 
     // A Zalo owner asks for the poster again: a picture, then the PDF's link.
     const owner = newUserId();
-    expect((await postZaloEvent(server.url, zaloEvents.follow(owner))).status).toBe(200);
-    await zalo.waitForMessages(owner, 1);
-    await zl(owner, '1');
-    const afterCommune = await zl(owner, 'ban pho');
-    if (!afterCommune.includes('Bạn cần gì')) await zl(owner, '2');
+    await onboardOnZalo(zalo, server.url, owner, 'ban pho');
     await zl(owner, 'dang ky dia diem');
     for (const text of ['1', 'Xe khách Bắc Hà – Lào Cai', 'xe khach', '24B-012.34', 'tt bac ha', 'Bến xe Bắc Hà', 'Lù Văn Pủ', '0915 222 333']) await zl(owner, text);
     await zl(owner, '1');
@@ -356,10 +342,10 @@ describe('venues: registration, posters, check-in on every channel, officials an
     expect((await fetch(`${server.url}/api/venues?commune=all`)).status).toBe(401);
     expect((await api(`/api/venues/${market.id}/visitors?${q('')}`)).status).toBe(400);
     // Another commune's officials: the venue does not exist for them, nothing is written to the audit log.
-    const auditBefore = (await server.runtime.venues.repo.auditLog()).length;
+    const auditBefore = (await server.runtime.admin.audit.recent()).length;
     expect((await api(`/api/venues/${market.id}/visitors?${q('ban-pho')}`)).status).toBe(404);
     expect((await api(`/api/venues/${market.id}/visitors.csv?${q('ban-pho')}`)).status).toBe(404);
-    expect((await server.runtime.venues.repo.auditLog()).length).toBe(auditBefore);
+    expect((await server.runtime.admin.audit.recent()).length).toBe(auditBefore);
 
     const visitors = (await (await api(`/api/venues/${market.id}/visitors?${q(market.commune)}`)).json()) as { visitors: Array<{ name: string; phone: string }> };
     expect(visitors.visitors.map((v) => v.name).sort()).toEqual(['Giàng Thị Mai', 'Hoàng Văn Nam', 'Lò Văn Sáng']);
@@ -370,8 +356,9 @@ describe('venues: registration, posters, check-in on every channel, officials an
     const body = await csv.text();
     expect(body).toContain('Giàng Thị Mai,+84912000111');
     expect(body.split('\r\n').filter(Boolean)).toHaveLength(4);
-    const audit = await server.runtime.venues.repo.auditLog();
-    expect(audit[0]).toMatchObject({ actor: 'api:test-official', scope: market.commune, action: 'export-csv', venueId: market.id, detail: { rows: 3 } });
+    // In the dashboard's one audit log, beside the officials' other views and exports.
+    const audit = await server.runtime.admin.audit.recent();
+    expect(audit[0]).toMatchObject({ actor: 'api:test-official', action: 'venue_export_csv', subject: `venue:${market.reference}`, detail: { scope: market.commune, venueId: market.id, rows: 3 } });
 
     // The district sees every commune; the web visitor is listed to call by phone (the web chat cannot push).
     const notify = await api(`/api/venues/${market.id}/notify?commune=all`, { method: 'POST', body: JSON.stringify({ from, to, message: 'Xét nghiệm tại trạm y tế.' }) });

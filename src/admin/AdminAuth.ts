@@ -174,7 +174,8 @@ export class AuditLog {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async write(who: AdminIdentity, action: string, subject: string, detail?: Record<string, unknown>): Promise<void> {
+  /** Writes one entry; `who` is an official signed in to the dashboard, or one acting in a group or through the API. */
+  async write(who: Pick<AdminIdentity, 'id' | 'name'>, action: string, subject: string, detail?: Record<string, unknown>): Promise<void> {
     await this.db.query(`INSERT INTO audit_log (at, actor, actor_name, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6::jsonb)`, [
       new Date(this.clock()).toISOString(),
       who.id,
@@ -193,7 +194,7 @@ export class AuditLog {
 
   async recent(limit = 200): Promise<Array<{ at: Date; actor: string; actorName: string; action: string; subject: string; detail: Record<string, unknown> | null }>> {
     const rows = await this.db.query<{ at: Date | string; actor: string; actor_name: string; action: string; subject: string; detail: Record<string, unknown> | string | null }>(
-      `SELECT at, actor, actor_name, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT $1`,
+      `SELECT at, actor, actor_name, action, subject, detail FROM audit_log ORDER BY at DESC, id DESC LIMIT $1`,
       [limit],
     );
     return rows.map((r) => ({ at: new Date(r.at), actor: r.actor, actorName: r.actor_name, action: r.action, subject: r.subject, detail: typeof r.detail === 'string' ? JSON.parse(r.detail) : r.detail }));

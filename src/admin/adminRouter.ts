@@ -15,6 +15,7 @@ import type { Logger } from '../logger';
 import type { InboxService } from '../records/InboxService';
 import { communesOf, scopeCovers, type OfficialsScope } from '../records/officialsScope';
 import type { RecordKind, RecordStatus, Urgency } from '../records/RecordsRepository';
+import type { VenueService } from '../venues/VenueService';
 import { AdminAuth, SESSION_HOURS, type AdminIdentity, type AdminSession, type AuditLog } from './AdminAuth';
 import {
   accountsPage,
@@ -32,6 +33,7 @@ import {
   type PageContext,
 } from './pages';
 import { renderBarChart, renderLineChart } from './svgCharts';
+import { addVenueRoutes } from './venueRoutes';
 
 export interface AdminRouterDeps {
   auth: AdminAuth;
@@ -39,6 +41,7 @@ export interface AdminRouterDeps {
   figures: CampaignFigures;
   inbox: InboxService;
   broadcasts: BroadcastService;
+  venues: VenueService;
   locality: Locality;
   i18n: Translator;
   log: Logger;
@@ -170,7 +173,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       if ((await audit.count('login_failed', subject, since)) >= MAX_LOGIN_FAILURES) return showLogin(req, res, 429, ctx.t('tooManyAttempts'));
       const identity = await auth.checkPassword(username, String(req.body.password ?? ''));
       if (!identity) {
-        await audit.write({ id: 'anonymous', name: '-', scope: { kind: 'district' } }, 'login_failed', subject);
+        await audit.write({ id: 'anonymous', name: '-' }, 'login_failed', subject);
         return showLogin(req, res, 401, ctx.t('wrongPassword'));
       }
       await startSession(req, res, identity);
@@ -481,6 +484,10 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       next(err);
     }
   });
+
+  // ---- venues ----------------------------------------------------------------------------------------------------
+
+  addVenueRoutes(router, { venues: deps.venues, audit, locality, i18n, clock: deps.clock, ctxOf, who, send });
 
   // ---- district only: accounts and the audit log ---------------------------------------------------------------
 

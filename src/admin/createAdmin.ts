@@ -11,7 +11,8 @@ import type { Database } from '../db/Database';
 import { InboxService, UrgentReminders } from '../records/InboxService';
 import type { RecordsService } from '../records/RecordsService';
 import { createAdminGroupCommands } from './adminGroupCommands';
-import { AdminAuth, AuditLog } from './AdminAuth';
+import type { VenueService } from '../venues/VenueService';
+import { AdminAuth, type AuditLog } from './AdminAuth';
 import { createAdminRouter } from './adminRouter';
 
 export interface AdminDeps {
@@ -21,6 +22,10 @@ export interface AdminDeps {
   i18n: Translator;
   records: RecordsService;
   broadcasts: BroadcastService;
+  /** Venues: the dashboard's list, decisions, field additions and tracing call this service. */
+  venues: VenueService;
+  /** The one audit log, shared with the parts that write to it outside the dashboard (venues). */
+  audit: AuditLog;
   outbound: Outbound;
   log: Logger;
   clock: () => number;
@@ -46,11 +51,11 @@ export function createAdmin(deps: AdminDeps): Admin {
   const figures = new CampaignFigures(deps.db, deps.locality, deps.figureProviders);
   const inbox = new InboxService(deps.records, deps.locality, deps.log, deps.onNoticeQueued, deps.clock);
   const auth = new AdminAuth(deps.db, deps.clock);
-  const audit = new AuditLog(deps.db, deps.clock);
+  const audit = deps.audit;
   const reminders = new UrgentReminders(deps.records, deps.config.urgentAckReminderMinutes, deps.log, deps.onNoticeQueued, deps.clock);
   const formatTime = (d: Date) => deps.records.formatTime(d);
   return {
-    router: createAdminRouter({ auth, audit, figures, inbox, broadcasts: deps.broadcasts, locality: deps.locality, i18n: deps.i18n, log: deps.log, clock: deps.clock, formatTime }),
+    router: createAdminRouter({ auth, audit, figures, inbox, broadcasts: deps.broadcasts, venues: deps.venues, locality: deps.locality, i18n: deps.i18n, log: deps.log, clock: deps.clock, formatTime }),
     groupHandler: createAdminGroupCommands({
       auth,
       figures,

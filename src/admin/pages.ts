@@ -36,7 +36,7 @@ export function scopeLabel(ctx: PageContext, scope: OfficialsScope): string {
   return scope.kind === 'district' ? ctx.t('scopeDistrict', { district: ctx.district }) : ctx.t('scopeCommune', { commune: communeName(ctx, scope.commune) });
 }
 
-function csrfField(ctx: PageContext): SafeHtml {
+export function csrfField(ctx: PageContext): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${ctx.csrf ?? ''}">`;
 }
 
@@ -47,6 +47,7 @@ export function layout(ctx: PageContext, title: string, body: SafeHtml, options:
         ['/admin', ctx.t('navCampaign')],
         ['/admin/inbox', ctx.t('navInbox')],
         ['/admin/announcements', ctx.t('navAnnouncements')],
+        ['/admin/venues', ctx.t('navVenues')],
         ...(id.scope.kind === 'district'
           ? ([
               ['/admin/accounts', ctx.t('navAccounts')],
@@ -242,6 +243,11 @@ ${f.extraColumns.map((col) => html`<th>${localized(col.label, ctx.locale)}</th>`
 </tr></thead>
 <tbody>${f.communes.map(row)}</tbody>
 </table></div>
+${f.extraTables.map(
+  (x) => html`<h2>${localized(x.title, ctx.locale)}</h2>
+<div class="scroll"><table id="${x.id}"><thead><tr><th></th>${x.columns.map((c) => html`<th>${localized(c.label, ctx.locale)}</th>`)}</tr></thead>
+<tbody>${x.rows.map((r) => html`<tr data-row="${r.id}"><th scope="row">${localized(r.label, ctx.locale)}</th>${x.columns.map((c) => html`<td data-value="${r.values[c.id] ?? 0}">${num(r.values[c.id] ?? 0)}</td>`)}</tr>`)}</tbody></table></div>`,
+)}
 ${f.agencies.length
   ? html`<h2>${ctx.t('tableAgencies')}</h2>
 <div class="scroll"><table class="sortable" id="agencies">

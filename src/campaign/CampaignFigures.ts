@@ -13,6 +13,16 @@ export interface FigureProvider {
   columns: Array<{ id: string; label: { vi: string; en: string } }>;
   /** Column values per commune id, for the instants [start, end). */
   perCommune(range: { start: Date; end: Date }, communes: string[]): Promise<Record<string, Record<string, number>>>;
+  /** More small tables over the same communes (e.g. venues per kind), shown under the commune table and in the report. */
+  tables?(range: { start: Date; end: Date }, communes: string[]): Promise<FigureTable[]>;
+}
+
+/** A small table of figures from a provider: rows (e.g. kinds of venue) by columns, each label in both languages. */
+export interface FigureTable {
+  id: string;
+  title: { vi: string; en: string };
+  columns: Array<{ id: string; label: { vi: string; en: string } }>;
+  rows: Array<{ id: string; label: { vi: string; en: string }; values: Record<string, number> }>;
 }
 
 export interface FieldWork {
@@ -70,6 +80,7 @@ export interface CampaignFiguresResult {
   /** Cumulative installs at the end of each day of the range, in the scope. */
   trend: Array<{ day: string; installs: number }>;
   extraColumns: FigureProvider['columns'];
+  extraTables: FigureTable[];
 }
 
 export interface NewFieldReport {
@@ -107,7 +118,7 @@ export class CampaignFigures {
   async figures(range: DateRange, scope: OfficialsScope): Promise<CampaignFiguresResult> {
     const { start, end } = rangeInstants(range, this.timeZone);
     const ids = communesOf(scope, this.locality);
-    const [installs, officials, declared, field, records, trend, extras] = await Promise.all([
+    const [installs, officials, declared, field, records, trend, extras, tables] = await Promise.all([
       this.installsPerCommune(start, end),
       this.officialsPerUnit(end),
       this.declaredPerCommune(end),
@@ -115,6 +126,7 @@ export class CampaignFigures {
       this.recordsPerCommune(start, end),
       this.trend(range, scope),
       Promise.all(this.providers.map((p) => p.perCommune({ start, end }, ids))),
+      Promise.all(this.providers.map((p) => p.tables?.({ start, end }, ids) ?? [])),
     ]);
     const t = this.settings.targets;
     const communes = this.locality.communes
@@ -153,6 +165,7 @@ export class CampaignFigures {
       agencies,
       trend,
       extraColumns: this.providers.flatMap((p) => p.columns),
+      extraTables: tables.flat(),
     };
   }
 

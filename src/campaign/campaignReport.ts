@@ -9,6 +9,8 @@ export interface ReportTable {
   heading: string[];
   header: string[];
   rows: Cell[][];
+  /** More tables from figure providers (e.g. venues per kind), each under its title. */
+  sections: Array<{ title: string; header: string[]; rows: Cell[][] }>;
   notes: string[];
 }
 
@@ -121,6 +123,11 @@ export function buildReportTable(f: CampaignFiguresResult, t: ReportText, contex
     ],
     header,
     rows,
+    sections: f.extraTables.map((x) => ({
+      title: x.title.vi,
+      header: ['', ...x.columns.map((c) => c.label.vi)],
+      rows: x.rows.map((r) => [r.label.vi, ...x.columns.map((c) => r.values[c.id] ?? 0)]),
+    })),
     notes: [t('report.noteCumulative'), t('report.noteNull'), ...(d?.population ? [t('report.population', { value: d.population.value, source: sourceOf(d.population, t) })] : [])],
   };
 }
@@ -135,7 +142,8 @@ function csvCell(v: Cell): string {
 
 /** CSV in UTF-8 with a byte-order mark, so that Excel on an office PC shows the Vietnamese letters. */
 export function renderReportCsv(table: ReportTable): string {
-  const lines = [...table.heading.map((h) => csvCell(h)), '', table.header.map(csvCell).join(','), ...table.rows.map((r) => r.map(csvCell).join(',')), '', ...table.notes.map((n) => csvCell(n))];
+  const sections = table.sections.flatMap((s) => ['', csvCell(s.title), s.header.map(csvCell).join(','), ...s.rows.map((r) => r.map(csvCell).join(','))]);
+  const lines = [...table.heading.map((h) => csvCell(h)), '', table.header.map(csvCell).join(','), ...table.rows.map((r) => r.map(csvCell).join(',')), ...sections, '', ...table.notes.map((n) => csvCell(n))];
   return `\uFEFF${lines.join('\r\n')}\r\n`;
 }
 
@@ -152,6 +160,14 @@ export async function renderReportXlsx(table: ReportTable): Promise<Buffer> {
   headerRow.font = { bold: true };
   headerRow.alignment = { wrapText: true, vertical: 'top' };
   for (const r of table.rows) sheet.addRow(r);
+  for (const s of table.sections) {
+    sheet.addRow([]);
+    sheet.addRow([s.title]).font = { bold: true };
+    const head = sheet.addRow(s.header);
+    head.font = { bold: true };
+    head.alignment = { wrapText: true, vertical: 'top' };
+    for (const r of s.rows) sheet.addRow(r);
+  }
   sheet.addRow([]);
   for (const n of table.notes) sheet.addRow([n]);
   sheet.columns.forEach((col, i) => {

@@ -1,4 +1,4 @@
-import type { ChannelName, JsonValue } from '../engine/types';
+import type { ChannelName, Locale } from '../engine/types';
 import type { Database, Queryable } from '../db/Database';
 
 export const VENUE_KINDS = ['office', 'market', 'shop', 'eatery', 'lodging', 'school', 'clinic', 'vehicle', 'other'] as const;
@@ -19,6 +19,8 @@ export interface Venue {
   ownerPhone: string | null;
   ownerChannel: ChannelName | null;
   ownerUserId: string | null;
+  /** The language the owner registered in (their notices use it); null for places added by officials. */
+  ownerLocale: Locale | null;
   status: VenueStatus;
   source: 'owner' | 'field';
   nationalQrAt: Date | null;
@@ -30,26 +32,27 @@ export interface Venue {
   createdAt: Date;
 }
 
-export interface NewVenue {
-  code: string;
-  name: string;
-  kind: VenueKind;
-  plate: string | null;
-  commune: string;
-  address: string;
+/** A venue to store: its fields as registered, and what the repository needs to store it once. */
+export type NewVenue = Pick<
+  Venue,
+  'code' | 'name' | 'kind' | 'plate' | 'commune' | 'address' | 'ownerName' | 'ownerPhone' | 'ownerChannel' | 'ownerUserId' | 'ownerLocale' | 'status' | 'source' | 'noticeChatId' | 'decidedBy'
+> & {
   placeKey: string;
-  ownerName: string | null;
-  ownerPhone: string | null;
-  ownerChannel: ChannelName | null;
-  ownerUserId: string | null;
-  status: VenueStatus;
-  source: 'owner' | 'field';
-  noticeChatId: string | null;
-  decidedBy: string | null;
   idempotencyKey: string;
   /** The local date as YYMMDD, for the reference. */
   localDay: string;
   now: Date;
+};
+
+/** Venues of one commune and kind, counted at an instant. */
+export interface VenueFigures {
+  commune: string;
+  kind: VenueKind;
+  listed: number;
+  pending: number;
+  confirmed: number;
+  nationalQr: number;
+  checkedOnSite: number;
 }
 
 export interface Checkin {
@@ -61,93 +64,43 @@ export interface Checkin {
   name: string;
   phone: string;
   assistedBy: string | null;
+  /** The language the visitor checked in with (their notices use it); null when staff checked them in. */
+  locale: Locale | null;
   checkedInAt: Date;
   checkedOutAt: Date | null;
 }
 
-interface VenueRow {
-  id: number;
-  reference: string;
-  code: string;
-  name: string;
-  kind: VenueKind;
-  plate: string | null;
-  commune: string;
-  address: string;
-  owner_name: string | null;
-  owner_phone: string | null;
-  owner_channel: ChannelName | null;
-  owner_user_id: string | null;
-  status: VenueStatus;
-  source: 'owner' | 'field';
-  national_qr_at: Date | string | null;
-  national_qr_photo: string | null;
-  checked_on_site_at: Date | string | null;
-  notice_chat_id: string | null;
-  decided_by: string | null;
-  decided_at: Date | string | null;
-  created_at: Date | string;
+const VENUE_FIELDS = [
+  'id', 'reference', 'code', 'name', 'kind', 'plate', 'commune', 'address', 'ownerName', 'ownerPhone', 'ownerChannel', 'ownerUserId', 'ownerLocale',
+  'status', 'source', 'nationalQrAt', 'nationalQrPhoto', 'checkedOnSiteAt', 'noticeChatId', 'decidedBy', 'decidedAt', 'createdAt',
+] as const satisfies ReadonlyArray<keyof Venue>;
+const CHECKIN_FIELDS = [
+  'id', 'venueId', 'commune', 'channel', 'userId', 'name', 'phone', 'assistedBy', 'locale', 'checkedInAt', 'checkedOutAt',
+] as const satisfies ReadonlyArray<keyof Checkin>;
+
+/** `owner_name AS "ownerName", ...`: rows come back in the shape of the record, so one mapper serves every table. */
+function selectList(fields: readonly string[]): string {
+  return fields.map((f) => `${f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} AS "${f}"`).join(', ');
 }
 
-interface CheckinRow {
-  id: number | string;
-  venue_id: number;
-  commune: string;
-  channel: ChannelName | null;
-  user_id: string | null;
-  name: string;
-  phone: string;
-  assisted_by: string | null;
-  checked_in_at: Date | string;
-  checked_out_at: Date | string | null;
+const VENUE_COLUMNS = selectList(VENUE_FIELDS);
+const CHECKIN_COLUMNS = selectList(CHECKIN_FIELDS);
+
+/** A row as the drivers give it: ids may be strings (bigint), instants strings (PGlite) or Dates. */
+type Row<T> = { [K in keyof T]: T[K] extends Date ? Date | string : T[K] extends Date | null ? Date | string | null : T[K] extends number ? number | string : T[K] };
+
+/** Ids to numbers, instants (`...At`) to Dates; every other field as stored. */
+function fromRow<T extends object>(row: Row<T>): T {
+  const out: Record<string, unknown> = { ...row };
+  for (const [k, v] of Object.entries(out)) {
+    if (k === 'id' || k === 'venueId') out[k] = Number(v);
+    else if (k.endsWith('At') && v !== null) out[k] = new Date(v as Date | string);
+  }
+  return out as T;
 }
 
-const VENUE_COLUMNS =
-  'id, reference, code, name, kind, plate, commune, address, owner_name, owner_phone, owner_channel, owner_user_id, status, source, national_qr_at, national_qr_photo, checked_on_site_at, notice_chat_id, decided_by, decided_at, created_at';
-const CHECKIN_COLUMNS = 'id, venue_id, commune, channel, user_id, name, phone, assisted_by, checked_in_at, checked_out_at';
-
-const date = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
-
-function toVenue(r: VenueRow): Venue {
-  return {
-    id: Number(r.id),
-    reference: r.reference,
-    code: r.code,
-    name: r.name,
-    kind: r.kind,
-    plate: r.plate,
-    commune: r.commune,
-    address: r.address,
-    ownerName: r.owner_name,
-    ownerPhone: r.owner_phone,
-    ownerChannel: r.owner_channel,
-    ownerUserId: r.owner_user_id,
-    status: r.status,
-    source: r.source,
-    nationalQrAt: date(r.national_qr_at),
-    nationalQrPhoto: r.national_qr_photo,
-    checkedOnSiteAt: date(r.checked_on_site_at),
-    noticeChatId: r.notice_chat_id,
-    decidedBy: r.decided_by,
-    decidedAt: date(r.decided_at),
-    createdAt: new Date(r.created_at),
-  };
-}
-
-function toCheckin(r: CheckinRow): Checkin {
-  return {
-    id: Number(r.id),
-    venueId: Number(r.venue_id),
-    commune: r.commune,
-    channel: r.channel,
-    userId: r.user_id,
-    name: r.name,
-    phone: r.phone,
-    assistedBy: r.assisted_by,
-    checkedInAt: new Date(r.checked_in_at),
-    checkedOutAt: date(r.checked_out_at),
-  };
-}
+const toVenue = (r: Row<Venue>): Venue => fromRow<Venue>(r);
+const toCheckin = (r: Row<Checkin>): Checkin => fromRow<Checkin>(r);
 
 /** PostgreSQL's unique_violation. */
 function isUniqueViolation(err: unknown): boolean {
@@ -165,7 +118,7 @@ export class VenueRepository {
   async createVenue(input: NewVenue): Promise<{ venue: Venue; created: boolean; duplicateOf?: Venue }> {
     try {
       return await this.db.transaction(async (tx) => {
-        const again = await tx.query<VenueRow>(`SELECT ${VENUE_COLUMNS} FROM venues WHERE idempotency_key = $1`, [input.idempotencyKey]);
+        const again = await tx.query<Row<Venue>>(`SELECT ${VENUE_COLUMNS} FROM venues WHERE idempotency_key = $1`, [input.idempotencyKey]);
         if (again[0]) return { venue: toVenue(again[0]), created: false };
         const same = await this.findSamePlace(tx, input.commune, input.placeKey);
         if (same) return { venue: same, created: false, duplicateOf: same };
@@ -175,10 +128,10 @@ export class VenueRepository {
           [VENUE_REFERENCE_PREFIX, input.localDay],
         );
         const reference = `${VENUE_REFERENCE_PREFIX}-${input.localDay}-${String(Number(counter!.n)).padStart(4, '0')}`;
-        const [row] = await tx.query<VenueRow>(
+        const [row] = await tx.query<Row<Venue>>(
           `INSERT INTO venues (reference, code, name, kind, plate, commune, address, place_key, owner_name, owner_phone, owner_channel, owner_user_id,
-                               status, source, notice_chat_id, decided_by, decided_at, idempotency_key, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)
+                               status, source, notice_chat_id, decided_by, decided_at, idempotency_key, created_at, updated_at, owner_locale)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20)
            RETURNING ${VENUE_COLUMNS}`,
           [
             reference,
@@ -200,6 +153,7 @@ export class VenueRepository {
             input.status === 'pending' ? null : input.now.toISOString(),
             input.idempotencyKey,
             input.now.toISOString(),
+            input.ownerLocale,
           ],
         );
         return { venue: toVenue(row!), created: true };
@@ -214,22 +168,22 @@ export class VenueRepository {
   }
 
   private async findSamePlace(q: Queryable, commune: string, placeKey: string): Promise<Venue | null> {
-    const rows = await q.query<VenueRow>(`SELECT ${VENUE_COLUMNS} FROM venues WHERE commune = $1 AND place_key = $2 AND status <> 'rejected'`, [commune, placeKey]);
+    const rows = await q.query<Row<Venue>>(`SELECT ${VENUE_COLUMNS} FROM venues WHERE commune = $1 AND place_key = $2 AND status <> 'rejected'`, [commune, placeKey]);
     return rows[0] ? toVenue(rows[0]) : null;
   }
 
   async findById(id: number): Promise<Venue | null> {
-    const rows = await this.db.query<VenueRow>(`SELECT ${VENUE_COLUMNS} FROM venues WHERE id = $1`, [id]);
+    const rows = await this.db.query<Row<Venue>>(`SELECT ${VENUE_COLUMNS} FROM venues WHERE id = $1`, [id]);
     return rows[0] ? toVenue(rows[0]) : null;
   }
 
   async findByCode(code: string): Promise<Venue | null> {
-    const rows = await this.db.query<VenueRow>(`SELECT ${VENUE_COLUMNS} FROM venues WHERE code = $1`, [code]);
+    const rows = await this.db.query<Row<Venue>>(`SELECT ${VENUE_COLUMNS} FROM venues WHERE code = $1`, [code]);
     return rows[0] ? toVenue(rows[0]) : null;
   }
 
   async venuesOfOwner(channel: ChannelName, userId: string): Promise<Venue[]> {
-    const rows = await this.db.query<VenueRow>(
+    const rows = await this.db.query<Row<Venue>>(
       `SELECT ${VENUE_COLUMNS} FROM venues WHERE owner_channel = $1 AND owner_user_id = $2 AND status <> 'rejected' ORDER BY id`,
       [channel, userId],
     );
@@ -238,7 +192,7 @@ export class VenueRepository {
 
   /** Venues of some communes (all when `communes` is null), newest first. */
   async list(communes: string[] | null, filter: { status?: VenueStatus; kind?: VenueKind } = {}, limit = 500): Promise<Venue[]> {
-    const rows = await this.db.query<VenueRow>(
+    const rows = await this.db.query<Row<Venue>>(
       `SELECT ${VENUE_COLUMNS} FROM venues
         WHERE ($1::text[] IS NULL OR commune = ANY($1::text[])) AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR kind = $3)
         ORDER BY commune, id DESC LIMIT $4`,
@@ -247,20 +201,28 @@ export class VenueRepository {
     return rows.map(toVenue);
   }
 
-  /** Venue counts per commune, kind and status. */
-  async figures(communes: string[] | null): Promise<Array<{ commune: string; kind: VenueKind; status: VenueStatus; nationalQr: number; onSite: number; n: number }>> {
-    const rows = await this.db.query<{ commune: string; kind: VenueKind; status: VenueStatus; national_qr: number; on_site: number; n: number }>(
-      `SELECT commune, kind, status, count(national_qr_at)::int AS national_qr, count(checked_on_site_at)::int AS on_site, count(*)::int AS n
-         FROM venues WHERE ($1::text[] IS NULL OR commune = ANY($1::text[]))
-        GROUP BY commune, kind, status ORDER BY commune, kind, status`,
-      [communes],
+  /**
+   * Venues per commune and kind as they stood at `end`: listed (known to the commune and not refused), waiting for
+   * the commune, confirmed, with the national QR code posted, checked on site.
+   */
+  async figures(communes: string[] | null, end: Date): Promise<VenueFigures[]> {
+    const rows = await this.db.query<Row<VenueFigures>>(
+      `SELECT commune, kind, count(*)::int AS listed,
+              count(*) FILTER (WHERE status = 'pending' OR decided_at >= $2)::int AS pending,
+              count(*) FILTER (WHERE status = 'confirmed' AND decided_at < $2)::int AS confirmed,
+              count(*) FILTER (WHERE national_qr_at < $2)::int AS "nationalQr",
+              count(*) FILTER (WHERE checked_on_site_at < $2)::int AS "checkedOnSite"
+         FROM venues
+        WHERE ($1::text[] IS NULL OR commune = ANY($1::text[])) AND status <> 'rejected' AND created_at < $2
+        GROUP BY commune, kind ORDER BY commune, kind`,
+      [communes, end.toISOString()],
     );
-    return rows.map((r) => ({ commune: r.commune, kind: r.kind, status: r.status, nationalQr: Number(r.national_qr), onSite: Number(r.on_site), n: Number(r.n) }));
+    return rows.map((r) => ({ commune: r.commune, kind: r.kind, listed: Number(r.listed), pending: Number(r.pending), confirmed: Number(r.confirmed), nationalQr: Number(r.nationalQr), checkedOnSite: Number(r.checkedOnSite) }));
   }
 
   /** Confirms or rejects a pending venue; a venue already decided is returned unchanged. */
   async decide(id: number, status: 'confirmed' | 'rejected', by: string, now: Date): Promise<{ venue: Venue; changed: boolean } | null> {
-    const rows = await this.db.query<VenueRow>(
+    const rows = await this.db.query<Row<Venue>>(
       `UPDATE venues SET status = $2, decided_by = $3, decided_at = $4, updated_at = $4 WHERE id = $1 AND status = 'pending' RETURNING ${VENUE_COLUMNS}`,
       [id, status, by, now.toISOString()],
     );
@@ -285,7 +247,7 @@ export class VenueRepository {
 
   /** The visitor's newest check-in that is not checked out (at any venue). */
   async openCheckin(channel: ChannelName, userId: string, since: Date): Promise<Checkin | null> {
-    const rows = await this.db.query<CheckinRow>(
+    const rows = await this.db.query<Row<Checkin>>(
       `SELECT ${CHECKIN_COLUMNS} FROM venue_checkins
         WHERE channel = $1 AND user_id = $2 AND checked_in_at > $3 AND checked_out_at IS NULL ORDER BY checked_in_at DESC LIMIT 1`,
       [channel, userId, since.toISOString()],
@@ -306,19 +268,11 @@ export class VenueRepository {
    * Stores a check-in and, in the same transaction, checks the visitor out of the place they were still in (nobody is
    * in two places) and remembers their name and phone for next time. A redelivered tap stores nothing.
    */
-  async checkIn(c: {
-    venue: Venue;
-    channel: ChannelName | null;
-    userId: string | null;
-    name: string;
-    phone: string;
-    assistedBy: string | null;
-    idempotencyKey: string;
-    now: Date;
-    deleteAfter: Date;
-  }): Promise<{ checkin: Checkin; created: boolean }> {
+  async checkIn(
+    c: Pick<Checkin, 'channel' | 'userId' | 'name' | 'phone' | 'assistedBy' | 'locale'> & { venue: Venue; idempotencyKey: string; now: Date; deleteAfter: Date },
+  ): Promise<{ checkin: Checkin; created: boolean }> {
     return this.db.transaction(async (tx) => {
-      const again = await tx.query<CheckinRow>(`SELECT ${CHECKIN_COLUMNS} FROM venue_checkins WHERE idempotency_key = $1`, [c.idempotencyKey]);
+      const again = await tx.query<Row<Checkin>>(`SELECT ${CHECKIN_COLUMNS} FROM venue_checkins WHERE idempotency_key = $1`, [c.idempotencyKey]);
       if (again[0]) return { checkin: toCheckin(again[0]), created: false };
       const at = c.now.toISOString();
       if (c.channel && c.userId) {
@@ -329,10 +283,10 @@ export class VenueRepository {
           [c.channel, c.userId, c.name, c.phone, c.deleteAfter.toISOString()],
         );
       }
-      const [row] = await tx.query<CheckinRow>(
-        `INSERT INTO venue_checkins (venue_id, commune, channel, user_id, name, phone, assisted_by, checked_in_at, idempotency_key, delete_after)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${CHECKIN_COLUMNS}`,
-        [c.venue.id, c.venue.commune, c.channel, c.userId, c.name, c.phone, c.assistedBy, at, c.idempotencyKey, c.deleteAfter.toISOString()],
+      const [row] = await tx.query<Row<Checkin>>(
+        `INSERT INTO venue_checkins (venue_id, commune, channel, user_id, name, phone, assisted_by, locale, checked_in_at, idempotency_key, delete_after)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${CHECKIN_COLUMNS}`,
+        [c.venue.id, c.venue.commune, c.channel, c.userId, c.name, c.phone, c.assistedBy, c.locale, at, c.idempotencyKey, c.deleteAfter.toISOString()],
       );
       return { checkin: toCheckin(row!), created: true };
     });
@@ -368,7 +322,7 @@ export class VenueRepository {
    * visitor who never checked out is taken to have stayed `assumedStayMinutes`).
    */
   async visitors(venueId: number, from: Date, to: Date, assumedStayMinutes: number): Promise<Checkin[]> {
-    const rows = await this.db.query<CheckinRow>(
+    const rows = await this.db.query<Row<Checkin>>(
       `SELECT ${CHECKIN_COLUMNS} FROM venue_checkins
         WHERE venue_id = $1 AND checked_in_at < $3
           AND coalesce(checked_out_at, checked_in_at + make_interval(mins => $4::int)) > $2
@@ -378,33 +332,7 @@ export class VenueRepository {
     return rows.map(toCheckin);
   }
 
-  // ---- audit, privacy, retention --------------------------------------------------------------------------
-
-  async audit(entry: { actor: string; scope: string; action: string; venueId: number | null; detail: Record<string, JsonValue>; now: Date }): Promise<void> {
-    await this.db.query(`INSERT INTO venue_audit_log (at, actor, scope, action, venue_id, detail) VALUES ($1, $2, $3, $4, $5, $6::jsonb)`, [
-      entry.now.toISOString(),
-      entry.actor,
-      entry.scope,
-      entry.action,
-      entry.venueId,
-      JSON.stringify(entry.detail),
-    ]);
-  }
-
-  async auditLog(limit = 100): Promise<Array<{ at: Date; actor: string; scope: string; action: string; venueId: number | null; detail: Record<string, JsonValue> }>> {
-    const rows = await this.db.query<{ at: Date | string; actor: string; scope: string; action: string; venue_id: number | null; detail: Record<string, JsonValue> | string }>(
-      `SELECT at, actor, scope, action, venue_id, detail FROM venue_audit_log ORDER BY id DESC LIMIT $1`,
-      [limit],
-    );
-    return rows.map((r) => ({
-      at: new Date(r.at),
-      actor: r.actor,
-      scope: r.scope,
-      action: r.action,
-      venueId: r.venue_id === null ? null : Number(r.venue_id),
-      detail: typeof r.detail === 'string' ? (JSON.parse(r.detail) as Record<string, JsonValue>) : r.detail,
-    }));
-  }
+  // ---- privacy, retention -------------------------------------------------------------------------------
 
   /** "Delete my data": the person's check-ins and remembered details go; venues they own stay, without their name and phone. */
   async eraseUser(channel: ChannelName, userId: string): Promise<void> {
@@ -412,7 +340,7 @@ export class VenueRepository {
       await tx.query(`DELETE FROM venue_checkins WHERE channel = $1 AND user_id = $2`, [channel, userId]);
       await tx.query(`DELETE FROM venue_visitors WHERE channel = $1 AND user_id = $2`, [channel, userId]);
       await tx.query(
-        `UPDATE venues SET owner_name = NULL, owner_phone = NULL, owner_channel = NULL, owner_user_id = NULL, national_qr_photo = NULL WHERE owner_channel = $1 AND owner_user_id = $2`,
+        `UPDATE venues SET owner_name = NULL, owner_phone = NULL, owner_channel = NULL, owner_user_id = NULL, owner_locale = NULL, national_qr_photo = NULL WHERE owner_channel = $1 AND owner_user_id = $2`,
         [channel, userId],
       );
     });

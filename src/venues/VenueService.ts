@@ -6,7 +6,7 @@ import type { Outbound } from '../outbound/Outbound';
 import { generateVenueCode, placeKey } from './venueCodes';
 import { renderPosterPdf, renderPosterPng } from './poster';
 import { composePosterContent } from './posterContent';
-import { VENUE_KINDS, type Checkin, type Venue, type VenueKind, type VenueRepository, type VenueStatus } from './VenueRepository';
+import { VENUE_KINDS, type Checkin, type Venue, type VenueFigures, type VenueKind, type VenueRepository, type VenueStatus } from './VenueRepository';
 
 /**
  * Which communes an official may see: their own commune's (a commune group, a commune account) or the whole
@@ -15,8 +15,16 @@ import { VENUE_KINDS, type Checkin, type Venue, type VenueKind, type VenueReposi
 export interface VenueScope {
   /** Commune ids, or 'all' for the district. */
   communes: string[] | 'all';
-  /** Who acts, for the audit log (e.g. "telegram:123 Nguyễn Văn A", "api:dashboard"). */
-  actor: string;
+  /** Who acts, for the audit log: an id (`telegram:123`, `account:lan`, `api:<caller>`) and a name. */
+  actor: { id: string; name: string };
+}
+
+/**
+ * The officials' audit log (the dashboard's `audit_log`): every view, export or use of visitors' personal data and
+ * every decision on a venue is written there, wherever the official acted (dashboard, group, API).
+ */
+export interface VenueAuditLog {
+  write(who: { id: string; name: string }, action: string, subject: string, detail?: Record<string, unknown>): Promise<void>;
 }
 
 export interface VenueServiceDeps {
@@ -25,6 +33,7 @@ export interface VenueServiceDeps {
   i18n: Translator;
   outbound: Outbound;
   log: Logger;
+  audit: VenueAuditLog;
   /** Queues a message that must arrive (the notice outbox), outside any record. */
   enqueueNotice: (n: { channel: ChannelName; recipient: string; replies: Reply[]; now: Date }) => Promise<void>;
   /** The district officials' group: venues of communes without a group of their own are announced there. */
@@ -33,6 +42,8 @@ export interface VenueServiceDeps {
   publicUrl: string | null;
   telegramBotUsername: string | null;
   zaloOaId: string | null;
+  /** `ZALO_CHECKIN_LINK`: a template of the OA link carrying a venue's check-in (`{oaId}`, `{payload}`, `{code}`). */
+  zaloCheckinLink: string | null;
   clock?: () => number;
 }
 
@@ -83,8 +94,9 @@ export const VENUE_TEXT_KEYS = [
   'venues.poster.contact',
   'venues.poster.footer',
   'venues.decided',
-  ...['title', 'intro', 'web', 'telegram', 'zalo', 'zaloHow', 'unknownTitle', 'unknown'].map((k) => `venues.page.${k}`),
+  ...['title', 'intro', 'web', 'telegram', 'zalo', 'zaloHow', 'zaloFallback', 'unknownTitle', 'unknown'].map((k) => `venues.page.${k}`),
   'venues.notifyText',
+  ...['listed', 'nationalQr', 'confirmed', 'checkedOnSite', 'byKind', 'total'].map((k) => `venues.figures.${k}`),
   'officials.venueNew',
   'officials.venueAuto',
   'officials.venueConfirm',
@@ -150,6 +162,10 @@ export class VenueService {
     return scope.communes === 'all' ? 'all' : scope.communes.join(',');
   }
 
+  private async audit(scope: VenueScope, action: string, venue: Venue, detail: Record<string, unknown> = {}): Promise<void> {
+    await this.deps.audit.write(scope.actor, `venue_${action}`, `venue:${venue.reference}`, { scope: this.scopeLabel(scope), venueId: venue.id, ...detail });
+  }
+
   private autoConfirms(commune: string): boolean {
     const a = this.settings.autoConfirm;
     return a === true || (Array.isArray(a) && a.includes(commune));
@@ -186,6 +202,20 @@ export class VenueService {
 
   zaloLink(): string | null {
     return this.deps.zaloOaId ? `https://zalo.me/${this.deps.zaloOaId}` : null;
+  }
+
+  /**
+   * The Zalo link of a venue's check-in: the `ZALO_CHECKIN_LINK` template filled in (`carriesCode`: the OA chat opens
+   * on the check-in), else the OA's plain link (the visitor sends the code), else null without an OA.
+   */
+  zaloCheckinLink(code: string): { url: string; carriesCode: boolean } | null {
+    const template = this.deps.zaloCheckinLink;
+    if (template && (this.deps.zaloOaId || !template.includes('{oaId}'))) {
+      const fill: Record<string, string> = { oaId: this.deps.zaloOaId ?? '', payload: VenueService.checkinPayload(code), code };
+      return { url: template.replace(/\{(oaId|payload|code)\}/g, (_, k: string) => encodeURIComponent(fill[k]!)), carriesCode: true };
+    }
+    const plain = this.zaloLink();
+    return plain ? { url: plain, carriesCode: false } : null;
   }
 
   posterUrls(code: string): { pdf: string; png: string } {
@@ -232,13 +262,15 @@ export class VenueService {
     if (!venue) return { ok: false, error: 'not-found', message: `No venue with id ${id}` };
     if (!this.inScope(scope, venue.commune)) return { ok: false, error: 'out-of-scope', message: `Venue ${venue.reference} is in another commune` };
     const now = new Date(this.clock());
-    const result = await this.deps.repo.decide(id, status, scope.actor, now);
+    const result = await this.deps.repo.decide(id, status, `${scope.actor.name} (${scope.actor.id})`, now);
     if (!result) return { ok: false, error: 'not-found', message: `No venue with id ${id}` };
     if (result.changed) {
       this.deps.log.info({ venue: result.venue.reference, status, commune: venue.commune }, 'venue decided');
+      await this.audit(scope, status === 'confirmed' ? 'confirm' : 'reject', result.venue);
       const v = result.venue;
       if (v.ownerChannel && v.ownerUserId && this.deps.outbound.has(v.ownerChannel)) {
-        const text = this.t('vi', 'venues.decided', { reference: v.reference, name: v.name, status: this.t('vi', `venues.status_${status}`) });
+        const locale = this.visitorLocale(v.ownerLocale);
+        const text = this.t(locale, 'venues.decided', { reference: v.reference, name: v.name, status: this.t(locale, `venues.status_${status}`) });
         await this.deps.enqueueNotice({ channel: v.ownerChannel, recipient: v.ownerUserId, replies: [{ kind: 'text', text }], now });
       }
     }
@@ -250,6 +282,7 @@ export class VenueService {
     const venue = await this.get(scope, id);
     if (!venue) return { ok: false, error: 'not-found', message: `No venue with id ${id} in your scope` };
     await this.deps.repo.markCheckedOnSite(id, new Date(this.clock()));
+    if (!venue.checkedOnSiteAt) await this.audit(scope, 'checked_on_site', venue);
     return { ok: true, venue: (await this.deps.repo.findById(id))! };
   }
 
@@ -273,57 +306,47 @@ export class VenueService {
       ownerPhone: input.ownerPhone ?? null,
       ownerChannel: null,
       ownerUserId: null,
+      ownerLocale: null,
       status: 'confirmed',
       source: 'field',
       noticeChatId: null,
-      decidedBy: scope.actor,
+      decidedBy: `${scope.actor.name} (${scope.actor.id})`,
       idempotencyKey: `field:${input.requestId}`,
       localDay: this.localDay(now),
       now,
     });
-    if (created) await this.deps.repo.markCheckedOnSite(venue.id, now);
+    if (created) {
+      await this.deps.repo.markCheckedOnSite(venue.id, now);
+      await this.audit(scope, 'add', venue);
+    }
     return { ok: true, venue, created, duplicate: duplicateOf !== undefined };
   }
 
-  /** Venues per commune and kind: listed (all but rejected), confirmed, with the national QR, checked on site. */
-  async figures(scope: VenueScope): Promise<Array<{ commune: string; kind: VenueKind; listed: number; pending: number; confirmed: number; nationalQr: number; checkedOnSite: number }>> {
-    const rows = await this.deps.repo.figures(this.scopeCommunes(scope));
-    const byKey = new Map<string, { commune: string; kind: VenueKind; listed: number; pending: number; confirmed: number; nationalQr: number; checkedOnSite: number }>();
-    for (const r of rows) {
-      if (r.status === 'rejected') continue;
-      const key = `${r.commune}|${r.kind}`;
-      const f = byKey.get(key) ?? { commune: r.commune, kind: r.kind, listed: 0, pending: 0, confirmed: 0, nationalQr: 0, checkedOnSite: 0 };
-      f.listed += r.n;
-      if (r.status === 'pending') f.pending += r.n;
-      if (r.status === 'confirmed') f.confirmed += r.n;
-      f.nationalQr += r.nationalQr;
-      f.checkedOnSite += r.onSite;
-      byKey.set(key, f);
-    }
-    return [...byKey.values()];
+  /** Venues per commune and kind now: listed (all but refused), waiting, confirmed, with the national QR, checked on site. */
+  async figures(scope: VenueScope): Promise<VenueFigures[]> {
+    // The counts are of what happened before an instant: a venue added at this very millisecond counts too.
+    return this.deps.repo.figures(this.scopeCommunes(scope), new Date(this.clock() + 1));
   }
 
-  /** Visitors of a venue in a time window, for officials of its commune; each look is written to the audit log. */
-  async trace(scope: VenueScope, venueId: number, from: Date, to: Date): Promise<{ ok: true; venue: Venue; visitors: Checkin[] } | OutcomeFailure> {
+  /** The visitors of a venue of the scope in a window; writes nothing (each caller writes what it did). */
+  private async visitorsOf(scope: VenueScope, venueId: number, from: Date, to: Date): Promise<{ ok: true; venue: Venue; visitors: Checkin[] } | OutcomeFailure> {
     if (!(from < to)) return { ok: false, error: 'invalid', message: "'from' must be before 'to'" };
     const venue = await this.deps.repo.findById(venueId);
     if (!venue) return { ok: false, error: 'not-found', message: `No venue with id ${venueId}` };
     if (!this.inScope(scope, venue.commune)) return { ok: false, error: 'out-of-scope', message: `Venue ${venue.reference} is in another commune` };
-    const visitors = await this.deps.repo.visitors(venue.id, from, to, this.settings.assumedStayMinutes);
-    await this.deps.repo.audit({
-      actor: scope.actor,
-      scope: this.scopeLabel(scope),
-      action: 'trace',
-      venueId: venue.id,
-      detail: { from: from.toISOString(), to: to.toISOString(), visitors: visitors.length },
-      now: new Date(this.clock()),
-    });
-    return { ok: true, venue, visitors };
+    return { ok: true, venue, visitors: await this.deps.repo.visitors(venue.id, from, to, this.settings.assumedStayMinutes) };
+  }
+
+  /** Visitors of a venue in a time window, for officials of its commune; each look is written to the audit log. */
+  async trace(scope: VenueScope, venueId: number, from: Date, to: Date): Promise<{ ok: true; venue: Venue; visitors: Checkin[] } | OutcomeFailure> {
+    const traced = await this.visitorsOf(scope, venueId, from, to);
+    if (traced.ok) await this.audit(scope, 'trace', traced.venue, { from: from.toISOString(), to: to.toISOString(), visitors: traced.visitors.length });
+    return traced;
   }
 
   /** The trace as CSV (UTF-8 with a BOM, so that Excel shows the diacritics), written to the audit log as an export. */
   async exportCsv(scope: VenueScope, venueId: number, from: Date, to: Date): Promise<{ ok: true; fileName: string; csv: string } | OutcomeFailure> {
-    const traced = await this.trace(scope, venueId, from, to);
+    const traced = await this.visitorsOf(scope, venueId, from, to);
     if (!traced.ok) return traced;
     const { venue, visitors } = traced;
     // A cell that a spreadsheet would run as a formula gets a leading apostrophe (a phone like +8491... is a number, not a formula).
@@ -340,20 +363,19 @@ export class VenueService {
           .join(','),
       ),
     ];
-    await this.deps.repo.audit({
-      actor: scope.actor,
-      scope: this.scopeLabel(scope),
-      action: 'export-csv',
-      venueId: venue.id,
-      detail: { from: from.toISOString(), to: to.toISOString(), rows: visitors.length },
-      now: new Date(this.clock()),
-    });
+    await this.audit(scope, 'export_csv', venue, { from: from.toISOString(), to: to.toISOString(), rows: visitors.length });
     return { ok: true, fileName: `truy-vet-${venue.reference}.csv`, csv: `\ufeff${lines.join('\r\n')}\r\n` };
   }
 
+  /** A language the texts have, for a person who chose `locale` (null: not known, the default). */
+  private visitorLocale(locale: Locale | null): Locale {
+    return locale && this.deps.i18n.locales.includes(locale) ? locale : this.deps.i18n.locales[0]!;
+  }
+
   /**
-   * Sends the traced visitors a message on their own channel (what to do, whom to call), once per visitor. Visitors
-   * who cannot be reached that way (the web chat, checked in by staff) are returned, to be called by phone.
+   * Sends the traced visitors a message on their own channel (what to do, whom to call), once per visitor and in the
+   * language they used to check in, through the notice outbox (the same sender and retries as officials' notices).
+   * Visitors who cannot be reached that way (the web chat, checked in by staff) are returned, to be called by phone.
    */
   async notifyVisitors(
     scope: VenueScope,
@@ -362,7 +384,7 @@ export class VenueService {
     to: Date,
     message: string | null,
   ): Promise<{ ok: true; notified: number; byPhone: Array<{ name: string; phone: string }> } | OutcomeFailure> {
-    const traced = await this.trace(scope, venueId, from, to);
+    const traced = await this.visitorsOf(scope, venueId, from, to);
     if (!traced.ok) return traced;
     const { venue, visitors } = traced;
     const now = new Date(this.clock());
@@ -379,11 +401,12 @@ export class VenueService {
       const key = `${c.channel}:${c.userId}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const text = this.t('vi', 'venues.notifyText', { venue: venue.name, time: this.formatTime(c.checkedInAt), call, message: message ?? '' }).trim();
+      const locale = this.visitorLocale(c.locale);
+      const text = this.t(locale, 'venues.notifyText', { venue: venue.name, time: this.formatTime(c.checkedInAt), call, message: message ?? '' }).trim();
       await this.deps.enqueueNotice({ channel: c.channel, recipient: c.userId, replies: [{ kind: 'text', text }], now });
       notified++;
     }
-    await this.deps.repo.audit({ actor: scope.actor, scope: this.scopeLabel(scope), action: 'notify', venueId: venue.id, detail: { notified, byPhone: byPhone.length }, now });
+    await this.audit(scope, 'notify', venue, { from: from.toISOString(), to: to.toISOString(), notified, byPhone: byPhone.length });
     return { ok: true, notified, byPhone };
   }
 
@@ -451,6 +474,7 @@ export class VenueService {
           ownerPhone: String(a.ownerPhone),
           ownerChannel: ctx.channel,
           ownerUserId: ctx.userId,
+          ownerLocale: ctx.locale,
           status: auto ? 'confirmed' : 'pending',
           source: 'owner',
           noticeChatId: chat,
@@ -525,6 +549,7 @@ export class VenueService {
           name: String(ctx.answers.visitorName),
           phone: String(ctx.answers.visitorPhone),
           assistedBy: null,
+          locale: ctx.locale,
           idempotencyKey: `${ctx.channel}:${ctx.eventId}`,
           now,
           deleteAfter: new Date(ctx.now + this.settings.checkinRetentionDays * 24 * HOUR),
@@ -554,6 +579,7 @@ export class VenueService {
           name: String(ctx.answers.guestName),
           phone: String(ctx.answers.guestPhone),
           assistedBy: staff,
+          locale: null,
           idempotencyKey: `${ctx.channel}:${ctx.eventId}`,
           now: new Date(ctx.now),
           deleteAfter: new Date(ctx.now + this.settings.checkinRetentionDays * 24 * HOUR),

@@ -1,16 +1,13 @@
 import type { Router } from 'express';
+import type { FigureProvider } from '../campaign/CampaignFigures';
 import type { GroupEventHandler } from '../groups/GroupEvents';
-import type { Translator } from '../engine/contracts';
-import type { ChannelName, Reply } from '../engine/types';
-import type { Locality } from '../locality/localitySchema';
-import type { Logger } from '../logger';
-import type { Outbound } from '../outbound/Outbound';
 import type { Database } from '../db/Database';
 import type { PersonalData } from '../users/PersonalData';
 import { createVenueApi, createVenuePublicRouter } from './venueApi';
+import { createVenueFigureProvider } from './venueFigureProvider';
 import { createVenueGroupHandler } from './venueGroupHandler';
 import { VenueRepository } from './VenueRepository';
-import { VenueService } from './VenueService';
+import { VenueService, type VenueServiceDeps } from './VenueService';
 
 export interface Venues {
   service: VenueService;
@@ -18,23 +15,16 @@ export interface Venues {
   routers: Router[];
   /** Buttons and `/diadiem` in officials' groups. */
   groupHandler: GroupEventHandler;
+  /** Venues listed and registered per commune and kind, for the campaign figures and report. */
+  figureProvider: FigureProvider;
 }
 
-export interface VenuesDeps {
+/** The service's needs, built here from the database, plus what the routes and "delete my data" need. */
+export type VenuesDeps = Omit<VenueServiceDeps, 'repo'> & {
   db: Database;
-  locality: Locality;
-  i18n: Translator;
-  outbound: Outbound;
-  log: Logger;
   personalData: PersonalData;
-  enqueueNotice: (n: { channel: ChannelName; recipient: string; replies: Reply[]; now: Date }) => Promise<void>;
-  districtChatId: string | null;
-  publicUrl: string | null;
-  telegramBotUsername: string | null;
-  zaloOaId: string | null;
   adminToken: string | undefined;
-  clock?: () => number;
-}
+};
 
 /** Builds the venues part: its service, routes and group handler; registers its share of "delete my data". */
 export function createVenues(deps: VenuesDeps): Venues {
@@ -47,7 +37,7 @@ export function createVenues(deps: VenuesDeps): Venues {
     async (now) =>
       (
         await deps.db.query(
-          `UPDATE venues SET owner_name = NULL, owner_phone = NULL, owner_channel = NULL, owner_user_id = NULL
+          `UPDATE venues SET owner_name = NULL, owner_phone = NULL, owner_channel = NULL, owner_user_id = NULL, owner_locale = NULL
             WHERE status = 'rejected' AND owner_user_id IS NOT NULL AND updated_at < $1 RETURNING 1`,
           [new Date(now.getTime() - deps.locality.venues.checkinRetentionDays * 86_400_000).toISOString()],
         )
@@ -59,5 +49,6 @@ export function createVenues(deps: VenuesDeps): Venues {
     service,
     routers: [createVenuePublicRouter(service, deps.i18n), createVenueApi(service, deps.adminToken, deps.locality)],
     groupHandler: createVenueGroupHandler(service, deps.locality, deps.districtChatId),
+    figureProvider: createVenueFigureProvider(repo, deps.i18n),
   };
 }

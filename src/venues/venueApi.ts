@@ -8,6 +8,8 @@ import { VENUE_KINDS } from './VenueRepository';
 import type { VenueScope, VenueService } from './VenueService';
 
 const CODE = new RegExp(`^[${VENUE_CODE_ALPHABET}]{${VENUE_CODE_LENGTH}}$`);
+/** Zalo's in-app browser names itself in its user agent ("... Zalo android/..., ZaloTheme/..."): seen in the field, not documented. */
+const ZALO_BROWSER = /\bZalo/i;
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -22,7 +24,14 @@ function escapeHtml(text: string): string {
 export function createVenuePublicRouter(service: VenueService, i18n: Translator): Router {
   const router = express.Router();
   const t = (key: string, vars?: Record<string, unknown>) => i18n.t('vi', key, vars);
-  const en = (key: string, vars?: Record<string, unknown>) => i18n.t('en', key, vars);
+  /**
+   * The page is in Vietnamese and, under it, in the visitor's own language when the texts have it (their browser's
+   * Accept-Language), else English: a visitor from elsewhere reads the venue's texts in a language they know.
+   */
+  const secondLanguage = (req: Request) => {
+    const wanted = (req.get('accept-language') ?? '').split(',').map((part) => part.split(';')[0]!.trim().toLowerCase().split('-')[0]!);
+    return wanted.find((l) => l !== 'vi' && i18n.locales.includes(l)) ?? 'en';
+  };
 
   const page = (res: Response, status: number, title: string, body: string) => {
     res
@@ -38,27 +47,35 @@ export function createVenuePublicRouter(service: VenueService, i18n: Translator)
 
   router.get('/v/:code', async (req, res, next) => {
     try {
+      const other = secondLanguage(req);
+      const en = (key: string, vars?: Record<string, unknown>) => i18n.t(other, key, vars);
       const code = String(req.params.code).toUpperCase();
       const venue = CODE.test(code) ? await service.repo.findByCode(code) : null;
       if (!venue || venue.status === 'rejected') {
-        page(res, 404, t('venues.page.unknownTitle'), `<h1>${escapeHtml(t('venues.page.unknownTitle'))}</h1><p>${escapeHtml(t('venues.page.unknown'))}</p><p class="en">${escapeHtml(en('venues.page.unknown'))}</p>`);
+        page(res, 404, t('venues.page.unknownTitle'), `<h1>${escapeHtml(t('venues.page.unknownTitle'))}</h1><p>${escapeHtml(t('venues.page.unknown'))}</p><p class="en" lang="${escapeHtml(other)}">${escapeHtml(en('venues.page.unknown'))}</p>`);
         return;
       }
       const vars = { name: venue.name, commune: service.communeName(venue.commune), code: venue.code };
       const telegram = service.telegramCheckinLink(venue.code);
-      const zalo = service.zaloLink();
+      const zalo = service.zaloCheckinLink(venue.code);
+      // Scanned with Zalo's own scanner, the page opens in Zalo's browser: straight on to the OA chat on this venue's
+      // check-in, when the configured link carries it (the chat still asks for the tap that checks in).
+      if (zalo?.carriesCode && ZALO_BROWSER.test(req.get('user-agent') ?? '')) {
+        res.set('Cache-Control', 'no-store').redirect(302, zalo.url);
+        return;
+      }
       const links = [
-        `<a class="b" href="${escapeHtml(service.webCheckinLink(venue.code))}">${escapeHtml(t('venues.page.web'))}<br><span class="en">${escapeHtml(en('venues.page.web'))}</span></a>`,
+        `<a class="b" href="${escapeHtml(service.webCheckinLink(venue.code))}">${escapeHtml(t('venues.page.web'))}<br><span class="en" lang="${escapeHtml(other)}">${escapeHtml(en('venues.page.web'))}</span></a>`,
         telegram ? `<a class="b alt" href="${escapeHtml(telegram)}">${escapeHtml(t('venues.page.telegram'))}</a>` : '',
         zalo
-          ? `<a class="b alt" href="${escapeHtml(zalo)}">${escapeHtml(t('venues.page.zalo'))}</a><p>${escapeHtml(t('venues.page.zaloHow', vars))}<br><span class="en">${escapeHtml(en('venues.page.zaloHow', vars))}</span></p>`
+          ? `<a class="b alt" href="${escapeHtml(zalo.url)}">${escapeHtml(t('venues.page.zalo'))}</a><p>${escapeHtml(t(zalo.carriesCode ? 'venues.page.zaloFallback' : 'venues.page.zaloHow', vars))}<br><span class="en" lang="${escapeHtml(other)}">${escapeHtml(en(zalo.carriesCode ? 'venues.page.zaloFallback' : 'venues.page.zaloHow', vars))}</span></p>`
           : '',
       ];
       page(
         res,
         200,
         t('venues.page.title', vars),
-        `<h1>${escapeHtml(venue.name)}</h1><p>${escapeHtml(t('venues.page.intro', vars))}<br><span class="en">${escapeHtml(en('venues.page.intro', vars))}</span></p>${links.join('')}<p><code>${escapeHtml(venue.code)}</code></p>`,
+        `<h1>${escapeHtml(venue.name)}</h1><p>${escapeHtml(t('venues.page.intro', vars))}<br><span class="en" lang="${escapeHtml(other)}">${escapeHtml(en('venues.page.intro', vars))}</span></p>${links.join('')}<p><code>${escapeHtml(venue.code)}</code></p>`,
       );
     } catch (err) {
       next(err);
@@ -138,7 +155,8 @@ export function createVenueApi(service: VenueService, adminToken: string | undef
 
   const scopeOf = (req: Request, res: Response): VenueScope | null => {
     const commune = typeof req.query.commune === 'string' ? req.query.commune : '';
-    const actor = `api:${(req.get('x-requested-by') ?? 'api').slice(0, 100)}`;
+    const caller = (req.get('x-requested-by') ?? 'api').slice(0, 100);
+    const actor = { id: `api:${caller}`, name: caller };
     if (commune === 'all') return { communes: 'all', actor };
     if (communeIds.includes(commune)) return { communes: [commune], actor };
     res.status(400).json({ error: 'invalid_scope', problems: [`commune: expected a commune id (${communeIds.join(', ')}) or "all" for the district (got "${commune}")`] });

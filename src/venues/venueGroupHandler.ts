@@ -7,7 +7,7 @@ import type { VenueScope, VenueService } from './VenueService';
  * (`officialsTelegramChatId` in the locality file); any other chat none.
  */
 export function groupScope(event: GroupEvent, locality: Locality, districtChatId: string | null): VenueScope | null {
-  const actor = `${event.channel}:${event.fromUserId} ${event.fromName}`;
+  const actor = { id: `${event.channel}:${event.fromUserId}`, name: event.fromName };
   if (districtChatId && event.chatId === districtChatId) return { communes: 'all', actor };
   const communes = locality.communes.filter((c) => c.officialsTelegramChatId === event.chatId).map((c) => c.id);
   return communes.length > 0 ? { communes, actor } : null;

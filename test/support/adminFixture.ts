@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
+import type { Browser, Page } from 'playwright-core';
 import { FakeBotApi } from './fakeBotApi';
 import { startServer, tempDir, testRedisUrl, uniquePrefix } from './harness';
 import { groupTextUpdate, textUpdate } from './telegramUpdates';
@@ -138,4 +139,21 @@ export async function signInOverHttp(url: string, link: string): Promise<{ cooki
   const post = (p: string, form: Record<string, string>) =>
     fetch(`${url}${p}`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString(), redirect: 'manual' });
   return { cookie, get, post, csrf };
+}
+
+/**
+ * An official signs in to the dashboard in a real browser through the one-time link of `/dangnhap` in their group;
+ * errors the page reports (a Content-Security-Policy violation is one) are pushed to `errors`.
+ */
+export async function signInInBrowser(browser: Browser, s: DashboardServer, group: number, official: number, errors: string[], viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ acceptDownloads: true, viewport, locale: 'vi-VN' });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  await page.goto(await s.loginLink(group, official));
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  await page.waitForURL(`${s.server.url}/admin`);
+  return page;
 }

@@ -304,6 +304,29 @@ export async function postZaloEvent(
   return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
+/**
+ * A Zalo user writes to the OA through the webhook; resolves with everything the bot answered (a reply may be several
+ * messages: the rest are let in for a moment after the first).
+ */
+export async function sayOnZalo(fake: FakeZalo, baseUrl: string, user: string, text: string): Promise<string> {
+  const before = fake.textsTo(user).length;
+  const posted = await postZaloEvent(baseUrl, zaloEvents.text(user, text));
+  if (posted.status !== 200) throw new Error(`the Zalo webhook answered ${posted.status}`);
+  await fake.waitForMessages(user, before + 1);
+  await new Promise((r) => setTimeout(r, 100));
+  return fake.textsTo(user).slice(before).join('\n---\n');
+}
+
+/** A new follower of the OA answers the first questions (language, commune) and is at the main menu. */
+export async function onboardOnZalo(fake: FakeZalo, baseUrl: string, user: string, commune: string): Promise<void> {
+  const posted = await postZaloEvent(baseUrl, zaloEvents.follow(user));
+  if (posted.status !== 200) throw new Error(`the Zalo webhook answered ${posted.status}`);
+  await fake.waitForMessages(user, 1);
+  await sayOnZalo(fake, baseUrl, user, '1');
+  const afterCommune = await sayOnZalo(fake, baseUrl, user, commune);
+  if (!afterCommune.includes('Bạn cần gì')) await sayOnZalo(fake, baseUrl, user, '2');
+}
+
 // Events carry the time they are sent (the webhook refuses timestamps more than 15 minutes from now).
 let clock = Date.now();
 const nextTimestamp = () => String(++clock);

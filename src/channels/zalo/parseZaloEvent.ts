@@ -84,6 +84,9 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
       const r = parseWith(userSendTextSchema, body);
       if (!r.ok) return r;
       const e = r.data;
+      // "/start <payload>": what a check-in link on a venue's poster makes Zalo send (ZALO_CHECKIN_LINK), like Telegram's.
+      const start = /^\/start\s+([A-Za-z0-9_-]{1,64})$/.exec(e.message.text.trim());
+      if (start) return { ok: true, value: { kind: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'start', payload: start[1]! } } };
       return { ok: true, value: { kind: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'text', text: e.message.text } } };
     }
     case 'user_send_image': {
