@@ -13,7 +13,7 @@ import { PROJECT_ROOT, type Config } from './config';
 import type { EngineRegistry } from './engine/contracts';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
 import { loadUnderstanding } from './engine/intentMatcher';
-import { entrySteps, loadFlows, type FlowSet } from './engine/loadFlows';
+import { entrySteps, flowsFor, loadFlows, type FlowSet } from './engine/loadFlows';
 import { READ_ONLY_ACTIONS } from './actions/readOnlyActions';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
@@ -42,7 +42,8 @@ import { loadTriageRules } from './records/triage';
 import { createBroadcastApi } from './broadcasts/broadcastApi';
 import { BroadcastRepository, type Broadcast } from './broadcasts/BroadcastRepository';
 import { BroadcastSender } from './broadcasts/BroadcastSender';
-import { BROADCAST_ACTION_NAMES, BROADCAST_TEXT_KEYS, BroadcastService, renderAnnouncement } from './broadcasts/BroadcastService';
+import { BROADCAST_ACTION_NAMES, BROADCAST_TEXT_KEYS, BROADCAST_VALIDATOR_NAMES, BroadcastService, createBroadcastValidators, renderAnnouncement } from './broadcasts/BroadcastService';
+import { createBroadcastGroupHandler } from './broadcasts/broadcastGroupHandler';
 import { ANNOUNCEMENT_BOX_TEXT_KEYS, AnnouncementBox, isPersonInitiated, renderBox } from './broadcasts/AnnouncementBox';
 import { ZaloOutsideWindow, type ZaloReachApi } from './broadcasts/zaloOutsideWindow';
 import { Wakeup } from './util/Wakeup';
@@ -61,6 +62,8 @@ export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');
 export const MENU_FLOW = 'menu';
+/** The officials' group at rest (flows/officials.json): their engine's home, where nothing is asked. */
+export const OFFICIALS_FLOW = 'officials';
 /** Where unsubscribe words lead in any state: the announcements flow's step that stops them. */
 export const UNSUBSCRIBE_TARGET = 'subscriptions__doNone';
 
@@ -118,13 +121,13 @@ export function loadDefinitions(
   const locality = loadLocality(config.localityFile, PROJECT_ROOT);
   const i18n = loadTranslator([config.localesDir, ...(options.moreLocalesDirs ?? [])]);
   const triageRules = loadTriageRules(TRIAGE_RULES_FILE, path.relative(PROJECT_ROOT, TRIAGE_RULES_FILE));
-  const flows = loadFlows(config.flowsDir, {
+  const allFlows = loadFlows(config.flowsDir, {
     i18n,
     validators: [...names.validators],
     actions: [...names.actions],
     optionSources: [...names.optionSources],
     readOnlyActions: READ_ONLY_ACTIONS,
-    requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
+    requiredFlows: [ONBOARDING_FLOW, MENU_FLOW, OFFICIALS_FLOW],
     engineTextKeys: [
       ...ENGINE_TEXT_KEYS,
       ...VALIDATOR_TEXT_KEYS,
@@ -137,13 +140,16 @@ export function loadDefinitions(
     ],
     displayRoot: PROJECT_ROOT,
   });
+  // Citizens' engine never sees the officials' flows: no menu, intent or link reaches them.
+  const flows = flowsFor(allFlows, 'citizens');
+  const officialsFlows = flowsFor(allFlows, 'officials');
   const understanding = loadUnderstanding(config.localesDir, intentTargets(flows), PROJECT_ROOT);
-  return { locality, i18n, flows, understanding, triageRules };
+  return { locality, i18n, flows, officialsFlows, understanding, triageRules };
 }
 
 /** Every name flows may use in this project: the registry's own, the records', the announcements' and the venues'. */
 export const PROJECT_NAMES: RegistryNames = {
-  validators: [...REGISTRY_NAMES.validators, ...Object.keys(VENUE_VALIDATORS)],
+  validators: [...REGISTRY_NAMES.validators, ...Object.keys(VENUE_VALIDATORS), ...BROADCAST_VALIDATOR_NAMES],
   actions: [...REGISTRY_NAMES.actions, ...RECORD_ACTION_NAMES, ...BROADCAST_ACTION_NAMES, ...VENUE_ACTION_NAMES],
   optionSources: [...REGISTRY_NAMES.optionSources, ...Object.keys(VENUE_OPTION_SOURCES)],
 };
@@ -158,6 +164,21 @@ export function createEngine(defs: Pick<Definitions, 'flows' | 'i18n' | 'underst
     intents: defs.understanding.intents,
     words: defs.understanding.words,
     unsubscribeTarget: UNSUBSCRIBE_TARGET,
+  });
+}
+
+/**
+ * The engine of the officials' groups, over their flows only (the `/thongbao` announcement). Officials type
+ * announcements: no word of theirs is a navigation command (the group handler drops a draft on a cancel word) and no
+ * intent is guessed; a group speaks Vietnamese.
+ */
+export function createOfficialsEngine(defs: Pick<Definitions, 'officialsFlows' | 'i18n' | 'understanding'>, registry: EngineRegistry, config: Pick<Config, 'resumeAfterMs'>): Engine {
+  return new Engine(defs.officialsFlows, defs.i18n, { ...registry, textVars: () => ({}) }, {
+    defaultLocale: 'vi',
+    resumeAfterMs: config.resumeAfterMs,
+    onboardingFlow: OFFICIALS_FLOW,
+    menuFlow: OFFICIALS_FLOW,
+    words: { ...defs.understanding.words, commands: new Map(), diacriticsOnly: new Map() },
   });
 }
 
@@ -340,10 +361,8 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     clock,
   });
   broadcastQueued.listen(() => broadcastSender.kick());
-  // Before /thongbao's handler: a group's announcement draft must not swallow /thongke, /timbaocao or /dangnhap.
   const admin = createAdmin({ config, db, locality, i18n, records, broadcasts, outbound, log, clock, onNoticeQueued: () => dispatcher.kick() });
   groups.register(admin.groupHandler);
-  groups.register(broadcasts.groupHandler());
   const venues = createVenues({
     db,
     locality,
@@ -362,7 +381,6 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     adminToken: config.adminToken,
     clock,
   });
-  groups.register(venues.groupHandler);
 
   // Registry, checked against the names the flows were checked with.
   const registry = createRegistry({
@@ -370,7 +388,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     i18n,
     campaign,
     moreActions: { ...records.actions(), ...broadcasts.actions(), ...venues.service.actions() },
-    moreValidators: VENUE_VALIDATORS,
+    moreValidators: { ...VENUE_VALIDATORS, ...createBroadcastValidators(locality, understanding.words) },
     moreOptionSources: VENUE_OPTION_SOURCES,
     canPush: (channel) => outbound.has(channel),
   });
@@ -378,6 +396,9 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
 
   // Engine and pipeline.
   const engine = createEngine(defs, registry, config);
+  // After the dashboard's commands (a draft must not swallow /thongke, /timbaocao or /dangnhap), before the venues'.
+  groups.register(createBroadcastGroupHandler({ broadcasts, engine: createOfficialsEngine(defs, registry, config), words: understanding.words, i18n, clock }));
+  groups.register(venues.groupHandler);
   const pipeline = new EventPipeline({
     engine,
     store,

@@ -180,6 +180,11 @@ export const flowSchema = z
     progress: z.boolean().optional(),
     /** Offer "continue where you left off" when a user comes back to this flow after a pause (default true). */
     resumable: z.boolean().optional(),
+    /**
+     * Who talks with the flow: `citizens` (default) in their private chats; `officials` only in the officials' group
+     * chats (the `/thongbao` announcement). An officials' flow is in no menu, no intent and no deep link of citizens.
+     */
+    audience: z.enum(['citizens', 'officials']).optional(),
     steps: z.record(stepId, stepSchema),
   })
   .strict();
@@ -189,6 +194,7 @@ export type StepDefinition = z.infer<typeof stepSchema>;
 export type OptionDefinition = z.infer<typeof optionSchema>;
 export type Condition = z.infer<typeof conditionSchema>;
 export type StepType = StepDefinition['type'];
+export type FlowAudience = NonNullable<FlowDefinition['audience']>;
 
 /** Steps that wait for the user's answer. */
 export const QUESTION_STEP_TYPES: ReadonlySet<StepType> = new Set(['choice', 'multi', 'input', 'location', 'photo', 'summary']);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { flowSchema, QUESTION_STEP_TYPES, type FlowDefinition, type StepDefinition } from './flowSchema';
+import { flowSchema, QUESTION_STEP_TYPES, type FlowAudience, type FlowDefinition, type StepDefinition } from './flowSchema';
 import type { Translator } from './contracts';
 import { OperatorError } from '../errors';
 
@@ -88,6 +88,15 @@ export function loadFlows(dir: string, ctx: FlowCheckContext): FlowSet {
   return { byId, questionOrder };
 }
 
+/**
+ * The flows of one audience: citizens' engine never sees the officials' flows (so no link, intent or menu reaches
+ * them), and the officials' engine sees only theirs.
+ */
+export function flowsFor(set: FlowSet, audience: FlowAudience): FlowSet {
+  const ids = [...set.byId.keys()].filter((id) => (set.byId.get(id)!.audience ?? 'citizens') === audience);
+  return { byId: new Map(ids.map((id) => [id, set.byId.get(id)!])), questionOrder: new Map(ids.map((id) => [id, set.questionOrder.get(id) ?? []])) };
+}
+
 /** Entry steps of a flow: its start and the steps it marks as entries. */
 export function entrySteps(flow: FlowDefinition): string[] {
   return [flow.start, ...(flow.entries ?? [])];
@@ -144,7 +153,9 @@ function checkFlow(file: string, flow: FlowDefinition, all: Map<string, FlowDefi
   const flowRef = (where: string, id: string, step?: string) => {
     const target = all.get(id);
     if (!target) problems.push(`${file}: ${where}: unknown flow '${id}' (flows are: ${[...all.keys()].join(', ')})`);
-    else if (step !== undefined && !target.steps[step]) problems.push(`${file}: ${where}: flow '${id}' has no step '${step}'`);
+    else if ((target.audience ?? 'citizens') !== (flow.audience ?? 'citizens')) {
+      problems.push(`${file}: ${where}: flow '${id}' is for ${target.audience ?? 'citizens'}, this one for ${flow.audience ?? 'citizens'}: a flow leads only to flows of its own audience`);
+    } else if (step !== undefined && !target.steps[step]) problems.push(`${file}: ${where}: flow '${id}' has no step '${step}'`);
   };
 
   stepRef('start', flow.start);

@@ -36,6 +36,8 @@ const wordsFileSchema = z
     edit: phrases,
     continue: phrases,
     restart: phrases,
+    /** "Every one of them" where a list is asked for (all communes of an announcement). */
+    all: phrases.optional(),
   })
   .strict();
 
@@ -65,6 +67,8 @@ export interface WordLists {
   /** Go on with an interrupted flow (the yes words count too), or start it again. */
   continue: Set<string>;
   restart: Set<string>;
+  /** Every one of a list (all communes of an announcement). */
+  all: Set<string>;
 }
 
 /** A words file that cannot be used; each problem names the file and the entry. */
@@ -111,7 +115,7 @@ export function buildWordLists(files: Partial<Record<Locale, WordsFile>>): WordL
   const yes = new Set<string>();
   const no = new Set<string>();
   const fillers = new Set<string>();
-  const lists = { skip: new Set<string>(), done: new Set<string>(), confirm: new Set<string>(), edit: new Set<string>(), continue: new Set<string>(), restart: new Set<string>() };
+  const lists = { skip: new Set<string>(), done: new Set<string>(), confirm: new Set<string>(), edit: new Set<string>(), continue: new Set<string>(), restart: new Set<string>(), all: new Set<string>() };
   for (const [locale, file] of Object.entries(files) as Array<[Locale, WordsFile]>) {
     const n = file.navigation;
     add(n.menu, { kind: 'menu' });
@@ -124,7 +128,7 @@ export function buildWordLists(files: Partial<Record<Locale, WordsFile>>): WordL
     for (const w of file.yes) yes.add(normalizeText(w));
     for (const w of file.no) no.add(normalizeText(w));
     for (const w of file.fillers) fillers.add(normalizeText(w));
-    for (const name of Object.keys(lists) as Array<keyof typeof lists>) for (const w of file[name]) lists[name].add(normalizeText(w));
+    for (const name of Object.keys(lists) as Array<keyof typeof lists>) for (const w of file[name] ?? []) lists[name].add(normalizeText(w));
   }
   for (const w of no) lists.skip.add(w);
   for (const w of yes) {

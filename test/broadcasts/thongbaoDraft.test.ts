@@ -1,5 +1,6 @@
 import { FakeBotApi } from '../support/fakeBotApi';
 import { startServer, testRedisUrl, uniquePrefix } from '../support/harness';
+import { groupKey } from '../../src/pipeline/userKey';
 import { callbackUpdate, groupTextUpdate, newUpdateId, person } from '../support/telegramUpdates';
 
 const TOKEN = '123456789:AAF1x-thongbao-owner-token-abcdefg';
@@ -41,6 +42,13 @@ describe('/thongbao belongs to the official who started it', () => {
   const other = (text: string) => deliver(groupTextUpdate(DISTRICT_GROUP, OTHER, text, newUpdateId(), person(OTHER, 'Giàng A', 'Páo')));
   const texts = () => bot.callsOf('sendMessage', DISTRICT_GROUP).map((c) => String(c.payload.text));
   const toasts = () => bot.callsOf('answerCallbackQuery').map((c) => String(c.payload.text ?? ''));
+  /** The data of the button labelled `label` on the last message to `chat` that has one (what a tap sends back). */
+  const buttonData = (chat: number, label: string) => {
+    const rows = bot.callsOf('sendMessage', chat).flatMap((c) => ((c.payload.reply_markup as { inline_keyboard?: Array<Array<{ text: string; callback_data?: string }>> } | undefined)?.inline_keyboard ?? []).flat());
+    const button = rows.reverse().find((b) => b.text.includes(label));
+    if (!button?.callback_data) throw new Error(`no button '${label}' was sent to ${chat}`);
+    return button.callback_data;
+  };
   const broadcastCount = async () => Number((await server.runtime.db.query<{ n: string }>('SELECT count(*) AS n FROM broadcasts'))[0]!.n);
 
   it('takes text only from its author, refuses "Gửi" from anyone else, and names the author in the preview', async () => {
@@ -62,11 +70,11 @@ describe('/thongbao belongs to the official who started it', () => {
     await other('/thongbao');
     await bot.waitFor(() => texts().some((t) => t.includes('Vàng Thị Dung đang soạn')));
 
-    await deliver(callbackUpdate(DISTRICT_GROUP, 'bc:send', undefined, 'group', OTHER));
+    await deliver(callbackUpdate(DISTRICT_GROUP, buttonData(DISTRICT_GROUP, 'Gửi'), undefined, 'group', OTHER));
     await bot.waitFor(() => toasts().some((t) => t.includes('chỉ người soạn')));
     expect(await broadcastCount()).toBe(0);
 
-    await deliver(callbackUpdate(DISTRICT_GROUP, 'bc:send', undefined, 'group', AUTHOR));
+    await deliver(callbackUpdate(DISTRICT_GROUP, buttonData(DISTRICT_GROUP, 'Gửi'), undefined, 'group', AUTHOR));
     await bot.waitFor(() => texts().some((t) => t.includes('bắt đầu gửi')));
     expect(await broadcastCount()).toBe(1);
   });
@@ -79,9 +87,9 @@ describe('/thongbao belongs to the official who started it', () => {
     await author('bo qua');
     await bot.waitFor(() => texts().filter((t) => t.includes('Xem trước')).length >= 2);
     now += 31 * 60_000;
-    await deliver(callbackUpdate(DISTRICT_GROUP, 'bc:send', undefined, 'group', AUTHOR));
+    await deliver(callbackUpdate(DISTRICT_GROUP, buttonData(DISTRICT_GROUP, 'Gửi'), undefined, 'group', AUTHOR));
     await bot.waitFor(() => toasts().some((t) => t.includes('hết hạn')));
     expect(await broadcastCount()).toBe(1);
-    expect(await server.runtime.broadcasts.repo.draft(String(DISTRICT_GROUP))).toBeNull();
+    expect((await server.runtime.store.peek(groupKey(String(DISTRICT_GROUP))))?.flow).toBeNull();
   });
 });
