@@ -8,6 +8,8 @@ import type { CampaignStore } from './campaign/CampaignStore';
 import { PgCampaignStore } from './campaign/PgCampaignStore';
 import type { ChannelPlugin } from './channels/ChannelPlugin';
 import { createChannels } from './channels';
+import { TELEGRAM_TEXT_KEYS } from './channels/telegram/telegramChannel';
+import { ZALO_TEXT_KEYS } from './channels/zalo/renderZaloReplies';
 import { GroupEvents } from './groups/GroupEvents';
 import { PROJECT_ROOT, type Config } from './config';
 import type { EngineRegistry } from './engine/contracts';
@@ -136,6 +138,8 @@ export function loadDefinitions(
       ...BROADCAST_TEXT_KEYS,
       ...ANNOUNCEMENT_BOX_TEXT_KEYS,
       ...VENUE_ENGINE_TEXT_KEYS,
+      ...TELEGRAM_TEXT_KEYS,
+      ...ZALO_TEXT_KEYS,
       ...Object.values(triageRules.levels).map((l) => l.advice),
     ],
     displayRoot: PROJECT_ROOT,

@@ -18,7 +18,7 @@ describe('parseZaloEvent', () => {
 
   it('keeps long ids as strings and makes the event id from msg_id', () => {
     const r = parseZaloEvent('user_send_text', zaloEvents.text(user, 'quay lại', 'c6792f94f71be346ba09'));
-    expect(r).toEqual({ ok: true, value: { kind: 'engine', fromUser: true, event: { channel: 'zalo', userId: user, eventId: 'zalo:c6792f94f71be346ba09', kind: 'text', text: 'quay lại' } } });
+    expect(r).toEqual({ ok: true, meaning: { kind: 'citizen', event: { channel: 'zalo', userId: user, eventId: 'zalo:c6792f94f71be346ba09', kind: 'text', text: 'quay lại' } } });
   });
 
   it('refuses an id sent as a bare number (its digits are already lost)', () => {
@@ -29,9 +29,9 @@ describe('parseZaloEvent', () => {
 
   it('reads an image as a photo (its URL) and a location with string coordinates as numbers', () => {
     const img = parseZaloEvent('user_send_image', zaloEvents.image(user, 'http://f6.photo.talk.zdn.vn/123/abc.jpg'));
-    expect(img.ok && img.value.kind === 'engine' && img.value.event).toMatchObject({ kind: 'photo', fileRef: 'http://f6.photo.talk.zdn.vn/123/abc.jpg' });
+    expect(img.ok && img.meaning.kind === 'citizen' && img.meaning.event).toMatchObject({ kind: 'photo', fileRef: 'http://f6.photo.talk.zdn.vn/123/abc.jpg' });
     const loc = parseZaloEvent('user_send_location', zaloEvents.location(user, '10.7642473', '106.6564314'));
-    expect(loc.ok && loc.value.kind === 'engine' && loc.value.event).toMatchObject({ kind: 'location', latitude: 10.7642473, longitude: 106.6564314 });
+    expect(loc.ok && loc.meaning.kind === 'citizen' && loc.meaning.event).toMatchObject({ kind: 'location', latitude: 10.7642473, longitude: 106.6564314 });
     expect(parseZaloEvent('user_send_location', zaloEvents.location(user, '95', '106')).ok).toBe(false);
   });
 
@@ -40,9 +40,9 @@ describe('parseZaloEvent', () => {
     const a = parseZaloEvent('follow', follow);
     const b = parseZaloEvent('follow', structuredClone(follow));
     expect(a).toEqual(b);
-    expect(a.ok && a.value.kind === 'engine' && a.value.event).toMatchObject({ kind: 'start', userId: user, eventId: expect.stringMatching(/^zalo:follow:[0-9a-f]{24}$/) });
+    expect(a.ok && a.meaning.kind === 'citizen' && a.meaning.event).toMatchObject({ kind: 'start', userId: user, eventId: expect.stringMatching(/^zalo:follow:[0-9a-f]{24}$/) });
     const later = parseZaloEvent('follow', { ...follow, timestamp: String(Number(follow.timestamp) + 1) });
-    expect(later.ok && later.value.kind === 'engine' && later.value.event.eventId).not.toBe(a.ok && a.value.kind === 'engine' && a.value.event.eventId);
+    expect(later.ok && later.meaning.kind === 'citizen' && later.meaning.event.eventId).not.toBe(a.ok && a.meaning.kind === 'citizen' && a.meaning.event.eventId);
     // Event ids are logged: no user id in them.
     expect(JSON.stringify(a)).not.toMatch(new RegExp(`eventId[^,]*${user}`));
   });
@@ -50,22 +50,22 @@ describe('parseZaloEvent', () => {
   it('reads both documented shapes of user_submit_info, and one without a phone', () => {
     for (const e of [zaloEvents.submitInfoNested(user, '84912345678'), zaloEvents.submitInfoFlat(user, '84912345678')]) {
       const r = parseZaloEvent('user_submit_info', e);
-      expect(r.ok && r.value.kind === 'engine' && r.value.event).toMatchObject({ kind: 'contact', phone: '84912345678', name: 'Nguyễn Văn An' });
+      expect(r.ok && r.meaning.kind === 'citizen' && r.meaning.event).toMatchObject({ kind: 'contact', phone: '84912345678', name: 'Nguyễn Văn An' });
     }
     const noPhone = zaloEvents.submitInfoFlat(user, '') as { info: Record<string, unknown> };
     delete noPhone.info.phone;
-    expect(parseZaloEvent('user_submit_info', noPhone)).toMatchObject({ ok: true, value: { kind: 'info-without-phone', userId: user } });
+    expect(parseZaloEvent('user_submit_info', noPhone)).toMatchObject({ ok: true, meaning: { kind: 'info-without-phone', userId: user } });
   });
 
   it('names unreadable messages, unfollow, withdraw, echoes and receipts', () => {
-    expect(parseZaloEvent('user_send_sticker', zaloEvents.sticker(user))).toMatchObject({ ok: true, value: { kind: 'unreadable', userId: user } });
-    expect(parseZaloEvent('unfollow', zaloEvents.unfollow(user))).toEqual({ ok: true, value: { kind: 'unfollow', userId: user, eventId: expect.stringMatching(/^zalo:unfollow:[0-9a-f]{24}$/) } });
-    expect(parseZaloEvent('user_withdraw', zaloEvents.withdraw(user))).toEqual({ ok: true, value: { kind: 'withdraw', userId: user, eventId: expect.stringMatching(/^zalo:user_withdraw:[0-9a-f]{24}$/) } });
+    expect(parseZaloEvent('user_send_sticker', zaloEvents.sticker(user))).toMatchObject({ ok: true, meaning: { kind: 'unreadable', userId: user } });
+    expect(parseZaloEvent('unfollow', zaloEvents.unfollow(user))).toEqual({ ok: true, meaning: { kind: 'unfollow', userId: user, eventId: expect.stringMatching(/^zalo:unfollow:[0-9a-f]{24}$/) } });
+    expect(parseZaloEvent('user_withdraw', zaloEvents.withdraw(user))).toEqual({ ok: true, meaning: { kind: 'withdraw', userId: user, eventId: expect.stringMatching(/^zalo:user_withdraw:[0-9a-f]{24}$/) } });
     expect(parseZaloEvent('oa_send_text', zaloEvents.oaSendText(user, 'f3af2263f0673c3f6570', '8309393969855402319'))).toEqual({
       ok: true,
-      value: { kind: 'oa-echo', userId: user, messageId: 'f3af2263f0673c3f6570', text: 'Chào anh, em là cán bộ trạm y tế.', adminId: '8309393969855402319' },
+      meaning: { kind: 'oa-echo', userId: user, messageId: 'f3af2263f0673c3f6570', text: 'Chào anh, em là cán bộ trạm y tế.', adminId: '8309393969855402319' },
     });
-    expect(parseZaloEvent('user_seen_message', zaloEvents.seen(user, ['a']))).toEqual({ ok: true, value: { kind: 'ignored', eventName: 'user_seen_message' } });
+    expect(parseZaloEvent('user_seen_message', zaloEvents.seen(user, ['a']))).toEqual({ ok: true, meaning: { kind: 'ignored', eventName: 'user_seen_message' } });
   });
 });
 

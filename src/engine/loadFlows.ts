@@ -27,7 +27,7 @@ export interface FlowCheckContext {
   readOnlyActions: readonly string[];
   /** Flows the engine itself starts (onboarding, menu). */
   requiredFlows: readonly string[];
-  /** Text keys the engine uses on its own (hints, resume question, ...). */
+  /** Text keys the code uses on its own (the engine's hints, the actions', the channels' ...). */
   engineTextKeys: readonly string[];
   /** How file names are shown in messages (relative to the project root). */
   displayRoot: string;
@@ -69,7 +69,7 @@ export function loadFlows(dir: string, ctx: FlowCheckContext): FlowSet {
   for (const { file, flow } of flows) problems.push(...checkFlow(file, flow, byId, ctx));
 
   const missingEngineKeys = ctx.engineTextKeys.flatMap((key) =>
-    ctx.i18n.locales.filter((l) => !ctx.i18n.has(l, key)).map((l) => `locales/${l}/${key.split('.')[0]}.json: text key '${key}' (used by the engine) is missing in locale '${l}'`),
+    ctx.i18n.locales.filter((l) => !ctx.i18n.has(l, key)).map((l) => `locales/${l}/${key.split('.')[0]}.json: text key '${key}' (used by the code in src/) is missing in locale '${l}'`),
   );
   problems.push(...missingEngineKeys);
 

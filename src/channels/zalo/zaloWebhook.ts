@@ -3,7 +3,7 @@ import express from 'express';
 import type { ZaloConfig } from '../../config';
 import type { Logger } from '../../logger';
 import { answerWebhook } from '../answerWebhook';
-import { eventIdOf, parseZaloEvent, type ZaloEvent } from './parseZaloEvent';
+import { eventIdOf, parseZaloEvent, type ZaloEventMeaning } from './parseZaloEvent';
 import { computeZaloMac, verifyZaloSignature } from './verifyZaloSignature';
 import { eventHeadSchema } from './zaloSchemas';
 
@@ -48,7 +48,7 @@ export class RefusalLog {
  * the replay window (400), the body (400 malformed JSON or shape, 413 over 1 MB), then the channel's handler through
  * `answerWebhook` (200 once committed, 503 when not, 503 while shutting down). The same shape as Telegram's route.
  */
-export function createZaloWebhookRouter(deps: { cfg: ZaloConfig; log: Logger; handle: (event: ZaloEvent) => Promise<void>; isClosing: () => boolean }): Router {
+export function createZaloWebhookRouter(deps: { cfg: ZaloConfig; log: Logger; handle: (meaning: ZaloEventMeaning) => Promise<void>; isClosing: () => boolean }): Router {
   const { cfg, log } = deps;
   const refusals = new RefusalLog(log, REFUSAL_LOG_EVERY_MS);
   const router: Router = express.Router();
@@ -93,7 +93,7 @@ router.post(ZALO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '1mb' }), 
     res.status(400).json({ error: 'invalid_event', problems: parsed.problems });
     return;
   }
-  await answerWebhook(res, { channel: 'zalo', eventId: eventIdOf(parsed.value), log, closing: deps.isClosing() }, () => deps.handle(parsed.value));
+  await answerWebhook(res, { channel: 'zalo', eventId: eventIdOf(parsed.meaning), log, closing: deps.isClosing() }, () => deps.handle(parsed.meaning));
 });
   return router;
 }
