@@ -50,7 +50,7 @@ import { ANNOUNCEMENT_BOX_TEXT_KEYS, AnnouncementBox, isPersonInitiated, renderB
 import { ZaloOutsideWindow, type ZaloReachApi } from './broadcasts/zaloOutsideWindow';
 import { Wakeup } from './util/Wakeup';
 import { userKey } from './pipeline/userKey';
-import { MemoryRateLimiter, RedisRateLimiter } from './broadcasts/RateLimiter';
+import { MemoryRateLimiter, RedisRateLimiter } from './util/RateLimiter';
 import { OperatorError } from './errors';
 import { Metrics } from './metrics/Metrics';
 import { createMetricsRouter, startMetricsServer } from './metrics/metricsHttp';
@@ -341,7 +341,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   // so the long-run rate stays at the configured one; short bursts are within what the platforms allow.
   const burst = config.broadcastConcurrency;
   const limiter = (name: string, perSecond: number) =>
-    redis ? new RedisRateLimiter(redis, `${config.redisKeyPrefix}rate:${name}`, perSecond, burst) : new MemoryRateLimiter(perSecond, burst);
+    redis ? new RedisRateLimiter(redis, `${config.redisKeyPrefix}rate:${name}`, { perSecond, burst }) : new MemoryRateLimiter({ perSecond, burst });
   const broadcastSender = new BroadcastSender({
     repo: broadcastRepo,
     outbound,

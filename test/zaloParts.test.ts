@@ -6,7 +6,8 @@ import { ConfigError, loadConfig } from '../src/config';
 import { parseZaloEvent } from '../src/channels/zalo/parseZaloEvent';
 import { renderZaloReplies, splitZaloText, type ZaloTextKey } from '../src/channels/zalo/renderZaloReplies';
 import { ZaloApiClient, ZaloApiError } from '../src/channels/zalo/ZaloApiClient';
-import { MemoryZaloCoordination, rateShape, RedisZaloCoordination } from '../src/channels/zalo/ZaloCoordination';
+import { MemoryZaloCoordination, RedisZaloCoordination, zaloApiRate } from '../src/channels/zalo/ZaloCoordination';
+import { MemoryRateLimiter } from '../src/util/RateLimiter';
 import { FileTokenStore, seedFingerprint, ZaloTokenManager } from '../src/channels/zalo/ZaloTokens';
 import { verifyZaloSignature } from '../src/channels/zalo/verifyZaloSignature';
 import { createLogger } from '../src/logger';
@@ -125,31 +126,12 @@ describe('renderZaloReplies', () => {
   });
 });
 
-describe('the OA-wide rate limiter', () => {
-  it('is shared by processes through Redis: the calls of both are spaced at the configured rate', async () => {
-    const prefix = uniquePrefix();
-    const shape = rateShape(600); // one call per 100 ms, a burst of 5 more
-    const [r1, r2] = [new Redis(testRedisUrl()), new Redis(testRedisUrl())];
-    const a = new RedisZaloCoordination(r1, prefix, shape);
-    const b = new RedisZaloCoordination(r2, prefix, shape);
-    try {
-      const waits: number[] = [];
-      for (let i = 0; i < 10; i++) waits.push((await (i % 2 ? a : b).reserveCall(10_000))!);
-      expect(waits.slice(0, 6).every((w) => w <= 20)).toBe(true);
-      // Beyond the burst, each call waits about 100 ms more than the one before, whichever process makes it.
-      for (let i = 6; i < 10; i++) expect(waits[i]! - waits[i - 1]!).toBeGreaterThan(30);
-      expect(waits[9]).toBeGreaterThan(200);
-      expect(await a.reserveCall(50)).toBeNull();
-    } finally {
-      await Promise.all([r1.quit(), r2.quit()]);
-    }
-  });
-
+describe('what the Zalo processes share', () => {
   it('counts in-flight sends per person without going below zero, and remembers sent marks', async () => {
     const r = new Redis(testRedisUrl());
-    const shared = new RedisZaloCoordination(r, uniquePrefix(), rateShape(4000));
+    const shared = new RedisZaloCoordination(r, uniquePrefix());
     try {
-      for (const c of [shared, new MemoryZaloCoordination(rateShape(4000))]) {
+      for (const c of [shared, new MemoryZaloCoordination()]) {
         await c.beginSend('u1');
         await c.beginSend('u1');
         await c.endSend('u1', ['m1']);
@@ -166,13 +148,6 @@ describe('the OA-wide rate limiter', () => {
       await r.quit();
     }
   });
-
-  it('holds every caller back after -32', async () => {
-    const c = new MemoryZaloCoordination(rateShape(4000));
-    expect(await c.reserveCall(1000)).toBe(0);
-    await c.holdBack(800);
-    expect(await c.reserveCall(5000)).toBeGreaterThanOrEqual(790);
-  });
 });
 
 describe('ZaloApiClient against the fake OA API', () => {
@@ -181,7 +156,7 @@ describe('ZaloApiClient against the fake OA API', () => {
   let client: ZaloApiClient;
   beforeAll(async () => {
     fake = await new FakeZalo(initial).start();
-    const coordination = new MemoryZaloCoordination(rateShape(4000));
+    const coordination = new MemoryZaloCoordination();
     const log = createLogger('silent');
     const tokens = new ZaloTokenManager({
       oauth: { oauthRoot: fake.oauthRoot, appId: FAKE_APP_ID, appSecret: FAKE_APP_SECRET },
@@ -191,7 +166,7 @@ describe('ZaloApiClient against the fake OA API', () => {
       initial,
       refreshAheadMs: 3600_000,
     });
-    client = new ZaloApiClient({ apiRoot: fake.apiRoot, tokens, coordination, log, backoffMs: 10 });
+    client = new ZaloApiClient({ apiRoot: fake.apiRoot, tokens, limiter: new MemoryRateLimiter(zaloApiRate(4000)), log, backoffMs: 10 });
   });
   afterAll(() => fake.stop());
 
@@ -316,7 +291,7 @@ describe('ZaloTokenManager', () => {
     return new ZaloTokenManager({
       oauth: { oauthRoot: fake.oauthRoot, appId: FAKE_APP_ID, appSecret: FAKE_APP_SECRET },
       store,
-      coordination: new MemoryZaloCoordination(rateShape(4000)),
+      coordination: new MemoryZaloCoordination(),
       log: createLogger('silent'),
       initial,
       refreshAheadMs: 2 * 3600_000,

@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import { RateLimitedError, RecipientOutsideWindowError, RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
 import { describeError, sleep } from '../errors';
 import type { Broadcast, BroadcastRepository, ClaimedDelivery, DeliveryOutcome } from './BroadcastRepository';
-import type { RateLimiter } from './RateLimiter';
+import type { RateLimiter } from '../util/RateLimiter';
 
 export interface SenderChannel {
   channel: ChannelName;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Logger } from '../../logger';
 import { describeError } from '../../errors';
 import { reportOutboundAttempt } from '../../metrics/outboundEvents';
-import type { ZaloCoordination } from './ZaloCoordination';
+import type { RateLimiter } from '../../util/RateLimiter';
 import type { ZaloTokenManager } from './ZaloTokens';
 import {
   envelopeSchema,
@@ -80,7 +80,8 @@ export class ZaloTransportError extends Error {
 export interface ZaloApiClientOptions {
   apiRoot: string;
   tokens: ZaloTokenManager;
-  coordination: ZaloCoordination;
+  /** The OA-wide limit on API calls, shared by every process. */
+  limiter: RateLimiter;
   log: Logger;
   timeoutMs?: number;
   /** First wait after -32; doubles for each of up to `rateLimitRetries` retries. */
@@ -241,7 +242,7 @@ export class ZaloApiClient {
         const wait = this.backoffMs * 2 ** rateRetries * (0.75 + Math.random() * 0.5);
         rateRetries++;
         this.options.log.warn({ endpoint, waitMs: Math.round(wait), attempt: rateRetries }, 'zalo: API limit reached (-32); backing off');
-        await this.options.coordination.holdBack(wait);
+        await this.options.limiter.penalize(wait);
         continue;
       }
       throw new ZaloApiError(endpoint, error, message ?? '');
@@ -249,7 +250,7 @@ export class ZaloApiClient {
   }
 
   private async waitForSlot(endpoint: string): Promise<void> {
-    const wait = await this.options.coordination.reserveCall(this.maxQueueMs);
+    const wait = await this.options.limiter.tryReserve(this.maxQueueMs);
     if (wait === null) throw new ZaloTransportError(endpoint, `more than ${this.maxQueueMs} ms of calls are queued under ZALO_RATE_LIMIT_PER_MINUTE; not sent`);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }

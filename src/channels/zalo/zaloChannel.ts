@@ -3,7 +3,8 @@ import { describeError } from '../../errors';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 import { createZaloWebhookRouter, ZALO_WEBHOOK_PATH } from './zaloWebhook';
 import { ZaloApiClient } from './ZaloApiClient';
-import { MemoryZaloCoordination, rateShape, RedisZaloCoordination } from './ZaloCoordination';
+import { MemoryRateLimiter, RedisRateLimiter } from '../../util/RateLimiter';
+import { MemoryZaloCoordination, RedisZaloCoordination, zaloApiRate } from './ZaloCoordination';
 import { ZaloEventHandler } from './ZaloEventHandler';
 import { ZaloSender } from './ZaloSender';
 import { FileTokenStore, ZaloTokenManager, type TokenStore } from './ZaloTokens';
@@ -37,8 +38,9 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
   if (!cfg) throw new Error('createZaloChannel: the Zalo channel is not configured (ZALO_APP_ID and a token)');
   const log = ctx.log;
 
-  const shape = rateShape(cfg.rateLimitPerMinute);
-  const coordination = ctx.redis ? new RedisZaloCoordination(ctx.redis, ctx.config.redisKeyPrefix, shape) : new MemoryZaloCoordination(shape);
+  const coordination = ctx.redis ? new RedisZaloCoordination(ctx.redis, ctx.config.redisKeyPrefix) : new MemoryZaloCoordination();
+  const rate = zaloApiRate(cfg.rateLimitPerMinute);
+  const limiter = ctx.redis ? new RedisRateLimiter(ctx.redis, `${ctx.config.redisKeyPrefix}rate:zalo-oa-api`, rate) : new MemoryRateLimiter(rate);
   const tokenStore = options.tokenStore ?? new FileTokenStore(path.join(ctx.config.dataDir, ZALO_TOKEN_FILE));
   const tokens = new ZaloTokenManager({
     oauth: { oauthRoot: cfg.oauthRoot, appId: cfg.appId, appSecret: cfg.appSecret },
@@ -48,7 +50,7 @@ export function createZaloChannel(ctx: ChannelContext, options: ZaloChannelOptio
     initial: { accessToken: cfg.accessToken, refreshToken: cfg.refreshToken },
     refreshAheadMs: cfg.refreshAheadMs,
   });
-  const client = new ZaloApiClient({ apiRoot: cfg.apiRoot, tokens, coordination, log, backoffMs: options.backoffMs });
+  const client = new ZaloApiClient({ apiRoot: cfg.apiRoot, tokens, limiter, log, backoffMs: options.backoffMs });
   const sender = new ZaloSender({ client, coordination, reachability: ctx.reachability, store: ctx.store, i18n: ctx.i18n, defaultLocale: ctx.config.defaultLocale, cfg, log });
   const handler = new ZaloEventHandler({ pipeline: ctx.pipeline, sender, coordination, client, personalData: ctx.personalData, i18n: ctx.i18n, cfg, log });
 
