@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { normalizeText } from './normalize';
 import { discoverLocales } from './locales';
-import { OperatorError } from '../errors';
+import { OperatorError, formatZodIssues } from '../errors';
 
 /**
  * The data for understanding a typed message that answers no question, per locale in `locales/<lang>/intents.json`:
@@ -153,7 +153,7 @@ export function loadIntentLexicon(localesDir: string, targets: readonly string[]
     }
     const parsed = lexiconFileSchema.safeParse(raw);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${shown}: ${issue.path.map(String).join('.') || '(file)'}: ${issue.message}`);
+      for (const line of formatZodIssues(parsed.error.issues, '(file)')) problems.push(`${shown}: ${line}`);
       continue;
     }
     const flowIds = targets.filter((t) => !t.includes('__'));

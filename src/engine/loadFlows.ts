@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { flowSchema, QUESTION_STEP_TYPES, type FlowAudience, type FlowDefinition, type StepDefinition } from './flowSchema';
 import type { Translator } from './contracts';
-import { OperatorError } from '../errors';
+import { OperatorError, formatZodIssues } from '../errors';
 
 /** All flows, parsed once at start-up, with what the engine precomputes from them. */
 export interface FlowSet {
@@ -52,7 +52,7 @@ export function loadFlows(dir: string, ctx: FlowCheckContext): FlowSet {
     }
     const parsed = flowSchema.safeParse(raw);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${file}: ${formatPath(issue.path)}: ${issue.message}`);
+      for (const line of formatZodIssues(parsed.error.issues, '(file)')) problems.push(`${file}: ${line}`);
       continue;
     }
     if (parsed.data.id !== path.basename(name, '.json')) {
@@ -131,10 +131,6 @@ function firstActingStep(flow: FlowDefinition, from: string, readOnly: readonly 
     }
   }
   return null;
-}
-
-function formatPath(p: ReadonlyArray<PropertyKey>): string {
-  return p.length === 0 ? '(file)' : p.map((x) => String(x)).join('.');
 }
 
 function checkFlow(file: string, flow: FlowDefinition, all: Map<string, FlowDefinition>, ctx: FlowCheckContext): string[] {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { OperatorError } from '../errors';
+import { OperatorError, formatZodIssues } from '../errors';
 import { normalizeText } from './normalize';
 import { discoverLocales } from './locales';
 import type { Locale } from './types';
@@ -94,7 +94,7 @@ export function loadWordLists(localesDir: string, displayRoot = process.cwd()): 
     }
     const parsed = wordsFileSchema.safeParse(raw);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${shown}: ${issue.path.map(String).join('.') || '(file)'}: ${issue.message}`);
+      for (const line of formatZodIssues(parsed.error.issues, '(file)')) problems.push(`${shown}: ${line}`);
       continue;
     }
     files[locale] = parsed.data;

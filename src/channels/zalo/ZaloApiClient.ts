@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../../logger';
-import { describeError } from '../../errors';
+import { describeError, formatZodIssues } from '../../errors';
+import { sleep } from '../../util/sleep';
 import { reportOutboundAttempt } from '../../metrics/outboundEvents';
 import type { RateLimiter } from '../../util/RateLimiter';
 import type { ZaloTokenManager } from './ZaloTokens';
@@ -227,7 +228,7 @@ export class ZaloApiClient {
       if (error === 0) {
         const data = dataSchema.safeParse(envelope.data.data);
         if (!data.success) {
-          const problems = data.error.issues.map((i) => `${i.path.map(String).join('.') || 'data'}: ${i.message}`).join('; ');
+          const problems = formatZodIssues(data.error.issues, 'data').join('; ');
           throw new ZaloTransportError(endpoint, `success answer with an unexpected shape (${problems})`);
         }
         return data.data as z.infer<S>;
@@ -252,7 +253,7 @@ export class ZaloApiClient {
   private async waitForSlot(endpoint: string): Promise<void> {
     const wait = await this.options.limiter.tryReserve(this.maxQueueMs);
     if (wait === null) throw new ZaloTransportError(endpoint, `more than ${this.maxQueueMs} ms of calls are queued under ZALO_RATE_LIMIT_PER_MINUTE; not sent`);
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await sleep(wait);
   }
 
   private async request(
@@ -279,7 +280,7 @@ export class ZaloApiClient {
       }
       const text = await res.text();
       if (res.status >= 500 && attempt === 0) {
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
         continue;
       }
       try {

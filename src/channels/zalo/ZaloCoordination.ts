@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { sleep } from '../../errors';
+import { sleep } from '../../util/sleep';
 import type { RateShape } from '../../util/RateLimiter';
 
 /**

@@ -1,7 +1,8 @@
 import type { ZaloConfig } from '../../config';
 import type { Translator } from '../../engine/contracts';
 import type { InboundEvent } from '../../engine/types';
-import { describeError, sleep } from '../../errors';
+import { describeError } from '../../errors';
+import { sleep } from '../../util/sleep';
 import { userTag, type Logger } from '../../logger';
 import { acknowledgeAtCommit } from '../../pipeline/acknowledgeAtCommit';
 import type { EventPipeline } from '../../pipeline/EventPipeline';

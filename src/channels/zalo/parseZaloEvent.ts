@@ -14,6 +14,7 @@ import {
   userSubmitInfoSchema,
   userWithdrawSchema,
 } from './zaloSchemas';
+import { formatZodIssues } from '../../errors';
 
 /** What a verified webhook event means for us. */
 export type ZaloEventMeaning =
@@ -57,7 +58,7 @@ export type ParseEventResult = { ok: true; meaning: ZaloEventMeaning } | { ok: f
 const UNREADABLE = new Set<string>(UNREADABLE_USER_EVENTS);
 
 function problemsOf(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`);
+  return formatZodIssues(error.issues);
 }
 
 function parseWith<S extends z.ZodType>(schema: S, body: unknown): { ok: true; data: z.infer<S> } | { ok: false; problems: string[] } {

@@ -6,6 +6,7 @@ import { answerWebhook } from '../answerWebhook';
 import { eventIdOf, parseZaloEvent, type ZaloEventMeaning } from './parseZaloEvent';
 import { computeZaloMac, verifyZaloSignature } from './verifyZaloSignature';
 import { eventHeadSchema } from './zaloSchemas';
+import { formatZodIssues } from '../../errors';
 
 export const ZALO_WEBHOOK_PATH = '/webhooks/zalo';
 
@@ -84,7 +85,7 @@ router.post(ZALO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '1mb' }), 
   }
   const head = eventHeadSchema.safeParse(body);
   if (!head.success || head.data.timestamp !== timestamp) {
-    res.status(400).json({ error: 'invalid_event', problems: head.success ? ['timestamp: appears more than once'] : head.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`) });
+    res.status(400).json({ error: 'invalid_event', problems: head.success ? ['timestamp: appears more than once'] : formatZodIssues(head.error.issues) });
     return;
   }
   const parsed = parseZaloEvent(head.data.event_name, body);
