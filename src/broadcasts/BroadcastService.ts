@@ -266,9 +266,6 @@ export function createBroadcastValidators(locality: Pick<Locality, 'communes'>, 
 /** The option id of a running broadcast's "stop" button (the group sees it as `bc:stop:<id>`). */
 export const STOP_BUTTON = 'stop:';
 
-/** A `/thongbao` draft is dropped this long after it was started. */
-export const DRAFT_TTL_MS = 30 * 60_000;
-
 const DRAFT_ACTION_NAMES = ['startBroadcastDraft', 'previewBroadcast', 'sendBroadcast'] as const;
 export const BROADCAST_ACTION_NAMES = ['subscribeAll', 'subscribeUrgent', 'unsubscribe', 'subscriptionStatus', 'syncSubscription', ...DRAFT_ACTION_NAMES] as const;
 export const BROADCAST_VALIDATOR_NAMES = ['broadcastCommunes', 'announcementText', 'announcementTranslation'] as const;

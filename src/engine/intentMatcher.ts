@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { OperatorError, formatZodIssues } from '../errors';
+import { OperatorError } from '../errors';
 import { IntentClassifier, type ClassifierOptions } from './intentClassifier';
 import { flowOf, intentWords, loadIntentLexicon, type IntentLexicon, type IntentMatch, type IntentMatcher, type PhraseSet } from './intents';
 import { discoverLocales } from './locales';
@@ -94,7 +94,7 @@ export function loadIntentExamples(localesDir: string, lexicon: IntentLexicon, f
     }
     const parsed = examplesFileSchema.safeParse(raw);
     if (!parsed.success) {
-      for (const line of formatZodIssues(parsed.error.issues, '(file)')) problems.push(`${shown}: ${line}`);
+      for (const issue of parsed.error.issues) problems.push(`${shown}: ${issue.path.map(String).join('.') || '(file)'}: ${issue.message}`);
       continue;
     }
     parsed.data.examples.forEach((e, i) => {

@@ -1,9 +1,7 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
-import { OperatorError, formatZodIssues } from '../errors';
+import { OperatorError } from '../errors';
 import { normalizeText } from './normalize';
-import { discoverLocales } from './locales';
+import { readLocaleFiles } from './locales';
 import type { Locale } from './types';
 
 /** Words every flow understands, whatever step the user is in. */
@@ -80,27 +78,9 @@ export class WordsFileError extends OperatorError {
 
 /** Reads `<localesDir>/<locale>/words.json` for every locale. */
 export function loadWordLists(localesDir: string, displayRoot = process.cwd()): WordLists {
-  const problems: string[] = [];
-  const files: Partial<Record<Locale, WordsFile>> = {};
-  for (const locale of discoverLocales(localesDir)) {
-    const full = path.join(localesDir, locale, 'words.json');
-    const shown = path.relative(displayRoot, full) || full;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(fs.readFileSync(full, 'utf8'));
-    } catch (err) {
-      problems.push(`${shown}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not valid JSON (${(err as Error).message})`}`);
-      continue;
-    }
-    const parsed = wordsFileSchema.safeParse(raw);
-    if (!parsed.success) {
-      for (const line of formatZodIssues(parsed.error.issues, '(file)')) problems.push(`${shown}: ${line}`);
-      continue;
-    }
-    files[locale] = parsed.data;
-  }
+  const { files, problems } = readLocaleFiles(localesDir, 'words.json', wordsFileSchema, displayRoot);
   if (problems.length > 0) throw new WordsFileError(problems);
-  return buildWordLists(files);
+  return buildWordLists(Object.fromEntries(files.map((f) => [f.locale, f.data])));
 }
 
 /** Builds the lists from parsed files. A phrase listed for two commands keeps the first (navigation before unsubscribe). */
