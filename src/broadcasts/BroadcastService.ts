@@ -288,6 +288,7 @@ export const BROADCAST_TEXT_KEYS = [
   'broadcast.draftExpired',
   'broadcast.unknownCommune',
   'broadcast.textLength',
+  'broadcast.useButtons',
   'broadcast.draftCancelled',
   'broadcast.allCommunes',
   'broadcast.started',

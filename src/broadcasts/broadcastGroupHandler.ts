@@ -8,6 +8,11 @@ import { STOP_BUTTON, type BroadcastService } from './BroadcastService';
 
 /** The announcement flow (`flows/broadcast.json`), for officials' groups only. */
 export const BROADCAST_FLOW = 'broadcast';
+/**
+ * The flow's step that sends (flows/broadcast.json): only a tap on its button sends, never a typed answer, so that
+ * a "1" meant for something else cannot start an announcement to the whole district.
+ */
+export const CONFIRM_STEP = 'confirm';
 /** A group's draft is dropped this long after `/thongbao` started it. */
 export const DRAFT_TTL_MS = 30 * 60_000;
 /** Buttons of the announcement in a group carry the flow's option ids behind this prefix (`bc:confirm:send`). */
@@ -20,6 +25,8 @@ const COMMAND = /^\/(\w+)(?:@\w+)?(?:\s+(.*))?$/s;
 /** What runs the announcement flow: the engine over the officials' flows. */
 export interface GroupConversationEngine {
   handle(stored: Session | null, event: InboundEvent, now: number): Promise<{ session: Session; replies: Reply[] }>;
+  /** The replies that ask the current question again. */
+  currentPrompt(session: Session | null): Reply[];
 }
 
 export interface BroadcastGroupHandlerDeps {
@@ -92,6 +99,7 @@ export function createBroadcastGroupHandler(deps: BroadcastGroupHandlerDeps): Gr
       chat.session = restingSession(chat.session, null, clock());
       return say(vi('broadcast.draftCancelled'));
     }
+    if (chat.session.step === CONFIRM_STEP) return { replies: [{ kind: 'text', text: vi('broadcast.useButtons') }, ...engine.currentPrompt(chat.session).map(withButtonPrefix)] };
     return converse(chat, event, { ...inboundOf(event), kind: 'text', text });
   };
 }
@@ -129,6 +137,11 @@ function keepLineBreaks(before: Session['answers'], after: Session['answers'], t
   for (const [name, value] of Object.entries(after)) if (value === oneLine && before[name] !== oneLine) after[name] = asTyped;
 }
 
+/** The group's buttons: the flow's option ids behind the prefix; the sending step's are buttons only (no number to type). */
 function withButtonPrefix(reply: Reply): Reply {
-  return reply.kind === 'choices' ? { ...reply, options: reply.options.map((o) => ({ ...o, id: `${BROADCAST_BUTTON_PREFIX}${o.id}` })) } : reply;
+  if (reply.kind !== 'choices') return reply;
+  return {
+    ...reply,
+    options: reply.options.map(({ number, ...o }) => ({ ...o, id: `${BROADCAST_BUTTON_PREFIX}${o.id}`, ...(number !== undefined && !o.id.startsWith(`${CONFIRM_STEP}:`) ? { number } : {}) })),
+  };
 }

@@ -82,7 +82,7 @@ describe('/thongbao in a group runs on the group chat\'s session', () => {
   };
   const texts = () => bot.callsOf('sendMessage', GROUP).map((c) => String(c.payload.text));
 
-  it('keeps the paragraphs of the announcement, takes navigation words as its text, and drops the draft on a cancel word', async () => {
+  it('keeps the paragraphs of the announcement, takes navigation words as its text, sends only on a tap, and drops the draft on a cancel word', async () => {
     await say('/thongbao');
     await say('tat ca');
     await say('2');
@@ -95,7 +95,12 @@ describe('/thongbao in a group runs on the group chat\'s session', () => {
     await say('Dòng một của thông báo.\nDòng hai của thông báo.');
     await say('bo qua');
     await bot.waitFor(() => texts().some((t) => t.includes('Xem trước')));
-    expect(texts().find((t) => t.includes('Xem trước'))).toContain('Dòng một của thông báo.\nDòng hai của thông báo.');
+    const preview = texts().find((t) => t.includes('Xem trước'))!;
+    expect(preview).toContain('Dòng một của thông báo.\nDòng hai của thông báo.');
+    // Only a tap on "Gửi" sends: the preview lists no numbers, and a typed answer is told to use the buttons.
+    expect(preview).not.toMatch(/\n1\. /);
+    await say('1');
+    await bot.waitFor(() => texts().some((t) => t.includes('Bấm “Gửi” để gửi')));
     await say('huỷ');
     await bot.waitFor(() => texts().some((t) => t.includes('Đã huỷ thông báo đang soạn')));
     expect((await server.runtime.store.peek(`telegram-group:${GROUP}`))?.flow).toBeNull();
