@@ -62,13 +62,6 @@ describe('announcements', () => {
     expect(res.status).toBe(200);
   };
   const textsTo = (chat: number | string) => bot.callsOf('sendMessage', chat).map((c) => String(c.payload.text));
-  /** The data of the button labelled `label` on the last message to `chat` that has one (what a tap sends back). */
-  const buttonData = (chat: number, label: string) => {
-    const rows = bot.callsOf('sendMessage', chat).flatMap((c) => ((c.payload.reply_markup as { inline_keyboard?: Array<Array<{ text: string; callback_data?: string }>> } | undefined)?.inline_keyboard ?? []).flat());
-    const button = rows.reverse().find((b) => b.text.includes(label));
-    if (!button?.callback_data) throw new Error(`no button '${label}' was sent to ${chat}`);
-    return button.callback_data;
-  };
 
   async function subscribe(channel: 'telegram' | 'zalo', userId: string, commune: string, topics: { urgent: boolean; news: boolean } = { urgent: true, news: true }) {
     await repo().subscribe({ channel, userId, commune, locale: 'vi', ...topics }, now());
@@ -208,7 +201,7 @@ describe('announcements', () => {
     expect(preview).toContain('Gửi tới: Xã Bản Phố');
     expect(preview).toContain('Telegram: 1, Zalo: 0');
     expect(preview).toContain('&lt;b&gt;sớm&lt;/b&gt;');
-    await deliver(callbackUpdate(BAN_PHO_GROUP, buttonData(BAN_PHO_GROUP, 'Gửi'), undefined, 'group', official));
+    await deliver(callbackUpdate(BAN_PHO_GROUP, bot.buttonData(BAN_PHO_GROUP, 'Gửi'), undefined, 'group', official));
     await bot.waitFor(() => textsTo(BAN_PHO_GROUP).some((t) => t.includes('bắt đầu gửi tới 1 người nhận')));
     await server.runtime.broadcastSender.runUntilIdle();
     // What officials type reaches citizens as literal text (HTML parse mode with every string escaped).
@@ -229,8 +222,8 @@ describe('announcements', () => {
     await bot.waitFor(() => textsTo(DISTRICT_GROUP).some((t) => t.includes('Xem trước')));
     expect(textsTo(DISTRICT_GROUP).find((t) => t.includes('Xem trước'))).toContain('Telegram: 2');
     // The commune group cannot confirm the district's draft.
-    await deliver(callbackUpdate(BAN_PHO_GROUP, buttonData(DISTRICT_GROUP, 'Gửi'), undefined, 'group', official));
-    await deliver(callbackUpdate(DISTRICT_GROUP, buttonData(DISTRICT_GROUP, 'Gửi'), undefined, 'group', official));
+    await deliver(callbackUpdate(BAN_PHO_GROUP, bot.buttonData(DISTRICT_GROUP, 'Gửi'), undefined, 'group', official));
+    await deliver(callbackUpdate(DISTRICT_GROUP, bot.buttonData(DISTRICT_GROUP, 'Gửi'), undefined, 'group', official));
     await bot.waitFor(() => textsTo(DISTRICT_GROUP).some((t) => t.includes('bắt đầu gửi tới 2 người nhận')));
   });
 
