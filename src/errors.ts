@@ -18,7 +18,10 @@ export function describeError(err: unknown): { name: string; message: string } {
   return { name: 'Unknown', message: String(err) };
 }
 
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * zod's issues as one line each, `path: message` (the path joined with dots; `root` names the whole value when the
+ * issue is about it, e.g. `body` or `(file)`).
+ */
+export function formatZodIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>, root = 'body'): string[] {
+  return issues.map((i) => `${i.path.map(String).join('.') || root}: ${i.message}`);
 }

@@ -8,12 +8,14 @@ import type { CampaignStore } from './campaign/CampaignStore';
 import { PgCampaignStore } from './campaign/PgCampaignStore';
 import type { ChannelPlugin } from './channels/ChannelPlugin';
 import { createChannels } from './channels';
+import { TELEGRAM_TEXT_KEYS } from './channels/telegram/telegramChannel';
+import { ZALO_TEXT_KEYS } from './channels/zalo/renderZaloReplies';
 import { GroupEvents } from './groups/GroupEvents';
 import { PROJECT_ROOT, type Config } from './config';
 import type { EngineRegistry } from './engine/contracts';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
 import { loadUnderstanding } from './engine/intentMatcher';
-import { entrySteps, loadFlows, type FlowSet } from './engine/loadFlows';
+import { entrySteps, flowsFor, loadFlows, type FlowSet } from './engine/loadFlows';
 import { READ_ONLY_ACTIONS } from './actions/readOnlyActions';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
@@ -42,12 +44,13 @@ import { loadTriageRules } from './records/triage';
 import { createBroadcastApi } from './broadcasts/broadcastApi';
 import { BroadcastRepository, type Broadcast } from './broadcasts/BroadcastRepository';
 import { BroadcastSender } from './broadcasts/BroadcastSender';
-import { BROADCAST_ACTION_NAMES, BROADCAST_TEXT_KEYS, BroadcastService, renderAnnouncement } from './broadcasts/BroadcastService';
+import { BROADCAST_ACTION_NAMES, BROADCAST_TEXT_KEYS, BROADCAST_VALIDATOR_NAMES, BroadcastService, createBroadcastValidators, renderAnnouncement } from './broadcasts/BroadcastService';
+import { createBroadcastGroupHandler } from './broadcasts/broadcastGroupHandler';
 import { ANNOUNCEMENT_BOX_TEXT_KEYS, AnnouncementBox, isPersonInitiated, renderBox } from './broadcasts/AnnouncementBox';
 import { ZaloOutsideWindow, type ZaloReachApi } from './broadcasts/zaloOutsideWindow';
 import { Wakeup } from './util/Wakeup';
 import { userKey } from './pipeline/userKey';
-import { MemoryRateLimiter, RedisRateLimiter } from './broadcasts/RateLimiter';
+import { MemoryRateLimiter, RedisRateLimiter } from './util/RateLimiter';
 import { OperatorError } from './errors';
 import { Metrics } from './metrics/Metrics';
 import { createMetricsRouter, startMetricsServer } from './metrics/metricsHttp';
@@ -65,6 +68,8 @@ export const ONBOARDING_FLOW = 'onboarding';
 export const TRIAGE_RULES_FILE = path.join(PROJECT_ROOT, 'rules', 'triage.json');
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');
 export const MENU_FLOW = 'menu';
+/** The officials' group at rest (flows/officials.json): their engine's home, where nothing is asked. */
+export const OFFICIALS_FLOW = 'officials';
 /** Where unsubscribe words lead in any state: the announcements flow's step that stops them. */
 export const UNSUBSCRIBE_TARGET = 'subscriptions__doNone';
 
@@ -122,14 +127,14 @@ export function loadDefinitions(
   const locality = loadLocality(config.localityFile, PROJECT_ROOT);
   const i18n = loadTranslator([config.localesDir, ...(options.moreLocalesDirs ?? [])]);
   const triageRules = loadTriageRules(TRIAGE_RULES_FILE, path.relative(PROJECT_ROOT, TRIAGE_RULES_FILE));
-  const flows = loadFlows(config.flowsDir, {
+  const allFlows = loadFlows(config.flowsDir, {
     i18n,
     validators: [...names.validators],
     actions: [...names.actions],
     optionSources: [...names.optionSources],
     pictures: GUIDANCE_CARD_IDS,
     readOnlyActions: READ_ONLY_ACTIONS,
-    requiredFlows: [ONBOARDING_FLOW, MENU_FLOW],
+    requiredFlows: [ONBOARDING_FLOW, MENU_FLOW, OFFICIALS_FLOW],
     engineTextKeys: [
       ...ENGINE_TEXT_KEYS,
       ...VALIDATOR_TEXT_KEYS,
@@ -139,17 +144,22 @@ export function loadDefinitions(
       ...ANNOUNCEMENT_BOX_TEXT_KEYS,
       ...VENUE_ENGINE_TEXT_KEYS,
       ...GUIDANCE_CARD_TEXT_KEYS,
+      ...TELEGRAM_TEXT_KEYS,
+      ...ZALO_TEXT_KEYS,
       ...Object.values(triageRules.levels).map((l) => l.advice),
     ],
     displayRoot: PROJECT_ROOT,
   });
+  // Citizens' engine never sees the officials' flows: no menu, intent or link reaches them.
+  const flows = flowsFor(allFlows, 'citizens');
+  const officialsFlows = flowsFor(allFlows, 'officials');
   const understanding = loadUnderstanding(config.localesDir, intentTargets(flows), PROJECT_ROOT);
-  return { locality, i18n, flows, understanding, triageRules };
+  return { locality, i18n, flows, officialsFlows, understanding, triageRules };
 }
 
 /** Every name flows may use in this project: the registry's own, the records', the announcements' and the venues'. */
 export const PROJECT_NAMES: RegistryNames = {
-  validators: [...REGISTRY_NAMES.validators, ...Object.keys(VENUE_VALIDATORS)],
+  validators: [...REGISTRY_NAMES.validators, ...Object.keys(VENUE_VALIDATORS), ...BROADCAST_VALIDATOR_NAMES],
   actions: [...REGISTRY_NAMES.actions, ...RECORD_ACTION_NAMES, ...BROADCAST_ACTION_NAMES, ...VENUE_ACTION_NAMES],
   optionSources: [...REGISTRY_NAMES.optionSources, ...Object.keys(VENUE_OPTION_SOURCES)],
 };
@@ -164,6 +174,21 @@ export function createEngine(defs: Pick<Definitions, 'flows' | 'i18n' | 'underst
     intents: defs.understanding.intents,
     words: defs.understanding.words,
     unsubscribeTarget: UNSUBSCRIBE_TARGET,
+  });
+}
+
+/**
+ * The engine of the officials' groups, over their flows only (the `/thongbao` announcement). Officials type
+ * announcements: no word of theirs is a navigation command (the group handler drops a draft on a cancel word) and no
+ * intent is guessed; a group speaks Vietnamese.
+ */
+export function createOfficialsEngine(defs: Pick<Definitions, 'officialsFlows' | 'i18n' | 'understanding'>, registry: EngineRegistry, config: Pick<Config, 'resumeAfterMs'>): Engine {
+  return new Engine(defs.officialsFlows, defs.i18n, { ...registry, textVars: () => ({}) }, {
+    defaultLocale: 'vi',
+    resumeAfterMs: config.resumeAfterMs,
+    onboardingFlow: OFFICIALS_FLOW,
+    menuFlow: OFFICIALS_FLOW,
+    words: { ...defs.understanding.words, commands: new Map(), diacriticsOnly: new Map() },
   });
 }
 
@@ -333,7 +358,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   // so the long-run rate stays at the configured one; short bursts are within what the platforms allow.
   const burst = config.broadcastConcurrency;
   const limiter = (name: string, perSecond: number) =>
-    redis ? new RedisRateLimiter(redis, `${config.redisKeyPrefix}rate:${name}`, perSecond, burst) : new MemoryRateLimiter(perSecond, burst);
+    redis ? new RedisRateLimiter(redis, `${config.redisKeyPrefix}rate:${name}`, { perSecond, burst }) : new MemoryRateLimiter({ perSecond, burst });
   const broadcastSender = new BroadcastSender({
     repo: broadcastRepo,
     outbound,
@@ -396,8 +421,6 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   });
   // Before /thongbao's handler: a group's announcement draft must not swallow /thongke, /timbaocao or /dangnhap.
   groups.register(admin.groupHandler);
-  groups.register(broadcasts.groupHandler());
-  groups.register(venues.groupHandler);
 
   // Guidance pictures: the district's files (checked now), else cards drawn from the texts on first use.
   const pictures = createGuidancePictures(config, defs);
@@ -411,7 +434,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     i18n,
     campaign,
     moreActions: { ...records.actions(), ...broadcasts.actions(), ...venues.service.actions() },
-    moreValidators: VENUE_VALIDATORS,
+    moreValidators: { ...VENUE_VALIDATORS, ...createBroadcastValidators(locality, understanding.words) },
     moreOptionSources: VENUE_OPTION_SOURCES,
     canPush: (channel) => outbound.has(channel),
     pictures,
@@ -424,6 +447,9 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
 
   // Engine and pipeline.
   const engine = createEngine(defs, registry, config);
+  // After the dashboard's commands (a draft must not swallow /thongke, /timbaocao or /dangnhap), before the venues'.
+  groups.register(createBroadcastGroupHandler({ broadcasts, engine: createOfficialsEngine(defs, registry, config), words: understanding.words, i18n, clock }));
+  groups.register(venues.groupHandler);
   const pipeline = new EventPipeline({
     engine,
     store,

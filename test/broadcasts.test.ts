@@ -227,7 +227,7 @@ describe('announcements', () => {
     expect(preview).toContain('Gửi tới: Xã Bản Phố');
     expect(preview).toContain('Telegram: 1, Zalo: 0');
     expect(preview).toContain('&lt;b&gt;sớm&lt;/b&gt;');
-    await deliver(callbackUpdate(BAN_PHO_GROUP, 'bc:send', undefined, 'group', official));
+    await deliver(callbackUpdate(BAN_PHO_GROUP, bot.buttonData(BAN_PHO_GROUP, 'Gửi'), undefined, 'group', official));
     await bot.waitFor(() => textsTo(BAN_PHO_GROUP).some((t) => t.includes('bắt đầu gửi tới 1 người nhận')));
     await server.runtime.broadcastSender.runUntilIdle();
     // What officials type reaches citizens as literal text (HTML parse mode with every string escaped).
@@ -248,8 +248,8 @@ describe('announcements', () => {
     await bot.waitFor(() => textsTo(DISTRICT_GROUP).some((t) => t.includes('Xem trước')));
     expect(textsTo(DISTRICT_GROUP).find((t) => t.includes('Xem trước'))).toContain('Telegram: 2');
     // The commune group cannot confirm the district's draft.
-    await deliver(callbackUpdate(BAN_PHO_GROUP, 'bc:send', undefined, 'group', official));
-    await deliver(callbackUpdate(DISTRICT_GROUP, 'bc:send', undefined, 'group', official));
+    await deliver(callbackUpdate(BAN_PHO_GROUP, bot.buttonData(DISTRICT_GROUP, 'Gửi'), undefined, 'group', official));
+    await deliver(callbackUpdate(DISTRICT_GROUP, bot.buttonData(DISTRICT_GROUP, 'Gửi'), undefined, 'group', official));
     await bot.waitFor(() => textsTo(DISTRICT_GROUP).some((t) => t.includes('bắt đầu gửi tới 2 người nhận')));
   });
 

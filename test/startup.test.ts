@@ -157,7 +157,7 @@ describe('flow and data checks at start-up', () => {
   });
 
   it('the real server starts with no configuration at all and stops cleanly on SIGTERM', async () => {
-    const child = spawnServer({ PORT: '0', DATA_DIR: tempDir() });
+    const child = spawnServer({ PORT: '0', DATA_DIR: tempDir() }, { database: 'embedded' });
     const url = await waitForListening(child);
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
     const page = await (await fetch(`${url}/`)).text();

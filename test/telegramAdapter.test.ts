@@ -1,7 +1,7 @@
 import { loadConfig, ConfigError } from '../src/config';
 import { parseTelegramUpdate } from '../src/channels/telegram/parseTelegramUpdate';
 import { escapeHtml, renderInlineKeyboard, renderTelegramReplies, splitText, type RenderWarning } from '../src/channels/telegram/renderTelegramReplies';
-import { verifyTelegramSecret } from '../src/channels/telegram/telegramChannel';
+import { verifyTelegramSecret } from '../src/channels/telegram/telegramWebhook';
 import type { Reply, ReplyOption } from '../src/engine/types';
 import { callbackUpdate, contactUpdate, groupTextUpdate, locationUpdate, myChatMemberUpdate, photoUpdate, textUpdate } from './support/telegramUpdates';
 

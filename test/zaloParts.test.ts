@@ -6,7 +6,8 @@ import { ConfigError, loadConfig } from '../src/config';
 import { parseZaloEvent } from '../src/channels/zalo/parseZaloEvent';
 import { renderZaloReplies, splitZaloText, type ZaloTextKey } from '../src/channels/zalo/renderZaloReplies';
 import { ZaloApiClient, ZaloApiError } from '../src/channels/zalo/ZaloApiClient';
-import { MemoryZaloCoordination, rateShape, RedisZaloCoordination } from '../src/channels/zalo/ZaloCoordination';
+import { MemoryZaloCoordination, RedisZaloCoordination, zaloApiRate } from '../src/channels/zalo/ZaloCoordination';
+import { MemoryRateLimiter } from '../src/util/RateLimiter';
 import { FileTokenStore, seedFingerprint, ZaloTokenManager } from '../src/channels/zalo/ZaloTokens';
 import { verifyZaloSignature } from '../src/channels/zalo/verifyZaloSignature';
 import { createLogger } from '../src/logger';
@@ -18,7 +19,7 @@ describe('parseZaloEvent', () => {
 
   it('keeps long ids as strings and makes the event id from msg_id', () => {
     const r = parseZaloEvent('user_send_text', zaloEvents.text(user, 'quay lại', 'c6792f94f71be346ba09'));
-    expect(r).toEqual({ ok: true, value: { kind: 'engine', fromUser: true, event: { channel: 'zalo', userId: user, eventId: 'zalo:c6792f94f71be346ba09', kind: 'text', text: 'quay lại' } } });
+    expect(r).toEqual({ ok: true, meaning: { kind: 'citizen', event: { channel: 'zalo', userId: user, eventId: 'zalo:c6792f94f71be346ba09', kind: 'text', text: 'quay lại' } } });
   });
 
   it('refuses an id sent as a bare number (its digits are already lost)', () => {
@@ -29,9 +30,9 @@ describe('parseZaloEvent', () => {
 
   it('reads an image as a photo (its URL) and a location with string coordinates as numbers', () => {
     const img = parseZaloEvent('user_send_image', zaloEvents.image(user, 'http://f6.photo.talk.zdn.vn/123/abc.jpg'));
-    expect(img.ok && img.value.kind === 'engine' && img.value.event).toMatchObject({ kind: 'photo', fileRef: 'http://f6.photo.talk.zdn.vn/123/abc.jpg' });
+    expect(img.ok && img.meaning.kind === 'citizen' && img.meaning.event).toMatchObject({ kind: 'photo', fileRef: 'http://f6.photo.talk.zdn.vn/123/abc.jpg' });
     const loc = parseZaloEvent('user_send_location', zaloEvents.location(user, '10.7642473', '106.6564314'));
-    expect(loc.ok && loc.value.kind === 'engine' && loc.value.event).toMatchObject({ kind: 'location', latitude: 10.7642473, longitude: 106.6564314 });
+    expect(loc.ok && loc.meaning.kind === 'citizen' && loc.meaning.event).toMatchObject({ kind: 'location', latitude: 10.7642473, longitude: 106.6564314 });
     expect(parseZaloEvent('user_send_location', zaloEvents.location(user, '95', '106')).ok).toBe(false);
   });
 
@@ -40,9 +41,9 @@ describe('parseZaloEvent', () => {
     const a = parseZaloEvent('follow', follow);
     const b = parseZaloEvent('follow', structuredClone(follow));
     expect(a).toEqual(b);
-    expect(a.ok && a.value.kind === 'engine' && a.value.event).toMatchObject({ kind: 'start', userId: user, eventId: expect.stringMatching(/^zalo:follow:[0-9a-f]{24}$/) });
+    expect(a.ok && a.meaning.kind === 'citizen' && a.meaning.event).toMatchObject({ kind: 'start', userId: user, eventId: expect.stringMatching(/^zalo:follow:[0-9a-f]{24}$/) });
     const later = parseZaloEvent('follow', { ...follow, timestamp: String(Number(follow.timestamp) + 1) });
-    expect(later.ok && later.value.kind === 'engine' && later.value.event.eventId).not.toBe(a.ok && a.value.kind === 'engine' && a.value.event.eventId);
+    expect(later.ok && later.meaning.kind === 'citizen' && later.meaning.event.eventId).not.toBe(a.ok && a.meaning.kind === 'citizen' && a.meaning.event.eventId);
     // Event ids are logged: no user id in them.
     expect(JSON.stringify(a)).not.toMatch(new RegExp(`eventId[^,]*${user}`));
   });
@@ -50,22 +51,22 @@ describe('parseZaloEvent', () => {
   it('reads both documented shapes of user_submit_info, and one without a phone', () => {
     for (const e of [zaloEvents.submitInfoNested(user, '84912345678'), zaloEvents.submitInfoFlat(user, '84912345678')]) {
       const r = parseZaloEvent('user_submit_info', e);
-      expect(r.ok && r.value.kind === 'engine' && r.value.event).toMatchObject({ kind: 'contact', phone: '84912345678', name: 'Nguyễn Văn An' });
+      expect(r.ok && r.meaning.kind === 'citizen' && r.meaning.event).toMatchObject({ kind: 'contact', phone: '84912345678', name: 'Nguyễn Văn An' });
     }
     const noPhone = zaloEvents.submitInfoFlat(user, '') as { info: Record<string, unknown> };
     delete noPhone.info.phone;
-    expect(parseZaloEvent('user_submit_info', noPhone)).toMatchObject({ ok: true, value: { kind: 'info-without-phone', userId: user } });
+    expect(parseZaloEvent('user_submit_info', noPhone)).toMatchObject({ ok: true, meaning: { kind: 'info-without-phone', userId: user } });
   });
 
   it('names unreadable messages, unfollow, withdraw, echoes and receipts', () => {
-    expect(parseZaloEvent('user_send_sticker', zaloEvents.sticker(user))).toMatchObject({ ok: true, value: { kind: 'unreadable', userId: user } });
-    expect(parseZaloEvent('unfollow', zaloEvents.unfollow(user))).toEqual({ ok: true, value: { kind: 'unfollow', userId: user, eventId: expect.stringMatching(/^zalo:unfollow:[0-9a-f]{24}$/) } });
-    expect(parseZaloEvent('user_withdraw', zaloEvents.withdraw(user))).toEqual({ ok: true, value: { kind: 'withdraw', userId: user, eventId: expect.stringMatching(/^zalo:user_withdraw:[0-9a-f]{24}$/) } });
+    expect(parseZaloEvent('user_send_sticker', zaloEvents.sticker(user))).toMatchObject({ ok: true, meaning: { kind: 'unreadable', userId: user } });
+    expect(parseZaloEvent('unfollow', zaloEvents.unfollow(user))).toEqual({ ok: true, meaning: { kind: 'unfollow', userId: user, eventId: expect.stringMatching(/^zalo:unfollow:[0-9a-f]{24}$/) } });
+    expect(parseZaloEvent('user_withdraw', zaloEvents.withdraw(user))).toEqual({ ok: true, meaning: { kind: 'withdraw', userId: user, eventId: expect.stringMatching(/^zalo:user_withdraw:[0-9a-f]{24}$/) } });
     expect(parseZaloEvent('oa_send_text', zaloEvents.oaSendText(user, 'f3af2263f0673c3f6570', '8309393969855402319'))).toEqual({
       ok: true,
-      value: { kind: 'oa-echo', userId: user, messageId: 'f3af2263f0673c3f6570', text: 'Chào anh, em là cán bộ trạm y tế.', adminId: '8309393969855402319' },
+      meaning: { kind: 'oa-echo', userId: user, messageId: 'f3af2263f0673c3f6570', text: 'Chào anh, em là cán bộ trạm y tế.', adminId: '8309393969855402319' },
     });
-    expect(parseZaloEvent('user_seen_message', zaloEvents.seen(user, ['a']))).toEqual({ ok: true, value: { kind: 'ignored', eventName: 'user_seen_message' } });
+    expect(parseZaloEvent('user_seen_message', zaloEvents.seen(user, ['a']))).toEqual({ ok: true, meaning: { kind: 'ignored', eventName: 'user_seen_message' } });
   });
 });
 
@@ -125,31 +126,12 @@ describe('renderZaloReplies', () => {
   });
 });
 
-describe('the OA-wide rate limiter', () => {
-  it('is shared by processes through Redis: the calls of both are spaced at the configured rate', async () => {
-    const prefix = uniquePrefix();
-    const shape = rateShape(600); // one call per 100 ms, a burst of 5 more
-    const [r1, r2] = [new Redis(testRedisUrl()), new Redis(testRedisUrl())];
-    const a = new RedisZaloCoordination(r1, prefix, shape);
-    const b = new RedisZaloCoordination(r2, prefix, shape);
-    try {
-      const waits: number[] = [];
-      for (let i = 0; i < 10; i++) waits.push((await (i % 2 ? a : b).reserveCall(10_000))!);
-      expect(waits.slice(0, 6).every((w) => w <= 20)).toBe(true);
-      // Beyond the burst, each call waits about 100 ms more than the one before, whichever process makes it.
-      for (let i = 6; i < 10; i++) expect(waits[i]! - waits[i - 1]!).toBeGreaterThan(30);
-      expect(waits[9]).toBeGreaterThan(200);
-      expect(await a.reserveCall(50)).toBeNull();
-    } finally {
-      await Promise.all([r1.quit(), r2.quit()]);
-    }
-  });
-
+describe('what the Zalo processes share', () => {
   it('counts in-flight sends per person without going below zero, and remembers sent marks', async () => {
     const r = new Redis(testRedisUrl());
-    const shared = new RedisZaloCoordination(r, uniquePrefix(), rateShape(4000));
+    const shared = new RedisZaloCoordination(r, uniquePrefix());
     try {
-      for (const c of [shared, new MemoryZaloCoordination(rateShape(4000))]) {
+      for (const c of [shared, new MemoryZaloCoordination()]) {
         await c.beginSend('u1');
         await c.beginSend('u1');
         await c.endSend('u1', ['m1']);
@@ -166,13 +148,6 @@ describe('the OA-wide rate limiter', () => {
       await r.quit();
     }
   });
-
-  it('holds every caller back after -32', async () => {
-    const c = new MemoryZaloCoordination(rateShape(4000));
-    expect(await c.reserveCall(1000)).toBe(0);
-    await c.holdBack(800);
-    expect(await c.reserveCall(5000)).toBeGreaterThanOrEqual(790);
-  });
 });
 
 describe('ZaloApiClient against the fake OA API', () => {
@@ -181,7 +156,7 @@ describe('ZaloApiClient against the fake OA API', () => {
   let client: ZaloApiClient;
   beforeAll(async () => {
     fake = await new FakeZalo(initial).start();
-    const coordination = new MemoryZaloCoordination(rateShape(4000));
+    const coordination = new MemoryZaloCoordination();
     const log = createLogger('silent');
     const tokens = new ZaloTokenManager({
       oauth: { oauthRoot: fake.oauthRoot, appId: FAKE_APP_ID, appSecret: FAKE_APP_SECRET },
@@ -191,7 +166,7 @@ describe('ZaloApiClient against the fake OA API', () => {
       initial,
       refreshAheadMs: 3600_000,
     });
-    client = new ZaloApiClient({ apiRoot: fake.apiRoot, tokens, coordination, log, backoffMs: 10 });
+    client = new ZaloApiClient({ apiRoot: fake.apiRoot, tokens, limiter: new MemoryRateLimiter(zaloApiRate(4000)), log, backoffMs: 10 });
   });
   afterAll(() => fake.stop());
 
@@ -316,7 +291,7 @@ describe('ZaloTokenManager', () => {
     return new ZaloTokenManager({
       oauth: { oauthRoot: fake.oauthRoot, appId: FAKE_APP_ID, appSecret: FAKE_APP_SECRET },
       store,
-      coordination: new MemoryZaloCoordination(rateShape(4000)),
+      coordination: new MemoryZaloCoordination(),
       log: createLogger('silent'),
       initial,
       refreshAheadMs: 2 * 3600_000,

@@ -20,4 +20,6 @@ export const READ_ONLY_ACTIONS: readonly string[] = [
   'findVenueForCheckin',
   'findOpenCheckin',
   'loadMyVenues',
+  'startBroadcastDraft',
+  'previewBroadcast',
 ];

@@ -2,9 +2,10 @@ import crypto from 'node:crypto';
 import type { ChannelName, Locale, Reply } from '../engine/types';
 import type { Logger } from '../logger';
 import { RateLimitedError, RecipientOutsideWindowError, RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
-import { describeError, sleep } from '../errors';
+import { describeError } from '../errors';
+import { sleep } from '../util/sleep';
 import type { Broadcast, BroadcastRepository, ClaimedDelivery, DeliveryOutcome } from './BroadcastRepository';
-import type { RateLimiter } from './RateLimiter';
+import type { RateLimiter } from '../util/RateLimiter';
 
 export interface SenderChannel {
   channel: ChannelName;

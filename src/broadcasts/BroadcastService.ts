@@ -1,8 +1,8 @@
 import { localized } from '../engine/localized';
-import type { GroupEvent, GroupEventHandler, GroupEventResult } from '../groups/GroupEvents';
-import type { Action, Translator } from '../engine/contracts';
+import type { Action, ActionResult, Translator, ValidationResult, Validator } from '../engine/contracts';
+import type { WordLists } from '../engine/words';
 import { normalizeText } from '../engine/normalize';
-import type { ChannelName, Locale, Reply, ReplyOption } from '../engine/types';
+import type { ChannelName, JsonValue, Locale, Reply } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 import type { Logger } from '../logger';
 import type { Outbound } from '../outbound/Outbound';
@@ -142,6 +142,7 @@ export class BroadcastService {
   actions(): Record<BroadcastActionName, Action> {
     const now = () => new Date(this.clock());
     return {
+      ...this.draftActions(),
       subscribeAll: async ({ channel, userId, profile, locale }) => {
         if (!profile.commune) return { ok: false, message: 'records.noCommune' };
         await this.deps.repo.subscribe({ channel, userId, commune: profile.commune, locale, urgent: true, news: true }, now());
@@ -168,126 +169,40 @@ export class BroadcastService {
     };
   }
 
-  // ---- /thongbao in officials' groups -----------------------------------------------------------------------
+  // ---- the `/thongbao` flow (flows/broadcast.json), in officials' groups -----------------------------------
 
   /** Which communes a group may address: all (the district group), its own commune, or none. */
-  private scopeOf(chatId: string): OfficialsScope | null {
+  scopeOf(chatId: string): OfficialsScope | null {
     return scopeOfChat(this.deps.locality, this.deps.districtChatId, chatId);
   }
 
-  /** Resolves typed commune names ("ban pho, coc ly" or "tat ca"); null when one is not recognised. */
-  parseCommunes(text: string): { all: true } | { all: false; ids: string[] } | null {
-    const n = normalizeText(text);
-    if (['tat ca', 'all', 'toan huyen', 'ca huyen'].includes(n)) return { all: true };
-    const ids: string[] = [];
-    for (const part of text.split(/[,;\n]+/).map((p) => normalizeText(p)).filter(Boolean)) {
-      const c = this.deps.locality.communes.find((x) => [x.name, ...x.aliases].some((name) => normalizeText(name) === part) || x.id === part);
-      if (!c) return null;
-      if (!ids.includes(c.id)) ids.push(c.id);
-    }
-    return ids.length ? { all: false, ids } : null;
-  }
-
-  /** The `/thongbao` conversation of an officials' group: target, topic, text (vi, en), preview, confirm. */
-  groupHandler(): GroupEventHandler {
-    return async (event) => {
-      if (event.kind === 'button' && event.data?.startsWith('bc:')) return this.onButton(event);
-      if (event.kind !== 'text' || !event.text) return null;
-      const text = event.text.trim();
-      const command = /^\/(\w+)(?:@\w+)?(?:\s+(.*))?$/s.exec(text);
-      if (command?.[1] === 'thongbao') return this.startDraft(event);
-      if (command?.[1] === 'huythongbao') return this.cancelCommand(event, command[2]);
-      const draft = await this.liveDraft(event.chatId);
-      if (!draft) return null;
-      // What other officials write in the group is not for this draft: only its author types its text.
-      if (draft.expired) return draft.owner === event.fromUserId ? this.say(this.vi('broadcast.draftExpired')) : null;
-      if (draft.owner !== event.fromUserId) return null;
-      return this.continueDraft(event, draft.step, draft.data, text);
-    };
-  }
-
-  private say(text: string, options: ReplyOption[] = []): GroupEventResult {
-    return { replies: [options.length ? { kind: 'choices', text, options } : { kind: 'text', text }] };
-  }
-
   /**
-   * The group's draft with its author, or null. A draft belongs to the official who typed /thongbao and lives
-   * `DRAFT_TTL_MS` from then; an expired one is deleted here (and reported as `expired` once, to say so).
+   * The actions of the announcement flow. Its session is the officials' group chat's (`userId` is the group), so each
+   * action checks the group's scope itself: a private chat or another group never starts, previews or sends one.
    */
-  private async liveDraft(chatId: string): Promise<{ step: string; data: Record<string, unknown>; owner: string; ownerName: string; expired: boolean } | null> {
-    const draft = await this.deps.repo.draft(chatId);
-    if (!draft) return null;
-    const owner = typeof draft.data.owner === 'string' ? draft.data.owner : null;
-    const startedAt = typeof draft.data.startedAt === 'number' ? draft.data.startedAt : 0;
-    const expired = owner === null || this.clock() - startedAt > DRAFT_TTL_MS;
-    if (expired) await this.deps.repo.deleteDraft(chatId);
-    if (owner === null) return null;
-    return { step: draft.step, data: draft.data, owner, ownerName: String(draft.data.ownerName ?? ''), expired };
-  }
-
-  private async startDraft(event: GroupEvent): Promise<GroupEventResult> {
-    const scope = this.scopeOf(event.chatId);
-    if (!scope) return this.say(this.vi('broadcast.notOfficialsGroup'));
-    const existing = await this.liveDraft(event.chatId);
-    if (existing && !existing.expired && existing.owner !== event.fromUserId) return this.say(this.vi('broadcast.draftBusy', { name: existing.ownerName }));
-    const now = new Date(this.clock());
-    const author = { owner: event.fromUserId, ownerName: event.fromName, startedAt: now.getTime() };
-    if (scope.kind === 'commune') {
-      await this.deps.repo.saveDraft(event.chatId, 'topic', { ...author, communes: [scope.commune] }, now);
-      return this.askTopic(this.vi('broadcast.forCommune', { commune: this.communeName(scope.commune) }));
-    }
-    await this.deps.repo.saveDraft(event.chatId, 'communes', author, now);
-    return this.say(this.vi('broadcast.askCommunes'));
-  }
-
-  private askTopic(prefix = ''): GroupEventResult {
-    return this.say(`${prefix ? `${prefix}\n` : ''}${this.vi('broadcast.askTopic')}`, [
-      { id: 'bc:topic:urgent', label: `1. ${this.vi('broadcast.topicUrgent')}` },
-      { id: 'bc:topic:news', label: `2. ${this.vi('broadcast.topicNews')}` },
-    ]);
-  }
-
-  private async continueDraft(event: GroupEvent, step: string, data: Record<string, unknown>, text: string): Promise<GroupEventResult | null> {
-    const now = new Date(this.clock());
-    if (normalizeText(text) === 'huy' || text === '/huy') {
-      await this.deps.repo.deleteDraft(event.chatId);
-      return this.say(this.vi('broadcast.draftCancelled'));
-    }
-    switch (step) {
-      case 'communes': {
-        const parsed = this.parseCommunes(text);
-        if (!parsed) return this.say(this.vi('broadcast.unknownCommune'));
-        await this.deps.repo.saveDraft(event.chatId, 'topic', { ...data, communes: parsed.all ? null : parsed.ids }, now);
-        return this.askTopic();
-      }
-      case 'topic': {
-        const n = normalizeText(text);
-        const topic: Topic | null = n === '1' || n.includes('khan') ? 'urgent' : n === '2' || n.includes('tin') ? 'news' : null;
-        if (!topic) return this.askTopic(this.vi('broadcast.pickTopic'));
-        await this.deps.repo.saveDraft(event.chatId, 'textVi', { ...data, topic }, now);
-        return this.say(this.vi('broadcast.askTextVi'));
-      }
-      case 'textVi': {
-        if (text.length < 5 || text.length > MAX_TEXT) return this.say(this.vi('broadcast.textLength', { max: MAX_TEXT }));
-        await this.deps.repo.saveDraft(event.chatId, 'textEn', { ...data, textVi: text }, now);
-        return this.say(this.vi('broadcast.askTextEn'));
-      }
-      case 'textEn': {
-        const skip = ['bo qua', 'khong', 'skip', 'no', '0'].includes(normalizeText(text));
-        if (!skip && (text.length < 5 || text.length > MAX_TEXT)) return this.say(this.vi('broadcast.textLength', { max: MAX_TEXT }));
-        const next = { ...data, textEn: skip ? null : text };
-        await this.deps.repo.saveDraft(event.chatId, 'confirm', next, now);
-        return this.preview(next);
-      }
-      case 'confirm':
-        return this.say(this.vi('broadcast.useButtons'), [
-          { id: 'bc:send', label: this.vi('broadcast.send') },
-          { id: 'bc:discard', label: this.vi('broadcast.discard') },
-        ]);
-      default:
-        await this.deps.repo.deleteDraft(event.chatId);
-        return null;
-    }
+  private draftActions(): Record<(typeof DRAFT_ACTION_NAMES)[number], Action> {
+    return {
+      startBroadcastDraft: async ({ userId }): Promise<ActionResult> => {
+        const scope = this.scopeOf(userId);
+        if (!scope) return { ok: false, message: 'broadcast.notOfficialsGroup' };
+        if (scope.kind === 'district') return { ok: true, output: { scope: 'district' } };
+        return { ok: true, output: { scope: 'commune', communes: [scope.commune], where: this.communeName(scope.commune) } };
+      },
+      previewBroadcast: async ({ userId, answers }) => {
+        if (!this.scopeOf(userId)) return { ok: false, message: 'broadcast.notOfficialsGroup' };
+        const draft = draftOf(answers);
+        const { counts, texts } = await this.previewDraft(draft);
+        const perChannel = this.channels().map((c) => `${c === 'telegram' ? 'Telegram' : 'Zalo'}: ${counts[c] ?? 0}`).join(', ') || '0';
+        const where = draft.communes ? draft.communes.map((c) => this.communeName(c)).join(', ') : this.vi('broadcast.allCommunes');
+        return { ok: true, output: { where, counts: perChannel, previewText: texts.vi ?? '' } };
+      },
+      sendBroadcast: async ({ userId, answers }) => {
+        if (!this.scopeOf(userId)) return { ok: false, message: 'broadcast.notOfficialsGroup' };
+        const b = await this.create({ ...draftOf(answers), createdBy: `telegram:${String(answers.owner)}`, originChatId: userId });
+        const text = this.vi('broadcast.started', { id: b.id, total: b.total, name: String(answers.ownerName ?? '') });
+        return { ok: true, output: { broadcastId: b.id }, replies: [{ kind: 'choices', text, options: [{ id: `${STOP_BUTTON}${b.id}`, label: this.vi('broadcast.stop') }] }] };
+      },
+    };
   }
 
   /**
@@ -301,69 +216,60 @@ export class BroadcastService {
     return { counts: Object.fromEntries(this.channels().map((c) => [c, counts[c] ?? 0])), texts: { vi: text('vi'), en: text('en') } };
   }
 
-  private async preview(data: Record<string, unknown>): Promise<GroupEventResult> {
-    const communes = (data.communes as string[] | null) ?? null;
-    const topic = data.topic as Topic;
-    const { counts, texts } = await this.previewDraft({ topic, textVi: String(data.textVi), textEn: (data.textEn as string | null) ?? null, communes });
-    const perChannel = this.channels().map((c) => `${c === 'telegram' ? 'Telegram' : 'Zalo'}: ${counts[c] ?? 0}`).join(', ') || '0';
-    const where = communes ? communes.map((c) => this.communeName(c)).join(', ') : this.vi('broadcast.allCommunes');
-    const body = texts.vi;
-    return this.say(this.vi('broadcast.preview', { name: String(data.ownerName ?? ''), where, counts: perChannel, text: body }), [
-      { id: 'bc:send', label: this.vi('broadcast.send') },
-      { id: 'bc:discard', label: this.vi('broadcast.discard') },
-    ]);
-  }
-
-  private async onButton(event: GroupEvent): Promise<GroupEventResult> {
-    const scope = this.scopeOf(event.chatId);
-    if (!scope) return { replies: [], toast: this.vi('broadcast.notOfficialsGroup') };
-    const data = event.data!;
-    const stop = /^bc:stop:(\d+)$/.exec(data);
-    if (stop) {
-      const b = await this.deps.repo.findBroadcast(Number(stop[1]));
-      if (!b || b.originChatId !== event.chatId) return { replies: [], toast: this.vi('broadcast.notYours') };
-      const ok = await this.cancel(b.id);
-      return { replies: [], toast: this.vi(ok ? 'broadcast.stopped' : 'broadcast.notRunning') };
-    }
-    const draft = await this.liveDraft(event.chatId);
-    if (!draft) return { replies: [], toast: this.vi('broadcast.noDraft') };
-    if (draft.expired) return { replies: [], toast: this.vi('broadcast.draftExpired') };
-    if (draft.owner !== event.fromUserId) return { replies: [], toast: this.vi('broadcast.notYourDraft', { name: draft.ownerName }) };
-    const topic = /^bc:topic:(urgent|news)$/.exec(data);
-    if (topic && draft.step === 'topic') return (await this.continueDraft(event, 'topic', draft.data, topic[1] === 'urgent' ? '1' : '2')) ?? { replies: [] };
-    if (data === 'bc:discard') {
-      await this.deps.repo.deleteDraft(event.chatId);
-      return this.say(this.vi('broadcast.draftCancelled'));
-    }
-    if (data === 'bc:send' && draft.step === 'confirm') {
-      await this.deps.repo.deleteDraft(event.chatId);
-      const d = draft.data;
-      const b = await this.create({
-        topic: d.topic as Topic,
-        textVi: String(d.textVi),
-        textEn: (d.textEn as string | null) ?? null,
-        communes: (d.communes as string[] | null) ?? null,
-        createdBy: `telegram:${event.fromUserId}`,
-        originChatId: event.chatId,
-      });
-      return this.say(this.vi('broadcast.started', { id: b.id, total: b.total, name: event.fromName }), [{ id: `bc:stop:${b.id}`, label: this.vi('broadcast.stop') }]);
-    }
-    return { replies: [], toast: this.vi('broadcast.noDraft') };
-  }
-
-  private async cancelCommand(event: GroupEvent, arg: string | undefined): Promise<GroupEventResult> {
-    const id = Number(arg?.trim());
+  /** `/huythongbao <id>` and the "stop" button of a running broadcast: only the group that started it stops it. */
+  async stopFromGroup(chatId: string, id: number): Promise<'stopped' | 'notRunning' | 'notYours'> {
     const b = Number.isInteger(id) ? await this.deps.repo.findBroadcast(id) : null;
-    if (!b || b.originChatId !== event.chatId) return this.say(this.vi('broadcast.notYours'));
-    const ok = await this.cancel(b.id);
-    return this.say(this.vi(ok ? 'broadcast.stopped' : 'broadcast.notRunning'));
+    if (!b || b.originChatId !== chatId) return 'notYours';
+    return (await this.cancel(b.id)) ? 'stopped' : 'notRunning';
   }
 }
 
-/** A `/thongbao` draft is dropped this long after it was started. */
-export const DRAFT_TTL_MS = 30 * 60_000;
+/** The announcement a draft's answers describe (flows/broadcast.json saves them under these names). */
+function draftOf(answers: Readonly<Record<string, JsonValue>>): { topic: Topic; textVi: string; textEn: string | null; communes: string[] | null } {
+  return {
+    topic: answers.topic === 'urgent' ? 'urgent' : 'news',
+    textVi: String(answers.textVi ?? ''),
+    textEn: typeof answers.textEn === 'string' ? answers.textEn : null,
+    communes: Array.isArray(answers.communes) ? answers.communes.map(String) : null,
+  };
+}
 
-export const BROADCAST_ACTION_NAMES = ['subscribeAll', 'subscribeUrgent', 'unsubscribe', 'subscriptionStatus', 'syncSubscription'] as const;
+/** Resolves typed commune names ("ban pho, coc ly", or an "all" word); null when one is not recognised. */
+export function parseCommunes(locality: Pick<Locality, 'communes'>, text: string, allWords: ReadonlySet<string>): { all: true } | { all: false; ids: string[] } | null {
+  if (allWords.has(normalizeText(text))) return { all: true };
+  const ids: string[] = [];
+  for (const part of text.split(/[,;\n]+/).map((p) => normalizeText(p)).filter(Boolean)) {
+    const c = locality.communes.find((x) => [x.name, ...x.aliases].some((name) => normalizeText(name) === part) || x.id === part);
+    if (!c) return null;
+    if (!ids.includes(c.id)) ids.push(c.id);
+  }
+  return ids.length ? { all: false, ids } : null;
+}
+
+/**
+ * The checks of the announcement's typed answers (flows/broadcast.json): the communes (district group), the
+ * Vietnamese text, and the English one or a skip word (`locales/<lang>/words.json`).
+ */
+export function createBroadcastValidators(locality: Pick<Locality, 'communes'>, words: Pick<WordLists, 'all' | 'skip'>): Record<BroadcastValidatorName, Validator> {
+  const text = (raw: string): ValidationResult => (raw.length < 5 || raw.length > MAX_TEXT ? { ok: false, error: 'broadcast.textLength', vars: { max: MAX_TEXT } } : { ok: true, value: raw });
+  return {
+    broadcastCommunes: (raw) => {
+      const parsed = parseCommunes(locality, raw, words.all);
+      if (!parsed) return { ok: false, error: 'broadcast.unknownCommune' };
+      return { ok: true, value: parsed.all ? null : parsed.ids };
+    },
+    announcementText: text,
+    announcementTranslation: (raw) => (words.skip.has(normalizeText(raw)) ? { ok: true, value: null } : text(raw)),
+  };
+}
+
+/** The option id of a running broadcast's "stop" button (the group sees it as `bc:stop:<id>`). */
+export const STOP_BUTTON = 'stop:';
+
+const DRAFT_ACTION_NAMES = ['startBroadcastDraft', 'previewBroadcast', 'sendBroadcast'] as const;
+export const BROADCAST_ACTION_NAMES = ['subscribeAll', 'subscribeUrgent', 'unsubscribe', 'subscriptionStatus', 'syncSubscription', ...DRAFT_ACTION_NAMES] as const;
+export const BROADCAST_VALIDATOR_NAMES = ['broadcastCommunes', 'announcementText', 'announcementTranslation'] as const;
+export type BroadcastValidatorName = (typeof BROADCAST_VALIDATOR_NAMES)[number];
 export type BroadcastActionName = (typeof BROADCAST_ACTION_NAMES)[number];
 
 export const BROADCAST_TEXT_KEYS = [
@@ -380,21 +286,10 @@ export const BROADCAST_TEXT_KEYS = [
   'broadcast.notYourDraft',
   'broadcast.draftBusy',
   'broadcast.draftExpired',
-  'broadcast.forCommune',
-  'broadcast.askCommunes',
-  'broadcast.askTopic',
-  'broadcast.topicUrgent',
-  'broadcast.topicNews',
-  'broadcast.pickTopic',
   'broadcast.unknownCommune',
-  'broadcast.askTextVi',
-  'broadcast.askTextEn',
   'broadcast.textLength',
   'broadcast.useButtons',
-  'broadcast.send',
-  'broadcast.discard',
   'broadcast.draftCancelled',
-  'broadcast.preview',
   'broadcast.allCommunes',
   'broadcast.started',
   'broadcast.stop',

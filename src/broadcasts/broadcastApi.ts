@@ -3,6 +3,7 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { BroadcastService } from './BroadcastService';
 import { cleanText } from '../safety/cleanText';
+import { formatZodIssues } from '../errors';
 
 /** Text without NUL or lone surrogates (the database refuses them), then checked as `schema`. */
 const cleaned = (schema: z.ZodString) => z.string().transform(cleanText).pipe(schema);
@@ -54,7 +55,7 @@ export function createBroadcastApi(service: BroadcastService, adminToken: string
   router.post('/api/broadcasts', express.json({ limit: '64kb' }), async (req, res, next) => {
     const parsed = bodySchema.safeParse(req.body);
     if (!parsed.success) {
-      res.status(400).json({ error: 'invalid_body', problems: parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`) });
+      res.status(400).json({ error: 'invalid_body', problems: formatZodIssues(parsed.error.issues) });
       return;
     }
     const b = parsed.data;

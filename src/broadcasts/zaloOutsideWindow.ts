@@ -4,6 +4,7 @@ import { describeError } from '../errors';
 import type { Database } from '../db/Database';
 import type { AnnouncementBox } from './AnnouncementBox';
 import type { Broadcast } from './BroadcastRepository';
+import { sleep } from '../util/sleep';
 
 /** The part of the OA API these paths use (the Zalo channel's client implements it). */
 export interface ZaloReachApi {
@@ -183,7 +184,7 @@ export class ZaloOutsideWindow {
       if (!r || r.status === 'failed') return false;
       if (r.status === 'sent') return true;
       if (new Date(r.started_at).getTime() < this.clock() - ARTICLE_STALE_MS || this.clock() > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
   }
 }

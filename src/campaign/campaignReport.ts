@@ -26,6 +26,31 @@ function met(r: Ratio, t: ReportText): string {
   return r.met === null ? t('report.noPercent') : t(r.met ? 'report.met' : 'report.notMet');
 }
 
+/** The figures of a commune or of the district, in the columns of the header (after the name and the kind). */
+function figureCells(x: Pick<CommuneFigures, 'installs' | 'officials' | 'declared' | 'field' | 'records'>, t: ReportText): Cell[] {
+  return [
+    x.installs.denominator?.value ?? null,
+    sourceOf(x.installs.denominator, t),
+    x.installs.count,
+    x.installs.percent,
+    met(x.installs, t),
+    x.officials.denominator?.value ?? null,
+    sourceOf(x.officials.denominator, t),
+    x.officials.count,
+    x.officials.percent,
+    met(x.officials, t),
+    x.declared,
+    x.field.householdsVisited,
+    x.field.phonesChecked,
+    x.field.installsHelped,
+    x.records.declaration,
+    x.records.symptoms,
+    x.records.entrant,
+    x.records.urgent,
+    x.records.open,
+  ];
+}
+
 /**
  * Builds the report the district sends up (per commune and agency: targets, achieved, %, field work, declarations,
  * reports), with the date range and the source of every denominator. Numbers stay numbers (a missing percentage is
@@ -57,30 +82,7 @@ export function buildReportTable(f: CampaignFiguresResult, t: ReportText, contex
     t('report.open'),
     ...f.extraColumns.map((c) => c.label.vi),
   ];
-  const communeRow = (c: CommuneFigures): Cell[] => [
-    c.name,
-    t('report.kindCommune'),
-    c.installs.denominator?.value ?? null,
-    sourceOf(c.installs.denominator, t),
-    c.installs.count,
-    c.installs.percent,
-    met(c.installs, t),
-    c.officials.denominator?.value ?? null,
-    sourceOf(c.officials.denominator, t),
-    c.officials.count,
-    c.officials.percent,
-    met(c.officials, t),
-    c.declared,
-    c.field.householdsVisited,
-    c.field.phonesChecked,
-    c.field.installsHelped,
-    c.records.declaration,
-    c.records.symptoms,
-    c.records.entrant,
-    c.records.urgent,
-    c.records.open,
-    ...f.extraColumns.map((col) => c.extra[col.id] ?? 0),
-  ];
+  const communeRow = (c: CommuneFigures): Cell[] => [c.name, t('report.kindCommune'), ...figureCells(c, t), ...f.extraColumns.map((col) => c.extra[col.id] ?? 0)];
   const rows: Cell[][] = f.communes.map(communeRow);
   const blank = (n: number): Cell[] => Array.from({ length: n }, () => null);
   for (const a of f.agencies) {
@@ -91,25 +93,7 @@ export function buildReportTable(f: CampaignFiguresResult, t: ReportText, contex
     rows.push([
       t('report.districtTotal', { district: context.district }),
       t('report.kindDistrict'),
-      d.installs.denominator?.value ?? null,
-      sourceOf(d.installs.denominator, t),
-      d.installs.count,
-      d.installs.percent,
-      met(d.installs, t),
-      d.officials.denominator?.value ?? null,
-      sourceOf(d.officials.denominator, t),
-      d.officials.count,
-      d.officials.percent,
-      met(d.officials, t),
-      d.declared,
-      d.field.householdsVisited,
-      d.field.phonesChecked,
-      d.field.installsHelped,
-      d.records.declaration,
-      d.records.symptoms,
-      d.records.entrant,
-      d.records.urgent,
-      d.records.open,
+      ...figureCells(d, t),
       ...f.extraColumns.map((col) => f.communes.reduce((n, c) => n + (c.extra[col.id] ?? 0), 0)),
     ]);
   }

@@ -185,6 +185,11 @@ export const flowSchema = z
     progress: z.boolean().optional(),
     /** Offer "continue where you left off" when a user comes back to this flow after a pause (default true). */
     resumable: z.boolean().optional(),
+    /**
+     * Who talks with the flow: `citizens` (default) in their private chats; `officials` only in the officials' group
+     * chats (the `/thongbao` announcement). An officials' flow is in no menu, no intent and no deep link of citizens.
+     */
+    audience: z.enum(['citizens', 'officials']).optional(),
     steps: z.record(stepId, stepSchema),
   })
   .strict();
@@ -194,6 +199,7 @@ export type StepDefinition = z.infer<typeof stepSchema>;
 export type OptionDefinition = z.infer<typeof optionSchema>;
 export type Condition = z.infer<typeof conditionSchema>;
 export type StepType = StepDefinition['type'];
+export type FlowAudience = NonNullable<FlowDefinition['audience']>;
 
 /** The picture ids a step names, as a list. */
 export function stepPictures(step: StepDefinition): string[] {

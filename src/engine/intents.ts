@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import { normalizeText } from './normalize';
-import { discoverLocales } from './locales';
+import { readLocaleFiles } from './locales';
 import { OperatorError } from '../errors';
 
 /**
@@ -147,28 +145,15 @@ export class PhraseSet {
  * (`targets`: the flow ids, and `<flow>__<step>` for the steps a flow may be started at).
  */
 export function loadIntentLexicon(localesDir: string, targets: readonly string[], displayRoot = process.cwd()): IntentLexicon {
-  const problems: string[] = [];
+  const read = readLocaleFiles(localesDir, 'intents.json', lexiconFileSchema, displayRoot);
+  const problems = read.problems;
   const files: IntentLexiconFile[] = [];
-  for (const locale of discoverLocales(localesDir)) {
-    const full = path.join(localesDir, locale, 'intents.json');
-    const shown = path.relative(displayRoot, full) || full;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(fs.readFileSync(full, 'utf8'));
-    } catch (err) {
-      problems.push(`${shown}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not valid JSON (${(err as Error).message})`}`);
-      continue;
-    }
-    const parsed = lexiconFileSchema.safeParse(raw);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${shown}: ${issue.path.map(String).join('.') || '(file)'}: ${issue.message}`);
-      continue;
-    }
+  for (const { shown, data } of read.files) {
     const flowIds = targets.filter((t) => !t.includes('__'));
-    for (const [label, target] of Object.entries(parsed.data.labelTargets)) {
+    for (const [label, target] of Object.entries(data.labelTargets)) {
       if (!targets.includes(target)) problems.push(`${shown}: labelTargets.${label}: unknown flow or step '${target}'`);
     }
-    for (const target of Object.keys(parsed.data.flows)) {
+    for (const target of Object.keys(data.flows)) {
       if (targets.includes(target)) continue;
       const [flow, step] = target.split('__');
       problems.push(
@@ -177,7 +162,7 @@ export function loadIntentLexicon(localesDir: string, targets: readonly string[]
           : `${shown}: flows.${target}: unknown flow '${flow}' (flows are: ${flowIds.join(', ')})`,
       );
     }
-    files.push(parsed.data);
+    files.push(data);
   }
   if (problems.length > 0) throw new IntentFileError(problems);
   return buildLexicon(files);

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { flowSchema, QUESTION_STEP_TYPES, stepPictures, type FlowDefinition, type StepDefinition } from './flowSchema';
+import { flowSchema, QUESTION_STEP_TYPES, stepPictures, type FlowAudience, type FlowDefinition, type StepDefinition } from './flowSchema';
 import type { Translator } from './contracts';
-import { OperatorError } from '../errors';
+import { OperatorError, formatZodIssues } from '../errors';
 
 /** All flows, parsed once at start-up, with what the engine precomputes from them. */
 export interface FlowSet {
@@ -29,7 +29,7 @@ export interface FlowCheckContext {
   readOnlyActions: readonly string[];
   /** Flows the engine itself starts (onboarding, menu). */
   requiredFlows: readonly string[];
-  /** Text keys the engine uses on its own (hints, resume question, ...). */
+  /** Text keys the code uses on its own (the engine's hints, the actions', the channels' ...). */
   engineTextKeys: readonly string[];
   /** How file names are shown in messages (relative to the project root). */
   displayRoot: string;
@@ -54,7 +54,7 @@ export function loadFlows(dir: string, ctx: FlowCheckContext): FlowSet {
     }
     const parsed = flowSchema.safeParse(raw);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${file}: ${formatPath(issue.path)}: ${issue.message}`);
+      for (const line of formatZodIssues(parsed.error.issues, '(file)')) problems.push(`${file}: ${line}`);
       continue;
     }
     if (parsed.data.id !== path.basename(name, '.json')) {
@@ -71,7 +71,7 @@ export function loadFlows(dir: string, ctx: FlowCheckContext): FlowSet {
   for (const { file, flow } of flows) problems.push(...checkFlow(file, flow, byId, ctx));
 
   const missingEngineKeys = ctx.engineTextKeys.flatMap((key) =>
-    ctx.i18n.locales.filter((l) => !ctx.i18n.has(l, key)).map((l) => `locales/${l}/${key.split('.')[0]}.json: text key '${key}' (used by the engine) is missing in locale '${l}'`),
+    ctx.i18n.locales.filter((l) => !ctx.i18n.has(l, key)).map((l) => `locales/${l}/${key.split('.')[0]}.json: text key '${key}' (used by the code in src/) is missing in locale '${l}'`),
   );
   problems.push(...missingEngineKeys);
 
@@ -88,6 +88,15 @@ export function loadFlows(dir: string, ctx: FlowCheckContext): FlowSet {
     );
   }
   return { byId, questionOrder };
+}
+
+/**
+ * The flows of one audience: citizens' engine never sees the officials' flows (so no link, intent or menu reaches
+ * them), and the officials' engine sees only theirs.
+ */
+export function flowsFor(set: FlowSet, audience: FlowAudience): FlowSet {
+  const ids = [...set.byId.keys()].filter((id) => (set.byId.get(id)!.audience ?? 'citizens') === audience);
+  return { byId: new Map(ids.map((id) => [id, set.byId.get(id)!])), questionOrder: new Map(ids.map((id) => [id, set.questionOrder.get(id) ?? []])) };
 }
 
 /** Entry steps of a flow: its start and the steps it marks as entries. */
@@ -126,10 +135,6 @@ function firstActingStep(flow: FlowDefinition, from: string, readOnly: readonly 
   return null;
 }
 
-function formatPath(p: ReadonlyArray<PropertyKey>): string {
-  return p.length === 0 ? '(file)' : p.map((x) => String(x)).join('.');
-}
-
 function checkFlow(file: string, flow: FlowDefinition, all: Map<string, FlowDefinition>, ctx: FlowCheckContext): string[] {
   const problems: string[] = [];
   const stepIds = Object.keys(flow.steps);
@@ -146,7 +151,9 @@ function checkFlow(file: string, flow: FlowDefinition, all: Map<string, FlowDefi
   const flowRef = (where: string, id: string, step?: string) => {
     const target = all.get(id);
     if (!target) problems.push(`${file}: ${where}: unknown flow '${id}' (flows are: ${[...all.keys()].join(', ')})`);
-    else if (step !== undefined && !target.steps[step]) problems.push(`${file}: ${where}: flow '${id}' has no step '${step}'`);
+    else if ((target.audience ?? 'citizens') !== (flow.audience ?? 'citizens')) {
+      problems.push(`${file}: ${where}: flow '${id}' is for ${target.audience ?? 'citizens'}, this one for ${flow.audience ?? 'citizens'}: a flow leads only to flows of its own audience`);
+    } else if (step !== undefined && !target.steps[step]) problems.push(`${file}: ${where}: flow '${id}' has no step '${step}'`);
   };
 
   stepRef('start', flow.start);

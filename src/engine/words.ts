@@ -1,9 +1,7 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import { OperatorError } from '../errors';
 import { normalizeText } from './normalize';
-import { discoverLocales } from './locales';
+import { readLocaleFiles } from './locales';
 import type { Locale } from './types';
 
 /** Words every flow understands, whatever step the user is in. */
@@ -36,6 +34,8 @@ const wordsFileSchema = z
     edit: phrases,
     continue: phrases,
     restart: phrases,
+    /** "Every one of them" where a list is asked for (all communes of an announcement). */
+    all: phrases.optional(),
   })
   .strict();
 
@@ -65,6 +65,8 @@ export interface WordLists {
   /** Go on with an interrupted flow (the yes words count too), or start it again. */
   continue: Set<string>;
   restart: Set<string>;
+  /** Every one of a list (all communes of an announcement). */
+  all: Set<string>;
 }
 
 /** A words file that cannot be used; each problem names the file and the entry. */
@@ -76,27 +78,9 @@ export class WordsFileError extends OperatorError {
 
 /** Reads `<localesDir>/<locale>/words.json` for every locale. */
 export function loadWordLists(localesDir: string, displayRoot = process.cwd()): WordLists {
-  const problems: string[] = [];
-  const files: Partial<Record<Locale, WordsFile>> = {};
-  for (const locale of discoverLocales(localesDir)) {
-    const full = path.join(localesDir, locale, 'words.json');
-    const shown = path.relative(displayRoot, full) || full;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(fs.readFileSync(full, 'utf8'));
-    } catch (err) {
-      problems.push(`${shown}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not valid JSON (${(err as Error).message})`}`);
-      continue;
-    }
-    const parsed = wordsFileSchema.safeParse(raw);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${shown}: ${issue.path.map(String).join('.') || '(file)'}: ${issue.message}`);
-      continue;
-    }
-    files[locale] = parsed.data;
-  }
+  const { files, problems } = readLocaleFiles(localesDir, 'words.json', wordsFileSchema, displayRoot);
   if (problems.length > 0) throw new WordsFileError(problems);
-  return buildWordLists(files);
+  return buildWordLists(Object.fromEntries(files.map((f) => [f.locale, f.data])));
 }
 
 /** Builds the lists from parsed files. A phrase listed for two commands keeps the first (navigation before unsubscribe). */
@@ -111,7 +95,7 @@ export function buildWordLists(files: Partial<Record<Locale, WordsFile>>): WordL
   const yes = new Set<string>();
   const no = new Set<string>();
   const fillers = new Set<string>();
-  const lists = { skip: new Set<string>(), done: new Set<string>(), confirm: new Set<string>(), edit: new Set<string>(), continue: new Set<string>(), restart: new Set<string>() };
+  const lists = { skip: new Set<string>(), done: new Set<string>(), confirm: new Set<string>(), edit: new Set<string>(), continue: new Set<string>(), restart: new Set<string>(), all: new Set<string>() };
   for (const [locale, file] of Object.entries(files) as Array<[Locale, WordsFile]>) {
     const n = file.navigation;
     add(n.menu, { kind: 'menu' });
@@ -124,7 +108,7 @@ export function buildWordLists(files: Partial<Record<Locale, WordsFile>>): WordL
     for (const w of file.yes) yes.add(normalizeText(w));
     for (const w of file.no) no.add(normalizeText(w));
     for (const w of file.fillers) fillers.add(normalizeText(w));
-    for (const name of Object.keys(lists) as Array<keyof typeof lists>) for (const w of file[name]) lists[name].add(normalizeText(w));
+    for (const name of Object.keys(lists) as Array<keyof typeof lists>) for (const w of file[name] ?? []) lists[name].add(normalizeText(w));
   }
   for (const w of no) lists.skip.add(w);
   for (const w of yes) {

@@ -1,4 +1,4 @@
-import type { ChannelName, Reply } from '../engine/types';
+import type { ChannelName, Reply, Session } from '../engine/types';
 
 /**
  * Events from officials' group chats (Telegram groups are the officials' inboxes): commands such as `/thongbao`,
@@ -29,8 +29,16 @@ export interface GroupEventResult {
   toast?: string;
 }
 
-/** Returns null when the event is not for this handler; the adapter then offers it to the next one. */
-export type GroupEventHandler = (event: GroupEvent) => Promise<GroupEventResult | null>;
+/**
+ * The group chat's conversation state, stored like a person's session (serialized and saved by the pipeline): a
+ * handler that runs a flow in the group (the `/thongbao` announcement) reads it and replaces it.
+ */
+export interface GroupChat {
+  session: Session;
+}
+
+/** Returns null when the event is not for this handler; the pipeline then offers it to the next one. */
+export type GroupEventHandler = (event: GroupEvent, chat: GroupChat) => Promise<GroupEventResult | null>;
 
 export class GroupEvents {
   private readonly handlers: GroupEventHandler[] = [];
@@ -39,9 +47,9 @@ export class GroupEvents {
     this.handlers.push(handler);
   }
 
-  async handle(event: GroupEvent): Promise<GroupEventResult | null> {
+  async handle(event: GroupEvent, chat: GroupChat): Promise<GroupEventResult | null> {
     for (const handler of this.handlers) {
-      const result = await handler(event);
+      const result = await handler(event, chat);
       if (result) return result;
     }
     return null;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { OperatorError } from '../errors';
+import { OperatorError, formatZodIssues } from '../errors';
 import {
   coordinatesSchema,
   districtAreaSchema,
@@ -172,7 +172,7 @@ export function loadLocality(file: string, displayRoot = process.cwd()): Localit
   if (!parsed.success) {
     throw new LocalityFileError(
       shown,
-      parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(file)'}: ${i.message}`),
+      formatZodIssues(parsed.error.issues, '(file)'),
     );
   }
   return parsed.data;

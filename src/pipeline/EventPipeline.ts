@@ -118,8 +118,8 @@ export class EventPipeline {
 
   /**
    * An event of an officials' group chat (a command, a text, a button of a notice): offered to the group handlers,
-   * de-duplicated and serialized per chat. The chat's "session" only carries that contract; the handlers keep their
-   * own records, idempotently by event id.
+   * de-duplicated and serialized per chat. The chat's session holds a flow run in the group (the announcement draft);
+   * the handlers keep their other records idempotently by event id.
    */
   async handleGroup(raw: GroupEvent, deliver?: (result: GroupEventResult | null) => Promise<void>): Promise<GroupOutcome> {
     const groups = this.groups;
@@ -128,7 +128,11 @@ export class EventPipeline {
     const result = await this.run(
       groupKey(event.chatId),
       { channel: event.channel, eventId: event.eventId, kind: `group-${event.kind}` },
-      async (stored) => ({ session: stored ?? createSession(this.clock()), value: await groups.handle(event) }),
+      async (stored) => {
+        const chat = { session: stored ?? createSession(this.clock()) };
+        const value = await groups.handle(event, chat);
+        return { session: chat.session, value };
+      },
       deliver ? (value) => deliver(value) : undefined,
     );
     return result.status === 'duplicate' ? { status: 'duplicate' } : { status: 'handled', result: result.value };

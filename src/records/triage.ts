@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import type { JsonValue } from '../engine/types';
-import { OperatorError } from '../errors';
+import { OperatorError, formatZodIssues } from '../errors';
 
 /**
  * Triage as data (`rules/triage.json`): ordered rules over a declaration's answers; the first that holds gives the
@@ -75,7 +75,7 @@ export function loadTriageRules(file: string, shownAs = file): TriageRules {
     throw new TriageRulesError(shownAs, [(err as Error).message]);
   }
   const parsed = triageRulesSchema.safeParse(raw);
-  if (!parsed.success) throw new TriageRulesError(shownAs, parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(file)'}: ${i.message}`));
+  if (!parsed.success) throw new TriageRulesError(shownAs, formatZodIssues(parsed.error.issues, '(file)'));
   return parsed.data;
 }
 

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Session } from '../engine/types';
 import { userTag } from '../logger';
-import { sleep } from '../errors';
+import { sleep } from '../util/sleep';
 import {
   LeaseLostError,
   LeaseTimeoutError,

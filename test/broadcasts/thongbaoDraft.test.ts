@@ -1,5 +1,6 @@
 import { FakeBotApi } from '../support/fakeBotApi';
 import { startServer, testRedisUrl, uniquePrefix } from '../support/harness';
+import { groupKey } from '../../src/pipeline/userKey';
 import { callbackUpdate, groupTextUpdate, newUpdateId, person } from '../support/telegramUpdates';
 
 const TOKEN = '123456789:AAF1x-thongbao-owner-token-abcdefg';
@@ -62,11 +63,11 @@ describe('/thongbao belongs to the official who started it', () => {
     await other('/thongbao');
     await bot.waitFor(() => texts().some((t) => t.includes('Vàng Thị Dung đang soạn')));
 
-    await deliver(callbackUpdate(DISTRICT_GROUP, 'bc:send', undefined, 'group', OTHER));
+    await deliver(callbackUpdate(DISTRICT_GROUP, bot.buttonData(DISTRICT_GROUP, 'Gửi'), undefined, 'group', OTHER));
     await bot.waitFor(() => toasts().some((t) => t.includes('chỉ người soạn')));
     expect(await broadcastCount()).toBe(0);
 
-    await deliver(callbackUpdate(DISTRICT_GROUP, 'bc:send', undefined, 'group', AUTHOR));
+    await deliver(callbackUpdate(DISTRICT_GROUP, bot.buttonData(DISTRICT_GROUP, 'Gửi'), undefined, 'group', AUTHOR));
     await bot.waitFor(() => texts().some((t) => t.includes('bắt đầu gửi')));
     expect(await broadcastCount()).toBe(1);
   });
@@ -79,9 +80,37 @@ describe('/thongbao belongs to the official who started it', () => {
     await author('bo qua');
     await bot.waitFor(() => texts().filter((t) => t.includes('Xem trước')).length >= 2);
     now += 31 * 60_000;
-    await deliver(callbackUpdate(DISTRICT_GROUP, 'bc:send', undefined, 'group', AUTHOR));
+    await deliver(callbackUpdate(DISTRICT_GROUP, bot.buttonData(DISTRICT_GROUP, 'Gửi'), undefined, 'group', AUTHOR));
     await bot.waitFor(() => toasts().some((t) => t.includes('hết hạn')));
     expect(await broadcastCount()).toBe(1);
-    expect(await server.runtime.broadcasts.repo.draft(String(DISTRICT_GROUP))).toBeNull();
+    expect((await server.runtime.store.peek(groupKey(String(DISTRICT_GROUP))))?.flow).toBeNull();
+  });
+
+  it('keeps the paragraphs of the announcement, takes navigation words as its text, sends only on a tap, and drops the draft on a cancel word', async () => {
+    const before = await broadcastCount();
+    await author('/thongbao');
+    await author('tat ca');
+    await author('2');
+    const askedEnglish = () => texts().filter((t) => t.includes('Gõ bản tiếng Anh')).length;
+    const asked = askedEnglish();
+    // "quay lại" is what the official writes here (the Vietnamese text), not a command of citizens' conversations.
+    await author('quay lại');
+    await bot.waitFor(() => askedEnglish() === asked + 1);
+    await author('/thongbao');
+    await author('tat ca');
+    await author('1');
+    await author('Dòng một của thông báo.\nDòng hai của thông báo.');
+    await author('bo qua');
+    await bot.waitFor(() => texts().some((t) => t.includes('Dòng hai của thông báo')));
+    const preview = texts().find((t) => t.includes('Dòng một của thông báo.\nDòng hai của thông báo.'))!;
+    expect(preview).toContain('Xem trước');
+    // Only a tap on "Gửi" sends: the preview lists no numbers, and a typed answer is told to use the buttons.
+    expect(preview).not.toMatch(/\n1\. /);
+    await author('1');
+    await bot.waitFor(() => texts().some((t) => t.includes('Bấm “Gửi” để gửi')));
+    await author('huỷ');
+    await bot.waitFor(() => texts().some((t) => t.includes('Đã huỷ thông báo đang soạn')));
+    expect((await server.runtime.store.peek(groupKey(String(DISTRICT_GROUP))))?.flow).toBeNull();
+    expect(await broadcastCount()).toBe(before);
   });
 });

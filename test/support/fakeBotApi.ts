@@ -96,6 +96,15 @@ export class FakeBotApi {
     return this.calls.filter((c) => c.method === method && (chatId === undefined || String(c.payload.chat_id) === String(chatId)));
   }
 
+  /** The data of the inline button labelled `label` on the last message to `chatId` that has one (what a tap sends). */
+  buttonData(chatId: string | number, label: string): string {
+    type Markup = { inline_keyboard?: Array<Array<{ text: string; callback_data?: string }>> } | undefined;
+    const buttons = this.callsOf('sendMessage', chatId).flatMap((c) => ((c.payload.reply_markup as Markup)?.inline_keyboard ?? []).flat());
+    const button = buttons.reverse().find((b) => b.text.includes(label));
+    if (!button?.callback_data) throw new Error(`FakeBotApi: no button '${label}' was sent to ${chatId}`);
+    return button.callback_data;
+  }
+
   /** Waits until `predicate` holds for the recorded calls (replies are sent after the webhook has answered). */
   async waitFor(predicate: (calls: RecordedCall[]) => boolean, timeoutMs = 30_000): Promise<RecordedCall[]> {
     const deadline = Date.now() + timeoutMs;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { openDatabase } from '../../src/db/Database';
 import { migrate } from '../../src/db/migrate';
 import { freePort } from './freePort';
+import { DEFAULT_TEST_POSTGRES_URL, preparePostgresTemplate, runDatabasePrefix } from './testPostgres';
 
 declare global {
   var __TEST_REDIS__: ChildProcess | undefined;
@@ -57,6 +58,8 @@ async function preparePgliteTemplate(dir: string): Promise<void> {
  * Prepares what every test file shares:
  * - a real Redis: REDIS_URL when set, otherwise a private redis-server on a free port (nothing saved to disk);
  * - `dist/` built once, and a migrated PGlite folder to copy (TEST_PGLITE_TEMPLATE), for the tests that spawn servers;
+ * - when the PostgreSQL server answers (TEST_POSTGRES_URL, default the local one), a migrated template database
+ *   (TEST_PG_TEMPLATE) from which each spawned server gets a private database (see `testPostgres.ts`);
  * - the run's process folder (TEST_PROCESS_DIR), where every spawned child's pid is listed for the global teardown.
  * A nested run (the clean-up test's own jest) passes TEST_REUSE_BUILD=1 and reuses the build and the template.
  */
@@ -70,6 +73,16 @@ export default async function globalSetup(): Promise<void> {
     await preparePgliteTemplate(path.join(runDir, 'template'));
     // openDatabase keeps its files in <dataDir>/pglite.
     process.env.TEST_PGLITE_TEMPLATE = path.join(runDir, 'template', 'pglite');
+  }
+  if (process.env.TEST_REUSE_BUILD !== '1' || !process.env.TEST_PG_TEMPLATE) {
+    const url = process.env.TEST_POSTGRES_URL ?? DEFAULT_TEST_POSTGRES_URL;
+    const template = `${runDatabasePrefix(runDir)}_template`;
+    if (await preparePostgresTemplate(url, template)) {
+      process.env.TEST_POSTGRES_URL = url;
+      process.env.TEST_PG_TEMPLATE = template;
+    } else {
+      delete process.env.TEST_PG_TEMPLATE;
+    }
   }
 
   if (process.env.REDIS_URL) {

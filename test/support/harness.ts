@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { checkRegistryNames, createRegistry } from '../../src/actions/registry';
-import { BROADCAST_ACTION_NAMES } from '../../src/broadcasts/BroadcastService';
+import { BROADCAST_ACTION_NAMES, createBroadcastValidators } from '../../src/broadcasts/BroadcastService';
 import { MemoryCampaignStore } from '../../src/campaign/CampaignStore';
 import { loadConfig, PROJECT_ROOT, type Config } from '../../src/config';
 import { formatChoicesAsText } from '../../src/engine/contracts';
@@ -59,7 +59,7 @@ export function buildEngine(options: { resumeAfterMs?: number; localityFile?: st
     [...RECORD_ACTION_NAMES, ...BROADCAST_ACTION_NAMES, ...VENUE_ACTION_NAMES].map((name) => [name, () => Promise.reject(new Error(`Action '${name}' needs the records database: test this flow with startServer`))]),
   );
   const pictures = options.picturesDir !== undefined ? createGuidancePictures({ guidancePicturesDir: options.picturesDir }, defs) : undefined;
-  const registry = createRegistry({ locality, i18n, campaign, moreActions: needsServer, moreValidators: VENUE_VALIDATORS, moreOptionSources: VENUE_OPTION_SOURCES, pictures });
+  const registry = createRegistry({ locality, i18n, campaign, moreActions: needsServer, moreValidators: { ...VENUE_VALIDATORS, ...createBroadcastValidators(locality, words) }, moreOptionSources: VENUE_OPTION_SOURCES, pictures });
   checkRegistryNames(registry, PROJECT_NAMES);
   const engine = createEngine(defs, registry, { defaultLocale: 'vi', resumeAfterMs: options.resumeAfterMs ?? 30 * 60_000 });
   return { engine, flows, i18n, locality, campaign, intents, words, pictures };

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
 import { TEST_PROCESS_MARK, trackProcess } from './cleanup';
+import { createPrivateDatabase, runDatabasePrefix } from './testPostgres';
 
 /** The entry point built once by the global setup (test/support/globalSetup.ts). */
 export const BUILT_MAIN = path.join(PROJECT_ROOT, 'dist', 'main.js');
@@ -13,17 +14,27 @@ export function spawnTracked(command: string, args: string[], options: SpawnOpti
 }
 
 /**
- * Runs the real entry point (built `dist/main.js`) as its own process, with only the given environment. Its
- * embedded database starts as a copy of the one migrated once by the global setup, unless DATABASE_URL is given.
+ * Runs the real entry point (built `dist/main.js`) as its own process, with only the given environment. Unless
+ * DATABASE_URL is given, its records go to a private database on the PostgreSQL server when one answered at the
+ * global setup, else to a copy of the embedded database migrated once (`database: 'embedded'` always takes the
+ * copy: a test of the no-configuration default).
  */
-export function spawnServer(env: Record<string, string>): ChildProcess {
-  const template = process.env.TEST_PGLITE_TEMPLATE;
-  if (template && env.DATA_DIR && !env.DATABASE_URL && !fs.existsSync(path.join(env.DATA_DIR, 'pglite'))) {
-    fs.cpSync(template, path.join(env.DATA_DIR, 'pglite'), { recursive: true });
+export function spawnServer(env: Record<string, string>, options: { database?: 'embedded' } = {}): ChildProcess {
+  const pgTemplate = process.env.TEST_PG_TEMPLATE;
+  const pgUrl = process.env.TEST_POSTGRES_URL;
+  const runDir = process.env.TEST_RUN_DIR;
+  let databaseEnv: Record<string, string> = {};
+  if (!env.DATABASE_URL && options.database !== 'embedded' && pgTemplate && pgUrl && runDir) {
+    databaseEnv = { DATABASE_URL: createPrivateDatabase(pgUrl, pgTemplate, runDatabasePrefix(runDir)) };
+  } else {
+    const template = process.env.TEST_PGLITE_TEMPLATE;
+    if (template && env.DATA_DIR && !env.DATABASE_URL && !fs.existsSync(path.join(env.DATA_DIR, 'pglite'))) {
+      fs.cpSync(template, path.join(env.DATA_DIR, 'pglite'), { recursive: true });
+    }
   }
   return spawnTracked(process.execPath, [BUILT_MAIN], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', ...databaseEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

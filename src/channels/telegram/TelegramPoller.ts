@@ -3,6 +3,7 @@ import type { Logger } from '../../logger';
 import { parseTelegramUpdate } from './parseTelegramUpdate';
 import type { TelegramUpdateHandler } from './TelegramUpdateHandler';
 import { asApiSignal, describeTelegramError } from './telegramApi';
+import { sleep } from '../../util/sleep';
 
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
 
@@ -10,16 +11,6 @@ export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] a
 const LONG_POLL_SECONDS = 25;
 const MAX_BACKOFF_MS = 30_000;
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 
 /**
  * Long polling (`TELEGRAM_MODE=polling`, for development): getUpdates in a loop, each update through the same

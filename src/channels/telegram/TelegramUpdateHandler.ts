@@ -1,25 +1,22 @@
 import type { Api } from 'grammy';
-import type { Reply } from '../../engine/types';
 import { userTag, type Logger } from '../../logger';
 import type { EventPipeline } from '../../pipeline/EventPipeline';
-import type { Reachability } from '../../users/Reachability';
 import type { TelegramUpdateMeaning } from './parseTelegramUpdate';
-import { renderTelegramReplies, type RenderWarning } from './renderTelegramReplies';
 import { acknowledgeAtCommit } from '../../pipeline/acknowledgeAtCommit';
 import { userKey } from '../../pipeline/userKey';
-import { deadline, describeTelegramError, REPLY_DEADLINE_MS, sendTelegramCalls, unreachableReason, type TelegramPictures } from './telegramApi';
+import { deadline, describeTelegramError, REPLY_DEADLINE_MS } from './telegramApi';
+import type { TelegramSender } from './TelegramSender';
 
 /** Longest time an update's answer waits for its replies to be sent, once it is committed. */
 export const REPLY_WAIT_MS = 1000;
 
 export interface TelegramUpdateHandlerDeps {
   pipeline: EventPipeline;
-  reachability: Reachability;
+  /** Sends the replies and keeps the chats' reachability marks. */
+  sender: TelegramSender;
   log: Logger;
-  /** Bot API client for replies (bounded retries). */
+  /** Bot API client for answering button taps (bounded retries). */
   api: Api;
-  /** Guidance pictures (uploaded once, then sent by file id). */
-  pictures?: TelegramPictures;
 }
 
 /**
@@ -66,13 +63,13 @@ export class TelegramUpdateHandler {
     const { event, chatId, callbackQueryId } = m;
     if (event.kind === 'start') {
       // Someone who comes back (after blocking the bot, a 403, ...) can be reached again.
-      await this.deps.reachability.markReachable('telegram', chatId);
+      await this.deps.sender.markBack(chatId);
     }
     const outcome = await this.deps.pipeline.handle(event, async (replies) => {
       committed();
       await Promise.all([
         callbackQueryId ? this.answerCallback(callbackQueryId, event.eventId) : Promise.resolve(),
-        this.deliver(chatId, replies, event.eventId),
+        this.deps.sender.reply(chatId, replies, event.eventId),
       ]);
     });
     // A redelivered button tap was answered the first time, unless that answer was lost: answering again is harmless.
@@ -85,36 +82,18 @@ export class TelegramUpdateHandler {
       committed();
       await Promise.all([
         callbackQueryId ? this.answerCallback(callbackQueryId, event.eventId, value?.toast) : Promise.resolve(),
-        this.deliver(chatId, value?.replies ?? [], event.eventId),
+        this.deps.sender.reply(chatId, value?.replies ?? [], event.eventId),
       ]);
     });
     if (outcome.status === 'duplicate' && callbackQueryId) await this.answerCallback(callbackQueryId, event.eventId);
   }
 
   private async handleMembership(m: Extract<TelegramUpdateMeaning, { kind: 'membership' }>): Promise<void> {
-    const tag = userTag(userKey({ channel: 'telegram', userId: m.chatId }));
     if (m.reachable) {
-      await this.deps.reachability.markReachable('telegram', m.chatId);
-      this.deps.log.info({ channel: 'telegram', user: tag, status: m.status }, 'chat can be reached again');
+      await this.deps.sender.markBack(m.chatId);
+      this.deps.log.info({ channel: 'telegram', user: userTag(userKey({ channel: 'telegram', userId: m.chatId })), status: m.status }, 'chat can be reached again');
     } else {
-      await this.deps.reachability.markUnreachable('telegram', m.chatId, `my_chat_member: ${m.status}`);
-      this.deps.log.info({ channel: 'telegram', user: tag, status: m.status }, 'chat blocked the bot or removed it: marked unreachable');
-    }
-  }
-
-  /** Sends replies to a chat within the reply deadline; a chat that blocked the bot is marked unreachable. */
-  private async deliver(chatId: string, replies: Reply[], eventId: string): Promise<void> {
-    if (replies.length === 0) return;
-    const warnings: RenderWarning[] = [];
-    const calls = renderTelegramReplies(replies, warnings);
-    for (const w of warnings) this.deps.log.warn({ channel: 'telegram', eventId, problem: w.problem, detail: w.detail }, 'a reply could not be rendered exactly');
-    try {
-      await sendTelegramCalls(this.deps.api, chatId, calls, deadline(REPLY_DEADLINE_MS), this.deps.pictures);
-    } catch (err) {
-      const reason = unreachableReason(err);
-      if (reason === null) throw err;
-      await this.deps.reachability.markUnreachable('telegram', chatId, reason);
-      this.deps.log.info({ channel: 'telegram', eventId, user: userTag(userKey({ channel: 'telegram', userId: chatId })), reason }, 'chat cannot be reached: marked unreachable');
+      await this.deps.sender.markGone(m.chatId, `my_chat_member: ${m.status}`);
     }
   }
 

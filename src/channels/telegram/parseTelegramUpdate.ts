@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { InboundEvent } from '../../engine/types';
 import type { GroupEvent } from '../../groups/GroupEvents';
+import { formatZodIssues } from '../../errors';
 
 /*
  * Only the parts of a Telegram `Update` (https://core.telegram.org/bots/api#update) this bot reads are checked;
@@ -98,7 +99,7 @@ export function telegramEventId(updateId: number): string {
 export function parseTelegramUpdate(body: unknown, botUsername?: string): ParseUpdateResult {
   const parsed = telegramUpdateSchema.safeParse(body);
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`) };
+    return { ok: false, problems: formatZodIssues(parsed.error.issues) };
   }
   const u = parsed.data;
   return { ok: true, updateId: u.update_id, meaning: meaningOf(u, botUsername) };

@@ -1,30 +1,22 @@
-import crypto from 'node:crypto';
-import express, { type RequestHandler, type Router } from 'express';
-import { GrammyError, type Api } from 'grammy';
+import type { Router } from 'express';
+import { GrammyError } from 'grammy';
 import { TELEGRAM_WEBHOOK_PATH, type TelegramConfig } from '../../config';
 import type { LanguageCode } from 'grammy/types';
-import type { Locale, Reply } from '../../engine/types';
-import { userTag, type Logger } from '../../logger';
-import { ContentRefusedError, RateLimitedError, RecipientUnreachableError, type ChannelSender, type SendOptions, type SendReceipt } from '../../outbound/Outbound';
-import type { Reachability } from '../../users/Reachability';
-import { answerWebhook } from '../answerWebhook';
+import type { Locale } from '../../engine/types';
 import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
-import { parseTelegramUpdate } from './parseTelegramUpdate';
-import { renderTelegramReplies } from './renderTelegramReplies';
 import { ALLOWED_UPDATES, TelegramPoller } from './TelegramPoller';
+import { TelegramSender } from './TelegramSender';
 import { TelegramUpdateHandler } from './TelegramUpdateHandler';
-import { userKey } from '../../pipeline/userKey';
-import { asApiSignal, createTelegramApi, deadline, describeTelegramError, PUSH_DEADLINE_MS, PUSH_RETRY, REPLY_DEADLINE_MS, REPLY_RETRY, sendTelegramCalls, TelegramPictures, unreachableReason } from './telegramApi';
+import { createTelegramWebhookRouter } from './telegramWebhook';
+import { asApiSignal, createTelegramApi, describeTelegramError, PUSH_RETRY, REPLY_DEADLINE_MS, REPLY_RETRY, TelegramPictures } from './telegramApi';
 import { OperatorError } from '../../errors';
 
-/** Telegram's cap on update bodies is far below this; anything larger is not from Telegram. */
-const MAX_BODY = '1mb';
 /** Commands shown in Telegram's menu button, in this order; the engine understands each (`/menu`, ...). */
 export const TELEGRAM_COMMANDS = ['menu', 'help', 'language', 'back', 'cancel', 'start'] as const;
 /** The officials' commands, in the menu of group chats (the bot answers them in officials' groups only). */
 export const TELEGRAM_GROUP_COMMANDS = ['thongke', 'timbaocao', 'dangnhap', 'thongbao'] as const;
-/** Files bots may download through the Bot API (getFile). */
-const MAX_FILE_BYTES = 20 * 1024 * 1024;
+/** The commands' descriptions in every language (checked at start-up, like every text the code uses). */
+export const TELEGRAM_TEXT_KEYS: readonly string[] = [...TELEGRAM_COMMANDS.map((c) => `telegram.commands.${c}`), ...TELEGRAM_GROUP_COMMANDS.map((c) => `telegram.groupCommands.${c}`)];
 const WEBHOOK_RETRY_MS = 30_000;
 
 /** The token was refused by the Bot API: start-up stops, naming the variable. */
@@ -34,145 +26,10 @@ export class TelegramTokenRejectedError extends OperatorError {
   }
 }
 
-/** A Telegram file could not be fetched (too large, expired file id, Bot API unreachable). */
-export class TelegramFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TelegramFileError';
-  }
-}
-
-/**
- * Compares the secret header with the expected secret in constant time (for equal lengths; a length mismatch
- * tells nothing about the secret's content). Build once per secret: the check runs on every update.
- */
-export function createSecretCheck(secret: string): (header: string | undefined) => boolean {
-  const expected = Buffer.from(secret, 'utf8');
-  return (header) => {
-    if (header === undefined) return false;
-    const given = Buffer.from(header, 'utf8');
-    return given.length === expected.length && crypto.timingSafeEqual(given, expected);
-  };
-}
-
-/** One-off form of `createSecretCheck`. */
-export function verifyTelegramSecret(header: string | undefined, secret: string): boolean {
-  return createSecretCheck(secret)(header);
-}
-
-/**
- * `POST /webhooks/telegram`, in the order of the update pipeline: the secret header (401, nothing else done), the
- * body (400 malformed JSON, 413 over 1 MB, via the app's error boundary), the update's shape (400 naming the
- * field; unknown update kinds 200 and ignored), then the handler: 200 once committed or a duplicate, 5xx when
- * the update could not be committed so that Telegram redelivers it.
- */
-export function createTelegramWebhookRouter(deps: { secret: string; handler: TelegramUpdateHandler; log: Logger; isClosing?: () => boolean }): Router {
-  const router = express.Router();
-  const secretMatches = createSecretCheck(deps.secret);
-  const checkSecret: RequestHandler = (req, res, next) => {
-    if (!secretMatches(req.header('X-Telegram-Bot-Api-Secret-Token'))) {
-      res.status(401).json({ error: 'unauthorized', message: 'The X-Telegram-Bot-Api-Secret-Token header is missing or wrong.' });
-      return;
-    }
-    next();
-  };
-  router.post(TELEGRAM_WEBHOOK_PATH, checkSecret, express.json({ limit: MAX_BODY }), async (req, res) => {
-    const parsed = parseTelegramUpdate(req.body, deps.handler.botUsername);
-    if (!parsed.ok) {
-      res.status(400).json({ error: 'invalid_update', problems: parsed.problems });
-      return;
-    }
-    await answerWebhook(res, { channel: 'telegram', eventId: `tg:${parsed.updateId}`, log: deps.log, closing: deps.isClosing?.() ?? false }, () => deps.handler.handle(parsed.updateId, parsed.meaning));
-  });
-  return router;
-}
-
-/** One broadcast message may take this long, network included, before it counts as failed (and is retried). */
-const BULK_DEADLINE_MS = 30_000;
-
-/** Sends notices and broadcasts to Telegram chats; refuses chats marked unreachable without calling Telegram. */
-export class TelegramSender implements ChannelSender {
-  readonly channel = 'telegram' as const;
-  constructor(
-    private readonly api: Api,
-    private readonly reachability: Reachability,
-    private readonly log: Logger,
-    /** Without auto-retry: broadcasts are paced by the caller, who must hear about a 429 at once. */
-    private readonly bulkApi: Api = api,
-    private readonly pictures?: TelegramPictures,
-  ) {}
-
-  async send(userId: string, replies: Reply[], options: SendOptions = {}): Promise<SendReceipt> {
-    if (!(await this.reachability.isReachable('telegram', userId))) {
-      throw new RecipientUnreachableError('telegram', 'the chat blocked the bot or removed it; nothing is sent until it comes back');
-    }
-    try {
-      const api = options.bulk ? this.bulkApi : this.api;
-      return { messageIds: await sendTelegramCalls(api, userId, renderTelegramReplies(replies), deadline(options.bulk ? BULK_DEADLINE_MS : PUSH_DEADLINE_MS), this.pictures) };
-    } catch (err) {
-      if (options.bulk && err instanceof GrammyError && err.error_code === 429) {
-        throw new RateLimitedError('telegram', (err.parameters.retry_after ?? 1) * 1000);
-      }
-      const reason = unreachableReason(err);
-      if (reason === null) {
-        // Any other 400 is about the message itself (a photo Telegram cannot fetch, ...): the same again fails again.
-        if (err instanceof GrammyError && err.error_code === 400) throw new ContentRefusedError('telegram', err.description);
-        throw err;
-      }
-      await this.reachability.markUnreachable('telegram', userId, reason);
-      this.log.info({ channel: 'telegram', user: userTag(userKey({ channel: 'telegram', userId })), reason }, 'chat cannot be reached: marked unreachable');
-      throw new RecipientUnreachableError('telegram', reason);
-    }
-  }
-
-  /**
-   * Edits sent messages to `text` and removes their buttons; a photo (no text to edit) gets the text as its caption.
-   * Messages that no longer exist, or already say it, count as done.
-   */
-  async redact(chatId: string, messageIds: string[], text: string): Promise<void> {
-    for (const id of messageIds) {
-      const messageId = Number(id);
-      const signal = deadline(PUSH_DEADLINE_MS);
-      try {
-        await this.api.editMessageText(chatId, messageId, text, { reply_markup: { inline_keyboard: [] } }, signal);
-      } catch (err) {
-        if (!(err instanceof GrammyError) || err.error_code !== 400) throw err;
-        if (/no text in the message/i.test(err.description)) {
-          await this.api.editMessageCaption(chatId, messageId, { caption: text }, signal).catch((e: unknown) => {
-            if (!(e instanceof GrammyError) || e.error_code !== 400) throw e;
-          });
-        }
-        // "message is not modified", "message to edit not found": nothing left to redact.
-      }
-    }
-  }
-}
-
-/**
- * Photos arrive as `photo` events holding the file id only; an action that needs the picture fetches it here
- * (getFile, then the file URL of the same Bot API server).
- */
-export class TelegramFiles {
-  constructor(
-    private readonly api: Api,
-    private readonly config: Pick<TelegramConfig, 'token' | 'apiRoot'>,
-  ) {}
-
-  async fetch(fileRef: string, signal: AbortSignal = AbortSignal.timeout(60_000)): Promise<{ bytes: Buffer; path: string }> {
-    const file = await this.api.getFile(fileRef, asApiSignal(signal));
-    if (!file.file_path) throw new TelegramFileError('Telegram did not give a download path for this file (it may be larger than the 20 MB bots may download).');
-    if (file.file_size !== undefined && file.file_size > MAX_FILE_BYTES) throw new TelegramFileError(`The file is ${file.file_size} bytes; bots may download at most ${MAX_FILE_BYTES}.`);
-    const res = await fetch(`${this.config.apiRoot}/file/bot${this.config.token}/${file.file_path}`, { signal });
-    if (!res.ok) throw new TelegramFileError(`Downloading the file failed: the Bot API answered ${res.status}.`);
-    return { bytes: Buffer.from(await res.arrayBuffer()), path: file.file_path };
-  }
-}
-
 export interface TelegramChannel extends ChannelPlugin {
   readonly name: 'telegram';
   router: Router;
   sender: TelegramSender;
-  files: TelegramFiles;
   handler: TelegramUpdateHandler;
 }
 
@@ -188,7 +45,8 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): 
   const pollApi = createTelegramApi(tg);
   // One file-id cache for replies and pushes: a picture is uploaded once per process.
   const pictures = ctx.pictures ? new TelegramPictures(ctx.pictures) : undefined;
-  const handler = new TelegramUpdateHandler({ pipeline: ctx.pipeline, reachability: ctx.reachability, log, api: replyApi, pictures });
+  const sender = new TelegramSender({ replyApi, pushApi, bulkApi: pollApi, reachability: ctx.reachability, log, pictures });
+  const handler = new TelegramUpdateHandler({ pipeline: ctx.pipeline, sender, log, api: replyApi });
   const poller = new TelegramPoller(pollApi, handler, log);
   const translator = ctx.i18n;
   let webhookTimer: NodeJS.Timeout | null = null;
@@ -253,8 +111,7 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): 
   return {
     name: 'telegram',
     router: createTelegramWebhookRouter({ secret: tg.webhookSecret, handler, log, isClosing: () => stopped }),
-    sender: new TelegramSender(pushApi, ctx.reachability, log, pollApi, pictures),
-    files: new TelegramFiles(replyApi, tg),
+    sender,
     handler,
     async start() {
       const reachable = await fetchBotInfo();

@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
 import type { z } from 'zod';
 import type { Logger } from '../../logger';
-import { describeError } from '../../errors';
+import { describeError, formatZodIssues } from '../../errors';
+import { sleep } from '../../util/sleep';
 import { reportOutboundAttempt } from '../../metrics/outboundEvents';
-import type { ZaloCoordination } from './ZaloCoordination';
+import type { RateLimiter } from '../../util/RateLimiter';
 import type { ZaloTokenManager } from './ZaloTokens';
 import {
   envelopeSchema,
@@ -83,7 +84,8 @@ export class ZaloTransportError extends Error {
 export interface ZaloApiClientOptions {
   apiRoot: string;
   tokens: ZaloTokenManager;
-  coordination: ZaloCoordination;
+  /** The OA-wide limit on API calls, shared by every process. */
+  limiter: RateLimiter;
   log: Logger;
   timeoutMs?: number;
   /** First wait after -32; doubles for each of up to `rateLimitRetries` retries. */
@@ -257,7 +259,7 @@ export class ZaloApiClient {
       if (error === 0) {
         const data = dataSchema.safeParse(envelope.data.data);
         if (!data.success) {
-          const problems = data.error.issues.map((i) => `${i.path.map(String).join('.') || 'data'}: ${i.message}`).join('; ');
+          const problems = formatZodIssues(data.error.issues, 'data').join('; ');
           throw new ZaloTransportError(endpoint, `success answer with an unexpected shape (${problems})`);
         }
         return data.data as z.infer<S>;
@@ -272,7 +274,7 @@ export class ZaloApiClient {
         const wait = this.backoffMs * 2 ** rateRetries * (0.75 + Math.random() * 0.5);
         rateRetries++;
         this.options.log.warn({ endpoint, waitMs: Math.round(wait), attempt: rateRetries }, 'zalo: API limit reached (-32); backing off');
-        await this.options.coordination.holdBack(wait);
+        await this.options.limiter.penalize(wait);
         continue;
       }
       throw new ZaloApiError(endpoint, error, message ?? '');
@@ -280,9 +282,9 @@ export class ZaloApiClient {
   }
 
   private async waitForSlot(endpoint: string): Promise<void> {
-    const wait = await this.options.coordination.reserveCall(this.maxQueueMs);
+    const wait = await this.options.limiter.tryReserve(this.maxQueueMs);
     if (wait === null) throw new ZaloTransportError(endpoint, `more than ${this.maxQueueMs} ms of calls are queued under ZALO_RATE_LIMIT_PER_MINUTE; not sent`);
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await sleep(wait);
   }
 
   private async request(
@@ -309,7 +311,7 @@ export class ZaloApiClient {
       }
       const text = await res.text();
       if (res.status >= 500 && attempt === 0) {
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
         continue;
       }
       try {

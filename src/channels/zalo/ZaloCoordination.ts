@@ -1,20 +1,14 @@
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { sleep } from '../../errors';
+import { sleep } from '../../util/sleep';
+import type { RateShape } from '../../util/RateLimiter';
 
 /**
- * What the Zalo channel's processes share: the OA-wide rate limiter, the token-refresh lock, the ids of messages
+ * What the Zalo channel's processes share (besides the OA-wide rate limiter, `RateLimiter`): the token-refresh lock, the ids of messages
  * this bot sent (to tell its own echoes from an OA admin typing by hand) and the hand-over pauses. On Redis when
  * REDIS_URL is set (any number of processes), in memory otherwise (one process).
  */
 export interface ZaloCoordination {
-  /**
-   * Reserves one API call under the OA-wide limit; resolves with how long to wait before making it (0: now), or
-   * null when the wait would be longer than `maxWaitMs` (nothing is reserved then).
-   */
-  reserveCall(maxWaitMs: number): Promise<number | null>;
-  /** Zalo answered -32 (limit reached): every process holds back for `ms`. */
-  holdBack(ms: number): Promise<void>;
   /**
    * Runs `fn` while holding the named lock, which no other caller (in any process) holds meanwhile. The lock expires
    * after `ttlMs` in case the holder dies; waits at most `waitMs` for it.
@@ -55,48 +49,10 @@ const SENT_TTL_MS = 10 * 60_000;
 /** An in-flight send mark expires by itself if the process dies mid-send. */
 const SENDING_TTL_MS = 120_000;
 
-export interface RateShape {
-  /** Milliseconds between two calls at the sustained limit. */
-  intervalMs: number;
-  /** How far ahead of now reservations may run without waiting (the burst). */
-  toleranceMs: number;
+/** Zalo's OA-wide API limit (calls a minute): 4,000 a minute is one call per 15 ms; up to 40 more may go at once, then they are spaced. */
+export function zaloApiRate(perMinute: number): RateShape {
+  return { perSecond: perMinute / 60, burst: 1 + Math.min(40, Math.max(0, perMinute / 100 - 1)) };
 }
-
-/** 4,000 a minute is one call per 15 ms; up to 40 calls may go at once, then they are spaced. */
-export function rateShape(perMinute: number): RateShape {
-  const intervalMs = 60_000 / perMinute;
-  return { intervalMs, toleranceMs: intervalMs * Math.min(40, Math.max(0, perMinute / 100 - 1)) };
-}
-
-/*
- * A GCRA-style scheduler: KEYS[1] holds the "theoretical arrival time" (ms) of the next free slot. A caller takes
- * the slot at max(tat, now); it waits for as long as that slot lies beyond now + tolerance. Time comes from Redis
- * itself, so the processes' clocks need not agree.
- */
-const RESERVE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local maxWait = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - now - tolerance
-if wait < 0 then wait = 0 end
-if wait > maxWait then return -1 end
-local nextTat = tat + interval
-redis.call('SET', KEYS[1], tostring(nextTat), 'PX', math.ceil(nextTat - now) + 1000)
-return math.ceil(wait)
-`;
-
-const HOLD_BACK = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local until_ = now + tonumber(ARGV[1]) + tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < until_ then redis.call('SET', KEYS[1], tostring(until_), 'PX', math.ceil(until_ - now) + 1000) end
-return 1
-`;
 
 /* Ends an in-flight send: never below zero, and the counter goes away with the last send. */
 const END_SEND = `
@@ -111,8 +67,6 @@ return 0
 `;
 
 interface ScriptedRedis extends Redis {
-  zaloReserve(key: string, intervalMs: number, toleranceMs: number, maxWaitMs: number): Promise<number>;
-  zaloHoldBack(key: string, ms: number, toleranceMs: number): Promise<number>;
   zaloRelease(key: string, token: string): Promise<number>;
   zaloEndSend(key: string): Promise<number>;
 }
@@ -124,10 +78,7 @@ export class RedisZaloCoordination implements ZaloCoordination {
   constructor(
     redis: Redis,
     private readonly prefix: string,
-    private readonly rate: RateShape,
   ) {
-    redis.defineCommand('zaloReserve', { numberOfKeys: 1, lua: RESERVE });
-    redis.defineCommand('zaloHoldBack', { numberOfKeys: 1, lua: HOLD_BACK });
     redis.defineCommand('zaloRelease', { numberOfKeys: 1, lua: RELEASE });
     redis.defineCommand('zaloEndSend', { numberOfKeys: 1, lua: END_SEND });
     this.redis = redis as ScriptedRedis;
@@ -135,16 +86,6 @@ export class RedisZaloCoordination implements ZaloCoordination {
 
   private key(...parts: string[]): string {
     return `${this.prefix}zalo:${parts.join(':')}`;
-  }
-
-  async reserveCall(maxWaitMs: number): Promise<number | null> {
-    const wait = await this.redis.zaloReserve(this.key('rate'), this.rate.intervalMs, this.rate.toleranceMs, maxWaitMs);
-    return wait < 0 ? null : wait;
-  }
-
-  async holdBack(ms: number): Promise<void> {
-    // The next slot is put beyond the burst tolerance, so that the next call really waits `ms`.
-    await this.redis.zaloHoldBack(this.key('rate'), Math.ceil(ms), this.rate.toleranceMs);
   }
 
   async withLock<T>(name: string, ttlMs: number, waitMs: number, fn: () => Promise<T>): Promise<T> {
@@ -202,29 +143,12 @@ export class RedisZaloCoordination implements ZaloCoordination {
 
 /** One process only: the same behaviour in memory. */
 export class MemoryZaloCoordination implements ZaloCoordination {
-  private tat = 0;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly sending = new Map<string, number>();
   private readonly sent = new Map<string, number>();
   private readonly paused = new Map<string, number>();
 
-  constructor(
-    private readonly rate: RateShape,
-    private readonly clock: () => number = Date.now,
-  ) {}
-
-  async reserveCall(maxWaitMs: number): Promise<number | null> {
-    const now = this.clock();
-    const tat = Math.max(this.tat, now);
-    const wait = Math.max(0, tat - now - this.rate.toleranceMs);
-    if (wait > maxWaitMs) return null;
-    this.tat = tat + this.rate.intervalMs;
-    return Math.ceil(wait);
-  }
-
-  async holdBack(ms: number): Promise<void> {
-    this.tat = Math.max(this.tat, this.clock() + ms + this.rate.toleranceMs);
-  }
+  constructor(private readonly clock: () => number = Date.now) {}
 
   async withLock<T>(name: string, _ttlMs: number, _waitMs: number, fn: () => Promise<T>): Promise<T> {
     // A chain of promises per name: each caller runs after the previous one settled.

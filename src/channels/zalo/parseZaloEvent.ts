@@ -14,11 +14,12 @@ import {
   userSubmitInfoSchema,
   userWithdrawSchema,
 } from './zaloSchemas';
+import { formatZodIssues } from '../../errors';
 
 /** What a verified webhook event means for us. */
-export type ZaloEvent =
-  /** Something for the conversation engine (a message, a follow, shared contact info). */
-  | { kind: 'engine'; event: InboundEvent; fromUser: boolean }
+export type ZaloEventMeaning =
+  /** Something for the person's conversation (a message, a follow, shared contact info). */
+  | { kind: 'citizen'; event: InboundEvent }
   /** A sticker, voice message, file ...: the bot answers "please type or choose a number". */
   | { kind: 'unreadable'; userId: string; eventId: string }
   /** Events about a person, de-duplicated like messages (their id is derived from the user and the timestamp). */
@@ -32,9 +33,9 @@ export type ZaloEvent =
   | { kind: 'ignored'; eventName: string };
 
 /** The id an event is logged (and de-duplicated) by; for events we do not act on, their name. */
-export function eventIdOf(e: ZaloEvent): string {
+export function eventIdOf(e: ZaloEventMeaning): string {
   switch (e.kind) {
-    case 'engine':
+    case 'citizen':
       return e.event.eventId;
     case 'unreadable':
     case 'info-without-phone':
@@ -52,12 +53,12 @@ export function eventIdOf(e: ZaloEvent): string {
   }
 }
 
-export type ParseResult = { ok: true; value: ZaloEvent } | { ok: false; problems: string[] };
+export type ParseEventResult = { ok: true; meaning: ZaloEventMeaning } | { ok: false; problems: string[] };
 
 const UNREADABLE = new Set<string>(UNREADABLE_USER_EVENTS);
 
 function problemsOf(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`);
+  return formatZodIssues(error.issues);
 }
 
 function parseWith<S extends z.ZodType>(schema: S, body: unknown): { ok: true; data: z.infer<S> } | { ok: false; problems: string[] } {
@@ -77,7 +78,7 @@ export function derivedEventId(eventName: string, userId: string, timestamp: str
  * Turns a verified Zalo OA webhook body into what it means. Event ids: `zalo:<msg_id>` for messages; events without
  * a msg_id get one made of the event name, the user and the timestamp (the same on every redelivery).
  */
-export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
+export function parseZaloEvent(eventName: string, body: unknown): ParseEventResult {
   const base = (userId: string, eventId: string) => ({ channel: 'zalo' as const, userId, eventId });
   switch (eventName) {
     case 'user_send_text': {
@@ -86,8 +87,8 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
       const e = r.data;
       // "/start <payload>": what a check-in link on a venue's poster makes Zalo send (ZALO_CHECKIN_LINK), like Telegram's.
       const start = /^\/start\s+([A-Za-z0-9_-]{1,64})$/.exec(e.message.text.trim());
-      if (start) return { ok: true, value: { kind: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'start', payload: start[1]! } } };
-      return { ok: true, value: { kind: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'text', text: e.message.text } } };
+      if (start) return { ok: true, meaning: { kind: 'citizen', event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'start', payload: start[1]! } } };
+      return { ok: true, meaning: { kind: 'citizen', event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'text', text: e.message.text } } };
     }
     case 'user_send_image': {
       const r = parseWith(userSendImageSchema, body);
@@ -98,7 +99,7 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
       const caption = e.message.text?.trim();
       return {
         ok: true,
-        value: { kind: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'photo', fileRef: image.data.payload.url, ...(caption ? { caption } : {}) } },
+        meaning: { kind: 'citizen', event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'photo', fileRef: image.data.payload.url, ...(caption ? { caption } : {}) } },
       };
     }
     case 'user_send_location': {
@@ -108,18 +109,18 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
       const loc = (e.message.attachments ?? []).map((a) => locationAttachmentSchema.safeParse(a)).find((a) => a.success);
       if (!loc?.success) return { ok: false, problems: ['message.attachments: no location attachment with payload.coordinates.latitude/longitude'] };
       const { latitude, longitude } = loc.data.payload.coordinates;
-      return { ok: true, value: { kind: 'engine', fromUser: true, event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'location', latitude, longitude } } };
+      return { ok: true, meaning: { kind: 'citizen', event: { ...base(e.sender.id, `zalo:${e.message.msg_id}`), kind: 'location', latitude, longitude } } };
     }
     case 'follow': {
       const r = parseWith(followSchema, body);
       if (!r.ok) return r;
       const e = r.data;
-      return { ok: true, value: { kind: 'engine', fromUser: true, event: { ...base(e.follower.id, derivedEventId('follow', e.follower.id, e.timestamp)), kind: 'start' } } };
+      return { ok: true, meaning: { kind: 'citizen', event: { ...base(e.follower.id, derivedEventId('follow', e.follower.id, e.timestamp)), kind: 'start' } } };
     }
     case 'unfollow': {
       const r = parseWith(followSchema, body);
       if (!r.ok) return r;
-      return { ok: true, value: { kind: 'unfollow', userId: r.data.follower.id, eventId: derivedEventId('unfollow', r.data.follower.id, r.data.timestamp) } };
+      return { ok: true, meaning: { kind: 'unfollow', userId: r.data.follower.id, eventId: derivedEventId('unfollow', r.data.follower.id, r.data.timestamp) } };
     }
     case 'user_submit_info': {
       const r = parseWith(userSubmitInfoSchema, body);
@@ -128,13 +129,13 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
       const eventId = derivedEventId('user_submit_info', e.sender.id, e.timestamp);
       const phone = e.info.phone?.trim();
       const name = e.info.name?.trim();
-      if (!phone) return { ok: true, value: { kind: 'info-without-phone', userId: e.sender.id, eventId } };
-      return { ok: true, value: { kind: 'engine', fromUser: true, event: { ...base(e.sender.id, eventId), kind: 'contact', phone, ...(name ? { name } : {}) } } };
+      if (!phone) return { ok: true, meaning: { kind: 'info-without-phone', userId: e.sender.id, eventId } };
+      return { ok: true, meaning: { kind: 'citizen', event: { ...base(e.sender.id, eventId), kind: 'contact', phone, ...(name ? { name } : {}) } } };
     }
     case 'user_withdraw': {
       const r = parseWith(userWithdrawSchema, body);
       if (!r.ok) return r;
-      return { ok: true, value: { kind: 'withdraw', userId: r.data.user_id, eventId: derivedEventId('user_withdraw', r.data.user_id, r.data.timestamp) } };
+      return { ok: true, meaning: { kind: 'withdraw', userId: r.data.user_id, eventId: derivedEventId('user_withdraw', r.data.user_id, r.data.timestamp) } };
     }
     default:
       break;
@@ -145,18 +146,18 @@ export function parseZaloEvent(eventName: string, body: unknown): ParseResult {
     if (!r.ok) return r;
     const audio = r.data.message.attachments?.find((a) => a.type === 'audio' || a.type === 'voice');
     const url = audio?.payload && typeof (audio.payload as { url?: unknown }).url === 'string' ? String((audio.payload as { url: string }).url) : null;
-    if (url) return { ok: true, value: { kind: 'engine', fromUser: true, event: { channel: 'zalo', userId: r.data.sender.id, eventId: `zalo:${r.data.message.msg_id}`, kind: 'voice', fileRef: url } } };
+    if (url) return { ok: true, meaning: { kind: 'citizen', event: { channel: 'zalo', userId: r.data.sender.id, eventId: `zalo:${r.data.message.msg_id}`, kind: 'voice', fileRef: url } } };
   }
   if (UNREADABLE.has(eventName)) {
     const r = parseWith(userSendOtherSchema, body);
     if (!r.ok) return r;
-    return { ok: true, value: { kind: 'unreadable', userId: r.data.sender.id, eventId: `zalo:${r.data.message.msg_id}` } };
+    return { ok: true, meaning: { kind: 'unreadable', userId: r.data.sender.id, eventId: `zalo:${r.data.message.msg_id}` } };
   }
   if (eventName.startsWith('oa_send_')) {
     const r = parseWith(oaSendSchema, body);
     if (!r.ok) return r;
     const e = r.data;
-    return { ok: true, value: { kind: 'oa-echo', userId: e.recipient.id, messageId: e.message?.msg_id ?? null, text: e.message?.text ?? null, adminId: e.sender.admin_id ?? null } };
+    return { ok: true, meaning: { kind: 'oa-echo', userId: e.recipient.id, messageId: e.message?.msg_id ?? null, text: e.message?.text ?? null, adminId: e.sender.admin_id ?? null } };
   }
-  return { ok: true, value: { kind: 'ignored', eventName } };
+  return { ok: true, meaning: { kind: 'ignored', eventName } };
 }

@@ -3,9 +3,10 @@ import express from 'express';
 import type { ZaloConfig } from '../../config';
 import type { Logger } from '../../logger';
 import { answerWebhook } from '../answerWebhook';
-import { eventIdOf, parseZaloEvent, type ZaloEvent } from './parseZaloEvent';
+import { eventIdOf, parseZaloEvent, type ZaloEventMeaning } from './parseZaloEvent';
 import { computeZaloMac, verifyZaloSignature } from './verifyZaloSignature';
 import { eventHeadSchema } from './zaloSchemas';
+import { formatZodIssues } from '../../errors';
 
 export const ZALO_WEBHOOK_PATH = '/webhooks/zalo';
 
@@ -48,7 +49,7 @@ export class RefusalLog {
  * the replay window (400), the body (400 malformed JSON or shape, 413 over 1 MB), then the channel's handler through
  * `answerWebhook` (200 once committed, 503 when not, 503 while shutting down). The same shape as Telegram's route.
  */
-export function createZaloWebhookRouter(deps: { cfg: ZaloConfig; log: Logger; handle: (event: ZaloEvent) => Promise<void>; isClosing: () => boolean }): Router {
+export function createZaloWebhookRouter(deps: { cfg: ZaloConfig; log: Logger; handle: (meaning: ZaloEventMeaning) => Promise<void>; isClosing: () => boolean }): Router {
   const { cfg, log } = deps;
   const refusals = new RefusalLog(log, REFUSAL_LOG_EVERY_MS);
   const router: Router = express.Router();
@@ -84,7 +85,7 @@ router.post(ZALO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '1mb' }), 
   }
   const head = eventHeadSchema.safeParse(body);
   if (!head.success || head.data.timestamp !== timestamp) {
-    res.status(400).json({ error: 'invalid_event', problems: head.success ? ['timestamp: appears more than once'] : head.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`) });
+    res.status(400).json({ error: 'invalid_event', problems: head.success ? ['timestamp: appears more than once'] : formatZodIssues(head.error.issues) });
     return;
   }
   const parsed = parseZaloEvent(head.data.event_name, body);
@@ -93,7 +94,7 @@ router.post(ZALO_WEBHOOK_PATH, express.raw({ type: () => true, limit: '1mb' }), 
     res.status(400).json({ error: 'invalid_event', problems: parsed.problems });
     return;
   }
-  await answerWebhook(res, { channel: 'zalo', eventId: eventIdOf(parsed.value), log, closing: deps.isClosing() }, () => deps.handle(parsed.value));
+  await answerWebhook(res, { channel: 'zalo', eventId: eventIdOf(parsed.meaning), log, closing: deps.isClosing() }, () => deps.handle(parsed.meaning));
 });
   return router;
 }
