@@ -5,6 +5,9 @@ import { startServer, tempDir, testRedisUrl, uniquePrefix } from './support/harn
 
 const text = (t: string) => [{ kind: 'text' as const, text: t }];
 
+// Each test starts and restarts servers (migrations, token file): on a machine whose cores are busy that takes minutes.
+jest.setTimeout(180_000);
+
 describe('Zalo OA tokens (OAuth v4)', () => {
   it('renews an access token refused with -216 exactly once, with the documented form and header, then the send succeeds; after a restart the stored pair is used', async () => {
     const initial = { accessToken: 'acc-initial-refused', refreshToken: 'ref-initial-0001' };
