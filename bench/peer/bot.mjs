@@ -2,7 +2,8 @@
  * The peer of `npm run bench:webhook`: the same citizen journey as our bot (/start → language → commune →
  * announcements → main menu → a 14-question health declaration → summary → confirm → daily-update offer), written
  * the way grammY's documentation teaches it: grammy + @grammyjs/conversations (state in Redis through
- * @grammyjs/storage-redis) + Express with `webhookCallback`. Like most bots built that way it has no de-duplication of
+ * @grammyjs/storage-redis; @grammyjs/auto-retry for failed Bot API calls, as our bot has) + Express with
+ * `webhookCallback`. Like most bots built that way it has no de-duplication of
  * updates, no cross-process lease and no database (the declaration's reference comes from a Redis counter).
  *
  * Environment: BOT_TOKEN, TELEGRAM_API_ROOT, REDIS_URL, WEBHOOK_SECRET, PORT (0 picks a free one), HOST.
@@ -11,6 +12,7 @@ import fs from 'node:fs';
 import express from 'express';
 import { Bot, Keyboard, session, webhookCallback } from 'grammy';
 import { conversations, createConversation } from '@grammyjs/conversations';
+import { autoRetry } from '@grammyjs/auto-retry';
 import { RedisAdapter } from '@grammyjs/storage-redis';
 import { Redis } from 'ioredis';
 
@@ -26,6 +28,7 @@ function fold(s) {
 
 const redis = new Redis(process.env.REDIS_URL);
 const bot = new Bot(process.env.BOT_TOKEN, { client: { apiRoot: process.env.TELEGRAM_API_ROOT } });
+bot.api.config.use(autoRetry());
 
 bot.use(session({ initial: () => ({ language: 'vi', commune: null, announcements: false }), storage: new RedisAdapter({ instance: redis }) }));
 bot.use(conversations({ storage: { type: 'key', version: 1, prefix: 'conversation:', adapter: new RedisAdapter({ instance: redis }) } }));
