@@ -522,7 +522,11 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     admin,
     listen: async () => {
       const port = await new Promise<number>((resolve, reject) => {
-        server = http.createServer(app);
+        const fastPaths = channels.flatMap((c) => (c.fastPath ? [c.fastPath] : []));
+        server = http.createServer((req, res) => {
+          for (const take of fastPaths) if (take(req, res)) return;
+          app(req, res);
+        });
         server.keepAliveTimeout = 65_000;
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve((server!.address() as AddressInfo).port));

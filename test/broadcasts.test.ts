@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config';
+import { deliveryKey } from '../src/broadcasts/BroadcastRepository';
 import { FakeBotApi } from './support/fakeBotApi';
 import { FakeZalo, zaloEnv } from './support/fakeZalo';
 import { startServer, tempDir, testRedisUrl, uniquePrefix } from './support/harness';
@@ -272,14 +273,14 @@ describe('announcements', () => {
     // may not have received those 2, so they are never sent again; the 3 it had not started go out after its lease.
     const dead = await repo().claimDeliveries('telegram', new Date(), 5, 1);
     expect(dead).toHaveLength(5);
-    expect(await repo().markSending(dead[0]!)).toBe(true);
-    expect(await repo().markSending(dead[1]!)).toBe(true);
+    expect(await repo().markSendingAll([dead[0]!, dead[1]!])).toEqual(new Set([deliveryKey(dead[0]!), deliveryKey(dead[1]!)]));
     await new Promise((r) => setTimeout(r, 5));
     // Two live senders share the rest.
     await Promise.all([server.runtime.broadcastSender.runUntilIdle(), server.runtime.broadcastSender.runUntilIdle()]);
     await server.runtime.broadcastSender.runUntilIdle();
     // A claim that expired cannot be used to send any more.
     expect(await repo().markSending(dead[2]!)).toBe(false);
+    expect(await repo().markSendingAll([dead[3]!, dead[4]!])).toEqual(new Set());
     const perChat = new Map<string, number>();
     for (const c of bot.callsOf('sendMessage')) {
       const chat = String(c.payload.chat_id);

@@ -94,6 +94,25 @@ describe('Telegram webhook through the real Express app', () => {
     expect(fake.calls.length).toBe(before);
   });
 
+  it('answers alike on its plain path (Node http) and through Express (a query string, another JSON content type), with the security headers', async () => {
+    const ask = async (via: 'plain' | 'express', body: string, secret = SECRET) => {
+      const url = `${server.url}/webhooks/telegram${via === 'express' ? '?via=express' : ''}`;
+      const type = via === 'express' ? 'application/json; charset=UTF-8; x=1' : 'application/json';
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': type, 'x-telegram-bot-api-secret-token': secret }, body });
+      // Express adds an ETag to its answers, the plain path does not: the two really are different paths.
+      expect(res.headers.has('etag')).toBe(via === 'express');
+      return { status: res.status, body: await res.json(), csp: res.headers.get('content-security-policy'), nosniff: res.headers.get('x-content-type-options') };
+    };
+    const chat = newChat();
+    const bodies = ['{"update_id": 1, "message": ', '"just a string"', '', JSON.stringify({ update_id: 'one' }), JSON.stringify({ update_id: newUpdateId(), poll: { id: '1', question: 'q', options: [] } })];
+    for (const body of bodies) expect(await ask('plain', body)).toEqual(await ask('express', body));
+    expect(await ask('plain', '{}', 'wrong')).toEqual(await ask('express', '{}', 'wrong'));
+    const plain = await ask('plain', JSON.stringify(textUpdate(chat, '/start')));
+    expect(plain).toMatchObject({ status: 200, body: { ok: true }, nosniff: 'nosniff' });
+    expect(plain.csp).toContain("frame-ancestors 'none'");
+    expect(await ask('express', JSON.stringify(textUpdate(chat + 1, '/start')))).toEqual(plain);
+  });
+
   it('a citizen sends /start, taps a language, types a commune and reaches the menu', async () => {
     const chat = newChat();
     await deliver(textUpdate(chat, '/start'));

@@ -38,6 +38,11 @@ export interface ClaimedDelivery {
   claim: string;
 }
 
+/** Identifies one delivery row (a recipient of one broadcast on one channel). */
+export function deliveryKey(d: { broadcastId: number; channel: ChannelName; userId: string }): string {
+  return `${d.broadcastId}:${d.channel}:${d.userId}`;
+}
+
 export interface DeliveryOutcome {
   broadcastId: number;
   channel: ChannelName;
@@ -256,6 +261,22 @@ export class BroadcastRepository {
       [d.broadcastId, d.channel, d.userId, d.claim],
     );
     return rows.length === 1;
+  }
+
+  /**
+   * `markSending` for several claimed deliveries in one statement; returns the keys (`deliveryKey`) of the rows that
+   * were still ours and are now `sending`. The others must not be sent.
+   */
+  async markSendingAll(ds: ClaimedDelivery[]): Promise<Set<string>> {
+    if (ds.length === 0) return new Set();
+    const rows = await this.db.query<{ broadcast_id: number; channel: ChannelName; user_id: string }>(
+      `UPDATE deliveries d SET status = 'sending'
+         FROM jsonb_to_recordset($1::jsonb) AS v(b int, c text, u text, k text)
+        WHERE d.broadcast_id = v.b AND d.channel = v.c AND d.user_id = v.u AND d.status = 'pending' AND d.claimed_until = v.k::timestamptz
+        RETURNING d.broadcast_id, d.channel, d.user_id`,
+      [JSON.stringify(ds.map((d) => ({ b: d.broadcastId, c: d.channel, u: d.userId, k: d.claim })))],
+    );
+    return new Set(rows.map((r) => deliveryKey({ broadcastId: Number(r.broadcast_id), channel: r.channel, userId: r.user_id })));
   }
 
   /** Records what happened to claimed deliveries, many at once (only rows still under this claim). */

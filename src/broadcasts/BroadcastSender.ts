@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import { RateLimitedError, RecipientOutsideWindowError, RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
 import { describeError } from '../errors';
 import { sleep } from '../util/sleep';
-import type { Broadcast, BroadcastRepository, ClaimedDelivery, DeliveryOutcome } from './BroadcastRepository';
+import { deliveryKey, type Broadcast, type BroadcastRepository, type ClaimedDelivery, type DeliveryOutcome } from './BroadcastRepository';
 import type { RateLimiter } from '../util/RateLimiter';
 
 export interface SenderChannel {
@@ -49,6 +49,16 @@ export interface BroadcastSenderHooks {
   onOutcomes?(channel: ChannelName, outcomes: DeliveryOutcome[]): void;
 }
 
+
+/** Sends due within this many ms of each other are marked `sending` by one statement. */
+const MARK_AHEAD_MS = 25;
+
+interface PlannedSend {
+  delivery: ClaimedDelivery;
+  broadcast: Broadcast;
+  /** When its reserved slot at the channel's rate comes (this process's clock). */
+  sendAt: number;
+}
 
 /** What the broadcast sender works with; `options` and `clock` have defaults. */
 export interface BroadcastSenderDeps {
@@ -191,25 +201,53 @@ export class BroadcastSender {
     const claimedAt = this.clock();
     const batch = await this.deps.repo.claimDeliveries(c.channel, new Date(claimedAt), c.concurrency, this.options.leaseMs, this.senderId);
     if (batch.length === 0) return 0;
-    const outcomes = (await Promise.all(batch.map((d) => this.deliver(c, d, claimedAt)))).filter((o): o is DeliveryOutcome => o !== null);
+    const planned = await Promise.all(batch.map((d) => this.plan(c, d, claimedAt)));
+    const outcomes: DeliveryOutcome[] = planned.filter((p): p is { outcome: DeliveryOutcome } => 'outcome' in p).map((p) => p.outcome);
+    const due = planned.filter((p): p is PlannedSend => 'sendAt' in p).sort((x, y) => x.sendAt - y.sendAt);
+    const sends: Array<Promise<DeliveryOutcome>> = [];
+    /*
+     * Rows are marked `sending` in one UPDATE per group of sends due within MARK_AHEAD_MS of each other (not one per
+     * message): the statement per message was the send path's largest cost. A row is still marked only just before
+     * its send, so a process killed mid-batch leaves at most that window's rows counted as in flight, as before.
+     */
+    for (let i = 0; i < due.length; ) {
+      let j = i + 1;
+      while (j < due.length && due[j]!.sendAt <= due[i]!.sendAt + MARK_AHEAD_MS) j++;
+      const group = due.slice(i, j);
+      i = j;
+      const wait = group[0]!.sendAt - this.clock();
+      if (wait > 0) await sleep(wait);
+      // Committed before the platform is called: from here on, these rows are never sent again.
+      const ours = await this.deps.repo.markSendingAll(group.map((p) => p.delivery));
+      for (const p of group) {
+        // A row whose claim was lost before sending belongs to another process now: no outcome of ours.
+        if (!ours.has(deliveryKey(p.delivery))) continue;
+        sends.push(sleep(Math.max(0, p.sendAt - this.clock())).then(() => this.send(c, p)));
+      }
+    }
+    outcomes.push(...(await Promise.all(sends)));
     await this.deps.repo.recordOutcomes(outcomes, new Date(this.clock()));
     this.deps.hooks.onOutcomes?.(c.channel, outcomes);
     return batch.length;
   }
 
-  /** Sends one claimed delivery; null when the claim was lost before sending (another process owns the row now). */
-  private async deliver(c: SenderChannel, d: ClaimedDelivery, claimedAt: number): Promise<DeliveryOutcome | null> {
+  /** Reserves a claimed delivery's slot at the channel's rate: when to send it, or at once what became of it. */
+  private async plan(c: SenderChannel, d: ClaimedDelivery, claimedAt: number): Promise<PlannedSend | { outcome: DeliveryOutcome }> {
     const base = { broadcastId: d.broadcastId, channel: d.channel, userId: d.userId, claim: d.claim };
     const broadcast = await this.broadcast(d.broadcastId);
-    if (!broadcast) return { ...base, status: 'failed', error: 'broadcast not found' };
+    if (!broadcast) return { outcome: { ...base, status: 'failed', error: 'broadcast not found' } };
     const wait = await c.limiter.reserve();
     // Never send after our claim could have expired: another process would already count this row as lost.
     if (this.clock() + wait > claimedAt + this.options.leaseMs - 5_000) {
-      return { ...base, status: 'pending', retryAt: new Date(this.clock() + wait) };
+      return { outcome: { ...base, status: 'pending', retryAt: new Date(this.clock() + wait) } };
     }
-    if (wait > 0) await sleep(wait);
-    // Committed before the platform is called: from here on, this row is never sent again.
-    if (!(await this.deps.repo.markSending(d))) return null;
+    return { delivery: d, broadcast, sendAt: this.clock() + wait };
+  }
+
+  /** Sends one delivery already marked `sending`; says what became of it. */
+  private async send(c: SenderChannel, p: PlannedSend): Promise<DeliveryOutcome> {
+    const { delivery: d, broadcast } = p;
+    const base = { broadcastId: d.broadcastId, channel: d.channel, userId: d.userId, claim: d.claim };
     try {
       this.sentCount++;
       await this.deps.outbound.send(d.channel, d.userId, this.deps.hooks.render(broadcast, d.locale), { bulk: true });

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
@@ -57,6 +58,11 @@ export interface ChannelContext {
 export interface ChannelPlugin {
   readonly name: ChannelName;
   router?: Router;
+  /**
+   * Serves some requests on Node's `http` directly, before Express (a webhook's hot path): true when it took the
+   * request, false (having touched nothing) to leave it to the Express app.
+   */
+  fastPath?: (req: IncomingMessage, res: ServerResponse) => boolean;
   sender?: ChannelSender;
   /** After the HTTP server listens. */
   start?(): Promise<void>;

@@ -1,7 +1,12 @@
-import type { Response } from 'express';
 import type { ChannelName } from '../engine/types';
 import { describeError } from '../errors';
 import type { Logger } from '../logger';
+
+/** What `answerWebhook` needs of a response: Express's, or the plain one of a route served without Express. */
+export interface WebhookResponse {
+  readonly headersSent: boolean;
+  status(code: number): { json(body: unknown): unknown };
+}
 
 /**
  * How every channel answers its platform's webhook once the request is verified and parsed, so that Telegram and
@@ -10,7 +15,7 @@ import type { Logger } from '../logger';
  * - 200 once `handle` resolves (committed, a duplicate, or ignored);
  * - 503 `unavailable`, logged without personal data, when it rejects: nothing was committed, the platform redelivers.
  */
-export async function answerWebhook(res: Response, ctx: { channel: ChannelName; eventId: string; log: Logger; closing: boolean }, handle: () => Promise<void>): Promise<void> {
+export async function answerWebhook(res: WebhookResponse, ctx: { channel: ChannelName; eventId: string; log: Logger; closing: boolean }, handle: () => Promise<void>): Promise<void> {
   if (ctx.closing) {
     res.status(503).json({ error: 'shutting_down', message: 'The server is stopping; deliver the event again.' });
     return;

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -105,16 +106,50 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (options.dataDir) {
     const dir = path.join(options.dataDir, 'pglite');
     try {
-      fs.mkdirSync(dir, { recursive: true });
+      fs.mkdirSync(options.dataDir, { recursive: true });
     } catch (err) {
-      throw new DatabaseUnavailableError(`DATA_DIR: cannot create ${dir} for the embedded database (${(err as Error).message}). Point DATA_DIR at a writable folder.`);
+      throw new DatabaseUnavailableError(`DATA_DIR: cannot create ${options.dataDir} for the embedded database (${(err as Error).message}). Point DATA_DIR at a writable folder.`);
     }
+    await createEmbeddedFolder(dir);
     db = new PGlite(dir, PGLITE_OPTIONS);
   } else {
     db = new PGlite(PGLITE_OPTIONS);
   }
   await db.waitReady;
   return new PgliteDatabase(db);
+}
+
+/*
+ * Creating a PostgreSQL data folder (initdb) in PGlite peaks at ~800 MB and the process keeps most of that memory,
+ * while opening an existing folder needs ~130 MB. So a new folder is created by a short-lived child process (once,
+ * at the first start on a DATA_DIR) and this process only ever opens one. The child writes to a temporary folder
+ * renamed into place when complete, so that a start-up interrupted halfway leaves no half-made database behind.
+ */
+async function createEmbeddedFolder(dir: string): Promise<void> {
+  if (fs.existsSync(path.join(dir, 'PG_VERSION'))) return;
+  // A folder that exists without PG_VERSION and is not empty is not ours to replace: PGlite reports on it.
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) return;
+  const temporary = `${dir}.creating`;
+  fs.rmSync(temporary, { recursive: true, force: true });
+  const script = `import { PGlite } from '@electric-sql/pglite';
+const db = new PGlite(process.argv[1], ${JSON.stringify(PGLITE_OPTIONS)});
+await db.waitReady;
+await db.close();`;
+  const failure = await new Promise<string | null>((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, temporary], { cwd: path.resolve(__dirname, '..', '..'), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (err) => resolve(err.message));
+    child.on('exit', (code, signal) => resolve(code === 0 ? null : `exit ${signal ?? code}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' ')}` : ''}`));
+  });
+  if (failure !== null || !fs.existsSync(path.join(temporary, 'PG_VERSION'))) {
+    fs.rmSync(temporary, { recursive: true, force: true });
+    throw new DatabaseUnavailableError(
+      `DATA_DIR: could not create the embedded database in ${dir} (${failure ?? 'no PG_VERSION written'}). Check that DATA_DIR is writable and has ~50 MB free, or set DATABASE_URL to use a PostgreSQL server.`,
+    );
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(temporary, dir);
 }
 
 /*

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from '../logger';
 import { describeError } from '../errors';
@@ -74,11 +75,16 @@ export function createApp(deps: { routers: Router[]; readiness: ReadinessCheck[]
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-const securityHeaders: RequestHandler = (_req, res, next) => {
+/** Sets the headers of every answer (also on routes served without Express). */
+export function setSecurityHeaders(res: Pick<ServerResponse, 'setHeader'>): void {
   res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('X-Content-Type-Options', 'nosniff');
+}
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  setSecurityHeaders(res);
   next();
 };
 

@@ -4,9 +4,16 @@ import type { Locality } from '../locality/localitySchema';
 import { userTag, type Logger } from '../logger';
 import type { Outbound } from '../outbound/Outbound';
 import { generateVenueCode, placeKey } from './venueCodes';
-import { renderPosterPdf, renderPosterPng } from './poster';
 import { composePosterContent } from './posterContent';
 import { VENUE_KINDS, type Checkin, type Venue, type VenueFigures, type VenueKind, type VenueRepository, type VenueStatus } from './VenueRepository';
+import type * as Poster from './poster';
+
+let poster: typeof Poster | undefined;
+/** The poster renderer, loaded on the first poster: its PDF and image libraries hold ~28 MB a server mostly never needs. */
+function posterRenderer(): typeof Poster {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  return (poster ??= require('./poster') as typeof Poster);
+}
 
 /**
  * Which communes an official may see: their own commune's (a commune group, a commune account) or the whole
@@ -230,6 +237,7 @@ export class VenueService {
     let files = this.posters.get(key);
     if (!files) {
       const content = composePosterContent(venue, this.deps.locality, this.deps.i18n, this.checkinLink(venue.code));
+      const { renderPosterPdf, renderPosterPng } = posterRenderer();
       files = { pdf: await renderPosterPdf(content), png: renderPosterPng(content) };
       if (this.posters.size >= POSTER_CACHE_SIZE) this.posters.delete(this.posters.keys().next().value!);
       this.posters.set(key, files);

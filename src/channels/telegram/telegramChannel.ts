@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Router } from 'express';
 import { GrammyError } from 'grammy';
 import { TELEGRAM_WEBHOOK_PATH, type TelegramConfig } from '../../config';
@@ -7,7 +8,7 @@ import type { ChannelContext, ChannelPlugin } from '../ChannelPlugin';
 import { ALLOWED_UPDATES, TelegramPoller } from './TelegramPoller';
 import { TelegramSender } from './TelegramSender';
 import { TelegramUpdateHandler } from './TelegramUpdateHandler';
-import { createTelegramWebhookRouter } from './telegramWebhook';
+import { createTelegramWebhookFastPath, createTelegramWebhookRouter } from './telegramWebhook';
 import { asApiSignal, createTelegramApi, describeTelegramError, PUSH_RETRY, REPLY_DEADLINE_MS, REPLY_RETRY, TelegramPictures } from './telegramApi';
 import { OperatorError } from '../../errors';
 
@@ -29,6 +30,7 @@ export class TelegramTokenRejectedError extends OperatorError {
 export interface TelegramChannel extends ChannelPlugin {
   readonly name: 'telegram';
   router: Router;
+  fastPath: (req: IncomingMessage, res: ServerResponse) => boolean;
   sender: TelegramSender;
   handler: TelegramUpdateHandler;
 }
@@ -111,6 +113,7 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): 
   return {
     name: 'telegram',
     router: createTelegramWebhookRouter({ secret: tg.webhookSecret, handler, log, isClosing: () => stopped }),
+    fastPath: createTelegramWebhookFastPath({ secret: tg.webhookSecret, handler, log, isClosing: () => stopped }),
     sender,
     handler,
     async start() {
