@@ -260,6 +260,13 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const personalData = new PersonalData();
   const repo = new RecordsRepository(db);
   const officialsChats = new Set([...locality.communes.flatMap((c) => (c.officialsTelegramChatId ? [c.officialsTelegramChatId] : [])), ...(config.officialsTelegramChatId ? [config.officialsTelegramChatId] : [])]);
+  const communesWithoutGroup = config.officialsTelegramChatId ? [] : locality.communes.filter((c) => !c.officialsTelegramChatId).map((c) => c.name);
+  if (communesWithoutGroup.length > 0) {
+    log.warn(
+      { communes: communesWithoutGroup },
+      `No officials' Telegram group receives the reports of ${communesWithoutGroup.length === locality.communes.length ? 'any commune' : `${communesWithoutGroup.length} communes`}: citizens are told "an official will look at it" and given a phone to call, and officials see the reports only on the dashboard. To send reports to a group, add the bot to the district officials' group and set OFFICIALS_TELEGRAM_CHAT_ID to its chat id (or officialsTelegramChatId per commune in the locality file).`,
+    );
+  }
   const dispatcher: NoticeDispatcher = new NoticeDispatcher({
     repo,
     outbound,

@@ -96,6 +96,8 @@ const inputStep = z
      * stores or sends still waits for the person's own tap further on.
      */
     entry: z.boolean().optional(),
+    /** The skip words ("bỏ qua", "không đo được", ...) answer it with nothing (saved as null). */
+    optional: z.boolean().optional(),
     ...common,
   })
   .strict();

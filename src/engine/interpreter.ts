@@ -3,6 +3,7 @@ import type { Condition, FlowDefinition, OptionDefinition, StepDefinition } from
 import { flowOf, type IntentMatcher } from './intents';
 import type { FlowSet } from './loadFlows';
 import { cleanTypedText, normalizeText, parseOptionNumber, parseOptionNumbers } from './normalize';
+import { formatPhoneVN } from './phone';
 import { answersOptions, matchTypedOption, matchTypedOptionsByWords } from './optionAnswer';
 import { matchGlobalCommand, type GlobalCommand, type WordLists } from './words';
 import {
@@ -503,6 +504,11 @@ export class Engine {
     if (event.kind === 'contact' && step.requestPhone) raw = event.phone;
     if (raw === null) {
       this.reask(turn, step.requestPhone ? 'engine.hintPhone' : 'engine.hintText');
+      return;
+    }
+    if (step.optional && event.kind === 'text' && this.options.words.skip.has(normalizeText(raw))) {
+      this.save(s, step.save, null);
+      await this.moveOn(turn, step.next);
       return;
     }
     const validator = this.registry.validators[step.validator];
@@ -1035,9 +1041,11 @@ export class Engine {
   private progressPrefix(s: Session, flow: FlowDefinition): string {
     if (!flow.progress || !s.step) return '';
     const order = this.flows.questionOrder.get(flow.id) ?? [];
-    const index = order.indexOf(s.step);
-    if (index < 0) return '';
-    return `${this.text(s, 'engine.progress', { current: index + 1, total: order.length })}\n`;
+    if (!order.includes(s.step)) return '';
+    // The questions actually answered so far, not the step's place in the file: a branch that skips a question
+    // ("Câu 6" then "Câu 7", never "Câu 8").
+    const asked = new Set(s.history.filter((id) => id !== s.step && order.includes(id))).size;
+    return `${this.text(s, 'engine.progress', { current: asked + 1, total: order.length })}\n`;
   }
 
   /** The answer of a step as a person reads it: option labels, not ids. */
@@ -1056,6 +1064,7 @@ export class Engine {
     }
     if (step.type === 'location') return this.text(s, 'engine.locationGiven');
     if (step.type === 'photo') return this.text(s, 'engine.photoGiven');
+    if (typeof value === 'string') return formatPhoneVN(value);
     return typeof value === 'object' ? JSON.stringify(value) : String(value);
   }
 
