@@ -62,6 +62,7 @@ describe('danger first', () => {
   it('the declaration warns at the danger sign too, then goes on with the travel question when the person wants', async () => {
     const c = await atMenu();
     await c.choose('Khai báo y tế');
+    await c.say('2'); // tell the commune health station
     for (const answer of ['1', 'Giàng Thị Mai', '1985', '2', '0912 345 678', '2', 'ban pho', 'Thôn Na Lang', '1']) await c.say(answer);
     expect(c.session?.step).toBe('danger');
     const out = await c.say('3'); // blue lips
@@ -76,6 +77,7 @@ describe('numbered right', () => {
   it('question numbers count the questions asked: a skipped question leaves no gap', async () => {
     const c = await atMenu();
     await c.choose('Khai báo y tế');
+    await c.say('2');
     const numbers: number[] = [];
     const note = (out: string) => {
       const m = /Câu (\d+)\//.exec(out);
@@ -102,5 +104,52 @@ describe('numbered right', () => {
     const summary = await c.say('Thôn Na Lang');
     expect(summary).toContain('0912 345 678');
     expect(summary).not.toContain('+84');
+  });
+});
+
+describe('the national systems come first', () => {
+  it('the declaration explains the difference and offers tokhaiyte.vn / Bluezone first, with the steps and the personal QR code', async () => {
+    const c = await atMenu();
+    const entry = await c.choose('Khai báo y tế');
+    expect(entry).toContain('không thay cho khai báo toàn dân');
+    expect(entry).toContain('1. Khai báo y tế toàn dân (https://tokhaiyte.vn / Bluezone, bắt buộc)');
+    expect(entry).toContain('2. Báo cho trạm y tế xã');
+    const steps = await c.say('1');
+    expect(steps).toContain('Mở https://tokhaiyte.vn');
+    expect(steps).toContain('mã OTP');
+    expect(steps).toContain('Trong ứng dụng Bluezone');
+    expect(steps).toContain('Mã QR cá nhân');
+    expect(steps).toContain('http://www.bluezone.gov.vn');
+  });
+
+  it('typing "tokhaiyte" leads to the national declaration, not to the bot\'s own form', async () => {
+    const c = await atMenu();
+    const out = await c.say('tokhaiyte');
+    expect(out).toContain('Khai báo y tế toàn dân (bắt buộc theo kế hoạch)');
+    expect(out).not.toContain('Họ và tên');
+  });
+
+  it('choosing the commune health station opens the bot\'s own form', async () => {
+    const c = await atMenu();
+    await c.choose('Khai báo y tế');
+    const out = await c.say('2');
+    expect(out).toContain('Anh/Chị khai cho ai?');
+    expect(c.session?.step).toBe('who');
+  });
+
+  it('the Bluezone flow teaches the declaration in the app and where the personal QR code is', async () => {
+    const c = await atMenu();
+    await c.choose('Cài ứng dụng');
+    await c.say('1'); // Android
+    const out = await c.choose('Khai báo y tế trong Bluezone');
+    expect(out).toContain('Chọn mục khai báo y tế');
+    expect(out).toContain('mã QR cá nhân hiện trong ứng dụng');
+    expect(out).toContain('https://tokhaiyte.vn');
+  });
+
+  it('the provincial Covid map link of the plan is given', async () => {
+    const c = await atMenu();
+    const out = await c.say('bản đồ dịch');
+    expect(out).toContain('http://covidmap.laocai.gov.vn/');
   });
 });

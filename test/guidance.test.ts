@@ -33,7 +33,7 @@ describe('installing the contact-tracing app', () => {
   it('walks an Android user through numbered steps with the store link, the lookalikes and Bluetooth', async () => {
     const c = await atMenu();
     const first = await c.choose('Cài ứng dụng');
-    expect(first).toContain('Điện thoại của bạn là loại nào?');
+    expect(first).toContain('Điện thoại của Anh/Chị là loại nào?');
     const steps = await c.say('1');
     expect(steps).toContain('1. Mở link https://go.zalo.me/bluezone');
     expect(steps).toContain('CH Play');
@@ -41,7 +41,7 @@ describe('installing the contact-tracing app', () => {
     expect(steps).toContain('bluezone.gov.vn');
     expect(steps).toContain('Bluetooth');
     expect(steps).toContain('cảnh báo');
-    expect(steps).toContain('Bạn làm đến đâu rồi?');
+    expect(steps).toContain('Anh/Chị làm đến đâu rồi?');
   });
 
   it('explains how to tell an iPhone, then gives the iPhone steps', async () => {
@@ -101,14 +101,26 @@ describe('installing the contact-tracing app', () => {
     expect(await store.countInstalls()).toEqual({ 'ban-pho': 2, 'coc-ly': 1 });
   });
 
-  it('"I need help" offers the commune help contact, or the health station and hotline when there is none', async () => {
+  it('"I need help" offers the commune help contact, else the district IT contact, never the medical hotline or an empty phone', async () => {
     const c = await atMenu();
     await c.choose('Cài ứng dụng');
     await c.say('1');
-    const help = await c.say('5');
-    expect(help).toContain('Trạm Y tế xã Bản Phố');
-    expect(help).toContain('chưa có số điện thoại');
-    expect(help).toContain('1900 9095');
+    const help = await c.choose('Tôi cần người giúp');
+    expect(help).toContain('Nhờ con cháu');
+    expect(help).toContain('UBND Xã Bản Phố');
+    expect(help).not.toContain('chưa có số điện thoại');
+    expect(help).not.toContain('1900 9095');
+
+    const loc = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'), 'utf8'));
+    loc.tracingApp.districtHelpContact = { name: 'Phòng Văn hoá – Thông tin huyện', phone: '0214 388 0000', where: 'UBND huyện Bắc Hà' };
+    const withIt = path.join(tempDir('cgb-locality-'), 'with-it.json');
+    fs.writeFileSync(withIt, JSON.stringify(loc));
+    const helped = await atMenu({ engineOverride: buildEngine({ localityFile: withIt }).engine });
+    await helped.start('bluezone__after');
+    const district = await helped.say('toi can nguoi giup');
+    expect(district).toContain('Phòng Văn hoá – Thông tin huyện');
+    expect(district).toContain('0214 388 0000');
+    expect(district).not.toContain('1900 9095');
 
     const { engine: e } = buildEngine({ localityFile: localityWithFacts() });
     const d = await atMenu({ engineOverride: e });
@@ -133,7 +145,7 @@ describe('scanning a QR code', () => {
     const c = await atMenu();
     const intro = await c.choose('Quét mã QR ở nơi công cộng');
     expect(intro).toContain('Khi đến và khi về');
-    expect(await c.say('1')).toContain('giờ bạn đến và giờ bạn về được ghi lại');
+    expect(await c.say('1')).toContain('giờ Anh/Chị đến và giờ Anh/Chị về được ghi lại');
     expect(await c.say('2')).toContain('Quét mã QR');
     expect(await c.say('zalo')).toContain('Mở Zalo');
     expect(await c.say('4')).toContain('Mở ứng dụng Camera');
@@ -196,13 +208,13 @@ describe('online public services', () => {
     const c = await atMenu();
     await c.start('services__query');
     for (const [bad, hint] of [
-      ['', 'Bạn chưa gõ từ nào'],
-      ['🙂🙂', 'Bạn chưa gõ từ nào'],
+      ['', 'Anh/Chị chưa gõ từ nào'],
+      ['🙂🙂', 'Anh/Chị chưa gõ từ nào'],
       ['x'.repeat(5000), 'dài quá'],
     ] as const) {
       const out = await c.say(bad);
       expect(out).toContain(hint);
-      expect(out).toContain('Bạn cần làm giấy tờ gì?');
+      expect(out).toContain('Anh/Chị cần làm giấy tờ gì?');
       expect(c.session?.step).toBe('query');
     }
   });
@@ -229,7 +241,7 @@ describe('epidemic information', () => {
     expect(station).toContain('Địa chỉ: chưa có địa chỉ');
     expect(station).toContain('Giờ làm việc: chưa có thông tin');
     expect(await c.say('4')).toContain('Hiện chưa có mục nào');
-    expect(await c.say('5')).toContain('Chưa có đường link bản đồ');
+    expect(await c.say('5')).toContain('http://covidmap.laocai.gov.vn/');
     await c.say('7');
     expect(c.session?.flow).toBe('menu');
   });
@@ -240,7 +252,7 @@ describe('epidemic information', () => {
     await c.start('epidemic');
     const areas = await c.say('4');
     expect(areas).toContain('Chốt kiểm soát (2)');
-    expect(areas).toContain('Chốt A, Xã Bản Phố: từ 01/06/2021, đến khi có thông báo mới. (xã của bạn)');
+    expect(areas).toContain('Chốt A, Xã Bản Phố: từ 01/06/2021, đến khi có thông báo mới. (xã của Anh/Chị)');
     expect(areas).toContain('Chốt B, Xã Cốc Ly: từ 01/05/2021 đến 30/06/2021. Đầu cầu (đã hết hạn) (⚠ chưa được xác nhận lại từ 20/05/2021)');
     expect(areas).toContain('Khu phong toả (1)');
     expect(areas).toContain('Thôn C, Xã Na Hối');
@@ -257,7 +269,7 @@ describe('epidemic information', () => {
     await c.say('tram y te gan nhat');
     expect(c.last.some((r) => r.kind === 'request-location')).toBe(true);
     const near = await c.location(22.42, 104.19);
-    expect(near).toMatch(/Trạm y tế gần bạn nhất \(cách khoảng 1,\d km/);
+    expect(near).toMatch(/Trạm y tế gần Anh\/Chị nhất \(cách khoảng 1,\d km/);
     expect(near).toContain('Trạm Y tế xã Cốc Ly');
   });
 
@@ -318,14 +330,14 @@ describe('understanding typed messages', () => {
   it('inside a flow, a request for one of its answers goes there (a new search from the results, too)', async () => {
     const c = await atMenu();
     await c.start('epidemic');
-    expect(await c.say('ban do covid')).toContain('Chưa có đường link bản đồ');
+    expect(await c.say('ban do covid')).toContain('http://covidmap.laocai.gov.vn/');
     expect(await c.say('khu cach ly o dau')).toContain('Khu cách ly (0)');
     await c.start('services__query');
     await c.say('ket hon');
     const again = await c.say('giay khai tu');
     expect(again).toContain('Các thủ tục tìm được cho “giay khai tu”');
     expect(again).toContain('1. Đăng ký khai tử');
-    expect(await c.say('quay lai')).toContain('Bạn cần làm giấy tờ gì?');
+    expect(await c.say('quay lai')).toContain('Anh/Chị cần làm giấy tờ gì?');
     expect(c.session?.step).toBe('query');
   });
 
@@ -334,14 +346,14 @@ describe('understanding typed messages', () => {
     const results = await c.say('làm giấy khai sinh cho con');
     expect(results).toContain('Các thủ tục tìm được cho “làm giấy khai sinh cho con”');
     expect(results).toContain('1. Đăng ký khai sinh');
-    expect(await c.say('quay lai')).toContain('Bạn cần làm giấy tờ gì?');
+    expect(await c.say('quay lai')).toContain('Anh/Chị cần làm giấy tờ gì?');
     expect(c.session?.step).toBe('query');
   });
 
   it('when unsure, offers the two best guesses as numbered choices', async () => {
     const c = await atMenu();
     const out = await c.say('cach ly thi goi ai');
-    expect(out).toContain('Có phải bạn muốn hỏi về việc này?');
+    expect(out).toContain('Có phải Anh/Chị muốn hỏi về việc này?');
     expect(out).toContain('1. Thông tin dịch bệnh, trạm y tế');
     expect(out).toContain('2. Số điện thoại cần biết');
     expect(c.session?.sub).toBe('guess');
@@ -358,7 +370,7 @@ describe('understanding typed messages', () => {
     expect(out).toContain('2. Không, trả lời câu đang hỏi');
     expect(c.session?.flow).toBe('bluezone');
     const back = await c.say('2');
-    expect(back).toContain('Điện thoại của bạn là loại nào?');
+    expect(back).toContain('Điện thoại của Anh/Chị là loại nào?');
     expect(c.session?.step).toBe('phone');
     await c.say('quet ma qr');
     await c.tap('$:go:qr');
@@ -370,7 +382,7 @@ describe('understanding typed messages', () => {
     await c.choose('Cài ứng dụng');
     await c.say('dang ky ket hon');
     expect(c.session?.sub).toBe('guess');
-    expect(await c.say('1')).toContain('Bạn cần làm giấy tờ gì?');
+    expect(await c.say('1')).toContain('Anh/Chị cần làm giấy tờ gì?');
     expect(c.session?.step).toBe('query');
     expect(c.session?.answers.query).toBeUndefined();
   });
@@ -386,11 +398,11 @@ describe('understanding typed messages', () => {
   it('a greeting shows the menu; nonsense, emoji and a 5,000-character message get one honest sentence and the menu', async () => {
     const c = await atMenu();
     const hello = await c.say('chào bạn nhé');
-    expect(hello).toContain('Bạn cần gì?');
+    expect(hello).toContain('Anh/Chị cần gì?');
     expect(hello).not.toContain('Xin trả lời');
     for (const bad of ['', '😀😀', 'asdfgh', 'x '.repeat(2500)]) {
       const out = await c.say(bad);
-      expect(out).toContain('Mình chưa hiểu ý bạn. Mình chỉ hỗ trợ về phòng chống dịch');
+      expect(out).toContain('Xin lỗi, trợ lý chưa hiểu ý Anh/Chị. Trợ lý chỉ hỗ trợ về phòng chống dịch');
       expect(out).toContain('14. Xoá dữ liệu của tôi');
       expect(c.session?.flow).toBe('menu');
       expect(c.session?.sub).toBeNull();
@@ -411,7 +423,7 @@ describe('understanding typed messages', () => {
     expect(out).toContain('Xin trả lời bằng một số từ 1 đến 2');
     expect(c.session?.flow).toBe('onboarding');
     await c.say('1');
-    expect(await c.say('coc ly')).toContain('Điện thoại của bạn là loại nào?');
+    expect(await c.say('coc ly')).toContain('Điện thoại của Anh/Chị là loại nào?');
     expect(c.session?.flow).toBe('bluezone');
 
     const first = new Conversation(engine, 'zalo', 'first-message');

@@ -51,7 +51,7 @@ describe('the Bắc Hà locality file', () => {
     }
     expect(locality.tracingApp.android.link).toBeNull();
     expect(locality.tracingApp.storePublisher).toBeNull();
-    expect(locality.epidemic.provincialMapLink).toBeNull();
+    expect(locality.epidemic.provincialMapLink).toBe('http://covidmap.laocai.gov.vn/');
   });
 
   it('names the path of a procedure that points at an unknown category or portal, and of an area in an unknown commune', () => {

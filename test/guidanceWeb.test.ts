@@ -38,7 +38,7 @@ describe('the guidance flows on the real web chat (HTTP)', () => {
 
   it('scans a QR code, searches a public service and reads epidemic information', async () => {
     const u = await person();
-    expect(await u.say('quet ma qr')).toContain('Bạn muốn biết gì?');
+    expect(await u.say('quet ma qr')).toContain('Anh/Chị muốn biết gì?');
     expect(await u.say('3')).toContain('Mở Zalo');
     await u.say('menu');
     await u.say('dich vu cong');
@@ -56,7 +56,7 @@ describe('the guidance flows on the real web chat (HTTP)', () => {
 
   it('offers two guesses for an unclear message and takes a tap on one', async () => {
     const u = await person();
-    expect(await u.say('cach ly thi goi ai')).toContain('Có phải bạn muốn hỏi về việc này?');
+    expect(await u.say('cach ly thi goi ai')).toContain('Có phải Anh/Chị muốn hỏi về việc này?');
     expect(await u.tap('$:go:contacts')).toContain('1900 9095');
   });
 });

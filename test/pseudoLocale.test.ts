@@ -52,7 +52,7 @@ describe('a third language by adding one folder', () => {
     expect(contacts).toContain('1900 9095');
     expect(contacts).toMatch(/\[xx\]/);
     // Every question and answer of the flows came from the folder: no Vietnamese text slipped through.
-    expect(`${commune}\n${menu}\n${contacts}`).not.toMatch(/Bạn sống ở|Bạn cần gì/);
+    expect(`${commune}\n${menu}\n${contacts}`).not.toMatch(/Anh\/Chị sống ở|Anh\/Chị cần gì/);
   });
 
   it('the language menu switches back, and the other languages are unchanged', async () => {
@@ -62,7 +62,7 @@ describe('a third language by adding one folder', () => {
     await u.say('ban pho');
     const back = await u.say('ngon ngu');
     expect(back).toContain('3. Pseudo');
-    expect(await u.say('1')).toContain('Từ giờ mình nói tiếng Việt.');
+    expect(await u.say('1')).toContain('Từ giờ trợ lý nói tiếng Việt.');
     const other = new WebUser(server.url);
     await other.start();
     expect(await other.say('2')).toContain('Which commune');

@@ -16,6 +16,7 @@ async function count(runtime: Runtime, sql: string, params: unknown[] = []): Pro
 /** Answers a whole health declaration for oneself, up to the summary. */
 async function declareUpToSummary(u: WebUser, symptoms = '1 2'): Promise<string> {
   await u.say('khai bao y te');
+  await u.say('2'); // tell the commune health station
   await u.say('1'); // for myself
   await u.say('Giàng Thị Mai');
   await u.say('1985');
@@ -44,7 +45,8 @@ describe('health declaration', () => {
   it('asks one question at a time with progress, summarises, stores nothing before the confirmation, then one record with a reference', async () => {
     const u = new WebUser(server.url);
     await onboard(u);
-    const first = await u.say('1');
+    await u.say('1');
+    const first = await u.say('2');
     expect(first).toContain('Câu 1/');
     const summary = await declareUpToSummary(u);
     expect(summary).toContain('• Họ tên: Giàng Thị Mai');
@@ -66,7 +68,7 @@ describe('health declaration', () => {
     expect(record).toMatchObject({ kind: 'declaration', commune: 'ban-pho', urgency: 'notice', triage_level: 'isolate', rule_version: 'bac-ha-2021-07-v1' });
     expect(record!.data).toMatchObject({ name: 'Giàng Thị Mai', birthYear: 1985, phone: '+84912345678', symptoms: ['fever', 'cough'], consent: true });
     // Web chat users get no reminders (the web chat cannot push), so no daily follow-up is offered there.
-    expect(done).toContain('Bạn cần gì?');
+    expect(done).toContain('Anh/Chị cần gì?');
   });
 
   it('sends difficulty breathing straight to "call 115" with an urgent notice', async () => {
@@ -95,6 +97,7 @@ describe('health declaration', () => {
     const u = new WebUser(server.url);
     await onboard(u);
     await u.say('1');
+    await u.say('2');
     await u.say('1');
     expect(await u.say('12345')).toContain('Tên chỉ có chữ cái');
     expect(await u.say('x'.repeat(10_000))).toContain('Tên dài quá');

@@ -53,6 +53,7 @@ describe('records through the Telegram webhook, and the officials\' inbox', () =
   }
   async function declare(chat: number, name: string, symptoms: string, address = 'Thôn Na Lang'): Promise<string> {
     await say(chat, 'khai bao y te');
+    await say(chat, '2');
     await say(chat, '1');
     await say(chat, name);
     await say(chat, '1990');
@@ -61,7 +62,8 @@ describe('records through the Telegram webhook, and the officials\' inbox', () =
     await say(chat, '1');
     await say(chat, address);
     const afterSymptoms = await say(chat, symptoms);
-    if (afterSymptoms.includes('dấu hiệu')) await say(chat, '4');
+    if (afterSymptoms.includes('dấu hiệu nào')) await say(chat, '4');
+    if (afterSymptoms.includes('Gọi ngay 115')) await say(chat, '1'); // a danger sign: go on with the form
     await say(chat, '3');
     await say(chat, '3');
     await say(chat, '5');
@@ -76,7 +78,7 @@ describe('records through the Telegram webhook, and the officials\' inbox', () =
     await onboard(chat);
     const done = await declare(chat, 'Giàng Thị Mai', '1 2', 'Thôn <b>Na Lang</b> <a href="http://x">A</a>');
     expect(done).toMatch(/KB-210715-\d{4}/);
-    expect(await say(chat, '2')).toContain('Bạn cần gì?'); // no daily updates
+    expect(await say(chat, '2')).toContain('Anh/Chị cần gì?'); // no daily updates
     const record = await recordOf(chat);
 
     await server.runtime.dispatcher.runUntilIdle();

@@ -105,7 +105,7 @@ describe('Telegram webhook through the real Express app', () => {
 
     const tap = callbackUpdate(chat, buttons[0]!.callback_data);
     await deliver(tap);
-    await fake.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn sống ở xã, thị trấn nào?')));
+    await fake.waitFor(() => textsTo(chat).some((t) => t.includes('Anh/Chị sống ở xã, thị trấn nào?')));
     await fake.waitFor(() => fake.callsOf('answerCallbackQuery').some((c) => c.payload.callback_query_id === tap.callback_query.id));
 
     await deliver(textUpdate(chat, 'ban pho'));

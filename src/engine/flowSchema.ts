@@ -180,6 +180,8 @@ export const flowSchema = z
     entries: z.array(stepId).optional(),
     /** Show "Question 3/9" on question steps. */
     progress: z.boolean().optional(),
+    /** The first question that is numbered (a choice of what to do before the form is not "Question 1"). */
+    progressFrom: stepId.optional(),
     /** Offer "continue where you left off" when a user comes back to this flow after a pause (default true). */
     resumable: z.boolean().optional(),
     steps: z.record(stepId, stepSchema),

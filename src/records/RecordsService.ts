@@ -1,3 +1,4 @@
+import { formatPhoneVN } from '../engine/phone';
 import type { Action, ActionContext, Translator } from '../engine/contracts';
 import type { ChannelName, JsonValue, Locale, Reply } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
@@ -212,7 +213,7 @@ export class RecordsService {
       .filter(([, step]) => ctx.answers[step] !== undefined)
       .map(([label, step]) => `${this.t(vi, label)}: ${ctx.display(step, vi)}`);
     if (kind === 'entrant') {
-      lines.push(reporterVisible ? `${this.t(vi, 'officials.reporterPhone')}: ${String(ctx.answers.phone ?? '—')}` : this.t(vi, 'officials.anonymous'));
+      lines.push(reporterVisible ? `${this.t(vi, 'officials.reporterPhone')}: ${typeof ctx.answers.phone === 'string' ? formatPhoneVN(ctx.answers.phone) : '—'}` : this.t(vi, 'officials.anonymous'));
     }
     return lines;
   }

@@ -71,6 +71,7 @@ function journey(c: Citizen): string[] {
     'ban pho', // commune
     '1', // announcements: yes
     'khai bao y te',
+    '2', // tell the commune health station (1 is the national declaration's steps)
     '1', // for myself
     c.name,
     '1990',
@@ -84,7 +85,6 @@ function journey(c: Citizen): string[] {
     '5',
     '1',
     '1', // confirm: the declaration is stored here
-    'menu',
     'lien he',
   ];
 }
