@@ -153,3 +153,38 @@ describe('the national systems come first', () => {
     expect(out).toContain('http://covidmap.laocai.gov.vn/');
   });
 });
+
+describe('short, polite', () => {
+  it('a yes/no question takes có/không/co/k/ko/ừ/yes/no besides its labels', async () => {
+    for (const [typed, anonymous] of [['có', true], ['co', true], ['ừ', true], ['yes', true], ['không', false], ['ko', false], ['k', false], ['no', false]] as const) {
+      const c = await atMenu();
+      await c.choose('Báo người');
+      for (const answer of ['2', 'coc ly', 'Thôn Sín Chải', 'bo qua', '1', '2 người từ Trung Quốc về', '1']) await c.say(answer);
+      expect(c.session?.step).toBe('anonymous');
+      await c.say(typed);
+      expect(c.session?.answers.anonymous).toBe(anonymous);
+    }
+    const c = await atMenu();
+    await c.choose('Báo triệu chứng');
+    await c.say('4'); // breathing: "call 115", then go on?
+    expect(await c.say('có')).toContain('Số điện thoại để trạm y tế gọi lại?');
+  });
+
+  it('addresses people as "Anh/Chị" in every Vietnamese text, never "bạn" or "mình"', () => {
+    const dir = path.join(PROJECT_ROOT, 'locales', 'vi');
+    const userWords = new Set(['intents.json', 'intent-examples.json', 'words.json', 'address.json', 'admin.json', 'officials.json']);
+    const offending: string[] = [];
+    const walk = (file: string, node: unknown, at: string): void => {
+      if (typeof node === 'string') {
+        if (/(?<![\p{L}])(bạn|Bạn|mình|Mình)(?![\p{L}])/u.test(node)) offending.push(`${file}:${at}`);
+      } else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) walk(file, v, at ? `${at}.${k}` : k);
+    };
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json') && !userWords.has(f))) walk(file, JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')), '');
+    expect(offending).toEqual([]);
+  });
+
+  it('the address word is one setting per language (locales/vi/address.json)', async () => {
+    const c = await atMenu(plain);
+    expect(await c.say('menu')).toMatch(/Anh\/Chị cần gì\?/);
+  });
+});

@@ -28,6 +28,8 @@ export const optionSchema = z
     flow: flowId.optional(),
     /** Extra words that choose this option, in any locale, compared without diacritics. */
     synonyms: z.array(z.string().min(1)).optional(),
+    /** The yes (or no) words of every locale choose this option ("Anh/Chị muốn giấu tên không?" answered "có"). */
+    means: z.enum(['yes', 'no']).optional(),
   })
   .strict();
 

@@ -1086,6 +1086,7 @@ export class Engine {
       label: label(locale, o.label),
       allLabels: this.i18n.locales.map((l) => label(l, o.label)),
       synonyms: o.synonyms,
+      means: o.means,
       value: o.value,
       next: o.next,
       flow: o.flow,
@@ -1197,6 +1198,7 @@ interface ResolvedOption {
   label: string;
   allLabels?: string[];
   synonyms?: string[];
+  means?: 'yes' | 'no';
   value?: string | number | boolean | null;
   next?: string;
   flow?: string;
