@@ -46,7 +46,9 @@ describe('onboarding and the main menu', () => {
     const menu = await c.tap('commune:coc-ly');
     expect(menu).toContain('Saved: Xã Cốc Ly');
     expect(menu).toContain('What do you need?');
-    expect(c.optionIds()).toEqual(expect.arrayContaining(['main:declaration', 'main:contacts', 'main:bluezone', 'main:qr', 'main:services', 'main:epidemic', 'main:commune', 'main:language', 'main:help']));
+    expect(c.optionIds()).toEqual(['main:declaration', 'main:symptoms', 'main:bluezone', 'main:qr', 'main:epidemic', 'main:report', 'main:more']);
+    await c.tap('main:more');
+    expect(c.optionIds()).toEqual(expect.arrayContaining(['more:contacts', 'more:services', 'more:commune', 'more:language', 'more:help', 'more:venue', 'more:deletedata', 'more:main']));
   });
 
   it('re-asks with a short hint when the answer is not one of the options, and changes nothing', async () => {
@@ -233,7 +235,9 @@ describe('a long form', () => {
 
     const done = await c.say('1');
     expect(done).toContain('Xong, Giàng Thị Mai.');
-    expect(done).toContain('Anh/Chị cần gì?');
+    // Not the whole menu again: a way back and what makes sense next.
+    expect(done).toContain('Anh/Chị cần gì thêm?');
+    expect(done).toContain('1. Về menu');
     expect(c.session?.flow).toBe('menu');
     expect(c.session?.answers).toEqual({});
   });

@@ -403,7 +403,7 @@ describe('understanding typed messages', () => {
     for (const bad of ['', '😀😀', 'asdfgh', 'x '.repeat(2500)]) {
       const out = await c.say(bad);
       expect(out).toContain('Xin lỗi, trợ lý chưa hiểu ý Anh/Chị. Trợ lý chỉ hỗ trợ về phòng chống dịch');
-      expect(out).toContain('14. Xoá dữ liệu của tôi');
+      expect(out).toContain('7. Khác...');
       expect(c.session?.flow).toBe('menu');
       expect(c.session?.sub).toBeNull();
     }

@@ -68,7 +68,7 @@ describe('health declaration', () => {
     expect(record).toMatchObject({ kind: 'declaration', commune: 'ban-pho', urgency: 'notice', triage_level: 'isolate', rule_version: 'bac-ha-2021-07-v1' });
     expect(record!.data).toMatchObject({ name: 'Giàng Thị Mai', birthYear: 1985, phone: '+84912345678', symptoms: ['fever', 'cough'], consent: true });
     // Web chat users get no reminders (the web chat cannot push), so no daily follow-up is offered there.
-    expect(done).toContain('Anh/Chị cần gì?');
+    expect(done).toContain('Anh/Chị cần gì thêm?');
   });
 
   it('sends difficulty breathing straight to "call 115" with an urgent notice', async () => {

@@ -78,7 +78,7 @@ describe('records through the Telegram webhook, and the officials\' inbox', () =
     await onboard(chat);
     const done = await declare(chat, 'Giàng Thị Mai', '1 2', 'Thôn <b>Na Lang</b> <a href="http://x">A</a>');
     expect(done).toMatch(/KB-210715-\d{4}/);
-    expect(await say(chat, '2')).toContain('Anh/Chị cần gì?'); // no daily updates
+    expect(await say(chat, '2')).toContain('Anh/Chị cần gì thêm?'); // no daily updates
     const record = await recordOf(chat);
 
     await server.runtime.dispatcher.runUntilIdle();

@@ -112,7 +112,7 @@ describe('Telegram webhook through the real Express app', () => {
     // On Telegram, onboarding also offers the commune's announcements.
     await fake.waitFor(() => textsTo(chat).some((t) => t.includes('nhận thông báo của Xã Bản Phố')));
     await deliver(textUpdate(chat, '2'));
-    await fake.waitFor(() => textsTo(chat).some((t) => /\d+\. Số điện thoại cần biết/.test(t)));
+    await fake.waitFor(() => textsTo(chat).some((t) => /\d+\. Khác\.\.\./.test(t)));
     expect((await server.runtime.store.peek(`telegram:${chat}`))!.profile).toEqual({ locale: 'vi', commune: 'ban-pho' });
   });
 

@@ -147,8 +147,13 @@ const endStep = z
   .object({
     type: z.literal('end'),
     text: textKey.optional(),
-    /** Show the main menu afterwards (default true). */
+    /**
+     * Offer a way back afterwards (default true): "1. Về menu" and the next steps in `offer`, instead of the whole
+     * menu. False: nothing (the person is at rest).
+     */
     menu: z.boolean().optional(),
+    /** One or two next steps that make sense here: flows or `<flow>__<step>` entry steps. */
+    offer: z.array(z.string().regex(/^[a-z][a-z0-9_-]{0,31}(__[a-zA-Z][a-zA-Z0-9_]{0,23})?$/)).max(2).optional(),
   })
   .strict();
 

@@ -165,6 +165,11 @@ export class Engine {
       return;
     }
 
+    if (s.sub === 'after') {
+      await this.answerAfter(turn);
+      return;
+    }
+
     const flow = this.flow(s.flow);
     if (idleMs > this.options.resumeAfterMs && flow.resumable !== false && s.history.length > 0) {
       this.offerResume(turn);
@@ -801,6 +806,69 @@ export class Engine {
     await this.answerStep(turn);
   }
 
+  /**
+   * After a flow ended: "1. Về menu" and the one or two next steps its end offers, not the whole menu again. The person
+   * is at the menu (a typed request or a menu number still works); after onboarding, the whole menu is shown.
+   */
+  private async offerNext(turn: Turn, offer: string[] | undefined, wholeMenu: boolean): Promise<void> {
+    await this.startHome(turn);
+    const { s } = turn;
+    if (wholeMenu || s.flow !== this.options.menuFlow) return;
+    // startHome asked the menu question; the compact offer replaces it.
+    turn.replies.pop();
+    s.sub = 'after';
+    s.guesses = (offer ?? []).filter((t) => this.resolveDeepLink(t) !== null);
+    this.askCurrent(turn);
+  }
+
+  private afterOptions(s: Session): ReplyOption[] {
+    return [
+      { id: `${ENGINE_BUTTON}:menu`, label: this.text(s, 'engine.backToMenu'), number: 1 },
+      ...(s.guesses ?? []).map((target, i) => ({ id: `${ENGINE_BUTTON}:go:${target}`, label: this.targetLabel(s, target), number: i + 2 })),
+    ];
+  }
+
+  /** The answer to the offer after a flow: the menu, a next step, or anything else, which is then read at the menu. */
+  private async answerAfter(turn: Turn): Promise<void> {
+    const { s, event } = turn;
+    const options = this.afterOptions(s);
+    let picked: ReplyOption | undefined;
+    if (event.kind === 'choice') picked = options.find((o) => o.id === event.optionId);
+    else if (event.kind === 'text') {
+      const n = parseOptionNumber(event.text);
+      picked = n !== null ? options[n - 1] : this.matchOption(options, event.text, false);
+    }
+    s.sub = null;
+    delete s.guesses;
+    if (picked?.id.startsWith(`${ENGINE_BUTTON}:go:`)) {
+      await this.startIntent(turn, picked.id.slice(`${ENGINE_BUTTON}:go:`.length), false);
+      return;
+    }
+    if (picked) {
+      this.askCurrent(turn);
+      return;
+    }
+    await this.answerStep(turn);
+  }
+
+  /** A next step as a person reads it: the menu's label of its flow, or the step's own question for a step. */
+  private targetLabel(s: Session, target: string): string {
+    const to = this.resolveDeepLink(target);
+    if (!to) return target;
+    const stepLabel = to.step ? this.stepOffer(s, to.flow, to.step) : null;
+    return stepLabel ?? this.flowLabel(s, to.flow);
+  }
+
+  /** The label of the menu-like option that leads to a step (e.g. "Quy tắc 5K" in the epidemic flow), if any. */
+  private stepOffer(s: Session, flowId: string, stepId: string): string | null {
+    for (const step of Object.values(this.flow(flowId).steps)) {
+      if (step.type !== 'choice' || !step.options) continue;
+      const option = step.options.find((o) => o.next === stepId);
+      if (option) return this.i18n.t(this.locale(s), option.label, this.vars(s));
+    }
+    return null;
+  }
+
   /** How a flow is named to the user: its label in the main menu, else its title. */
   private flowLabel(s: Session, flowId: string): string {
     for (const step of Object.values(this.flow(this.options.menuFlow).steps)) {
@@ -925,7 +993,7 @@ export class Engine {
               return;
             }
           }
-          if (step.menu !== false) await this.startHome(turn);
+          if (step.menu !== false) await this.offerNext(turn, wasOnboarding ? [] : step.offer, wasOnboarding);
           return;
         }
         case 'choice':
@@ -966,6 +1034,10 @@ export class Engine {
     }
     if (s.sub === 'guess') {
       this.offerGuesses(turn);
+      return;
+    }
+    if (s.sub === 'after') {
+      this.push(turn, { kind: 'choices', text: this.text(s, 'engine.afterQuestion'), options: this.afterOptions(s) });
       return;
     }
     const step = this.currentStep(s);
@@ -1243,4 +1315,6 @@ export const ENGINE_TEXT_KEYS = [
   'engine.thanks',
   'engine.emergency',
   'engine.contactOffer',
+  'engine.afterQuestion',
+  'engine.backToMenu',
 ] as const;

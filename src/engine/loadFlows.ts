@@ -234,6 +234,12 @@ function checkFlow(file: string, flow: FlowDefinition, all: Map<string, FlowDefi
         break;
       case 'end':
         textRef(`${at}.text`, step.text);
+        (step.offer ?? []).forEach((target, i) => {
+          const [flowId, stepId] = target.split('__') as [string, string | undefined];
+          flowRef(`${at}.offer.${i}`, flowId, stepId);
+          const to = all.get(flowId);
+          if (to && stepId && stepId !== to.start && !(to.entries ?? []).includes(stepId)) problems.push(`${file}: ${at}.offer.${i}: step '${stepId}' is not an entry of flow '${flowId}' (list it in its "entries")`);
+        });
         break;
       default: {
         const unreachable: never = step;

@@ -86,6 +86,7 @@ export async function startDashboardServer(clock: () => number) {
     await say(chat, answers.declared ? '1' : '2');
   }
   async function declare(chat: number, name: string, symptoms: string): Promise<string> {
+    await say(chat, 'menu');
     await say(chat, 'khai bao y te');
     await say(chat, '2');
     await say(chat, '1');
