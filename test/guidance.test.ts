@@ -164,14 +164,21 @@ describe('online public services', () => {
     const results = await c.say('dang ky ket hon');
     expect(results).toContain('1. Đăng ký kết hôn');
     const card = await c.say('1');
-    expect(card).toContain('Mức độ 3');
-    expect(card).toContain('Căn cước công dân của hai người');
+    // One delivery answer, the essentials first, the documents on request.
+    expect(card).toContain('Mức độ 3: nộp hồ sơ qua mạng, nhận kết quả trực tiếp tại nơi nộp.');
+    expect(card).not.toContain('bưu điện');
     expect(card).toContain('https://dichvucong.gov.vn');
     expect(card).toContain('Lệ phí: Miễn phí');
-    expect(card).toContain('không gửi qua bưu điện');
-    await c.say('2');
-    await c.say('giay khai sinh');
-    expect(await c.say('1')).toContain('Có thể nhận kết quả qua bưu điện');
+    expect(card).toContain('⚠️ Thông tin đang được kiểm tra, hỏi bộ phận một cửa xã để chắc chắn.');
+    expect(card).not.toContain('của hai người');
+    const documents = await c.choose('Xem giấy tờ cần chuẩn bị');
+    expect(documents).toContain('CMND hoặc CCCD (căn cước công dân) của hai người');
+    await c.choose('Tìm từ khác');
+    await c.say('trich luc');
+    const level4 = await c.say('1');
+    expect(level4).toContain('Mức độ 4: làm hoàn toàn qua mạng, nhận kết quả qua mạng hoặc qua bưu điện.');
+    expect(level4.match(/bưu điện/g)).toHaveLength(1);
+    expect(level4).not.toContain('trực tiếp tại nơi nộp');
   });
 
   it('browses by category', async () => {
@@ -226,7 +233,7 @@ describe('online public services', () => {
     await c.say('marriage');
     const card = await c.say('1');
     expect(card).toContain('Marriage registration');
-    expect(card).toContain('What to prepare');
+    expect(card).toContain('See the documents to prepare');
   });
 });
 

@@ -112,6 +112,15 @@ describe('searching the public-service catalogue', () => {
     expect(top('certifcate')).toBeDefined();
   });
 
+  it('returns nothing rather than something unrelated (a minimum relevance)', () => {
+    const ids = (q: string) => search.search(q).map((h) => h.procedure.id);
+    expect(ids('giay phep lai xe')).not.toContain('khai-sinh');
+    expect(ids('giay phep lai xe').some((id) => id.includes('ruou'))).toBe(false);
+    expect(ids('lam can cuoc cong dan')).not.toContain('chung-thuc-ban-sao');
+    // Typos are still tolerated.
+    expect(top('dang ky khai snh')).toBe('khai-sinh');
+  });
+
   it('finds nothing for nothing, filler words, or gibberish', () => {
     expect(search.search('')).toEqual([]);
     expect(search.search('toi muon lam thu tuc')).toEqual([]);

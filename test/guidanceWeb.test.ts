@@ -44,7 +44,7 @@ describe('the guidance flows on the real web chat (HTTP)', () => {
     await u.say('dich vu cong');
     await u.say('1');
     expect(await u.say('xac nhan doc than')).toContain('1. Cấp giấy xác nhận tình trạng hôn nhân');
-    expect(await u.say('1')).toContain('Giấy tờ cần chuẩn bị');
+    expect(await u.say('1')).toContain('Xem giấy tờ cần chuẩn bị');
     await u.say('menu');
     await u.say('thong tin dich');
     await u.say('6');
