@@ -188,3 +188,26 @@ describe('short, polite', () => {
     expect(await c.say('menu')).toMatch(/Anh\/Chị cần gì\?/);
   });
 });
+
+describe('facts', () => {
+  it('5K says "giữ khoảng cách 2 mét"', async () => {
+    const c = await atMenu();
+    expect(await c.say('quy tac 5k')).toContain('giữ khoảng cách 2 mét');
+  });
+
+  it('after a flow ends: "1. Về menu" and the next steps that make sense, not the whole menu', async () => {
+    const c = await atMenu();
+    await c.choose('Quét mã QR');
+    const out = await c.choose('Xong');
+    expect(out).toContain('1. Về menu');
+    expect(out).toContain('2. Cài ứng dụng Bluezone');
+    expect(out).not.toContain('Khai báo y tế');
+    const next = await c.say('2');
+    expect(c.session?.flow).toBe('bluezone');
+    expect(next).toContain('Điện thoại của Anh/Chị là loại nào?');
+    await c.say('menu');
+    await c.choose('Quét mã QR');
+    await c.choose('Xong');
+    expect(await c.say('1')).toContain('7. Khác...');
+  });
+});
