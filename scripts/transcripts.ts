@@ -12,6 +12,8 @@ import type { InboundEvent, Reply, Session } from '../src/engine/types';
 import { createLogger } from '../src/logger';
 import { createRuntime } from '../src/runtime';
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 /** A person's message: typed text, or a deep link / QR code that opens a flow. */
 type Step = string | { start: string };
 
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
         let session: Session | null = null;
         const userId = `transcript-${locale}-${journey.name}`;
         const lines: string[] = [];
-        const send = async (e: Omit<InboundEvent, 'channel' | 'userId' | 'eventId'>, shown: string | null) => {
+        const send = async (e: DistributiveOmit<InboundEvent, 'channel' | 'userId' | 'eventId'>, shown: string | null) => {
           now += 20_000;
           const event = { ...e, channel: 'web', userId, eventId: `tr${++eventNo}` } as InboundEvent;
           const result = await runtime.engine.handle(session, event, now);
