@@ -4,7 +4,7 @@ import type { Action, Translator } from '../engine/contracts';
 import type { Locale } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 
-export const TRACING_APP_TEXT_KEYS = ['guidance.publisherKnown', 'guidance.qrSiteNote', 'guidance.qrGuides', 'guidance.helpContact', 'guidance.helpContactNoPhone', 'guidance.helpFallback', 'guidance.unknownPhone', 'guidance.noCommune'];
+export const TRACING_APP_TEXT_KEYS = ['guidance.publisherKnown', 'guidance.qrSiteNote', 'guidance.qrGuides', 'guidance.helpContact', 'guidance.helpContactNoPhone', 'guidance.helpFallback', 'guidance.noCommune'];
 
 /** Variables every text may use about the contact-tracing app, so a successor app is a change of the locality file. */
 export function tracingAppVars(locality: Locality, locale: Locale, i18n: Translator): Record<string, string> {
