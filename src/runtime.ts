@@ -14,6 +14,7 @@ import type { EngineRegistry } from './engine/contracts';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
 import { loadUnderstanding } from './engine/intentMatcher';
 import { entrySteps, loadFlows, type FlowSet } from './engine/loadFlows';
+import { listLocalityGaps } from './locality/localityGaps';
 import { READ_ONLY_ACTIONS } from './actions/readOnlyActions';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
@@ -216,6 +217,13 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   // Data.
   const defs = loadDefinitions(config);
   const { locality, i18n, triageRules, understanding } = defs;
+  const gaps = listLocalityGaps(locality);
+  if (gaps.length > 0) {
+    log.warn(
+      { localityFile: config.localityFile, empty: gaps },
+      `The locality file leaves ${gaps.length} kinds of facts empty; the bot hides them (no "unknown" lines) until they are filled in: ${gaps.join('; ')}`,
+    );
+  }
   log.info(
     { examples: understanding.examples, features: understanding.intents.classifier.featureCount, trainingMs: Math.round(understanding.trainingMs) },
     'intent classifier trained',

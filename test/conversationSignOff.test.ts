@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config';
 import { formatPhoneVN } from '../src/engine/phone';
+import { listLocalityGaps } from '../src/locality/localityGaps';
 import { buildEngine, Conversation, tempDir } from './support/harness';
 
 /** The Bắc Hà file with a phone for Bản Phố's health station (the real file has none sourced yet). */
@@ -209,5 +210,17 @@ describe('facts', () => {
     await c.choose('Quét mã QR');
     await c.choose('Xong');
     expect(await c.say('1')).toContain('7. Khác...');
+  });
+});
+
+describe('empty data, for the IT officer', () => {
+  it('lists every empty fact of the locality file once, by its path', () => {
+    const loc = buildEngine().locality;
+    const gaps = listLocalityGaps(loc);
+    expect(gaps).toContain('communes[].healthStation.phone: 19 of 19 communes');
+    expect(gaps).toContain('tracingApp.districtHelpContact');
+    expect(gaps).not.toContain('epidemic.provincialMapLink');
+    const filled = listLocalityGaps(buildEngine({ localityFile: localityWithStationPhone() }).locality);
+    expect(filled).toContain('communes[].healthStation.phone: 18 of 19 communes');
   });
 });
