@@ -47,7 +47,7 @@ describe('the guidance flows on the real web chat (HTTP)', () => {
     expect(await u.say('1')).toContain('Xem giấy tờ cần chuẩn bị');
     await u.say('menu');
     await u.say('thong tin dich');
-    await u.say('6');
+    await u.say('5'); // the nearest station (no areas are listed in the file, so that item is hidden)
     const far = await u.send({ type: 'location', latitude: 10.77, longitude: 106.7 });
     expect(far).toContain('ở ngoài huyện');
     const near = await u.send({ type: 'location', latitude: 22.53, longitude: 104.29 });

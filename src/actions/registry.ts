@@ -97,6 +97,10 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
         commune: commune?.name ?? '',
         /** Who to ask in person: the commune's help contact, else its health station, when the locality file has a phone. */
         communeContact: commune ? describeCommuneContact(commune) : '',
+        /** Non-empty when the locality file lists checkpoints, isolation or lockdown areas (flows hide the item otherwise). */
+        epidemicAreasListed: locality.epidemic.checkpoints.length + locality.epidemic.isolationAreas.length + locality.epidemic.lockdownAreas.length > 0 ? 'yes' : '',
+        /** Non-empty when the locality file has the province's Covid map link. */
+        epidemicMapKnown: locality.epidemic.provincialMapLink ? 'yes' : '',
         /** "Or call <station>: <phone>." after "call 115", when the locality file has the station's phone; else empty. */
         stationCall: commune?.healthStation.phone ? i18n.t(locale, 'records.stationCall', { station: commune.healthStation.name, phone: commune.healthStation.phone }) : '',
         district: localized(locality.district, locale),

@@ -28,6 +28,11 @@ export const optionSchema = z
     flow: flowId.optional(),
     /** Extra words that choose this option, in any locale, compared without diacritics. */
     synonyms: z.array(z.string().min(1)).optional(),
+    /**
+     * A text variable (`registry.textVars`, e.g. `epidemicAreasListed`) that must be non-empty for this option to be
+     * offered: an item whose data the locality file leaves empty is hidden, not answered with "nothing known".
+     */
+    requires: z.string().regex(/^[a-zA-Z]\w*$/).optional(),
     /** The yes (or no) words of every locale choose this option ("Anh/Chị muốn giấu tên không?" answered "có"). */
     means: z.enum(['yes', 'no']).optional(),
   })

@@ -1153,7 +1153,8 @@ export class Engine {
     const locale = this.locale(s);
     let vars: Record<string, unknown> | undefined;
     const label = (l: Locale, key: string) => this.i18n.plain?.(l, key) ?? this.i18n.t(l, key, (vars ??= this.vars(s)));
-    return options.map((o) => ({
+    const shown = options.some((o) => o.requires) ? options.filter((o) => !o.requires || Boolean((vars ??= this.vars(s))[o.requires])) : options;
+    return shown.map((o) => ({
       id: o.id,
       label: label(locale, o.label),
       allLabels: this.i18n.locales.map((l) => label(l, o.label)),
