@@ -39,6 +39,7 @@ export function loadTranslator(localesDirs: string | string[]): Translator {
         }
       }
     }
+    resolveAddress(translation);
     resources[locale] = { translation };
   }
   const instance: I18n = i18next.createInstance();
@@ -81,4 +82,23 @@ export function loadTranslator(localesDirs: string | string[]): Translator {
       return typeof instance.getResource(locale, 'translation', key) === 'string';
     },
   };
+}
+
+/**
+ * How the bot addresses people is one word per language, `address.you` in `locales/<lang>/address.json` ("Anh/Chị" in
+ * Vietnamese): texts write `{{you}}` and get that word here, once at start-up, so they stay plain strings.
+ */
+function resolveAddress(translation: Record<string, unknown>): void {
+  const address = translation.address as Record<string, unknown> | undefined;
+  const you = typeof address?.you === 'string' ? address.you : null;
+  if (you === null) return;
+  const walk = (node: Record<string, unknown>): void => {
+    for (const [key, value] of Object.entries(node)) {
+      if (typeof value === 'string') node[key] = value.replaceAll('{{you}}', you);
+      else if (value && typeof value === 'object' && !Array.isArray(value)) walk(value as Record<string, unknown>);
+    }
+  };
+  for (const [namespace, value] of Object.entries(translation)) {
+    if (namespace !== 'address' && value && typeof value === 'object') walk(value as Record<string, unknown>);
+  }
 }

@@ -16,6 +16,7 @@ import type { EngineRegistry } from './engine/contracts';
 import { Engine, ENGINE_TEXT_KEYS } from './engine/interpreter';
 import { loadUnderstanding } from './engine/intentMatcher';
 import { entrySteps, flowsFor, loadFlows, type FlowSet } from './engine/loadFlows';
+import { listLocalityGaps } from './locality/localityGaps';
 import { READ_ONLY_ACTIONS } from './actions/readOnlyActions';
 import { loadTranslator } from './i18n';
 import { createApp } from './http/createApp';
@@ -258,6 +259,13 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   // Data.
   const defs = loadDefinitions(config);
   const { locality, i18n, triageRules, understanding } = defs;
+  const gaps = listLocalityGaps(locality);
+  if (gaps.length > 0) {
+    log.warn(
+      { localityFile: config.localityFile, empty: gaps },
+      `The locality file leaves ${gaps.length} kinds of facts empty; the bot hides them (no "unknown" lines) until they are filled in: ${gaps.join('; ')}`,
+    );
+  }
   log.info(
     { examples: understanding.examples, features: understanding.intents.classifier.featureCount, trainingMs: Math.round(understanding.trainingMs) },
     'intent classifier trained',
@@ -302,6 +310,13 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   const personalData = new PersonalData();
   const repo = new RecordsRepository(db);
   const officialsChats = new Set([...locality.communes.flatMap((c) => (c.officialsTelegramChatId ? [c.officialsTelegramChatId] : [])), ...(config.officialsTelegramChatId ? [config.officialsTelegramChatId] : [])]);
+  const communesWithoutGroup = config.officialsTelegramChatId ? [] : locality.communes.filter((c) => !c.officialsTelegramChatId).map((c) => c.name);
+  if (communesWithoutGroup.length > 0) {
+    log.warn(
+      { communes: communesWithoutGroup },
+      `No officials' Telegram group receives the reports of ${communesWithoutGroup.length === locality.communes.length ? 'any commune' : `${communesWithoutGroup.length} communes`}: citizens are told "an official will look at it" and given a phone to call, and officials see the reports only on the dashboard. To send reports to a group, add the bot to the district officials' group and set OFFICIALS_TELEGRAM_CHAT_ID to its chat id (or officialsTelegramChatId per commune in the locality file).`,
+    );
+  }
   const dispatcher: NoticeDispatcher = new NoticeDispatcher({
     repo,
     outbound,

@@ -188,8 +188,9 @@ describe('the dashboard over HTTP: sign-in, roles that follow the group, commune
     const chat = 710003;
     await s.onboard(chat, 'ban pho');
     await s.say(chat, 'khai bao y te');
-    for (const answer of ['1', 'Hầu A Sử', '1985', '1', '0987 654 321', '1', 'Thôn Na Hối', '1 3']) await s.say(chat, answer);
+    for (const answer of ['2', '1', 'Hầu A Sử', '1985', '1', '0987 654 321', '1', 'Thôn Na Hối', '1 3']) await s.say(chat, answer);
     await s.say(chat, '1'); // a danger sign: urgent
+    await s.say(chat, '1'); // after "call 115": go on with the form
     for (const answer of ['3', '3', '5', '1', '1']) await s.say(chat, answer);
     const [urgent] = await s.server.runtime.db.query<{ id: number; reference: string; urgency: string }>('SELECT id, reference, urgency FROM records WHERE user_id = $1', [String(chat)]);
     expect(urgent!.urgency).toBe('urgent');

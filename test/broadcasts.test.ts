@@ -74,10 +74,10 @@ describe('announcements', () => {
     await deliver(textUpdate(chat, '1'));
     await deliver(textUpdate(chat, 'nam mon'));
     await deliver(textUpdate(chat, '1'));
-    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn cần gì?')));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Anh/Chị cần gì?')));
     expect(await repo().subscription('telegram', String(chat))).toMatchObject({ commune: 'nam-mon', urgent: true, news: true, active: true });
     await deliver(textUpdate(chat, 'dang ky'));
-    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn đang nhận mọi thông báo của Xã Nậm Mòn')));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Anh/Chị đang nhận mọi thông báo của Xã Nậm Mòn')));
     await deliver(textUpdate(chat, '2'));
     await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Đã đăng ký nhận thông báo khẩn')));
     expect(await repo().subscription('telegram', String(chat))).toMatchObject({ urgent: true, news: false, active: true });
@@ -89,12 +89,12 @@ describe('announcements', () => {
     await deliver(textUpdate(chat, '1'));
     await deliver(textUpdate(chat, 'ban pho'));
     await deliver(textUpdate(chat, '1'));
-    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn cần gì?')));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Anh/Chị cần gì?')));
     expect(await repo().subscription('telegram', String(chat))).toMatchObject({ active: true });
     await deliver(textUpdate(chat, 'khai bao y te'));
-    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn khai cho ai?')));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Khai báo y tế toàn dân')));
     await deliver(textUpdate(chat, 'Dừng'));
-    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Đã huỷ đăng ký. Bạn sẽ không nhận thông báo nữa.')));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Đã huỷ đăng ký. Anh/Chị sẽ không nhận thông báo nữa.')));
     expect(await repo().subscription('telegram', String(chat))).toMatchObject({ active: false });
     await deliver(textUpdate(chat, 'dang ky'));
     await deliver(textUpdate(chat, '1'));
@@ -216,7 +216,7 @@ describe('announcements', () => {
     const say = (chat: number, text: string) => deliver(groupTextUpdate(chat, official, text));
 
     await say(-1009999, '/thongbao');
-    await bot.waitFor(() => textsTo(-1009999).some((t) => t.includes('chưa được khai báo là nhóm cán bộ')));
+    await bot.waitFor(() => textsTo(-1009999).some((t) => t.includes('chưa được đăng ký là nhóm cán bộ')));
 
     await say(BAN_PHO_GROUP, '/thongbao');
     await bot.waitFor(() => textsTo(BAN_PHO_GROUP).some((t) => t.includes('Thông báo cho Xã Bản Phố')));

@@ -55,9 +55,9 @@ describe('a deep link opens a flow only at an entry step', () => {
     const c = new Conversation(engine, 'telegram', 'deep-1');
     await c.onboard();
     await c.start('declaration__enrol');
-    expect(c.session).toMatchObject({ flow: 'declaration', step: 'who' });
+    expect(c.session).toMatchObject({ flow: 'declaration', step: 'choose' });
     await c.start('declaration__name');
-    expect(c.session).toMatchObject({ flow: 'declaration', step: 'who' });
+    expect(c.session).toMatchObject({ flow: 'declaration', step: 'choose' });
   });
 
   it('a link to an entry step opens it (the nearest station asks for the location)', async () => {
@@ -117,7 +117,7 @@ describe('links that name actions never store, count or delete anything', () => 
     expect(erase.session).toMatchObject({ flow: 'deletedata', step: 'confirm' });
     expect(await records()).toBe(1);
 
-    expect((await start('declaration__submit')).session).toMatchObject({ flow: 'declaration', step: 'who' });
+    expect((await start('declaration__submit')).session).toMatchObject({ flow: 'declaration', step: 'choose' });
     expect((await start('report__submit')).session.flow).toBe('report');
     expect(await records()).toBe(1);
 

@@ -11,13 +11,13 @@ describe('onboarding and the main menu', () => {
     expect(first).toContain('2. English');
 
     const communes = await c.say('1');
-    expect(communes).toContain('Bạn sống ở xã, thị trấn nào?');
+    expect(communes).toContain('Anh/Chị sống ở xã, thị trấn nào?');
     expect(communes).toContain('1. Thị trấn Bắc Hà');
     expect(communes).toContain('19. Xã Thải Giàng Phố');
 
     const menu = await c.say('4');
     expect(menu).toContain('Đã lưu: Xã Bản Phố');
-    expect(menu).toContain('Bạn cần gì?');
+    expect(menu).toContain('Anh/Chị cần gì?');
     expect(c.session?.profile).toEqual({ locale: 'vi', commune: 'ban-pho' });
   });
 
@@ -46,7 +46,9 @@ describe('onboarding and the main menu', () => {
     const menu = await c.tap('commune:coc-ly');
     expect(menu).toContain('Saved: Xã Cốc Ly');
     expect(menu).toContain('What do you need?');
-    expect(c.optionIds()).toEqual(expect.arrayContaining(['main:declaration', 'main:contacts', 'main:bluezone', 'main:qr', 'main:services', 'main:epidemic', 'main:commune', 'main:language', 'main:help']));
+    expect(c.optionIds()).toEqual(['main:declaration', 'main:symptoms', 'main:bluezone', 'main:qr', 'main:epidemic', 'main:report', 'main:more']);
+    await c.tap('main:more');
+    expect(c.optionIds()).toEqual(expect.arrayContaining(['more:contacts', 'more:services', 'more:commune', 'more:language', 'more:help', 'more:venue', 'more:deletedata', 'more:main']));
   });
 
   it('re-asks with a short hint when the answer is not one of the options, and changes nothing', async () => {
@@ -56,7 +58,7 @@ describe('onboarding and the main menu', () => {
     for (const bad of ['25', '0', 'blah', '', '😀😀', 'x'.repeat(5000)]) {
       const out = await c.say(bad);
       expect(out).toContain('Xin trả lời bằng một số từ 1 đến 2');
-      expect(out).toContain('Bạn dùng tiếng nào?');
+      expect(out).toContain('Anh/Chị dùng tiếng nào?');
       expect(c.session?.step).toBe(before?.step);
       expect(c.session?.profile).toEqual(before?.profile);
     }
@@ -76,17 +78,18 @@ describe('onboarding and the main menu', () => {
     const c = new Conversation(engine);
     await c.onboard();
     const out = await c.say('Xin chào');
-    expect(out).toContain('Bạn cần gì?');
+    expect(out).toContain('Anh/Chị cần gì?');
     expect(out).not.toContain('Xin trả lời bằng một số');
   });
 
-  it('the contacts entry lists the hotlines and says the commune station has no number yet', async () => {
+  it('the contacts entry lists the hotlines and leaves out a station whose number is not known', async () => {
     const c = new Conversation(engine);
     await c.onboard();
     const out = await c.say('so dien thoai');
     expect(out).toContain('1900 9095');
     expect(out).toContain('115');
-    expect(out).toContain('Trạm Y tế xã Bản Phố: chưa có số điện thoại');
+    expect(out).not.toContain('Trạm Y tế xã Bản Phố');
+    expect(out).not.toContain('chưa có số điện thoại');
   });
 
   it('a deep link that arrives before onboarding is honoured right after it', async () => {
@@ -119,7 +122,7 @@ describe('words every flow understands', () => {
 
     const cancelled = await c.say('Huỷ');
     expect(cancelled).toContain('Đã huỷ');
-    expect(cancelled).toContain('Bạn cần gì?');
+    expect(cancelled).toContain('Anh/Chị cần gì?');
     expect(c.session?.flow).toBe('menu');
 
     await c.start('demo');
@@ -127,7 +130,7 @@ describe('words every flow understands', () => {
     expect(c.session?.flow).toBe('menu');
     await c.start('demo');
     const menu = await c.say('MENU');
-    expect(menu).toContain('Bạn cần gì?');
+    expect(menu).toContain('Anh/Chị cần gì?');
     expect(c.session?.answers).toEqual({});
   });
 
@@ -225,7 +228,7 @@ describe('a long form', () => {
     expect(summary).toContain('• Triệu chứng: Sốt');
     expect(summary).toContain('1. Đúng, gửi đi');
 
-    expect(await c.say('2')).toContain('Bạn muốn sửa mục nào?');
+    expect(await c.say('2')).toContain('Anh/Chị muốn sửa mục nào?');
     expect(await c.say('2')).toContain('Năm sinh?');
     const again = await c.say('1990');
     expect(again).toContain('• Năm sinh: 1990');
@@ -233,7 +236,9 @@ describe('a long form', () => {
 
     const done = await c.say('1');
     expect(done).toContain('Xong, Giàng Thị Mai.');
-    expect(done).toContain('Bạn cần gì?');
+    // Not the whole menu again: a way back and what makes sense next.
+    expect(done).toContain('Anh/Chị cần gì thêm?');
+    expect(done).toContain('1. Về menu');
     expect(c.session?.flow).toBe('menu');
     expect(c.session?.answers).toEqual({});
   });
@@ -258,7 +263,7 @@ describe('coming back', () => {
     await c.say('Giàng Thị Mai');
     c.now += 2 * 3600_000;
     const offer = await c.say('1985');
-    expect(offer).toContain('Chào bạn quay lại');
+    expect(offer).toContain('Chào Anh/Chị quay lại');
     expect(offer).toContain('khai báo thử');
     expect(offer).toContain('1. Làm tiếp');
     expect(c.session?.answers.year).toBeUndefined();
@@ -289,7 +294,7 @@ describe('coming back', () => {
     c.session = { ...c.session!, flowVersion: 99 };
     const out = await c.say('Giàng Thị Mai');
     expect(out).toContain('vừa được cập nhật');
-    expect(out).toContain('Bạn cần gì?');
+    expect(out).toContain('Anh/Chị cần gì?');
     expect(c.session?.profile.commune).toBe('ban-pho');
 
     c.session = { ...c.session!, flow: 'demo', flowVersion: 1, step: 'removedStep' };

@@ -33,7 +33,7 @@ describe('installing the contact-tracing app', () => {
   it('walks an Android user through numbered steps with the store link, the lookalikes and Bluetooth', async () => {
     const c = await atMenu();
     const first = await c.choose('Cài ứng dụng');
-    expect(first).toContain('Điện thoại của bạn là loại nào?');
+    expect(first).toContain('Điện thoại của Anh/Chị là loại nào?');
     const steps = await c.say('1');
     expect(steps).toContain('1. Mở link https://go.zalo.me/bluezone');
     expect(steps).toContain('CH Play');
@@ -41,7 +41,7 @@ describe('installing the contact-tracing app', () => {
     expect(steps).toContain('bluezone.gov.vn');
     expect(steps).toContain('Bluetooth');
     expect(steps).toContain('cảnh báo');
-    expect(steps).toContain('Bạn làm đến đâu rồi?');
+    expect(steps).toContain('Anh/Chị làm đến đâu rồi?');
   });
 
   it('explains how to tell an iPhone, then gives the iPhone steps', async () => {
@@ -101,14 +101,26 @@ describe('installing the contact-tracing app', () => {
     expect(await store.countInstalls()).toEqual({ 'ban-pho': 2, 'coc-ly': 1 });
   });
 
-  it('"I need help" offers the commune help contact, or the health station and hotline when there is none', async () => {
+  it('"I need help" offers the commune help contact, else the district IT contact, never the medical hotline or an empty phone', async () => {
     const c = await atMenu();
     await c.choose('Cài ứng dụng');
     await c.say('1');
-    const help = await c.say('5');
-    expect(help).toContain('Trạm Y tế xã Bản Phố');
-    expect(help).toContain('chưa có số điện thoại');
-    expect(help).toContain('1900 9095');
+    const help = await c.choose('Tôi cần người giúp');
+    expect(help).toContain('Nhờ con cháu');
+    expect(help).toContain('UBND Xã Bản Phố');
+    expect(help).not.toContain('chưa có số điện thoại');
+    expect(help).not.toContain('1900 9095');
+
+    const loc = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'localities', 'bac-ha.json'), 'utf8'));
+    loc.tracingApp.districtHelpContact = { name: 'Phòng Văn hoá – Thông tin huyện', phone: '0214 388 0000', where: 'UBND huyện Bắc Hà' };
+    const withIt = path.join(tempDir('cgb-locality-'), 'with-it.json');
+    fs.writeFileSync(withIt, JSON.stringify(loc));
+    const helped = await atMenu({ engineOverride: buildEngine({ localityFile: withIt }).engine });
+    await helped.start('bluezone__after');
+    const district = await helped.say('toi can nguoi giup');
+    expect(district).toContain('Phòng Văn hoá – Thông tin huyện');
+    expect(district).toContain('0214 388 0000');
+    expect(district).not.toContain('1900 9095');
 
     const { engine: e } = buildEngine({ localityFile: localityWithFacts() });
     const d = await atMenu({ engineOverride: e });
@@ -133,7 +145,7 @@ describe('scanning a QR code', () => {
     const c = await atMenu();
     const intro = await c.choose('Quét mã QR ở nơi công cộng');
     expect(intro).toContain('Khi đến và khi về');
-    expect(await c.say('1')).toContain('giờ bạn đến và giờ bạn về được ghi lại');
+    expect(await c.say('1')).toContain('giờ Anh/Chị đến và giờ Anh/Chị về được ghi lại');
     expect(await c.say('2')).toContain('Quét mã QR');
     expect(await c.say('zalo')).toContain('Mở Zalo');
     expect(await c.say('4')).toContain('Mở ứng dụng Camera');
@@ -152,14 +164,21 @@ describe('online public services', () => {
     const results = await c.say('dang ky ket hon');
     expect(results).toContain('1. Đăng ký kết hôn');
     const card = await c.say('1');
-    expect(card).toContain('Mức độ 3');
-    expect(card).toContain('Căn cước công dân của hai người');
+    // One delivery answer, the essentials first, the documents on request.
+    expect(card).toContain('Mức độ 3: nộp hồ sơ qua mạng, nhận kết quả trực tiếp tại nơi nộp.');
+    expect(card).not.toContain('bưu điện');
     expect(card).toContain('https://dichvucong.gov.vn');
     expect(card).toContain('Lệ phí: Miễn phí');
-    expect(card).toContain('không gửi qua bưu điện');
-    await c.say('2');
-    await c.say('giay khai sinh');
-    expect(await c.say('1')).toContain('Có thể nhận kết quả qua bưu điện');
+    expect(card).toContain('⚠️ Thông tin đang được kiểm tra, hỏi bộ phận một cửa xã để chắc chắn.');
+    expect(card).not.toContain('của hai người');
+    const documents = await c.choose('Xem giấy tờ cần chuẩn bị');
+    expect(documents).toContain('CMND hoặc CCCD (căn cước công dân) của hai người');
+    await c.choose('Tìm từ khác');
+    await c.say('trich luc');
+    const level4 = await c.say('1');
+    expect(level4).toContain('Mức độ 4: làm hoàn toàn qua mạng, nhận kết quả qua mạng hoặc qua bưu điện.');
+    expect(level4.match(/bưu điện/g)).toHaveLength(1);
+    expect(level4).not.toContain('trực tiếp tại nơi nộp');
   });
 
   it('browses by category', async () => {
@@ -196,13 +215,13 @@ describe('online public services', () => {
     const c = await atMenu();
     await c.start('services__query');
     for (const [bad, hint] of [
-      ['', 'Bạn chưa gõ từ nào'],
-      ['🙂🙂', 'Bạn chưa gõ từ nào'],
+      ['', 'Anh/Chị chưa gõ từ nào'],
+      ['🙂🙂', 'Anh/Chị chưa gõ từ nào'],
       ['x'.repeat(5000), 'dài quá'],
     ] as const) {
       const out = await c.say(bad);
       expect(out).toContain(hint);
-      expect(out).toContain('Bạn cần làm giấy tờ gì?');
+      expect(out).toContain('Anh/Chị cần làm giấy tờ gì?');
       expect(c.session?.step).toBe('query');
     }
   });
@@ -214,7 +233,7 @@ describe('online public services', () => {
     await c.say('marriage');
     const card = await c.say('1');
     expect(card).toContain('Marriage registration');
-    expect(card).toContain('What to prepare');
+    expect(card).toContain('See the documents to prepare');
   });
 });
 
@@ -226,11 +245,14 @@ describe('epidemic information', () => {
     expect(await c.say('2')).toContain('1900 9095');
     const station = await c.say('3');
     expect(station).toContain('Trạm Y tế xã Bản Phố');
-    expect(station).toContain('Địa chỉ: chưa có địa chỉ');
-    expect(station).toContain('Giờ làm việc: chưa có thông tin');
-    expect(await c.say('4')).toContain('Hiện chưa có mục nào');
-    expect(await c.say('5')).toContain('Chưa có đường link bản đồ');
-    await c.say('7');
+    // Facts the locality file lacks are left out, and where to ask is said instead.
+    expect(station).not.toContain('Địa chỉ:');
+    expect(station).not.toContain('chưa có thông tin');
+    expect(station).toContain('hỏi UBND Xã Bản Phố');
+    // No checkpoints or areas are listed in the file: the item is hidden, not answered with "none".
+    expect(c.last.some((r) => r.kind === 'choices' && r.options.some((o) => o.id === 'pick:areas'))).toBe(false);
+    expect(await c.say('4')).toContain('http://covidmap.laocai.gov.vn/');
+    await c.say('6');
     expect(c.session?.flow).toBe('menu');
   });
 
@@ -240,7 +262,7 @@ describe('epidemic information', () => {
     await c.start('epidemic');
     const areas = await c.say('4');
     expect(areas).toContain('Chốt kiểm soát (2)');
-    expect(areas).toContain('Chốt A, Xã Bản Phố: từ 01/06/2021, đến khi có thông báo mới. (xã của bạn)');
+    expect(areas).toContain('Chốt A, Xã Bản Phố: từ 01/06/2021, đến khi có thông báo mới. (xã của Anh/Chị)');
     expect(areas).toContain('Chốt B, Xã Cốc Ly: từ 01/05/2021 đến 30/06/2021. Đầu cầu (đã hết hạn) (⚠ chưa được xác nhận lại từ 20/05/2021)');
     expect(areas).toContain('Khu phong toả (1)');
     expect(areas).toContain('Thôn C, Xã Na Hối');
@@ -257,14 +279,14 @@ describe('epidemic information', () => {
     await c.say('tram y te gan nhat');
     expect(c.last.some((r) => r.kind === 'request-location')).toBe(true);
     const near = await c.location(22.42, 104.19);
-    expect(near).toMatch(/Trạm y tế gần bạn nhất \(cách khoảng 1,\d km/);
+    expect(near).toMatch(/Trạm y tế gần Anh\/Chị nhất \(cách khoảng 1,\d km/);
     expect(near).toContain('Trạm Y tế xã Cốc Ly');
   });
 
   it('a location far outside the district gets a kind answer and the question again', async () => {
     const c = await atMenu();
     await c.start('epidemic');
-    await c.say('6');
+    await c.choose('gần tôi nhất');
     const out = await c.location(10.77, 106.7);
     expect(out).toContain('ở ngoài huyện');
     expect(out).toContain('Gửi vị trí');
@@ -275,7 +297,7 @@ describe('epidemic information', () => {
   it('without station positions, says so and shows the commune station', async () => {
     const c = await atMenu();
     await c.start('epidemic');
-    await c.say('6');
+    await c.choose('gần tôi nhất');
     const out = await c.location(22.53, 104.29);
     expect(out).toContain('chưa có vị trí của các trạm y tế');
     expect(out).toContain('Trạm Y tế xã Bản Phố');
@@ -302,7 +324,7 @@ describe('understanding typed messages', () => {
     const c = await atMenu();
     const station = await c.say('trạm y tế xã mở cửa mấy giờ');
     expect(station).toContain('🏥 Trạm Y tế xã Bản Phố');
-    expect(station).toContain('Giờ làm việc');
+    expect(station).toContain('hỏi UBND Xã Bản Phố');
     expect(c.session?.step).toBe('pick');
     await c.say('menu');
     await c.say('tram y te gan nhat o dau');
@@ -318,14 +340,14 @@ describe('understanding typed messages', () => {
   it('inside a flow, a request for one of its answers goes there (a new search from the results, too)', async () => {
     const c = await atMenu();
     await c.start('epidemic');
-    expect(await c.say('ban do covid')).toContain('Chưa có đường link bản đồ');
+    expect(await c.say('ban do covid')).toContain('http://covidmap.laocai.gov.vn/');
     expect(await c.say('khu cach ly o dau')).toContain('Khu cách ly (0)');
     await c.start('services__query');
     await c.say('ket hon');
     const again = await c.say('giay khai tu');
     expect(again).toContain('Các thủ tục tìm được cho “giay khai tu”');
     expect(again).toContain('1. Đăng ký khai tử');
-    expect(await c.say('quay lai')).toContain('Bạn cần làm giấy tờ gì?');
+    expect(await c.say('quay lai')).toContain('Anh/Chị cần làm giấy tờ gì?');
     expect(c.session?.step).toBe('query');
   });
 
@@ -334,7 +356,7 @@ describe('understanding typed messages', () => {
     const results = await c.say('làm giấy khai sinh cho con');
     expect(results).toContain('Các thủ tục tìm được cho “làm giấy khai sinh cho con”');
     expect(results).toContain('1. Đăng ký khai sinh');
-    expect(await c.say('quay lai')).toContain('Bạn cần làm giấy tờ gì?');
+    expect(await c.say('quay lai')).toContain('Anh/Chị cần làm giấy tờ gì?');
     expect(c.session?.step).toBe('query');
   });
 
@@ -342,7 +364,7 @@ describe('understanding typed messages', () => {
     const c = await atMenu();
     // Asks for contacts and epidemic information alike: which comes first is the classifier's call.
     const out = await c.say('lien he ve dich benh');
-    expect(out).toContain('Có phải bạn muốn hỏi về việc này?');
+    expect(out).toContain('Có phải Anh/Chị muốn hỏi về việc này?');
     expect(out).toMatch(/[12]\. Thông tin dịch bệnh, trạm y tế/);
     expect(out).toMatch(/[12]\. Số điện thoại cần biết/);
     expect(c.session?.sub).toBe('guess');
@@ -359,7 +381,7 @@ describe('understanding typed messages', () => {
     expect(out).toContain('2. Không, trả lời câu đang hỏi');
     expect(c.session?.flow).toBe('bluezone');
     const back = await c.say('2');
-    expect(back).toContain('Điện thoại của bạn là loại nào?');
+    expect(back).toContain('Điện thoại của Anh/Chị là loại nào?');
     expect(c.session?.step).toBe('phone');
     await c.say('quet ma qr');
     await c.tap('$:go:qr');
@@ -371,7 +393,7 @@ describe('understanding typed messages', () => {
     await c.choose('Cài ứng dụng');
     await c.say('dang ky ket hon');
     expect(c.session?.sub).toBe('guess');
-    expect(await c.say('1')).toContain('Bạn cần làm giấy tờ gì?');
+    expect(await c.say('1')).toContain('Anh/Chị cần làm giấy tờ gì?');
     expect(c.session?.step).toBe('query');
     expect(c.session?.answers.query).toBeUndefined();
   });
@@ -387,12 +409,12 @@ describe('understanding typed messages', () => {
   it('a greeting shows the menu; nonsense, emoji and a 5,000-character message get one honest sentence and the menu', async () => {
     const c = await atMenu();
     const hello = await c.say('chào bạn nhé');
-    expect(hello).toContain('Bạn cần gì?');
+    expect(hello).toContain('Anh/Chị cần gì?');
     expect(hello).not.toContain('Xin trả lời');
     for (const bad of ['', '😀😀', 'asdfgh', 'x '.repeat(2500)]) {
       const out = await c.say(bad);
-      expect(out).toContain('Mình chưa hiểu ý bạn. Mình chỉ hỗ trợ về phòng chống dịch');
-      expect(out).toContain('14. Xoá dữ liệu của tôi');
+      expect(out).toContain('Xin lỗi, trợ lý chưa hiểu ý Anh/Chị. Trợ lý chỉ hỗ trợ về phòng chống dịch');
+      expect(out).toContain('7. Khác...');
       expect(c.session?.flow).toBe('menu');
       expect(c.session?.sub).toBeNull();
     }
@@ -412,7 +434,7 @@ describe('understanding typed messages', () => {
     expect(out).toContain('Xin trả lời bằng một số từ 1 đến 2');
     expect(c.session?.flow).toBe('onboarding');
     await c.say('1');
-    expect(await c.say('coc ly')).toContain('Điện thoại của bạn là loại nào?');
+    expect(await c.say('coc ly')).toContain('Điện thoại của Anh/Chị là loại nào?');
     expect(c.session?.flow).toBe('bluezone');
 
     const first = new Conversation(engine, 'zalo', 'first-message');

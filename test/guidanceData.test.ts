@@ -51,7 +51,7 @@ describe('the Bắc Hà locality file', () => {
     }
     expect(locality.tracingApp.android.link).toBeNull();
     expect(locality.tracingApp.storePublisher).toBeNull();
-    expect(locality.epidemic.provincialMapLink).toBeNull();
+    expect(locality.epidemic.provincialMapLink).toBe('http://covidmap.laocai.gov.vn/');
   });
 
   it('names the path of a procedure that points at an unknown category or portal, and of an area in an unknown commune', () => {
@@ -110,6 +110,15 @@ describe('searching the public-service catalogue', () => {
     expect(top('thuogn tru')).toBe('thuong-tru');
     expect(top('marrige')).toBe('ket-hon');
     expect(top('certifcate')).toBeDefined();
+  });
+
+  it('returns nothing rather than something unrelated (a minimum relevance)', () => {
+    const ids = (q: string) => search.search(q).map((h) => h.procedure.id);
+    expect(ids('giay phep lai xe')).not.toContain('khai-sinh');
+    expect(ids('giay phep lai xe').some((id) => id.includes('ruou'))).toBe(false);
+    expect(ids('lam can cuoc cong dan')).not.toContain('chung-thuc-ban-sao');
+    // Typos are still tolerated.
+    expect(top('dang ky khai snh')).toBe('khai-sinh');
   });
 
   it('finds nothing for nothing, filler words, or gibberish', () => {

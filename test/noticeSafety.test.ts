@@ -128,9 +128,9 @@ describe('notices are never silently given up, and never flood a group', () => {
     expect(confirmation).not.toMatch(/Đã gửi/);
     expect(confirmation).toContain('Đã ghi nhận');
     await dispatch();
-    expect(textsTo(c.userId).some((t) => t.includes('đã được chuyển cho cán bộ'))).toBe(false);
+    expect(textsTo(c.userId).some((t) => t.includes('Trạm y tế đã được báo'))).toBe(false);
     await deliver(myChatMemberUpdate(BAN_PHO, 'member'));
-    await bot.waitFor(() => textsTo(c.userId).some((t) => t.includes('đã được chuyển cho cán bộ xã')));
+    await bot.waitFor(() => textsTo(c.userId).some((t) => t.includes('Trạm y tế đã được báo')));
   });
 
   it('beyond the ceiling of notices per minute for a commune, the others of that minute come as one digest', async () => {

@@ -16,6 +16,7 @@ async function count(runtime: Runtime, sql: string, params: unknown[] = []): Pro
 /** Answers a whole health declaration for oneself, up to the summary. */
 async function declareUpToSummary(u: WebUser, symptoms = '1 2'): Promise<string> {
   await u.say('khai bao y te');
+  await u.say('2'); // tell the commune health station
   await u.say('1'); // for myself
   await u.say('Giàng Thị Mai');
   await u.say('1985');
@@ -24,7 +25,8 @@ async function declareUpToSummary(u: WebUser, symptoms = '1 2'): Promise<string>
   await u.say('1'); // yes, my commune
   await u.say('Thôn Na Lang');
   let out = await u.say(symptoms);
-  if (out.includes('dấu hiệu')) out = await u.say('4'); // no danger signs
+  if (out.includes('dấu hiệu nào')) out = await u.say('4'); // no danger signs
+  if (out.includes('Gọi ngay 115')) out = await u.say('1'); // a danger sign: go on with the form
   await u.say('3'); // no travel
   await u.say('3'); // no contact
   await u.say('5'); // no chronic illness
@@ -43,18 +45,22 @@ describe('health declaration', () => {
   it('asks one question at a time with progress, summarises, stores nothing before the confirmation, then one record with a reference', async () => {
     const u = new WebUser(server.url);
     await onboard(u);
-    const first = await u.say('1');
+    await u.say('1');
+    const first = await u.say('2');
     expect(first).toContain('Câu 1/');
     const summary = await declareUpToSummary(u);
     expect(summary).toContain('• Họ tên: Giàng Thị Mai');
-    expect(summary).toContain('• Điện thoại: +84912345678');
+    expect(summary).toContain('• Điện thoại: 0912 345 678');
     expect(summary).toContain('• Xã: Xã Bản Phố');
     expect(summary).toContain('• Triệu chứng: Sốt, Ho');
     expect(await count(server.runtime, 'SELECT 1 FROM records WHERE user_id = $1', [u.userId])).toBe(0);
 
     const done = await u.say('1');
     expect(done).toMatch(/Mã số: KB-\d{6}-\d{4}/);
-    expect(done).toContain('Trạm y tế sẽ gọi cho bạn');
+    // The notice is only queued: the person is told it is on its way, never that the station has been told.
+    expect(done).toContain('Đã ghi nhận, đang chuyển cho trạm y tế xã');
+    expect(done).not.toContain('Trạm y tế đã được báo');
+    expect(done).not.toContain('sẽ gọi cho');
     const [record] = await server.runtime.db.query<{ kind: string; commune: string; urgency: string; rule_version: string; triage_level: string; data: Record<string, unknown> }>(
       'SELECT kind, commune, urgency, rule_version, triage_level, data FROM records WHERE user_id = $1',
       [u.userId],
@@ -62,15 +68,17 @@ describe('health declaration', () => {
     expect(record).toMatchObject({ kind: 'declaration', commune: 'ban-pho', urgency: 'notice', triage_level: 'isolate', rule_version: 'bac-ha-2021-07-v1' });
     expect(record!.data).toMatchObject({ name: 'Giàng Thị Mai', birthYear: 1985, phone: '+84912345678', symptoms: ['fever', 'cough'], consent: true });
     // Web chat users get no reminders (the web chat cannot push), so no daily follow-up is offered there.
-    expect(done).toContain('Bạn cần gì?');
+    expect(done).toContain('Anh/Chị cần gì thêm?');
   });
 
   it('sends difficulty breathing straight to "call 115" with an urgent notice', async () => {
     const u = new WebUser(server.url);
     await onboard(u);
-    await declareUpToSummary(u, '4');
+    const summary = await declareUpToSummary(u, '4');
+    expect(summary).toContain('Mời kiểm tra lại');
     const done = await u.say('1');
     expect(done).toContain('Gọi ngay 115');
+    expect(done).not.toContain('Trạm y tế đã được báo');
     const [record] = await server.runtime.db.query<{ urgency: string }>('SELECT urgency FROM records WHERE user_id = $1', [u.userId]);
     expect(record!.urgency).toBe('urgent');
   });
@@ -89,6 +97,7 @@ describe('health declaration', () => {
     const u = new WebUser(server.url);
     await onboard(u);
     await u.say('1');
+    await u.say('2');
     await u.say('1');
     expect(await u.say('12345')).toContain('Tên chỉ có chữ cái');
     expect(await u.say('x'.repeat(10_000))).toContain('Tên dài quá');
@@ -202,6 +211,9 @@ describe('reports of symptoms and of people', () => {
     );
     const text = notice!.replies.map((r) => r.text).join('\n');
     expect(text).toContain('Người báo: giấu tên');
+    // No one to call: an anonymous report is never labelled "CẦN GỌI".
+    expect(text).not.toContain('CẦN GỌI');
+    expect(text).toContain('CẦN XÁC MINH');
     expect(text).toContain('nhà ông <b>A</b>');
     expect(text).not.toContain('+84');
   });
@@ -222,5 +234,30 @@ describe('reports of symptoms and of people', () => {
     expect(outcomes.filter((o) => /TC-\d{6}/.test(o))).toHaveLength(5);
     expect(outcomes[5]).toContain('nhiều báo cáo trong một giờ');
     expect(await count(server.runtime, 'SELECT 1 FROM records WHERE user_id = $1', [u.userId])).toBe(5);
+  });
+});
+
+describe('a district without an officials\' group', () => {
+  let server: Awaited<ReturnType<typeof startServer>>;
+  beforeAll(async () => {
+    server = await startServer({});
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('tells the citizen an official will look at it and gives a phone to call, never that the station was told', async () => {
+    const u = new WebUser(server.url);
+    await onboard(u);
+    await u.say('bao trieu chung');
+    await u.say('1');
+    await u.say('4'); // no danger signs
+    await u.say('0912345678');
+    await u.say('1');
+    await u.say('Thôn Na Lang');
+    const done = await u.say('1');
+    expect(done).toContain('Đã ghi nhận, cán bộ sẽ xem. Nếu cần gấp, gọi 1900 9095.');
+    expect(done).not.toContain('trạm y tế đã');
+    expect(done).not.toContain('Trạm y tế đã');
   });
 });

@@ -53,6 +53,7 @@ describe('records through the Telegram webhook, and the officials\' inbox', () =
   }
   async function declare(chat: number, name: string, symptoms: string, address = 'Thôn Na Lang'): Promise<string> {
     await say(chat, 'khai bao y te');
+    await say(chat, '2');
     await say(chat, '1');
     await say(chat, name);
     await say(chat, '1990');
@@ -61,7 +62,8 @@ describe('records through the Telegram webhook, and the officials\' inbox', () =
     await say(chat, '1');
     await say(chat, address);
     const afterSymptoms = await say(chat, symptoms);
-    if (afterSymptoms.includes('dấu hiệu')) await say(chat, '4');
+    if (afterSymptoms.includes('dấu hiệu nào')) await say(chat, '4');
+    if (afterSymptoms.includes('Gọi ngay 115')) await say(chat, '1'); // a danger sign: go on with the form
     await say(chat, '3');
     await say(chat, '3');
     await say(chat, '5');
@@ -76,7 +78,7 @@ describe('records through the Telegram webhook, and the officials\' inbox', () =
     await onboard(chat);
     const done = await declare(chat, 'Giàng Thị Mai', '1 2', 'Thôn <b>Na Lang</b> <a href="http://x">A</a>');
     expect(done).toMatch(/KB-210715-\d{4}/);
-    expect(await say(chat, '2')).toContain('Bạn cần gì?'); // no daily updates
+    expect(await say(chat, '2')).toContain('Anh/Chị cần gì thêm?'); // no daily updates
     const record = await recordOf(chat);
 
     await server.runtime.dispatcher.runUntilIdle();
@@ -145,9 +147,25 @@ describe('records through the Telegram webhook, and the officials\' inbox', () =
     await jobs.tick();
     expect(textsTo(chat).filter((t) => t.includes('Nhiệt độ cơ thể hôm nay'))).toHaveLength(1);
     await say(chat, '38,5');
-    expect(await say(chat, '2')).toContain('Cảm ơn, đã ghi nhận');
+    expect(await say(chat, '2')).toContain('Bây giờ có dấu hiệu nào sau đây không?'); // cough: the danger question
+    const worse = await say(chat, '4'); // no danger sign
+    // Fever of 38 °C or a symptom: what to do and the station, not "all is well".
+    expect(worse).toContain('báo ngay cho trạm y tế xã');
+    expect(worse).not.toContain('chưa có dấu hiệu đáng lo');
     await server.runtime.dispatcher.runUntilIdle();
     await bot.waitFor(() => textsTo(DISTRICT_GROUP).some((t) => t.includes(`${record.reference}: cập nhật ngày 2021-07-16`)));
+    // The officials' card speaks Vietnamese, not the rule's code.
+    const card = textsTo(DISTRICT_GROUP).find((t) => t.includes(record.reference) && t.includes('Mức:'))!;
+    expect(card).toContain('Mức: Cách ly tại nhà');
+    expect(card).not.toMatch(/\bisolate\b/);
+
+    // A second update the same day: no thermometer, a danger sign → 115 at once.
+    await say(chat, 'cap nhat suc khoe');
+    expect(await say(chat, 'Không đo được')).toContain('Hôm nay có triệu chứng nào?');
+    await say(chat, '1'); // fever
+    const danger = await say(chat, '1'); // chest pain
+    expect(danger).toContain('Gọi ngay 115');
+    expect(danger.indexOf('Gọi ngay 115')).toBeLessThan(danger.indexOf('Đã ghi nhận'));
 
     // 17 July: no update at all; on the 18th the missed day is flagged, once.
     now = Date.UTC(2021, 6, 18, 2, 0, 0);

@@ -16,9 +16,11 @@ const SCRIPT: Array<(chat: number, updateId: number) => unknown> = [
   (c, u) => textUpdate(c, '1', u),
   (c, u) => textUpdate(c, '/menu', u),
   (c, u) => textUpdate(c, 'xyz', u),
-  (c, u) => callbackUpdate(c, 'main:commune', u),
+  (c, u) => callbackUpdate(c, 'main:more', u),
+  (c, u) => callbackUpdate(c, 'more:commune', u),
   (c, u) => textUpdate(c, 'quay lai', u),
-  (c, u) => callbackUpdate(c, 'main:commune', u),
+  (c, u) => callbackUpdate(c, 'main:more', u),
+  (c, u) => callbackUpdate(c, 'more:commune', u),
   (c, u) => textUpdate(c, 'ta van chu', u),
   (c, u) => textUpdate(c, 'tieng viet', u),
 ];

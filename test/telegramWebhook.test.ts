@@ -124,14 +124,14 @@ describe('Telegram webhook through the real Express app', () => {
 
     const tap = callbackUpdate(chat, buttons[0]!.callback_data);
     await deliver(tap);
-    await fake.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn sống ở xã, thị trấn nào?')));
+    await fake.waitFor(() => textsTo(chat).some((t) => t.includes('Anh/Chị sống ở xã, thị trấn nào?')));
     await fake.waitFor(() => fake.callsOf('answerCallbackQuery').some((c) => c.payload.callback_query_id === tap.callback_query.id));
 
     await deliver(textUpdate(chat, 'ban pho'));
     // On Telegram, onboarding also offers the commune's announcements.
     await fake.waitFor(() => textsTo(chat).some((t) => t.includes('nhận thông báo của Xã Bản Phố')));
     await deliver(textUpdate(chat, '2'));
-    await fake.waitFor(() => textsTo(chat).some((t) => /\d+\. Số điện thoại cần biết/.test(t)));
+    await fake.waitFor(() => textsTo(chat).some((t) => /\d+\. Khác\.\.\./.test(t)));
     expect((await server.runtime.store.peek(`telegram:${chat}`))!.profile).toEqual({ locale: 'vi', commune: 'ban-pho' });
   });
 

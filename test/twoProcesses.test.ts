@@ -12,7 +12,8 @@ const SCRIPT: Array<Record<string, unknown>> = [
   { type: 'text', text: 'change commune' },
   { type: 'text', text: 'xyz' },
   { type: 'text', text: 'quay lai' },
-  { type: 'choice', optionId: 'main:commune' },
+  { type: 'choice', optionId: 'main:more' },
+  { type: 'choice', optionId: 'more:commune' },
   { type: 'text', text: 'ta van chu' },
   { type: 'text', text: 'tieng viet' },
 ];

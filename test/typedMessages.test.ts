@@ -26,23 +26,23 @@ describe('a danger sign', () => {
   it('gets "call 115" before any question, then the symptoms questions', async () => {
     const c = await atMenu();
     const out = await c.say('bố tôi ho mấy hôm nay giờ thấy mệt với khó thở');
-    expect(out.indexOf('Hãy gọi ngay 115')).toBeGreaterThanOrEqual(0);
-    expect(out.indexOf('Hãy gọi ngay 115')).toBeLessThan(out.indexOf('Bạn đang có triệu chứng nào?'));
+    expect(out.indexOf('Gọi ngay 115')).toBeGreaterThanOrEqual(0);
+    expect(out.indexOf('Gọi ngay 115')).toBeLessThan(out.indexOf('Anh/Chị đang có triệu chứng nào?'));
     expect(c.session?.flow).toBe('symptoms');
   });
 
   it('in the middle of another flow too, and from someone new before the onboarding questions', async () => {
     const c = await atMenu();
     await c.choose('Cài ứng dụng');
-    expect(await c.say('ad oi me em kho tho lam, moi tim tai')).toContain('Hãy gọi ngay 115');
+    expect(await c.say('ad oi me em kho tho lam, moi tim tai')).toContain('Gọi ngay 115');
     expect(c.session?.flow).toBe('symptoms');
 
     const first = new Conversation(engine, 'zalo', 'danger-first');
     const out = await first.say('con em sot cao co giat');
-    expect(out.indexOf('Hãy gọi ngay 115')).toBeGreaterThanOrEqual(0);
-    expect(out.indexOf('Hãy gọi ngay 115')).toBeLessThan(out.indexOf('Bạn dùng tiếng nào?'));
+    expect(out.indexOf('Gọi ngay 115')).toBeGreaterThanOrEqual(0);
+    expect(out.indexOf('Gọi ngay 115')).toBeLessThan(out.indexOf('Anh/Chị dùng tiếng nào?'));
     await first.say('1');
-    expect(await first.say('ban pho')).toContain('Bạn đang có triệu chứng nào?');
+    expect(await first.say('ban pho')).toContain('Anh/Chị đang có triệu chứng nào?');
     expect(first.session?.flow).toBe('symptoms');
   });
 });
@@ -73,7 +73,7 @@ describe('a request typed at the menu', () => {
     const c = await atMenu();
     for (const text of ['giá lợn hôm nay bao nhiêu', 'bao giờ sửa đường lên bản']) {
       const out = await c.say(text);
-      expect(out).toContain('Mình chỉ hỗ trợ về phòng chống dịch Covid-19');
+      expect(out).toContain('Trợ lý chỉ hỗ trợ về phòng chống dịch Covid-19');
       expect(out).toContain('1. Khai báo y tế');
       expect(c.session?.flow).toBe('menu');
     }
@@ -94,7 +94,7 @@ describe('a request typed at the menu', () => {
 
     const plain = await atMenu();
     const outs = [await plain.say('asdfgh'), await plain.say('qwerty'), await plain.say('zzzz')];
-    expect(outs.join('\n')).not.toContain('Bạn có thể hỏi trực tiếp');
+    expect(outs.join('\n')).not.toContain('Anh/Chị có thể hỏi trực tiếp');
   });
 });
 
@@ -118,8 +118,8 @@ describe('inside a question, its own options win', () => {
     const c = await atMenu();
     // A deep link opens only entry steps, so the form is answered up to the travel question.
     await c.start('declaration');
-    for (const answer of ['1', 'Giàng Thị Mai', '1985', '2', '0912 345 678', '2', '1', 'Thôn Na Lang']) await c.say(answer);
-    if ((await c.say('1 2')).includes('dấu hiệu')) await c.say('4');
+    for (const answer of ['2', '1', 'Giàng Thị Mai', '1985', '2', '0912 345 678', '2', '1', 'Thôn Na Lang']) await c.say(answer);
+    if ((await c.say('1 2')).includes('dấu hiệu nào')) await c.say('4');
     expect(c.session?.step).toBe('travel');
     await c.say('co, o vung dich');
     expect(c.session?.answers.travel).toBe('epidemicArea');
@@ -143,7 +143,7 @@ describe('inside a question, its own options win', () => {
     await c.choose('Cài ứng dụng');
     await c.say('quet ma qr the nao');
     expect(c.session?.sub).toBe('guess');
-    expect(await c.say('quay lai')).toContain('Điện thoại của bạn là loại nào?');
+    expect(await c.say('quay lai')).toContain('Điện thoại của Anh/Chị là loại nào?');
     expect(c.session?.flow).toBe('bluezone');
     expect(c.session?.step).toBe('phone');
     expect(c.session?.sub).toBeNull();

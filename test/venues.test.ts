@@ -57,7 +57,7 @@ describe('venues: registration, posters, check-in on every channel, officials an
     await user.start();
     await user.say('1');
     const afterCommune = await user.say('ban pho');
-    if (!afterCommune.includes('Bạn cần gì')) await user.say('2');
+    if (!afterCommune.includes('Anh/Chị cần gì')) await user.say('2');
     return user;
   }
 
@@ -190,19 +190,19 @@ describe('venues: registration, posters, check-in on every channel, officials an
     expect(confirm).toContain('Chợ văn hoá Bắc Hà');
     expect(await checkinsOf(String(chat))).toEqual([]);
     const done = await tg(chat, callbackUpdate(chat, 'confirm:in'));
-    expect(done).toContain('Đã ghi: bạn đến Chợ văn hoá Bắc Hà lúc');
+    expect(done).toContain('Đã ghi: Anh/Chị đến Chợ văn hoá Bắc Hà lúc');
     const rows = await checkinsOf(String(chat));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ venue_id: market.id, name: 'Lò Văn Sáng', phone: '+84987654321', checked_out_at: null });
 
     // Scanning again at once: no second visit, no question.
     now += 2 * MINUTE;
-    expect(await tg(chat, textUpdate(chat, link))).toContain('Bạn đã khai báo đến');
+    expect(await tg(chat, textUpdate(chat, link))).toContain('Anh/Chị đã khai báo đến');
     expect(await checkinsOf(String(chat))).toHaveLength(1);
 
     // A later scan offers to leave; the link alone changes nothing.
     now += 15 * MINUTE;
-    expect(await tg(chat, textUpdate(chat, link))).toContain('Bạn đang rời đi?');
+    expect(await tg(chat, textUpdate(chat, link))).toContain('Anh/Chị đang rời đi?');
     expect((await checkinsOf(String(chat)))[0]!.checked_out_at).toBeNull();
     expect(await tg(chat, callbackUpdate(chat, 'offerOut:out'))).toContain('Đã ghi giờ về');
     expect((await checkinsOf(String(chat)))[0]!.checked_out_at).not.toBeNull();
@@ -258,7 +258,7 @@ describe('venues: registration, posters, check-in on every channel, officials an
   it('staff check in a visitor without a smartphone ("khai báo hộ") by phone and name', async () => {
     const owner = await webUser();
     await register(owner, 'Quán phở Hương', 'Thôn Na Hối', 'ban pho', 'quan an');
-    expect(await owner.say('2')).toContain('Cảm ơn bạn');
+    expect(await owner.say('2')).toContain('Cảm ơn Anh/Chị');
     const assist = await owner.say('khai báo hộ');
     expect(assist).toContain('chủ cơ sở');
     expect(await owner.say('4')).toContain('Số điện thoại của khách');

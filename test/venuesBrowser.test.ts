@@ -74,7 +74,7 @@ describe('venues in a browser', () => {
       await say(page, '0988 765 432', 'Bấm “Vào”');
       expect(await server.runtime.db.query('SELECT 1 FROM venue_checkins WHERE venue_id = $1', [venue!.id])).toEqual([]);
       await page.locator('.options button', { hasText: 'Vào' }).last().click();
-      await page.locator('.msg.bot', { hasText: 'Đã ghi: bạn đến Tạp hoá Lù Thị Dung' }).waitFor();
+      await page.locator('.msg.bot', { hasText: 'Đã ghi: Anh/Chị đến Tạp hoá Lù Thị Dung' }).waitFor();
       expect(await server.runtime.db.query('SELECT name, phone FROM venue_checkins WHERE venue_id = $1', [venue!.id])).toEqual([{ name: 'Thào Thị Chi', phone: '+84988765432' }]);
     } finally {
       await context.close();

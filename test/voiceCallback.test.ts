@@ -79,12 +79,12 @@ describe('voice messages become call-back cards', () => {
     await say(chat, textUpdate(chat, '2'));
 
     const consent = await say(chat, voiceUpdate(chat, 'AwACAgUAAxkBAAIBvoice1'));
-    expect(consent).toContain('Bạn vừa gửi tin nhắn thoại');
+    expect(consent).toContain('Anh/Chị vừa gửi tin nhắn thoại');
     expect(consent).toContain('1. 📞 Có, gọi lại cho tôi');
     expect(await say(chat, textUpdate(chat, '1'))).toContain('Số điện thoại');
     await say(chat, textUpdate(chat, '0912 345 678'));
     const done = await say(chat, textUpdate(chat, '1'));
-    expect(done).toMatch(/Đã gửi tin nhắn thoại của bạn cho cán bộ xã \(mã GL-/);
+    expect(done).toMatch(/Tin nhắn thoại đã được lưu \(mã GL-/);
 
     const [record] = await callbacks();
     expect(record).toBeDefined();
@@ -94,7 +94,7 @@ describe('voice messages become call-back cards', () => {
     expect(bot.callsOf('sendVoice', DISTRICT_GROUP)[0]!.payload.voice).toBe('AwACAgUAAxkBAAIBvoice1');
     const card = bot.callsOf('sendMessage', DISTRICT_GROUP).find((c) => String(c.payload.text).includes(record!.reference))!;
     expect(String(card.payload.text)).toContain('Cần gọi lại (tin nhắn thoại)');
-    expect(String(card.payload.text)).toContain('+84912345678');
+    expect(String(card.payload.text)).toContain('0912 345 678');
     const buttons = JSON.stringify(card.payload.reply_markup);
     expect(buttons).toContain(`rec:ack:${record!.id}`);
     expect(buttons).toContain(`rec:done:${record!.id}`);
@@ -133,8 +133,8 @@ describe('voice messages become call-back cards', () => {
     await zaloSay(zaloEvents.text(user, 'xin chào'), 'Tiếng Việt');
     await zaloSay(zaloEvents.text(user, '1'), 'xã');
     await zaloSay(zaloEvents.text(user, 'na hoi'), 'thông báo');
-    await zaloSay(zaloEvents.text(user, '2'), 'Bạn cần gì?');
-    await zaloSay(zaloAudio(user, 'https://voice-aac.zdn.vn/abc/voice.aac'), 'Bạn vừa gửi tin nhắn thoại');
+    await zaloSay(zaloEvents.text(user, '2'), 'Anh/Chị cần gì?');
+    await zaloSay(zaloAudio(user, 'https://voice-aac.zdn.vn/abc/voice.aac'), 'Anh/Chị vừa gửi tin nhắn thoại');
     await zaloSay(zaloEvents.text(user, '1'), 'Số điện thoại');
     await zaloSay(zaloEvents.text(user, '0987 654 321'), 'xã');
     await zaloSay(zaloEvents.text(user, '1'), 'mã GL-');

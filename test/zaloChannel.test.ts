@@ -84,7 +84,7 @@ describe.each([
 
     expect((await postZaloEvent(server.url, zaloEvents.text(user, '1'))).status).toBe(200);
     const after = await fake.waitForMessages(user, 3);
-    expect(after[2]).toContain('Bạn sống ở xã, thị trấn nào?');
+    expect(after[2]).toContain('Anh/Chị sống ở xã, thị trấn nào?');
     expect(after[2]).toMatch(/\n1\. Thị trấn Bắc Hà/);
   });
 
@@ -212,7 +212,7 @@ describe.each([
       expect((await postZaloEvent(server.url, info)).status).toBe(200);
       const next = (await fake.waitForMessages(user, before + 3)).slice(before + 2);
       if (user === withDetail) expect(next[0]).toContain('Bạn có triệu chứng nào?');
-      else expect(next[0]).toContain('Mình chưa nhận được số điện thoại');
+      else expect(next[0]).toContain('Trợ lý chưa nhận được số điện thoại');
     }
     expect((await server.runtime.store.peek(`zalo:${withDetail}`))?.answers.phone).toBe('+84912345678');
   });

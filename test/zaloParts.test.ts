@@ -325,3 +325,18 @@ describe('ZaloTokenManager', () => {
     expect((await store.load())!.refreshToken).toMatch(/^ref-1-/);
   });
 });
+
+describe('readable messages on Zalo', () => {
+  it('no message is longer than about 600 characters: a long reply is cut at its paragraphs', () => {
+    const long = Array.from({ length: 8 }, (_, i) => `Đoạn ${i + 1}: ${'chữ '.repeat(40).trim()}.`).join('\n\n');
+    const out = renderZaloReplies([{ kind: 'text', text: long }], (k) => k);
+    expect(out.length).toBeGreaterThan(1);
+    for (const m of out) {
+      expect(m.kind).toBe('text');
+      if (m.kind === 'text') {
+        expect(m.text.length).toBeLessThanOrEqual(600);
+        expect(m.text.startsWith('Đoạn')).toBe(true);
+      }
+    }
+  });
+});

@@ -32,6 +32,11 @@ describe('the real server process with the Zalo channel on', () => {
       expect(fake.oauthCalls).toHaveLength(1);
       expect(stdout).toContain('https://bot.bacha.example.vn/webhooks/zalo');
       expect(stdout).toContain('access token renewed and stored');
+      // Start-up tells the IT officer, in sentences, what is not set up: no officials' group, the empty facts (once).
+      expect(stdout).toContain("No officials' Telegram group receives the reports of any commune");
+      expect(stdout).toContain('set OFFICIALS_TELEGRAM_CHAT_ID to its chat id');
+      expect(stdout.split('\n').filter((l) => l.includes('The locality file leaves'))).toHaveLength(1);
+      expect(stdout).toContain('communes[].healthStation.phone: 19 of 19 communes');
       const secrets = [user, 'Nguyễn', '0912345678', initial.accessToken, initial.refreshToken, ...fake.validAccessTokens, ...fake.refreshTokens.keys()];
       for (const s of secrets) expect(stdout.split('\n').filter((l) => l.includes(s))).toEqual([]);
     } finally {

@@ -6,11 +6,11 @@ import { distanceKm } from '../locality/geo';
 import type { Commune, Locality } from '../locality/localitySchema';
 
 export const EPIDEMIC_TEXT_KEYS = [
-  'guidance.unknownPhone',
-  'guidance.unknownAddress',
-  'guidance.unknownHours',
   'guidance.noCommune',
-  'epidemic.stationCard',
+  'epidemic.stationAddress',
+  'epidemic.stationPhone',
+  'epidemic.stationHours',
+  'epidemic.stationAsk',
   'epidemic.areasHeader',
   'epidemic.areaLine',
   'epidemic.areaUntil',
@@ -49,13 +49,18 @@ function asCoordinates(value: JsonValue | undefined): Coordinates | null {
 
 /** Epidemic information from the locality file: the commune's health station, areas with dates, the map, the nearest station. */
 export function createEpidemicActions(locality: Locality, i18n: Translator) {
-  const stationCard = (commune: Commune, locale: Locale) =>
-    i18n.t(locale, 'epidemic.stationCard', {
-      station: commune.healthStation.name,
-      address: commune.healthStation.address ?? i18n.t(locale, 'guidance.unknownAddress'),
-      phone: commune.healthStation.phone ?? i18n.t(locale, 'guidance.unknownPhone'),
-      hours: localized(commune.healthStation.openingHours, locale) ?? i18n.t(locale, 'guidance.unknownHours'),
-    });
+  // A line whose fact the locality file does not have is left out (not "no phone yet"); with none, where to ask.
+  const stationCard = (commune: Commune, locale: Locale) => {
+    const s = commune.healthStation;
+    const hours = localized(s.openingHours, locale);
+    const lines = [
+      ...(s.address ? [i18n.t(locale, 'epidemic.stationAddress', { address: s.address })] : []),
+      ...(s.phone ? [i18n.t(locale, 'epidemic.stationPhone', { phone: s.phone })] : []),
+      ...(hours ? [i18n.t(locale, 'epidemic.stationHours', { hours })] : []),
+    ];
+    if (lines.length === 0) lines.push(i18n.t(locale, 'epidemic.stationAsk', { commune: commune.name }));
+    return [`🏥 ${s.name}`, ...lines].join('\n');
+  };
 
   const describeStation: Action = async ({ locale, profile }) => {
     const commune = locality.communes.find((c) => c.id === profile.commune);

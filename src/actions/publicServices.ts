@@ -8,9 +8,11 @@ import { ServiceSearch } from './serviceSearch';
 export const PUBLIC_SERVICE_TEXT_KEYS = [
   'services.card',
   'services.level3',
+  'services.level3Post',
   'services.level4',
-  'services.postalYes',
-  'services.postalNo',
+  'services.level4Post',
+  'services.unreviewed',
+  'services.documentsList',
   'services.portalSearch',
   'services.portalLink',
   'services.authorityCommune',
@@ -53,20 +55,23 @@ export function createPublicServices(locality: Locality, i18n: Translator) {
     const portal = portals.get(p.portal)!;
     const commune = locality.communes.find((c) => c.id === profile.commune)?.name ?? '';
     const t = (key: string, vars?: Record<string, unknown>) => i18n.t(locale, key, vars);
+    // One delivery answer per card, from the level and whether the result can come by post.
+    const level = `services.level${p.level === 4 ? 4 : 3}${p.postalDelivery ? 'Post' : ''}`;
     const card = t('services.card', {
       name: localized(p.name, locale),
-      level: t(p.level === 4 ? 'services.level4' : 'services.level3'),
+      level: t(level, { where: localized(p.where, locale) }),
       description: localized(p.description, locale),
-      documents: localized(p.documents, locale).map((d) => `• ${d}`).join('\n'),
       authority: t(p.authority === 'commune' ? 'services.authorityCommune' : 'services.authorityDistrict', { commune }),
       where: localized(p.where, locale),
       fee: localized(p.fee, locale),
       online: p.link
         ? t('services.portalLink', { portal: localized(portal.name, locale), url: p.link })
         : t('services.portalSearch', { portal: localized(portal.name, locale), url: portal.url, name: localized(p.name, locale) }),
-      postal: t(p.postalDelivery ? 'services.postalYes' : 'services.postalNo'),
+      unreviewed: catalogue.reviewed ? '' : `\n${t('services.unreviewed')}`,
     });
-    return { ok: true, output: { serviceCard: card } };
+    // The documents come on request ("Xem giấy tờ cần chuẩn bị"): the card stays short on a phone.
+    const documents = t('services.documentsList', { name: localized(p.name, locale), documents: localized(p.documents, locale).map((d) => `• ${d}`).join('\n') });
+    return { ok: true, output: { serviceCard: card, serviceDocuments: documents } };
   };
 
   return {

@@ -61,7 +61,7 @@ export function checkRegistryNames(registry: EngineRegistry, names: RegistryName
 }
 
 /** Text keys that actions use themselves (not named by a flow); start-up checks each in every locale. */
-export const REGISTRY_TEXT_KEYS: readonly string[] = [...new Set([...TRACING_APP_TEXT_KEYS, ...PUBLIC_SERVICE_TEXT_KEYS, ...EPIDEMIC_TEXT_KEYS])];
+export const REGISTRY_TEXT_KEYS: readonly string[] = [...new Set(['records.stationCall', ...TRACING_APP_TEXT_KEYS, ...PUBLIC_SERVICE_TEXT_KEYS, ...EPIDEMIC_TEXT_KEYS])];
 
 /** Everything flows may name: validators, actions, option lists and the variables every text can use. */
 export function createRegistry(deps: RegistryDeps): EngineRegistry {
@@ -87,6 +87,12 @@ export function createRegistry(deps: RegistryDeps): EngineRegistry {
       commune: commune?.name ?? '',
       /** Who to ask in person: the commune's help contact, else its health station, when the locality file has a phone. */
       communeContact: commune ? describeCommuneContact(commune) : '',
+      /** Non-empty when the locality file lists checkpoints, isolation or lockdown areas (flows hide the item otherwise). */
+      epidemicAreasListed: locality.epidemic.checkpoints.length + locality.epidemic.isolationAreas.length + locality.epidemic.lockdownAreas.length > 0 ? 'yes' : '',
+      /** Non-empty when the locality file has the province's Covid map link. */
+      epidemicMapKnown: locality.epidemic.provincialMapLink ? 'yes' : '',
+      /** "Or call <station>: <phone>." after "call 115", when the locality file has the station's phone; else empty. */
+      stationCall: commune?.healthStation.phone ? i18n.t(locale, 'records.stationCall', { station: commune.healthStation.name, phone: commune.healthStation.phone }) : '',
       district: localized(locality.district, locale),
       province: localized(locality.province, locale),
       reminderHour: String(locality.records.dailyReminderHour),

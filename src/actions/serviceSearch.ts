@@ -72,6 +72,17 @@ export class ServiceSearch {
 
     // How well each query word matches each procedure, then how rare the word is across the catalogue.
     const perWord = words.map((w) => this.index.map((p) => Math.max(0, ...p.fields.map((f) => f.weight * Math.max(0, ...f.words.map((t) => wordSimilarity(w, t)))))));
+    // Minimum relevance: most of what was asked must be about this procedure (its name, keywords, group or
+    // description; the list of documents does not count), so "giấy phép lái xe" finds nothing rather than the liquor
+    // licence that shares "giấy phép".
+    const needed = words.length <= 2 ? words.length : Math.ceil((words.length * 2) / 3);
+    // A word in the name or the keywords covers fully; one only in the group or the description, half.
+    const covered = this.index.map((p) =>
+      words.reduce((sum, w) => {
+        const weight = Math.max(0, ...p.fields.filter((f) => f.weight >= 1 && f.words.some((t) => wordSimilarity(w, t) > 0)).map((f) => f.weight));
+        return sum + (weight >= 3 ? 1 : weight >= 1 ? 0.5 : 0);
+      }, 0),
+    );
     const idf = perWord.map((scores) => Math.log(1 + n / (1 + scores.filter((x) => x > 0).length)));
 
     const hits: SearchHit[] = this.index.map((p, i) => {
@@ -83,7 +94,7 @@ export class ServiceSearch {
       const strong = perWord.some((scores) => scores[i]! >= 3 * 0.7);
       return { procedure: p.procedure, score: strong ? score : score / 3 };
     });
-    const ranked = hits.filter((h) => h.score > 0).sort((a, b) => b.score - a.score);
+    const ranked = hits.filter((h, i) => h.score > 0 && covered[i]! >= needed).sort((a, b) => b.score - a.score);
     const top = ranked[0]?.score ?? 0;
     return ranked.filter((h) => h.score >= Math.max(1, top * 0.5)).slice(0, MAX_RESULTS);
   }

@@ -4,7 +4,7 @@ import type { Action, Translator } from '../engine/contracts';
 import type { Locale } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
 
-export const TRACING_APP_TEXT_KEYS = ['guidance.publisherKnown', 'guidance.qrSiteNote', 'guidance.qrGuides', 'guidance.helpContact', 'guidance.helpFallback', 'guidance.unknownPhone', 'guidance.noCommune'];
+export const TRACING_APP_TEXT_KEYS = ['guidance.publisherKnown', 'guidance.qrSiteNote', 'guidance.qrGuides', 'guidance.helpContact', 'guidance.helpContactNoPhone', 'guidance.helpFallback', 'guidance.noCommune'];
 
 /** Variables every text may use about the contact-tracing app, so a successor app is a change of the locality file. */
 export function tracingAppVars(locality: Locality, locale: Locale, i18n: Translator): Record<string, string> {
@@ -24,6 +24,8 @@ export function tracingAppVars(locality: Locality, locale: Locale, i18n: Transla
     appLookalikes: app.lookalikes.map((n) => `“${n}”`).join(', '),
     appPrivacy: localized(app.privacy, locale).map((p) => `• ${p}`).join('\n'),
     qrApps: locality.qrCheckin.scannerApps.join(', '),
+    /** The national declaration site (tokhaiyte.vn in 2021). */
+    declarationSite: locality.qrCheckin.declarationSite ?? '',
     /** Where a relative can declare for someone without a smartphone; nothing when not known. */
     qrSiteNote: locality.qrCheckin.declarationSite ? i18n.t(locale, 'guidance.qrSiteNote', { url: locality.qrCheckin.declarationSite }) : '',
     /** The district's further QR guidance pages, as a paragraph; nothing when there are none. */
@@ -47,21 +49,19 @@ export function createRecordInstall(locality: Locality, campaign: CampaignStore)
   };
 }
 
-/** The commune's help contact for people stuck installing; the health station and hotline when there is none. */
+/**
+ * Who helps someone stuck with the app: the commune's help contact, else the district's IT contact (locality file,
+ * `tracingApp.districtHelpContact`), never the Ministry of Health's medical line. A contact without a phone is shown
+ * without a phone line; with neither, people are told where to go in person.
+ */
 export function createCommuneHelp(locality: Locality, i18n: Translator): Action {
   return async ({ locale, profile }) => {
     const commune = locality.communes.find((c) => c.id === profile.commune);
     if (!commune) return { ok: false, message: 'guidance.noCommune' };
-    const unknown = i18n.t(locale, 'guidance.unknownPhone');
-    const contact = commune.helpContact;
+    const contact = commune.helpContact ?? locality.tracingApp.districtHelpContact;
     const helpLine = contact
-      ? i18n.t(locale, 'guidance.helpContact', { name: contact.name, phone: contact.phone ?? unknown, where: contact.where ?? commune.name })
-      : i18n.t(locale, 'guidance.helpFallback', {
-          commune: commune.name,
-          station: commune.healthStation.name,
-          phone: commune.healthStation.phone ?? unknown,
-          hotline: locality.hotlines[0]!.number,
-        });
+      ? i18n.t(locale, contact.phone ? 'guidance.helpContact' : 'guidance.helpContactNoPhone', { name: contact.name, phone: contact.phone ?? '', where: contact.where ?? commune.name })
+      : i18n.t(locale, 'guidance.helpFallback', { commune: commune.name });
     return { ok: true, output: { helpLine } };
   };
 }

@@ -28,6 +28,13 @@ export const optionSchema = z
     flow: flowId.optional(),
     /** Extra words that choose this option, in any locale, compared without diacritics. */
     synonyms: z.array(z.string().min(1)).optional(),
+    /**
+     * A text variable (`registry.textVars`, e.g. `epidemicAreasListed`) that must be non-empty for this option to be
+     * offered: an item whose data the locality file leaves empty is hidden, not answered with "nothing known".
+     */
+    requires: z.string().regex(/^[a-zA-Z]\w*$/).optional(),
+    /** The yes (or no) words of every locale choose this option ("Anh/Chị muốn giấu tên không?" answered "có"). */
+    means: z.enum(['yes', 'no']).optional(),
   })
   .strict();
 
@@ -100,6 +107,8 @@ const inputStep = z
      * stores or sends still waits for the person's own tap further on.
      */
     entry: z.boolean().optional(),
+    /** The skip words ("bỏ qua", "không đo được", ...) answer it with nothing (saved as null). */
+    optional: z.boolean().optional(),
     ...common,
   })
   .strict();
@@ -148,8 +157,13 @@ const endStep = z
     type: z.literal('end'),
     text: textKey.optional(),
     picture: pictureIds,
-    /** Show the main menu afterwards (default true). */
+    /**
+     * Offer a way back afterwards (default true): "1. Về menu" and the next steps in `offer`, instead of the whole
+     * menu. False: nothing (the person is at rest).
+     */
     menu: z.boolean().optional(),
+    /** One or two next steps that make sense here: flows or `<flow>__<step>` entry steps. */
+    offer: z.array(z.string().regex(/^[a-z][a-z0-9_-]{0,31}(__[a-zA-Z][a-zA-Z0-9_]{0,23})?$/)).max(2).optional(),
   })
   .strict();
 
@@ -183,6 +197,8 @@ export const flowSchema = z
     entries: z.array(stepId).optional(),
     /** Show "Question 3/9" on question steps. */
     progress: z.boolean().optional(),
+    /** The first question that is numbered (a choice of what to do before the form is not "Question 1"). */
+    progressFrom: stepId.optional(),
     /** Offer "continue where you left off" when a user comes back to this flow after a pause (default true). */
     resumable: z.boolean().optional(),
     /**

@@ -3,6 +3,7 @@ import { stepPictures, type Condition, type FlowDefinition, type OptionDefinitio
 import { flowOf, type IntentMatcher } from './intents';
 import type { FlowSet } from './loadFlows';
 import { cleanTypedText, normalizeText, parseOptionNumber, parseOptionNumbers } from './normalize';
+import { formatPhoneVN } from './phone';
 import { answersOptions, matchTypedOption, matchTypedOptionsByWords } from './optionAnswer';
 import { matchGlobalCommand, type GlobalCommand, type WordLists } from './words';
 import {
@@ -161,6 +162,11 @@ export class Engine {
 
     if (s.sub === 'guess') {
       await this.answerGuess(turn);
+      return;
+    }
+
+    if (s.sub === 'after') {
+      await this.answerAfter(turn);
       return;
     }
 
@@ -505,6 +511,11 @@ export class Engine {
       this.reask(turn, step.requestPhone ? 'engine.hintPhone' : 'engine.hintText');
       return;
     }
+    if (step.optional && event.kind === 'text' && this.options.words.skip.has(normalizeText(raw))) {
+      this.save(s, step.save, null);
+      await this.moveOn(turn, step.next);
+      return;
+    }
     const validator = this.registry.validators[step.validator];
     if (!validator) throw new FlowRuntimeError(`Flow '${s.flow}', step '${s.step}': unknown validator '${step.validator}'`);
     const result = validator(cleanTypedText(raw), { locale: this.locale(s), now: turn.now });
@@ -795,6 +806,69 @@ export class Engine {
     await this.answerStep(turn);
   }
 
+  /**
+   * After a flow ended: "1. Về menu" and the one or two next steps its end offers, not the whole menu again. The person
+   * is at the menu (a typed request or a menu number still works); after onboarding, the whole menu is shown.
+   */
+  private async offerNext(turn: Turn, offer: string[] | undefined, wholeMenu: boolean): Promise<void> {
+    await this.startHome(turn);
+    const { s } = turn;
+    if (wholeMenu || s.flow !== this.options.menuFlow) return;
+    // startHome asked the menu question; the compact offer replaces it.
+    turn.replies.pop();
+    s.sub = 'after';
+    s.guesses = (offer ?? []).filter((t) => this.resolveDeepLink(t) !== null);
+    this.askCurrent(turn);
+  }
+
+  private afterOptions(s: Session): ReplyOption[] {
+    return [
+      { id: `${ENGINE_BUTTON}:menu`, label: this.text(s, 'engine.backToMenu'), number: 1 },
+      ...(s.guesses ?? []).map((target, i) => ({ id: `${ENGINE_BUTTON}:go:${target}`, label: this.targetLabel(s, target), number: i + 2 })),
+    ];
+  }
+
+  /** The answer to the offer after a flow: the menu, a next step, or anything else, which is then read at the menu. */
+  private async answerAfter(turn: Turn): Promise<void> {
+    const { s, event } = turn;
+    const options = this.afterOptions(s);
+    let picked: ReplyOption | undefined;
+    if (event.kind === 'choice') picked = options.find((o) => o.id === event.optionId);
+    else if (event.kind === 'text') {
+      const n = parseOptionNumber(event.text);
+      picked = n !== null ? options[n - 1] : this.matchOption(options, event.text, false);
+    }
+    s.sub = null;
+    delete s.guesses;
+    if (picked?.id.startsWith(`${ENGINE_BUTTON}:go:`)) {
+      await this.startIntent(turn, picked.id.slice(`${ENGINE_BUTTON}:go:`.length), false);
+      return;
+    }
+    if (picked) {
+      this.askCurrent(turn);
+      return;
+    }
+    await this.answerStep(turn);
+  }
+
+  /** A next step as a person reads it: the menu's label of its flow, or the step's own question for a step. */
+  private targetLabel(s: Session, target: string): string {
+    const to = this.resolveDeepLink(target);
+    if (!to) return target;
+    const stepLabel = to.step ? this.stepOffer(s, to.flow, to.step) : null;
+    return stepLabel ?? this.flowLabel(s, to.flow);
+  }
+
+  /** The label of the menu-like option that leads to a step (e.g. "Quy tắc 5K" in the epidemic flow), if any. */
+  private stepOffer(s: Session, flowId: string, stepId: string): string | null {
+    for (const step of Object.values(this.flow(flowId).steps)) {
+      if (step.type !== 'choice' || !step.options) continue;
+      const option = step.options.find((o) => o.next === stepId);
+      if (option) return this.i18n.t(this.locale(s), option.label, this.vars(s));
+    }
+    return null;
+  }
+
   /** How a flow is named to the user: its label in the main menu, else its title. */
   private flowLabel(s: Session, flowId: string): string {
     for (const step of Object.values(this.flow(this.options.menuFlow).steps)) {
@@ -921,7 +995,7 @@ export class Engine {
               return;
             }
           }
-          if (step.menu !== false) await this.startHome(turn);
+          if (step.menu !== false) await this.offerNext(turn, wasOnboarding ? [] : step.offer, wasOnboarding);
           return;
         }
         case 'choice':
@@ -964,6 +1038,10 @@ export class Engine {
     }
     if (s.sub === 'guess') {
       this.offerGuesses(turn);
+      return;
+    }
+    if (s.sub === 'after') {
+      this.push(turn, { kind: 'choices', text: this.text(s, 'engine.afterQuestion'), options: this.afterOptions(s) });
       return;
     }
     const step = this.currentStep(s);
@@ -1039,9 +1117,11 @@ export class Engine {
   private progressPrefix(s: Session, flow: FlowDefinition): string {
     if (!flow.progress || !s.step) return '';
     const order = this.flows.questionOrder.get(flow.id) ?? [];
-    const index = order.indexOf(s.step);
-    if (index < 0) return '';
-    return `${this.text(s, 'engine.progress', { current: index + 1, total: order.length })}\n`;
+    if (!order.includes(s.step)) return '';
+    // The questions actually answered so far, not the step's place in the file: a branch that skips a question
+    // ("Câu 6" then "Câu 7", never "Câu 8").
+    const asked = new Set(s.history.filter((id) => id !== s.step && order.includes(id))).size;
+    return `${this.text(s, 'engine.progress', { current: asked + 1, total: order.length })}\n`;
   }
 
   /** The answer of a step as a person reads it: option labels, not ids. */
@@ -1060,6 +1140,7 @@ export class Engine {
     }
     if (step.type === 'location') return this.text(s, 'engine.locationGiven');
     if (step.type === 'photo') return this.text(s, 'engine.photoGiven');
+    if (typeof value === 'string') return formatPhoneVN(value);
     return typeof value === 'object' ? JSON.stringify(value) : String(value);
   }
 
@@ -1076,11 +1157,13 @@ export class Engine {
     const locale = this.locale(s);
     let vars: Record<string, unknown> | undefined;
     const label = (l: Locale, key: string) => this.i18n.plain?.(l, key) ?? this.i18n.t(l, key, (vars ??= this.vars(s)));
-    return options.map((o) => ({
+    const shown = options.some((o) => o.requires) ? options.filter((o) => !o.requires || Boolean((vars ??= this.vars(s))[o.requires])) : options;
+    return shown.map((o) => ({
       id: o.id,
       label: label(locale, o.label),
       allLabels: this.i18n.locales.map((l) => label(l, o.label)),
       synonyms: o.synonyms,
+      means: o.means,
       value: o.value,
       next: o.next,
       flow: o.flow,
@@ -1201,6 +1284,7 @@ interface ResolvedOption {
   label: string;
   allLabels?: string[];
   synonyms?: string[];
+  means?: 'yes' | 'no';
   value?: string | number | boolean | null;
   next?: string;
   flow?: string;
@@ -1245,4 +1329,6 @@ export const ENGINE_TEXT_KEYS = [
   'engine.thanks',
   'engine.emergency',
   'engine.contactOffer',
+  'engine.afterQuestion',
+  'engine.backToMenu',
 ] as const;

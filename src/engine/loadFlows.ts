@@ -82,9 +82,10 @@ export function loadFlows(dir: string, ctx: FlowCheckContext): FlowSet {
     // The form is what comes before its summary (in file order); questions after it (follow-ups) are not counted.
     const entries = Object.entries(flow.steps);
     const summaryAt = entries.findIndex(([, step]) => step.type === 'summary');
+    const fromAt = flow.progressFrom ? Math.max(0, entries.findIndex(([id]) => id === flow.progressFrom)) : 0;
     questionOrder.set(
       flow.id,
-      (summaryAt >= 0 ? entries.slice(0, summaryAt) : entries).filter(([, step]) => QUESTION_STEP_TYPES.has(step.type)).map(([id]) => id),
+      (summaryAt >= 0 ? entries.slice(fromAt, summaryAt) : entries.slice(fromAt)).filter(([, step]) => QUESTION_STEP_TYPES.has(step.type)).map(([id]) => id),
     );
   }
   return { byId, questionOrder };
@@ -157,6 +158,7 @@ function checkFlow(file: string, flow: FlowDefinition, all: Map<string, FlowDefi
   };
 
   stepRef('start', flow.start);
+  stepRef('progressFrom', flow.progressFrom);
   (flow.entries ?? []).forEach((id, i) => stepRef(`entries.${i}`, id));
   textRef('title', flow.title);
   for (const entry of [flow.start, ...(flow.entries ?? [])]) {
@@ -244,6 +246,12 @@ function checkFlow(file: string, flow: FlowDefinition, all: Map<string, FlowDefi
         break;
       case 'end':
         textRef(`${at}.text`, step.text);
+        (step.offer ?? []).forEach((target, i) => {
+          const [flowId, stepId] = target.split('__') as [string, string | undefined];
+          flowRef(`${at}.offer.${i}`, flowId, stepId);
+          const to = all.get(flowId);
+          if (to && stepId && stepId !== to.start && !(to.entries ?? []).includes(stepId)) problems.push(`${file}: ${at}.offer.${i}: step '${stepId}' is not an entry of flow '${flowId}' (list it in its "entries")`);
+        });
         break;
       default: {
         const unreachable: never = step;

@@ -14,6 +14,8 @@ export interface AnswerableOption {
   /** The label in every locale. */
   allLabels?: string[];
   synonyms?: string[];
+  /** Yes/no words choose this option. */
+  means?: 'yes' | 'no';
 }
 
 /**
@@ -106,9 +108,11 @@ function namesOf(o: AnswerableOption): string[] {
   return [...(o.allLabels ?? [o.label]), ...(o.synonyms ?? [])].map(normalizeText).filter(Boolean);
 }
 
-/** Options that answer yes (or no): id `yes`/`no`, a name that is a yes/no word, else a label that starts with one. */
+/** Options that answer yes (or no): `means` or id `yes`/`no`, a name that is a yes/no word, else a label that starts with one. */
 function polarOptions<T extends AnswerableOption>(options: readonly T[], names: string[][], polarity: Set<string>): T[] {
   const id = polarity.has('co') || polarity.has('yes') ? 'yes' : 'no';
+  const meant = options.filter((o) => o.means === id);
+  if (meant.length > 0) return meant;
   const named = options.filter((o, i) => o.id === id || names[i]!.some((n) => polarity.has(n)));
   if (named.length > 0) return named;
   return options.filter((o) => (o.allLabels ?? [o.label]).some((l) => polarity.has(normalizeText(l).split(' ')[0]!)));

@@ -91,8 +91,11 @@ export interface Session {
    * A question the engine itself asks on top of the current step: whether to continue an interrupted flow
    * (`resume`), which field of a summary to edit (`pick-field`), or which flow a typed message meant (`guess`).
    */
-  sub: 'resume' | 'pick-field' | 'guess' | null;
-  /** With `sub: 'guess'`: what a typed message may have asked for (flow ids or `<flow>__<step>`), best first. */
+  sub: 'resume' | 'pick-field' | 'guess' | 'after' | null;
+  /**
+   * With `sub: 'guess'`: what a typed message may have asked for (flow ids or `<flow>__<step>`), best first. With
+   * `sub: 'after'` (at the menu, after a flow ended): the next steps offered besides "back to the menu".
+   */
   guesses?: string[];
   /** A deep-link payload that arrived before onboarding was finished; honoured right after it. */
   pendingStart: string | null;

@@ -18,6 +18,10 @@ export const coordinatesSchema = z
   .strict();
 
 /** The contact-tracing app (Bluezone in 2021). Switching to a successor app is an edit of this object. */
+export const helpContactSchema = z
+  .object({ name: z.string().min(1), phone: z.string().regex(/^\+?[0-9 .]{3,20}$/).nullable(), where: z.string().min(1).nullable() })
+  .strict();
+
 export const tracingAppSchema = z
   .object({
     name: z.string().min(1),
@@ -29,6 +33,11 @@ export const tracingAppSchema = z
     installLink: url,
     infoLink: url.nullable(),
     faqLink: url.nullable(),
+    /**
+     * The district's IT contact for problems with the app, when a commune has no help contact of its own (app problems
+     * are not for the Ministry of Health's medical line); null when not known.
+     */
+    districtHelpContact: helpContactSchema.nullable().default(null),
     android: z.object({ storeName: z.string().min(1), link: url.nullable() }).strict(),
     ios: z.object({ storeName: z.string().min(1), link: url.nullable() }).strict(),
     /** Names of apps people installed by mistake. */
@@ -133,9 +142,6 @@ export const districtAreaSchema = z
   .strict();
 
 /** A person or office that helps citizens with the app and the services, per commune. */
-export const helpContactSchema = z
-  .object({ name: z.string().min(1), phone: z.string().regex(/^\+?[0-9 .]{3,20}$/).nullable(), where: z.string().min(1).nullable() })
-  .strict();
 
 export type TracingApp = z.infer<typeof tracingAppSchema>;
 export type PublicServices = z.infer<typeof publicServicesSchema>;

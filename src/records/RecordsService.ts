@@ -1,3 +1,4 @@
+import { formatPhoneVN } from '../engine/phone';
 import type { Action, ActionContext, Translator } from '../engine/contracts';
 import type { ChannelName, JsonValue, Locale, Reply } from '../engine/types';
 import type { Locality } from '../locality/localitySchema';
@@ -82,6 +83,9 @@ export type RecordActionName = (typeof RECORD_ACTION_NAMES)[number];
 /** Text keys the records code uses outside flows; start-up checks them in every locale. */
 export const RECORDS_TEXT_KEYS = [
   'records.rateLimited',
+  'records.routed',
+  'records.routedPush',
+  'records.routedNoGroup',
   'records.noCommune',
   'records.notEnrolled',
   'records.status_new',
@@ -100,6 +104,7 @@ export const RECORDS_TEXT_KEYS = [
   'officials.urgency_urgent',
   'officials.urgency_notice',
   'officials.urgency_info',
+  'officials.urgency_noticeAnonymous',
   'officials.anonymous',
   'officials.reporterPhone',
   'officials.ack',
@@ -173,10 +178,12 @@ export class RecordsService {
   /** The notice an officials' group receives: reference, kind, urgency, details; buttons to acknowledge and resolve. */
   renderNotice(record: StoredRecord, lines: string[], photoRef: string | null, voiceRef: string | null = null): Reply[] {
     const vi = OFFICIALS_LOCALE;
+    // An anonymous report has no one to call: it is never labelled "call".
+    const urgency = record.urgency === 'notice' && !record.reporterVisible ? 'noticeAnonymous' : record.urgency;
     const head = [
-      `${this.t(vi, `officials.urgency_${record.urgency}`)} · ${record.reference}`,
+      `${this.t(vi, `officials.urgency_${urgency}`)} · ${record.reference}`,
       `${this.t(vi, `records.kind_${record.kind}`)} · ${this.communeName(record.commune)}`,
-      `${this.t(vi, 'officials.triage')}: ${record.triageLevel ?? '—'}${record.ruleVersion ? ` (${this.t(vi, 'officials.rules')} ${record.ruleVersion})` : ''}`,
+      ...(record.triageLevel ? [`${this.t(vi, 'officials.triage')}: ${this.triageLevelName(record.triageLevel)}${record.ruleVersion ? ` (${this.t(vi, 'officials.rules')} ${record.ruleVersion})` : ''}`] : []),
     ];
     // Text and buttons first, the photo after: a photo the platform refuses never holds the notice back.
     const replies: Reply[] = [
@@ -194,18 +201,37 @@ export class RecordsService {
     return replies;
   }
 
+  /** A triage level as officials say it ("Cấp cứu"), from `officials.level_<level>`; a level without a text shows its code. */
+  triageLevelName(level: string): string {
+    const key = `officials.level_${level}`;
+    return this.deps.i18n.has(OFFICIALS_LOCALE, key) ? this.t(OFFICIALS_LOCALE, key) : level;
+  }
+
   private noticeLines(kind: RecordKind, ctx: ActionContext, reporterVisible: boolean): string[] {
     const vi = OFFICIALS_LOCALE;
     const lines = NOTICE_FIELDS[kind]
       .filter(([, step]) => ctx.answers[step] !== undefined)
       .map(([label, step]) => `${this.t(vi, label)}: ${ctx.display(step, vi)}`);
     if (kind === 'entrant') {
-      lines.push(reporterVisible ? `${this.t(vi, 'officials.reporterPhone')}: ${String(ctx.answers.phone ?? '—')}` : this.t(vi, 'officials.anonymous'));
+      lines.push(reporterVisible ? `${this.t(vi, 'officials.reporterPhone')}: ${typeof ctx.answers.phone === 'string' ? formatPhoneVN(ctx.answers.phone) : '—'}` : this.t(vi, 'officials.anonymous'));
     }
     return lines;
   }
 
-  private async submit(kind: RecordKind, ctx: ActionContext): Promise<{ record: StoredRecord; advice: string; offerDaily: boolean }> {
+  /**
+   * What the citizen is told about where their record goes. Never "the station has been told" at this point: the
+   * notice is only queued. With an officials' group it is on its way (and a channel that can push says so when it
+   * arrives: `records.delivered`); without one, an official will see it on the dashboard, and here is a phone to call.
+   */
+  private noticeLine(record: StoredRecord, ctx: ActionContext, reporterVisible: boolean): string {
+    if (record.noticeChatId) return this.t(ctx.locale, reporterVisible && this.deps.outbound.has(ctx.channel) ? 'records.routedPush' : 'records.routed');
+    const commune = this.deps.locality.communes.find((c) => c.id === record.commune);
+    const station = commune?.healthStation;
+    const contact = station?.phone ? `${station.name}: ${station.phone}` : commune?.helpContact?.phone ? `${commune.helpContact.name}: ${commune.helpContact.phone}` : this.deps.locality.hotlines[0]!.number;
+    return this.t(ctx.locale, 'records.routedNoGroup', { contact });
+  }
+
+  private async submit(kind: RecordKind, ctx: ActionContext): Promise<{ record: StoredRecord; advice: string; offerDaily: boolean; noticeLine: string }> {
     const now = new Date(ctx.now);
     const commune = typeof ctx.answers.commune === 'string' ? ctx.answers.commune : ctx.profile.commune;
     if (!commune) throw new Error(`Flow for ${kind}: no commune in the answers or the profile (a flow must ask it before submitting)`);
@@ -245,12 +271,12 @@ export class RecordsService {
     if (created) {
       // An anonymous report is not tied to the reporter even by the log's user tag.
       this.deps.log.info({ kind, reference: record.reference, urgency: record.urgency, commune, ...(reporterVisible ? { user: userTag(`${ctx.channel}:${ctx.userId}`) } : {}), notice: record.noticeChatId !== null }, 'record stored');
-      if (!record.noticeChatId) this.deps.log.warn({ commune, reference: record.reference }, 'no officials group for this commune: set officialsTelegramChatId in the locality file or OFFICIALS_TELEGRAM_CHAT_ID');
+      if (!record.noticeChatId) this.deps.log.warn({ commune, reference: record.reference }, "this commune's reports go to no officials' group (they wait on the dashboard): set the commune's officialsTelegramChatId in the locality file, or OFFICIALS_TELEGRAM_CHAT_ID for the district group");
       this.deps.onNoticeQueued();
     }
     let advice = result ? this.t(ctx.locale, result.advice) : '';
     if (result && ctx.answers.consent === false) advice += `\n${this.t(ctx.locale, 'triage.noCall')}`;
-    return { record, advice, offerDaily: result?.offerDailyUpdates === true && this.deps.outbound.has(ctx.channel) };
+    return { record, advice, offerDaily: result?.offerDailyUpdates === true && this.deps.outbound.has(ctx.channel), noticeLine: this.noticeLine(record, ctx, reporterVisible) };
   }
 
   private anonymousId(ctx: Pick<ActionContext, 'channel' | 'userId'>): string {
@@ -276,23 +302,23 @@ export class RecordsService {
       useProfileCommune: async ({ profile }) => (profile.commune ? { ok: true, output: { commune: profile.commune } } : { ok: false, message: 'records.noCommune' }),
       submitDeclaration: async (ctx) => {
         if (await this.rateLimited(ctx, 'declaration')) return { ok: false, message: 'records.rateLimited' };
-        const { record, advice, offerDaily } = await this.submit('declaration', ctx);
-        return { ok: true, output: { reference: record.reference, recordId: record.id, advice, offerDaily } };
+        const { record, advice, offerDaily, noticeLine } = await this.submit('declaration', ctx);
+        return { ok: true, output: { reference: record.reference, recordId: record.id, advice, offerDaily, noticeLine } };
       },
       submitSymptoms: async (ctx) => {
         if (await this.rateLimited(ctx, 'symptoms')) return { ok: false, message: 'records.rateLimited' };
-        const { record, advice } = await this.submit('symptoms', ctx);
-        return { ok: true, output: { reference: record.reference, recordId: record.id, advice } };
+        const { record, advice, noticeLine } = await this.submit('symptoms', ctx);
+        return { ok: true, output: { reference: record.reference, recordId: record.id, advice, noticeLine } };
       },
       submitCallback: async (ctx) => {
         if (await this.rateLimited(ctx, 'callback')) return { ok: false, message: 'records.rateLimited' };
-        const { record } = await this.submit('callback', ctx);
-        return { ok: true, output: { reference: record.reference, recordId: record.id } };
+        const { record, noticeLine } = await this.submit('callback', ctx);
+        return { ok: true, output: { reference: record.reference, recordId: record.id, noticeLine } };
       },
       submitEntrantReport: async (ctx) => {
         if (await this.rateLimited(ctx, 'entrant')) return { ok: false, message: 'records.rateLimited' };
-        const { record } = await this.submit('entrant', ctx);
-        return { ok: true, output: { reference: record.reference, recordId: record.id } };
+        const { record, noticeLine } = await this.submit('entrant', ctx);
+        return { ok: true, output: { reference: record.reference, recordId: record.id, noticeLine } };
       },
       listMyReports: async ({ channel, userId, locale }) => {
         const records = await this.deps.repo.recordsOfUser(channel, this.idsOf(channel, userId), 10);
@@ -346,20 +372,23 @@ export class RecordsService {
         const symptoms = Array.isArray(ctx.answers.symptoms) ? ctx.answers.symptoms.map(String) : [];
         const temperature = typeof ctx.answers.temperature === 'number' ? ctx.answers.temperature : null;
         await this.deps.repo.addDailyUpdate({ enrolmentId: enrolment.id, day, temperature, symptoms, idempotencyKey: `${ctx.channel}:${ctx.eventId}`, now });
-        const worse = symptoms.some((s) => s !== 'none') || (temperature !== null && temperature >= 38);
+        const danger = Array.isArray(ctx.answers.danger) ? ctx.answers.danger.map(String).filter((d) => d !== 'none') : [];
+        const worse = danger.length > 0 || symptoms.some((s) => s !== 'none') || (temperature !== null && temperature >= 38);
+        // What the person is told next (flows/daily.json branches on it): a danger sign is 115, fever or a symptom the station.
+        const dailyLevel = danger.length > 0 || symptoms.includes('breathing') ? 'danger' : worse ? 'worse' : 'ok';
         const record = await this.deps.repo.findRecord(enrolment.recordId);
         const chat = record?.noticeChatId ?? null;
         if (worse && record && chat) {
           const text = this.t(OFFICIALS_LOCALE, 'officials.dailyWorse', {
             reference: record.reference,
             day,
-            symptoms: ctx.display('symptoms', OFFICIALS_LOCALE),
+            symptoms: [ctx.display('symptoms', OFFICIALS_LOCALE), ...(danger.length > 0 ? [ctx.display('danger', OFFICIALS_LOCALE)] : [])].join('; '),
             temperature: temperature === null ? '—' : `${temperature}°C`,
           });
           await this.deps.repo.enqueueNotice({ recordId: record.id, channel: 'telegram', recipient: chat, replies: [{ kind: 'text', text }], now });
           this.deps.onNoticeQueued();
         }
-        return { ok: true, output: {} };
+        return { ok: true, output: { dailyLevel } };
       },
     };
   }

@@ -90,7 +90,7 @@ const sessionSchema: z.ZodType<Session> = z.object({
   step: z.string().nullable(),
   answers: z.record(z.string(), jsonValue),
   history: z.array(z.string()),
-  sub: z.enum(['resume', 'pick-field', 'guess']).nullable(),
+  sub: z.enum(['resume', 'pick-field', 'guess', 'after']).nullable(),
   guesses: z.array(z.string()).optional(),
   pendingStart: z.string().nullable(),
   multiDraft: z.array(z.string()).nullable(),

@@ -71,6 +71,7 @@ function journey(c: Citizen): string[] {
     'ban pho', // commune
     '1', // announcements: yes
     'khai bao y te',
+    '2', // tell the commune health station (1 is the national declaration's steps)
     '1', // for myself
     c.name,
     '1990',
@@ -84,7 +85,6 @@ function journey(c: Citizen): string[] {
     '5',
     '1',
     '1', // confirm: the declaration is stored here
-    'menu',
     'lien he',
   ];
 }
@@ -345,8 +345,9 @@ function repliesTo(bot: FakeBotApi, c: Citizen): string[] {
     .filter((t) => !t.includes('Thông báo số'))
     // "Sent to the commune's officials" is told when the notice went out: its place among the replies depends on when
     // the dispatcher sent the notice, not on the conversation (each notice reaching the group once is checked apart).
-    .filter((t) => !t.includes('đã được chuyển cho cán bộ xã'))
-    .map((t) => t.split(c.name).join('NAME').split(`+84${c.phone.slice(1)}`).join('PHONE').replace(/\b[A-Z]{2}-\d{6}-\d+\b/g, 'REF'));
+    .filter((t) => !t.includes('Trạm y tế đã được báo'))
+    // Phones are shown as people write them (0912 345 678).
+    .map((t) => t.split(c.name).join('NAME').split(`+84${c.phone.slice(1)}`).join('PHONE').split(`${c.phone.slice(0, 4)} ${c.phone.slice(4, 7)} ${c.phone.slice(7)}`).join('PHONE').replace(/\b[A-Z]{2}-\d{6}-\d+\b/g, 'REF'));
 }
 
 /** True when `part` is `whole` with some items left out (none added, none doubled, order kept). */

@@ -87,7 +87,9 @@ export async function startDashboardServer(clock: () => number) {
     await say(chat, answers.declared ? '1' : '2');
   }
   async function declare(chat: number, name: string, symptoms: string): Promise<string> {
+    await say(chat, 'menu');
     await say(chat, 'khai bao y te');
+    await say(chat, '2');
     await say(chat, '1');
     await say(chat, name);
     await say(chat, '1990');
@@ -96,7 +98,8 @@ export async function startDashboardServer(clock: () => number) {
     await say(chat, '1');
     await say(chat, 'Thôn Na Lang');
     const afterSymptoms = await say(chat, symptoms);
-    if (afterSymptoms.includes('dấu hiệu')) await say(chat, '4');
+    if (afterSymptoms.includes('dấu hiệu nào')) await say(chat, '4');
+    if (afterSymptoms.includes('Gọi ngay 115')) await say(chat, '1'); // a danger sign: go on with the form
     await say(chat, '3');
     await say(chat, '3');
     await say(chat, '5');

@@ -324,7 +324,7 @@ export async function onboardOnZalo(fake: FakeZalo, baseUrl: string, user: strin
   await fake.waitForMessages(user, 1);
   await sayOnZalo(fake, baseUrl, user, '1');
   const afterCommune = await sayOnZalo(fake, baseUrl, user, commune);
-  if (!afterCommune.includes('Bạn cần gì')) await sayOnZalo(fake, baseUrl, user, '2');
+  if (!/(Anh\/Chị|Bạn) cần gì/.test(afterCommune)) await sayOnZalo(fake, baseUrl, user, '2');
 }
 
 // Events carry the time they are sent (the webhook refuses timestamps more than 15 minutes from now).

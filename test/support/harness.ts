@@ -131,12 +131,23 @@ export class Conversation {
   voice(fileRef: string) {
     return this.run({ kind: 'voice', fileRef });
   }
-  /** Types the number of the option of the last question whose label contains `label` (menu positions change). */
+  /**
+   * Types the number of the option of the last question whose label contains `label` (menu positions change). At the
+   * menu, an item of the second level is reached through "Khác..." ("More..."), and after a flow through "Về menu".
+   */
   async choose(label: string): Promise<string> {
-    const withOptions = [...this.last].reverse().find((r) => r.kind === 'choices');
-    const option = withOptions?.kind === 'choices' ? withOptions.options.find((o) => o.label.includes(label)) : undefined;
-    if (!option?.number) throw new Error(`No numbered option containing "${label}" in the last question: ${show(this.last)}`);
-    return this.say(String(option.number));
+    const numberOf = (text: string) => {
+      const withOptions = [...this.last].reverse().find((r) => r.kind === 'choices');
+      return withOptions?.kind === 'choices' ? withOptions.options.find((o) => o.label.includes(text))?.number : undefined;
+    };
+    for (const way of ['Về menu', 'Back to the menu', 'Khác...', 'More...']) {
+      if (numberOf(label) !== undefined) break;
+      const n = numberOf(way);
+      if (n !== undefined) await this.say(String(n));
+    }
+    const n = numberOf(label);
+    if (n === undefined) throw new Error(`No numbered option containing "${label}" in the last question: ${show(this.last)}`);
+    return this.say(String(n));
   }
 
   /** The option ids offered by the last reply that had options. */

@@ -5,6 +5,12 @@ import type { PictureFiles } from '../../guidance/GuidancePictures';
 /** Longest text of one consultation message (official: "Giới hạn tối đa là 2.000 ký tự"). */
 export const ZALO_TEXT_MAX = 2000;
 
+/**
+ * Longest message the bot sends on Zalo for reading on a small phone: a longer reply (a procedure card, the Bluezone
+ * steps) goes as several messages, cut at paragraph breaks first.
+ */
+export const ZALO_READABLE_MAX = 600;
+
 /** One consultation message to send. */
 export type ZaloOutgoing =
   | { kind: 'text'; text: string }
@@ -47,7 +53,7 @@ export function splitZaloText(text: string, max = ZALO_TEXT_MAX): string[] {
 }
 
 function texts(text: string): ZaloOutgoing[] {
-  return splitZaloText(text).map((t) => ({ kind: 'text' as const, text: t }));
+  return splitZaloText(text, ZALO_READABLE_MAX).map((t) => ({ kind: 'text' as const, text: t }));
 }
 
 /**
