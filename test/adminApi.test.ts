@@ -176,6 +176,9 @@ describe('the dashboard over HTTP: sign-in, roles that follow the group, commune
     const c = await signInOverHttp(s.server.url, await s.loginLink(BAN_PHO_GROUP, 820012));
     const page = await (await c.get(`/admin/records/${banPhoRef}`)).text();
     expect(page).toContain('Giàng Thị Mai');
+    // The triage level in the officials' words, never the rule's code.
+    expect(page).toMatch(/<dd>(Cấp cứu|Cách ly tại nhà|Tư vấn phòng dịch)<\/dd>/);
+    expect(page).not.toMatch(/<dd>(emergency|isolate|advice)<\/dd>/);
     await (await c.get('/admin/report.xlsx?from=2021-07-01&to=2021-07-15')).arrayBuffer();
     const audit = await s.server.runtime.db.query<{ actor: string; action: string; subject: string }>('SELECT actor, action, subject FROM audit_log WHERE actor = $1 ORDER BY id', ['telegram:820012']);
     expect(audit).toEqual([

@@ -119,6 +119,8 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
       district: localized(locality.district, l.locale),
       path: req.originalUrl.split('?')[0]!,
       time: deps.formatTime,
+      // The officials' words for triage levels (`officials.level_<code>`); a level without a text shows its code.
+      triageLevel: (code) => (i18n.has(l.locale, `officials.level_${code}`) ? i18n.t(l.locale, `officials.level_${code}`) : code),
     };
   };
   const send = (res: Response, status: number, page: string) => res.status(status).type('html').send(page);

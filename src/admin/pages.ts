@@ -23,6 +23,8 @@ export interface PageContext {
   path: string;
   /** An instant in the district's time zone ("15/07, 08:00"). */
   time: (d: Date) => string;
+  /** A triage level as officials say it ("Cấp cứu", "Cách ly tại nhà"), never its rule code. */
+  triageLevel: (code: string) => string;
 }
 
 const num = (n: number | null | undefined) => (n === null || n === undefined ? '—' : n.toLocaleString('vi-VN'));
@@ -344,7 +346,7 @@ ${message ? html`<p class="notice" role="status">${message}</p>` : ''}
 <dt>${ctx.t('colCommune')}</dt><dd>${communeName(ctx, record.commune)}</dd>
 <dt>${ctx.t('status')}</dt><dd id="status">${ctx.t(`status_${record.status}`)}</dd>
 <dt>${ctx.t('created')}</dt><dd>${time(record.createdAt)}</dd>
-<dt>${ctx.t('triage')}</dt><dd>${record.triageLevel ?? '—'}</dd>
+<dt>${ctx.t('triage')}</dt><dd>${record.triageLevel ? ctx.triageLevel(record.triageLevel) : '—'}</dd>
 <dt>${ctx.t('reporter')}</dt><dd>${record.reporterVisible ? ctx.t('reporterVisible') : ctx.t('reporterAnonymous')}</dd>
 </dl>
 <h2>${ctx.t('answers')}</h2>
