@@ -149,7 +149,7 @@ describe('flows that show pictures', () => {
     await c.start('bluezone');
     await c.say('2');
     expect(kinds(c.last)).toEqual(['picture:install-iphone', 'text', 'choices']);
-    expect(c.last.some((r) => r.kind === 'text' && r.text.includes('biểu tượng giống trên trang https://bluezone.gov.vn/'))).toBe(true);
+    expect(c.last.some((r) => r.kind === 'text' && r.text.includes('biểu tượng giống trên trang http://www.bluezone.gov.vn'))).toBe(true);
   });
 
   it('sends the QR cards with the matching steps', async () => {
