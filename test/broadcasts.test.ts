@@ -110,9 +110,9 @@ describe('announcements', () => {
     await deliver(textUpdate(chat, '1'));
     await deliver(textUpdate(chat, 'ban pho'));
     await deliver(textUpdate(chat, '1'));
-    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn cần gì?')));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Anh/Chị cần gì?')));
     await deliver(textUpdate(chat, 'đừng nhắn cho tui nữa'));
-    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Đã huỷ đăng ký. Bạn sẽ không nhận thông báo nữa.')));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Đã huỷ đăng ký. Anh/Chị sẽ không nhận thông báo nữa.')));
     expect(await repo().subscription('telegram', String(chat))).toMatchObject({ active: false });
 
     await deliver(textUpdate(chat, 'dang ky'));
@@ -120,10 +120,10 @@ describe('announcements', () => {
     await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Đã đăng ký nhận mọi thông báo')));
     // A complaint that nothing arrives shows what the person receives (the subscriptions question), and stops nothing.
     await deliver(textUpdate(chat, 'sao em ko nhan duoc thong bao nua'));
-    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn đang nhận mọi thông báo')));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Anh/Chị đang nhận mọi thông báo')));
     await deliver(textUpdate(chat, 'menu'));
     await deliver(textUpdate(chat, 'khai bao y te'));
-    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Bạn khai cho ai?')));
+    await bot.waitFor(() => textsTo(chat).some((t) => t.includes('Khai báo y tế toàn dân')));
     expect(await repo().subscription('telegram', String(chat))).toMatchObject({ active: true });
     await deliver(textUpdate(chat, 'ad oi dung nhan tin cho e nua nhe'));
     await bot.waitFor(() => textsTo(chat).filter((t) => t.includes('Đã huỷ đăng ký')).length === 2);

@@ -76,8 +76,8 @@ describe('guidance pictures on every channel', () => {
         ['xin chào', 'Tiếng Việt'],
         ['1', 'xã'],
         ['ban pho', 'thông báo'],
-        ['2', 'Bạn cần gì?'],
-        ['quy tac 5k', 'Bạn muốn xem gì?'],
+        ['2', 'Anh/Chị cần gì?'],
+        ['quy tac 5k', 'Anh/Chị muốn xem gì?'],
       ] as const) {
         const n = zalo.textsTo(user).length;
         expect((await postZaloEvent(server.url, zaloEvents.text(user, text))).status).toBe(200);
@@ -118,10 +118,10 @@ describe('guidance pictures on every channel', () => {
     await say('xin chào', 'Tiếng Việt');
     await say('1', 'xã');
     await say('ban pho', 'thông báo');
-    await say('2', 'Bạn cần gì?');
+    await say('2', 'Anh/Chị cần gì?');
     const uploads = zalo.uploads.length;
     zalo.scriptedErrors.set(user, [-100]);
-    await say('quy tac 5k', 'Bạn muốn xem gì?');
+    await say('quy tac 5k', 'Anh/Chị muốn xem gì?');
     expect(zalo.uploads).toHaveLength(uploads + 1);
     const image = zalo.sent.find((m) => m.userId === user && m.message.attachment);
     expect(JSON.stringify(image!.message.attachment)).toContain(zalo.uploads.at(-1)!.attachmentId);

@@ -108,7 +108,7 @@ describe('misunderstanding inside a question', () => {
     expect(await c.say('qwerty')).not.toContain('0214 000 001');
     const third = await c.say('zzzz');
     expect(third).toContain('Cán bộ văn hoá xã: 0214 000 001 (UBND xã)');
-    expect(third).toContain('Điện thoại của bạn là loại nào?');
+    expect(third).toContain('Điện thoại của Anh/Chị là loại nào?');
     expect(c.session?.step).toBe('phone');
   });
 });
