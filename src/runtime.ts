@@ -345,7 +345,8 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     districtChatId: config.officialsTelegramChatId ?? null,
     onNoticeQueued: () => dispatcher.kick(),
     anonymousId: (channel, userId) => secret.mac('anonymous-reporter', `${channel}:${userId}`),
-    // A report's photo, whatever the channel: Telegram's by file id, Zalo's by its address (Telegram fetches it), the web chat's uploaded from the database by the Telegram sender (`citizenPhotos` below).
+    // A report's photo, whatever the channel: Telegram's by file id, Zalo's by its address (Telegram fetches it), the
+    // web chat's uploaded from the database by the Telegram sender (`citizenPhotos` below).
     noticePhoto: ({ fileRef, channel }) => {
       if (channel === 'telegram') return { url: fileRef };
       if (channel === 'zalo' && /^https?:\/\//.test(fileRef)) return { url: fileRef };

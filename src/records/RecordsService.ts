@@ -30,7 +30,7 @@ export interface RecordsServiceDeps {
 }
 
 /**
- * A photo a citizen attached, as the officials' Telegram group can be sent it: `url`, a Telegram file id or an https
+ * A photo a citizen attached, as the officials' Telegram group can be sent it: `url`, a Telegram file id or a web
  * address Telegram fetches itself; `upload`, a reference to bytes this server keeps, uploaded by the Telegram sender
  * (sent without the photo, with a note, once they are gone).
  */
