@@ -26,6 +26,7 @@ import { checkSecretIsShared, loadServerSecret, secureDataDir } from './safety/s
 import { registerPrivacy } from './safety/registerPrivacy';
 import { MemoryRequestCounter, RedisRequestCounter } from './safety/RequestLimits';
 import { WebIdentity } from './channels/web/webIdentity';
+import { WEB_PHOTO_PREFIX, WebPhotoStore } from './channels/web/WebPhotoStore';
 import { EventPipeline } from './pipeline/EventPipeline';
 import { Outbound } from './outbound/Outbound';
 import { MemorySessionStore } from './sessions/MemorySessionStore';
@@ -344,7 +345,16 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     districtChatId: config.officialsTelegramChatId ?? null,
     onNoticeQueued: () => dispatcher.kick(),
     anonymousId: (channel, userId) => secret.mac('anonymous-reporter', `${channel}:${userId}`),
+    // A report's photo, whatever the channel: Telegram's by file id, Zalo's by its address (Telegram fetches it), the
+    // web chat's uploaded from the database by the Telegram sender (`citizenPhotos` below).
+    noticePhoto: ({ fileRef, channel }) => {
+      if (channel === 'telegram') return { url: fileRef };
+      if (channel === 'zalo' && /^https?:\/\//.test(fileRef)) return { url: fileRef };
+      if (channel === 'web' && fileRef.startsWith(WEB_PHOTO_PREFIX)) return { upload: fileRef };
+      return null;
+    },
   });
+  const citizenPhotos = new WebPhotoStore(db);
   registerPrivacy({ personalData, db, repo, records, store, reachability, campaign, locality, sessionKey: (channel, userId) => userKey({ channel, userId }) });
   groups.register(createOfficialsInbox(records, clock));
 
@@ -487,7 +497,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
   // Channels.
   const requestCounter = redis ? new RedisRequestCounter(redis, config.redisKeyPrefix) : new MemoryRequestCounter();
   const webIdentity = new WebIdentity(secret, requestCounter, config.webLimits, config.sessionTtlSeconds);
-  const channels = createChannels({ config, log, i18n, redis, engine, pipeline, store, reachability: channelReachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT, webIdentity, announcements: box, flows: defs.flows, menuFlow: MENU_FLOW, pictures });
+  const channels = createChannels({ config, log, i18n, redis, engine, pipeline, store, reachability: channelReachability, outbound, groups, personalData, db, projectRoot: PROJECT_ROOT, webIdentity, announcements: box, flows: defs.flows, menuFlow: MENU_FLOW, pictures, citizenPhotos });
   for (const channel of channels) if (channel.sender) outbound.register(channel.sender);
   zaloReach = channels.find((c) => c.zaloReach)?.zaloReach ?? null;
 

@@ -49,6 +49,8 @@ export interface ChannelContext {
   menuFlow?: string;
   /** The guidance pictures' files, by the name in a `picture` reply (the web serves them, the others upload them). */
   pictures?: PictureFiles;
+  /** Photos citizens sent that this server keeps (the web chat's), which the officials' Telegram group is sent. */
+  citizenPhotos?: { file(ref: string): Promise<{ bytes: Buffer } | null> };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Reply } from '../engine/types';
 import { userTag, type Logger } from '../logger';
 import { ContentRefusedError, RecipientUnreachableError, type Outbound } from '../outbound/Outbound';
 import { describeError } from '../errors';
@@ -243,8 +244,10 @@ export class NoticeDispatcher {
   }
 
   private async onRefused(n: PendingNotice, err: ContentRefusedError, now: Date): Promise<void> {
-    if (n.replies.some((r) => r.kind === 'image') && this.policy) {
-      const replies = n.replies.map((r) => (r.kind === 'image' ? { kind: 'text' as const, text: this.policy!.text('officials.photoRefused', { reference: n.reference ?? '' }) } : r));
+    // A record's photo: by address or file id (`image`), or uploaded from this server (`picture`).
+    const isPhoto = (r: Reply) => r.kind === 'image' || (r.kind === 'picture' && n.recordId !== null);
+    if (n.replies.some(isPhoto) && this.policy) {
+      const replies = n.replies.map((r) => (isPhoto(r) ? { kind: 'text' as const, text: this.policy!.text('officials.photoRefused', { reference: n.reference ?? '' }) } : r));
       await this.deps.repo.replaceNoticeReplies(n.id, replies, now);
       this.deps.log.warn({ notice: n.id, reason: err.reason }, 'the platform refused the photo of a notice: sent without it');
       this.again = true;

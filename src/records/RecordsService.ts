@@ -25,7 +25,20 @@ export interface RecordsServiceDeps {
    * id: it lets the rate limit, "my reports" and erasure find them, and nobody without the secret can link it back.
    */
   anonymousId: (channel: ChannelName, userId: string) => string;
+  /** How a report's photo reaches the officials' Telegram group; without it, only Telegram photos go (by file id). */
+  noticePhoto?: NoticePhotoResolver;
 }
+
+/**
+ * A photo a citizen attached, as the officials' Telegram group can be sent it: `url`, a Telegram file id or a web
+ * address Telegram fetches itself; `upload`, a reference to bytes this server keeps, uploaded by the Telegram sender
+ * (sent without the photo, with a note, once they are gone).
+ */
+export type NoticePhoto = { url: string } | { upload: string };
+/** Turns a stored photo answer (`{fileRef, channel}`) into a NoticePhoto; null when it cannot be sent. */
+export type NoticePhotoResolver = (photo: { fileRef: string; channel: string }) => NoticePhoto | null;
+
+const telegramPhotosOnly: NoticePhotoResolver = (photo) => (photo.channel === 'telegram' ? { url: photo.fileRef } : null);
 
 /** Prefix of the user id of a record whose reporter chose anonymity (the rest is a keyed hash, not an id). */
 export const ANONYMOUS_PREFIX = 'anon:';
@@ -176,7 +189,7 @@ export class RecordsService {
   }
 
   /** The notice an officials' group receives: reference, kind, urgency, details; buttons to acknowledge and resolve. */
-  renderNotice(record: StoredRecord, lines: string[], photoRef: string | null, voiceRef: string | null = null): Reply[] {
+  renderNotice(record: StoredRecord, lines: string[], photo: NoticePhoto | null, voiceRef: string | null = null): Reply[] {
     const vi = OFFICIALS_LOCALE;
     // An anonymous report has no one to call: it is never labelled "call".
     const urgency = record.urgency === 'notice' && !record.reporterVisible ? 'noticeAnonymous' : record.urgency;
@@ -196,7 +209,8 @@ export class RecordsService {
         ],
       },
     ];
-    if (photoRef) replies.push({ kind: 'image', url: photoRef, caption: record.reference });
+    if (photo && 'url' in photo) replies.push({ kind: 'image', url: photo.url, caption: record.reference });
+    if (photo && 'upload' in photo) replies.push({ kind: 'picture', id: 'report-photo', ref: photo.upload, alt: this.t(vi, 'officials.photoRefused', { reference: record.reference }), caption: record.reference });
     if (voiceRef) replies.push({ kind: 'voice', ref: voiceRef, caption: record.reference });
     return replies;
   }
@@ -243,7 +257,7 @@ export class RecordsService {
       data[key] = value;
     }
     const photo = ctx.answers.photo as { fileRef?: string; channel?: string } | null | undefined;
-    const photoRef = photo && photo.channel === 'telegram' && typeof photo.fileRef === 'string' ? photo.fileRef : null;
+    const noticePhoto = photo && typeof photo.fileRef === 'string' && typeof photo.channel === 'string' ? (this.deps.noticePhoto ?? telegramPhotosOnly)({ fileRef: photo.fileRef, channel: photo.channel }) : null;
     const lines = this.noticeLines(kind, ctx, reporterVisible);
     // A call-back request is a report (the person's voice and phone): it is kept as long as a symptoms report.
     const retention = this.deps.locality.records.retentionDays[kind === 'callback' ? 'symptoms' : kind];
@@ -266,7 +280,7 @@ export class RecordsService {
         now,
         deleteAfter: new Date(now.getTime() + retention * 86_400_000),
       },
-      (rec) => this.renderNotice(rec, lines, photoRef, voiceRef),
+      (rec) => this.renderNotice(rec, lines, noticePhoto, voiceRef),
     );
     if (created) {
       // An anonymous report is not tied to the reporter even by the log's user tag.

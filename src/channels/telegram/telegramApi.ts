@@ -64,16 +64,28 @@ export function describeTelegramError(err: unknown): { name: string; message: st
   return { name: 'Unknown', message: String(err) };
 }
 
+/** Photos citizens sent that this server keeps (the web chat's), by reference; null for a reference not its own or gone. */
+export interface CitizenPhotoFiles {
+  file(ref: string): Promise<{ bytes: Buffer } | null>;
+}
+
 /**
  * Sends guidance pictures: the first time a picture is uploaded (multipart), then sent by the file id Telegram gave
- * it (file ids of a bot do not expire), so a picture crosses the network once per process.
+ * it (file ids of a bot do not expire), so a picture crosses the network once per process. A citizen's photo kept on
+ * this server (a report's, for the officials' group) is uploaded from `photos` each time and never cached: once
+ * erased, it is gone.
  */
 export class TelegramPictures {
   private readonly fileIds = new Map<string, string>();
-  constructor(private readonly files: PictureFiles) {}
+  constructor(
+    private readonly files: PictureFiles | undefined,
+    private readonly photos?: CitizenPhotoFiles,
+  ) {}
 
   async send(api: Api, chatId: string, call: Extract<TelegramCall, { method: 'sendPicture' }>, signal?: ApiSignal): Promise<number | null> {
     const { picture, caption, parse_mode } = call;
+    const photo = this.photos ? await this.photos.file(picture) : null;
+    if (photo) return (await api.sendPhoto(chatId, new InputFile(photo.bytes, 'photo'), { caption, parse_mode }, signal)).message_id;
     const known = this.fileIds.get(picture);
     if (known) {
       try {
@@ -84,7 +96,7 @@ export class TelegramPictures {
         this.fileIds.delete(picture);
       }
     }
-    const file = this.files.file(picture);
+    const file = this.files?.file(picture);
     if (!file) return null;
     const sent = await api.sendPhoto(chatId, new InputFile(file.bytes, picture), { caption, parse_mode }, signal);
     const largest = sent.photo.at(-1);

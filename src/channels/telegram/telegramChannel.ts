@@ -46,7 +46,7 @@ export function createTelegramChannel(ctx: ChannelContext, tg: TelegramConfig): 
   const pushApi = createTelegramApi(tg, PUSH_RETRY);
   const pollApi = createTelegramApi(tg);
   // One file-id cache for replies and pushes: a picture is uploaded once per process.
-  const pictures = ctx.pictures ? new TelegramPictures(ctx.pictures) : undefined;
+  const pictures = ctx.pictures || ctx.citizenPhotos ? new TelegramPictures(ctx.pictures, ctx.citizenPhotos) : undefined;
   const sender = new TelegramSender({ replyApi, pushApi, bulkApi: pollApi, reachability: ctx.reachability, log, pictures });
   const handler = new TelegramUpdateHandler({ pipeline: ctx.pipeline, sender, log, api: replyApi });
   const poller = new TelegramPoller(pollApi, handler, log);

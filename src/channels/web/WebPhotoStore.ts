@@ -40,6 +40,17 @@ export class WebPhotoStore {
     return row?.n ?? 0;
   }
 
+  /**
+   * A stored photo's bytes by its reference (`web-photo:<id>`), for the officials' group; null for any other reference
+   * and for a photo no longer kept (erased with its sender's data, or purged).
+   */
+  async file(ref: string): Promise<{ bytes: Buffer; contentType: string } | null> {
+    const id = ref.startsWith(WEB_PHOTO_PREFIX) ? ref.slice(WEB_PHOTO_PREFIX.length) : '';
+    if (!/^\d{1,15}$/.test(id)) return null;
+    const [row] = await this.db.query<{ bytes: Buffer | Uint8Array; content_type: string }>('SELECT bytes, content_type FROM web_photos WHERE id = $1', [Number(id)]);
+    return row ? { bytes: Buffer.from(row.bytes), contentType: row.content_type } : null;
+  }
+
   async eraseOwner(ownerHash: string): Promise<void> {
     await this.db.query('DELETE FROM web_photos WHERE owner_hash = $1', [ownerHash]);
   }
