@@ -86,6 +86,30 @@ export class Engine {
     private readonly options: EngineOptions,
   ) {}
 
+  /**
+   * The follow-up questions asked over a flow's own question (`session.sub`), each asked and answered here and
+   * nowhere else. `beforePause`: answered even after a long pause (it is itself about where to go next); the others
+   * wait behind "continue where you left off?".
+   */
+  private readonly followUps: Record<NonNullable<Session['sub']>, { ask: (turn: Turn) => void; answer: (turn: Turn) => Promise<void>; beforePause: boolean }> = {
+    resume: { ask: (turn) => this.offerResume(turn), answer: (turn) => this.answerResume(turn), beforePause: true },
+    guess: { ask: (turn) => this.offerGuesses(turn), answer: (turn) => this.answerGuess(turn), beforePause: true },
+    after: {
+      ask: (turn) => this.push(turn, { kind: 'choices', text: this.text(turn.s, 'engine.afterQuestion'), options: this.afterOptions(turn.s) }),
+      answer: (turn) => this.answerAfter(turn),
+      beforePause: true,
+    },
+    'pick-field': {
+      ask: (turn) => {
+        const step = this.currentStep(turn.s);
+        if (step?.type === 'summary') this.askPickField(turn, step);
+        else this.askStep(turn);
+      },
+      answer: (turn) => this.answerPickField(turn),
+      beforePause: false,
+    },
+  };
+
   async handle(stored: Session | null, event: InboundEvent, now: number): Promise<EngineResult> {
     const turn: Turn = { s: stored ? structuredClone(stored) : createSession(now), replies: [], event, now };
     const idleMs = stored ? now - stored.updatedAt : 0;
@@ -155,18 +179,9 @@ export class Engine {
       return;
     }
 
-    if (s.sub === 'resume') {
-      await this.answerResume(turn);
-      return;
-    }
-
-    if (s.sub === 'guess') {
-      await this.answerGuess(turn);
-      return;
-    }
-
-    if (s.sub === 'after') {
-      await this.answerAfter(turn);
+    const followUp = s.sub ? this.followUps[s.sub] : null;
+    if (followUp?.beforePause) {
+      await followUp.answer(turn);
       return;
     }
 
@@ -176,8 +191,8 @@ export class Engine {
       return;
     }
 
-    if (s.sub === 'pick-field') {
-      await this.answerPickField(turn);
+    if (followUp) {
+      await followUp.answer(turn);
       return;
     }
 
@@ -902,15 +917,9 @@ export class Engine {
   /** Puts the session at the beginning of a flow, with no answers yet, before any step runs. */
   private enterFlow(s: Session, flowId: string): FlowDefinition {
     const flow = this.flow(flowId);
+    this.resetPosition(s);
     s.flow = flow.id;
     s.flowVersion = flow.version;
-    s.step = null;
-    s.answers = {};
-    s.history = [];
-    s.sub = null;
-    delete s.guesses;
-    s.multiDraft = null;
-    s.returnTo = null;
     return flow;
   }
 
@@ -1031,25 +1040,15 @@ export class Engine {
   // ---- asking ---------------------------------------------------------------------------------------------
 
   private askCurrent(turn: Turn): void {
+    if (turn.s.sub) this.followUps[turn.s.sub].ask(turn);
+    else this.askStep(turn);
+  }
+
+  /** Asks the current step's own question (none for a step that asks nothing). */
+  private askStep(turn: Turn): void {
     const { s } = turn;
-    if (s.sub === 'resume') {
-      this.offerResume(turn);
-      return;
-    }
-    if (s.sub === 'guess') {
-      this.offerGuesses(turn);
-      return;
-    }
-    if (s.sub === 'after') {
-      this.push(turn, { kind: 'choices', text: this.text(s, 'engine.afterQuestion'), options: this.afterOptions(s) });
-      return;
-    }
     const step = this.currentStep(s);
     if (!step) return;
-    if (s.sub === 'pick-field' && step.type === 'summary') {
-      this.askPickField(turn, step);
-      return;
-    }
     const flow = this.flow(s.flow!);
     const prefix = this.progressPrefix(s, flow);
     const q = (key: string) => prefix + this.text(s, key);
@@ -1215,6 +1214,7 @@ export class Engine {
     return s.step === null || flow.steps[s.step] !== undefined;
   }
 
+  /** Forgets where the person is and what they answered in it (their profile stays): the one place a position is reset. */
   private resetPosition(s: Session): void {
     s.flow = null;
     s.flowVersion = null;
