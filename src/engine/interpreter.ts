@@ -2,9 +2,10 @@ import type { EngineRegistry, Translator } from './contracts';
 import { stepPictures, type Condition, type FlowDefinition, type OptionDefinition, type StepDefinition } from './flowSchema';
 import { flowOf, type IntentMatcher } from './intents';
 import type { FlowSet } from './loadFlows';
-import { cleanTypedText, normalizeText, parseOptionNumber, parseOptionNumbers } from './normalize';
+import { cleanTypedText, normalizeText, parseOptionNumber } from './normalize';
 import { formatPhoneVN } from './phone';
-import { answersOptions, matchTypedOption, matchTypedOptionsByWords } from './optionAnswer';
+import { answersOptions, matchTypedOption } from './optionAnswer';
+import { isSkipReply, parseChoiceReply, parseMultiReply, parseSummaryReply } from './replyParsers';
 import { matchGlobalCommand, type GlobalCommand, type WordLists } from './words';
 import {
   createSession,
@@ -440,19 +441,14 @@ export class Engine {
   private async answerChoice(turn: Turn, step: Extract<StepDefinition, { type: 'choice' }>): Promise<void> {
     const { s, event } = turn;
     const options = this.choiceOptions(s, step);
-    let picked: ResolvedOption | undefined;
-    if (event.kind === 'choice') {
-      const id = event.optionId.slice(s.step!.length + 1);
-      picked = options.find((o) => o.id === id);
-    } else if (event.kind === 'text') {
-      picked = this.matchOption(options, event.text, s.flow !== this.options.menuFlow);
-    }
-    if (!picked) {
+    const reply = parseChoiceReply(event, s.step!, options, this.options.words, s.flow !== this.options.menuFlow);
+    if (reply.kind === 'fail') {
       if (await this.divertToIntent(turn)) return;
       this.noteMiss(turn);
       this.reask(turn, 'engine.hintChoice', { max: options.length });
       return;
     }
+    const picked = reply.option;
     if (picked.flow) {
       await this.startFlow(turn, picked.flow);
       return;
@@ -464,40 +460,17 @@ export class Engine {
   private async answerMulti(turn: Turn, step: Extract<StepDefinition, { type: 'multi' }>): Promise<void> {
     const { s, event } = turn;
     const options = this.staticOptions(s, step.options);
-    let chosen: string[] | null = null;
-
-    if (event.kind === 'choice') {
-      const id = event.optionId.slice(s.step!.length + 1);
-      if (id === 'done') {
-        chosen = s.multiDraft ?? [];
-        if (chosen.length === 0) {
-          this.reask(turn, 'engine.hintMultiEmpty');
-          return;
-        }
-      } else if (options.some((o) => o.id === id)) {
-        const draft = new Set(s.multiDraft ?? []);
-        if (draft.has(id)) draft.delete(id);
-        else draft.add(id);
-        s.multiDraft = options.filter((o) => draft.has(o.id)).map((o) => o.id);
-        this.askCurrent(turn);
-        return;
-      }
-    } else if (event.kind === 'text') {
-      const words = normalizeText(event.text);
-      if (this.options.words.done.has(words) && (s.multiDraft?.length ?? 0) > 0) {
-        chosen = s.multiDraft;
-      } else {
-        const numbers = parseOptionNumbers(event.text);
-        if (numbers) {
-          if (numbers.every((n) => n >= 1 && n <= options.length)) chosen = numbers.sort((a, b) => a - b).map((n) => options[n - 1]!.id);
-        } else {
-          const parts = event.text.split(/[,;\n]+|\s+(?:và|va|and)\s+/i).filter((p) => normalizeText(p) !== '');
-          const matched = parts.map((p) => this.matchOption(options, p));
-          if (matched.length > 0 && matched.every((m) => m)) chosen = [...new Set(matched.map((m) => m!.id))];
-          else chosen = matchTypedOptionsByWords(options, event.text, this.options.words)?.map((o) => o.id) ?? null;
-        }
-      }
+    const reply = parseMultiReply(event, s.step!, options, s.multiDraft, this.options.words);
+    if (reply.kind === 'toggle') {
+      s.multiDraft = reply.draft;
+      this.askCurrent(turn);
+      return;
     }
+    if (reply.kind === 'empty') {
+      this.reask(turn, 'engine.hintMultiEmpty');
+      return;
+    }
+    const chosen = reply.kind === 'answer' ? reply.ids : null;
 
     if (!chosen) {
       if (await this.divertToIntent(turn)) return;
@@ -575,24 +548,12 @@ export class Engine {
   }
 
   private isSkip(turn: Turn): boolean {
-    const { s, event } = turn;
-    if (event.kind === 'choice') return event.optionId === `${s.step}:skip`;
-    if (event.kind === 'text') return this.options.words.skip.has(normalizeText(event.text)) || parseOptionNumber(event.text) === 1;
-    return false;
+    return isSkipReply(turn.event, turn.s.step!, this.options.words);
   }
 
   private async answerSummary(turn: Turn, step: Extract<StepDefinition, { type: 'summary' }>): Promise<void> {
     const { s, event } = turn;
-    let pick: 'confirm' | 'edit' | null = null;
-    if (event.kind === 'choice') {
-      const id = event.optionId.slice(s.step!.length + 1);
-      if (id === 'confirm' || id === 'edit') pick = id;
-    } else if (event.kind === 'text') {
-      const n = parseOptionNumber(event.text);
-      const words = normalizeText(event.text);
-      if (n === 1 || this.options.words.confirm.has(words)) pick = 'confirm';
-      if (n === 2 || this.options.words.edit.has(words)) pick = 'edit';
-    }
+    const pick = parseSummaryReply(event, s.step!, this.options.words);
     if (!pick) {
       this.reask(turn, 'engine.hintChoice', { max: 2 });
       return;

@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/config';
+import { isSkipReply, parseChoiceReply, parseMultiReply, parseSummaryReply, tappedOptionId } from '../../src/engine/replyParsers';
+import type { InboundEvent } from '../../src/engine/types';
+import { loadWordLists } from '../../src/engine/words';
+
+const words = loadWordLists(path.join(PROJECT_ROOT, 'locales'));
+const base = { channel: 'web' as const, userId: 'u', eventId: 'e' };
+const text = (t: string): InboundEvent => ({ ...base, kind: 'text', text: t });
+const tap = (optionId: string): InboundEvent => ({ ...base, kind: 'choice', optionId });
+
+const travel = [
+  { id: 'abroad', label: 'Có, từ nước ngoài' },
+  { id: 'area', label: 'Có, từ vùng có dịch' },
+  { id: 'no', label: 'Không', means: 'no' as const },
+];
+const symptoms = [
+  { id: 'fever', label: 'Sốt' },
+  { id: 'cough', label: 'Ho' },
+  { id: 'throat', label: 'Đau họng' },
+  { id: 'none', label: 'Không có' },
+];
+
+describe('reply parsers (pure: they say what a reply means and change nothing)', () => {
+  it('a tapped button names an option of its own step only', () => {
+    expect(tappedOptionId(tap('travel:area'), 'travel')).toBe('area');
+    expect(tappedOptionId(tap('gender:area'), 'travel')).toBeNull();
+    expect(tappedOptionId(text('1'), 'travel')).toBeNull();
+  });
+
+  it('a single choice takes a tap, a number, a natural answer or a yes/no word, and fails on anything else', () => {
+    expect(parseChoiceReply(tap('travel:abroad'), 'travel', travel, words, true)).toEqual({ kind: 'answer', option: travel[0] });
+    expect(parseChoiceReply(text('2'), 'travel', travel, words, true)).toEqual({ kind: 'answer', option: travel[1] });
+    expect(parseChoiceReply(text('co tu vung co dich'), 'travel', travel, words, true)).toEqual({ kind: 'answer', option: travel[1] });
+    expect(parseChoiceReply(text('ko'), 'travel', travel, words, true)).toEqual({ kind: 'answer', option: travel[2] });
+    expect(parseChoiceReply(text('giá lợn hôm nay'), 'travel', travel, words, true)).toEqual({ kind: 'fail' });
+    expect(parseChoiceReply(text('9'), 'travel', travel, words, true)).toEqual({ kind: 'fail' });
+  });
+
+  it('a multiple choice: taps toggle a draft that "done" sends; numbers and words answer at once', () => {
+    expect(parseMultiReply(tap('s:cough'), 's', symptoms, ['fever'], words)).toEqual({ kind: 'toggle', draft: ['fever', 'cough'] });
+    expect(parseMultiReply(tap('s:fever'), 's', symptoms, ['fever', 'cough'], words)).toEqual({ kind: 'toggle', draft: ['cough'] });
+    expect(parseMultiReply(tap('s:done'), 's', symptoms, [], words)).toEqual({ kind: 'empty' });
+    expect(parseMultiReply(tap('s:done'), 's', symptoms, ['cough'], words)).toEqual({ kind: 'answer', ids: ['cough'] });
+    expect(parseMultiReply(text('3 1'), 's', symptoms, null, words)).toEqual({ kind: 'answer', ids: ['fever', 'throat'] });
+    expect(parseMultiReply(text('1 7'), 's', symptoms, null, words)).toEqual({ kind: 'fail' });
+    expect(parseMultiReply(text('sot va ho'), 's', symptoms, null, words)).toEqual({ kind: 'answer', ids: ['fever', 'cough'] });
+    expect(parseMultiReply(text('bao giờ sửa đường'), 's', symptoms, null, words)).toEqual({ kind: 'fail' });
+  });
+
+  it('skip and the summary read their words and numbers', () => {
+    expect(isSkipReply(tap('photo:skip'), 'photo', words)).toBe(true);
+    expect(isSkipReply(text('bo qua'), 'photo', words)).toBe(true);
+    expect(isSkipReply(text('1'), 'photo', words)).toBe(true);
+    expect(isSkipReply(text('anh day'), 'photo', words)).toBe(false);
+    expect(parseSummaryReply(text('1'), 'summary', words)).toBe('confirm');
+    expect(parseSummaryReply(tap('summary:edit'), 'summary', words)).toBe('edit');
+    expect(parseSummaryReply(text('2'), 'summary', words)).toBe('edit');
+    expect(parseSummaryReply(text('5'), 'summary', words)).toBeNull();
+  });
+});
