@@ -1,3 +1,4 @@
+import { formatZodIssues } from '../errors';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { tokenMatches } from '../broadcasts/broadcastApi';
@@ -123,7 +124,7 @@ const addSchema = z
 const notifySchema = z.object({ from: dateTime, to: dateTime, message: z.string().trim().max(500).optional() }).strict();
 
 function problems(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`);
+  return formatZodIssues(error.issues);
 }
 
 /**

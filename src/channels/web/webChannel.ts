@@ -1,3 +1,4 @@
+import { formatZodIssues } from '../../errors';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
@@ -32,7 +33,7 @@ export type WebEvent = z.infer<typeof webEventSchema>;
 export function parseWebEvent(body: unknown, userId: string): { ok: true; event: InboundEvent } | { ok: false; problems: string[] } {
   const parsed = webEventSchema.safeParse(body);
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`) };
+    return { ok: false, problems: formatZodIssues(parsed.error.issues) };
   }
   const e = parsed.data;
   const base = { channel: 'web' as const, userId, eventId: e.eventId };
