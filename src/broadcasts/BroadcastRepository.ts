@@ -383,24 +383,4 @@ export class BroadcastRepository {
     );
     return rows.map((r) => ({ reason: r.reason, n: Number(r.n) }));
   }
-
-  // ---- drafts of officials' groups ------------------------------------------------------------------------
-
-  async draft(chatId: string): Promise<{ step: string; data: Record<string, unknown> } | null> {
-    const rows = await this.db.query<{ step: string; data: Record<string, unknown> | string }>(`SELECT step, data FROM broadcast_drafts WHERE chat_id = $1`, [chatId]);
-    const r = rows[0];
-    return r ? { step: r.step, data: typeof r.data === 'string' ? (JSON.parse(r.data) as Record<string, unknown>) : r.data } : null;
-  }
-
-  async saveDraft(chatId: string, step: string, data: Record<string, unknown>, now: Date): Promise<void> {
-    await this.db.query(
-      `INSERT INTO broadcast_drafts (chat_id, step, data, updated_at) VALUES ($1, $2, $3::jsonb, $4)
-       ON CONFLICT (chat_id) DO UPDATE SET step = $2, data = $3::jsonb, updated_at = $4`,
-      [chatId, step, JSON.stringify(data), now.toISOString()],
-    );
-  }
-
-  async deleteDraft(chatId: string): Promise<void> {
-    await this.db.query(`DELETE FROM broadcast_drafts WHERE chat_id = $1`, [chatId]);
-  }
 }
