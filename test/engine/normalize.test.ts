@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { PROJECT_ROOT } from '../src/config';
+import { PROJECT_ROOT } from '../../src/config';
 import fs from 'node:fs';
-import { loadWordLists, matchGlobalCommand, WordsFileError } from '../src/engine/words';
-import { tempDir } from './support/harness';
-import { normalizeText, parseOptionNumber, parseOptionNumbers } from '../src/engine/normalize';
-import { parseVietnamesePhone } from '../src/validators';
+import { loadWordLists, matchGlobalCommand, WordsFileError } from '../../src/engine/words';
+import { tempDir } from '../support/harness';
+import { normalizeText, parseOptionNumber, parseOptionNumbers } from '../../src/engine/normalize';
+import { parseVietnamesePhone } from '../../src/validators';
 
 describe('normalizeText', () => {
   it.each([

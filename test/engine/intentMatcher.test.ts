@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../src/config';
-import { IntentExamplesError, loadIntentExamples, routeAtMenu } from '../src/engine/intentMatcher';
-import { flowOf, loadIntentLexicon } from '../src/engine/intents';
-import { normalizeText } from '../src/engine/normalize';
-import { matchGlobalCommand } from '../src/engine/words';
-import { buildEngine, tempDir } from './support/harness';
+import { PROJECT_ROOT } from '../../src/config';
+import { IntentExamplesError, loadIntentExamples, routeAtMenu } from '../../src/engine/intentMatcher';
+import { flowOf, loadIntentLexicon } from '../../src/engine/intents';
+import { normalizeText } from '../../src/engine/normalize';
+import { matchGlobalCommand } from '../../src/engine/words';
+import { buildEngine, tempDir } from '../support/harness';
 
 const { intents, words } = buildEngine();
 const route = (text: string) => {

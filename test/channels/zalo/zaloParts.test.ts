@@ -2,17 +2,17 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { ConfigError, loadConfig } from '../src/config';
-import { parseZaloEvent } from '../src/channels/zalo/parseZaloEvent';
-import { renderZaloReplies, splitZaloText, type ZaloTextKey } from '../src/channels/zalo/renderZaloReplies';
-import { ZaloApiClient, ZaloApiError } from '../src/channels/zalo/ZaloApiClient';
-import { MemoryZaloCoordination, RedisZaloCoordination, zaloApiRate } from '../src/channels/zalo/ZaloCoordination';
-import { MemoryRateLimiter } from '../src/util/RateLimiter';
-import { FileTokenStore, seedFingerprint, ZaloTokenManager } from '../src/channels/zalo/ZaloTokens';
-import { verifyZaloSignature } from '../src/channels/zalo/verifyZaloSignature';
-import { createLogger } from '../src/logger';
-import { FakeZalo, FAKE_APP_ID, FAKE_APP_SECRET, newUserId, zaloEvents, zaloSignature } from './support/fakeZalo';
-import { tempDir, testRedisUrl, uniquePrefix } from './support/harness';
+import { ConfigError, loadConfig } from '../../../src/config';
+import { parseZaloEvent } from '../../../src/channels/zalo/parseZaloEvent';
+import { renderZaloReplies, splitZaloText, type ZaloTextKey } from '../../../src/channels/zalo/renderZaloReplies';
+import { ZaloApiClient, ZaloApiError } from '../../../src/channels/zalo/ZaloApiClient';
+import { MemoryZaloCoordination, RedisZaloCoordination, zaloApiRate } from '../../../src/channels/zalo/ZaloCoordination';
+import { MemoryRateLimiter } from '../../../src/util/RateLimiter';
+import { FileTokenStore, seedFingerprint, ZaloTokenManager } from '../../../src/channels/zalo/ZaloTokens';
+import { verifyZaloSignature } from '../../../src/channels/zalo/verifyZaloSignature';
+import { createLogger } from '../../../src/logger';
+import { FakeZalo, FAKE_APP_ID, FAKE_APP_SECRET, newUserId, zaloEvents, zaloSignature } from '../../support/fakeZalo';
+import { tempDir, testRedisUrl, uniquePrefix } from '../../support/harness';
 
 describe('parseZaloEvent', () => {
   const user = '4558424660619243532';

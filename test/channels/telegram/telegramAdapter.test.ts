@@ -1,9 +1,9 @@
-import { loadConfig, ConfigError } from '../src/config';
-import { parseTelegramUpdate } from '../src/channels/telegram/parseTelegramUpdate';
-import { escapeHtml, renderInlineKeyboard, renderTelegramReplies, splitText, type RenderWarning } from '../src/channels/telegram/renderTelegramReplies';
-import { verifyTelegramSecret } from '../src/channels/telegram/telegramWebhook';
-import type { Reply, ReplyOption } from '../src/engine/types';
-import { callbackUpdate, contactUpdate, groupTextUpdate, locationUpdate, myChatMemberUpdate, photoUpdate, textUpdate } from './support/telegramUpdates';
+import { loadConfig, ConfigError } from '../../../src/config';
+import { parseTelegramUpdate } from '../../../src/channels/telegram/parseTelegramUpdate';
+import { escapeHtml, renderInlineKeyboard, renderTelegramReplies, splitText, type RenderWarning } from '../../../src/channels/telegram/renderTelegramReplies';
+import { verifyTelegramSecret } from '../../../src/channels/telegram/telegramWebhook';
+import type { Reply, ReplyOption } from '../../../src/engine/types';
+import { callbackUpdate, contactUpdate, groupTextUpdate, locationUpdate, myChatMemberUpdate, photoUpdate, textUpdate } from '../../support/telegramUpdates';
 
 const TOKEN = '123456789:AAF1x-abcdefghijklmnopqrstuvwxyz0123';
 

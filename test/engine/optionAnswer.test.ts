@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { PROJECT_ROOT } from '../src/config';
-import { matchTypedOption, matchTypedOptionsByWords } from '../src/engine/optionAnswer';
-import { loadWordLists } from '../src/engine/words';
+import { PROJECT_ROOT } from '../../src/config';
+import { matchTypedOption, matchTypedOptionsByWords } from '../../src/engine/optionAnswer';
+import { loadWordLists } from '../../src/engine/words';
 
 const words = loadWordLists(path.join(PROJECT_ROOT, 'locales'));
 const travel = [

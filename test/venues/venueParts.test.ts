@@ -1,10 +1,10 @@
-import { renderTelegramReplies } from '../src/channels/telegram/renderTelegramReplies';
-import { renderZaloReplies } from '../src/channels/zalo/renderZaloReplies';
-import type { Reply } from '../src/engine/types';
-import { findVenueCode, generateVenueCode, placeKey, plateVN, VENUE_CODE_ALPHABET } from '../src/venues/venueCodes';
-import { renderPosterPdf, renderPosterPng, type PosterContent } from '../src/venues/poster';
-import { buildEngine, Conversation } from './support/harness';
-import { decodeQr, pdfText } from './support/posterReading';
+import { renderTelegramReplies } from '../../src/channels/telegram/renderTelegramReplies';
+import { renderZaloReplies } from '../../src/channels/zalo/renderZaloReplies';
+import type { Reply } from '../../src/engine/types';
+import { findVenueCode, generateVenueCode, placeKey, plateVN, VENUE_CODE_ALPHABET } from '../../src/venues/venueCodes';
+import { renderPosterPdf, renderPosterPng, type PosterContent } from '../../src/venues/poster';
+import { buildEngine, Conversation } from '../support/harness';
+import { decodeQr, pdfText } from '../support/posterReading';
 
 const poster: Reply = { kind: 'document', url: 'https://bot.example/venues/poster/K7M3QX9A.pdf', imageUrl: 'https://bot.example/venues/poster/K7M3QX9A.png', fileName: 'ma-qr-K7M3QX9A.pdf', caption: 'Tờ mã QR' };
 

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
-import { createSession, type Session } from '../src/engine/types';
-import { MemorySessionStore } from '../src/sessions/MemorySessionStore';
-import { RedisSessionStore } from '../src/sessions/RedisSessionStore';
-import { DEFAULT_STORE_OPTIONS, LeaseLostError, LeaseTimeoutError, type SessionStore, type SessionStoreOptions } from '../src/sessions/SessionStore';
-import { testRedisUrl, uniquePrefix } from './support/harness';
+import { createSession, type Session } from '../../src/engine/types';
+import { MemorySessionStore } from '../../src/sessions/MemorySessionStore';
+import { RedisSessionStore } from '../../src/sessions/RedisSessionStore';
+import { DEFAULT_STORE_OPTIONS, LeaseLostError, LeaseTimeoutError, type SessionStore, type SessionStoreOptions } from '../../src/sessions/SessionStore';
+import { testRedisUrl, uniquePrefix } from '../support/harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

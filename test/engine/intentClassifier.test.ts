@@ -1,4 +1,4 @@
-import { IntentClassifier } from '../src/engine/intentClassifier';
+import { IntentClassifier } from '../../src/engine/intentClassifier';
 
 const words = (text: string) => text.split(' ');
 const examples = [
