@@ -57,8 +57,13 @@ describe('metrics and readiness', () => {
     const update = textUpdate(640001, '/start');
     expect(await deliver(update)).toBe(200);
     expect(await deliver(update)).toBe(200); // redelivered
-    const after = await scrape();
+    // Telegram is answered at the commit; the update is counted once its replies are out (after the retry): wait for it.
+    let after = await scrape();
     const delta = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
+    for (let i = 0; i < 600 && delta('cgb_updates_total', { channel: 'telegram', kind: 'start', outcome: 'handled' }) < 1; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await scrape();
+    }
     expect(delta('cgb_updates_total', { channel: 'telegram', kind: 'start', outcome: 'handled' })).toBe(1);
     expect(delta('cgb_updates_total', { channel: 'telegram', kind: 'start', outcome: 'duplicate' })).toBe(1);
     expect(delta('cgb_pipeline_seconds_count', { channel: 'telegram' })).toBe(1);
