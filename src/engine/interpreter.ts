@@ -5,7 +5,7 @@ import type { FlowSet } from './loadFlows';
 import { cleanTypedText, normalizeText, parseOptionNumber } from './normalize';
 import { formatPhoneVN } from './phone';
 import { answersOptions, matchTypedOption } from './optionAnswer';
-import { isSkipReply, parseChoiceReply, parseMultiReply, parseSummaryReply } from './replyParsers';
+import { isSkipReply, parseChoiceReply, parseEnginePick, parseMultiReply, parseSummaryReply } from './replyParsers';
 import { matchGlobalCommand, type GlobalCommand, type WordLists } from './words';
 import {
   createSession,
@@ -758,22 +758,8 @@ export class Engine {
 
   /** The answer to "did you mean ...?": a guess, "go on", or anything else, which is then taken as a normal answer. */
   private async answerGuess(turn: Turn): Promise<void> {
-    const { s, event } = turn;
-    const options = this.guessOptions(s);
-    let picked: ReplyOption | undefined;
-    if (event.kind === 'choice') picked = options.find((o) => o.id === event.optionId);
-    else if (event.kind === 'text') picked = this.matchOption(options, event.text);
-    s.sub = null;
-    delete s.guesses;
-    if (picked?.id.startsWith(`${ENGINE_BUTTON}:go:`)) {
-      // The message now is the pick ("1"), not the request: the named question is asked.
-      await this.startIntent(turn, picked.id.slice(`${ENGINE_BUTTON}:go:`.length), false);
-      return;
-    }
-    if (picked) {
-      this.askCurrent(turn);
-      return;
-    }
+    const { event } = turn;
+    if (await this.takeEnginePick(turn, this.guessOptions(turn.s), true)) return;
     if (event.kind === 'choice' && event.optionId.startsWith(`${ENGINE_BUTTON}:`)) {
       this.say(turn, 'engine.staleButton');
       this.askCurrent(turn);
@@ -806,25 +792,23 @@ export class Engine {
 
   /** The answer to the offer after a flow: the menu, a next step, or anything else, which is then read at the menu. */
   private async answerAfter(turn: Turn): Promise<void> {
-    const { s, event } = turn;
-    const options = this.afterOptions(s);
-    let picked: ReplyOption | undefined;
-    if (event.kind === 'choice') picked = options.find((o) => o.id === event.optionId);
-    else if (event.kind === 'text') {
-      const n = parseOptionNumber(event.text);
-      picked = n !== null ? options[n - 1] : this.matchOption(options, event.text, false);
-    }
-    s.sub = null;
-    delete s.guesses;
-    if (picked?.id.startsWith(`${ENGINE_BUTTON}:go:`)) {
-      await this.startIntent(turn, picked.id.slice(`${ENGINE_BUTTON}:go:`.length), false);
-      return;
-    }
-    if (picked) {
-      this.askCurrent(turn);
-      return;
-    }
+    if (await this.takeEnginePick(turn, this.afterOptions(turn.s), false)) return;
     await this.answerStep(turn);
+  }
+
+  /**
+   * Ends a follow-up offered with the engine's own buttons (a guess, a next step) and acts on the pick: a `go:` button
+   * asks the question it names (the message now is the pick, "1", not the request); any other pick asks the current
+   * question. False when the reply picked nothing: the caller reads it otherwise.
+   */
+  private async takeEnginePick(turn: Turn, options: ReplyOption[], loose: boolean): Promise<boolean> {
+    const picked = parseEnginePick(turn.event, options, this.options.words, loose);
+    turn.s.sub = null;
+    delete turn.s.guesses;
+    if (!picked) return false;
+    if (picked.id.startsWith(`${ENGINE_BUTTON}:go:`)) await this.startIntent(turn, picked.id.slice(`${ENGINE_BUTTON}:go:`.length), false);
+    else this.askCurrent(turn);
+    return true;
   }
 
   /** A next step as a person reads it: the menu's label of its flow, or the step's own question for a step. */

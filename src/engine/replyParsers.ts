@@ -29,6 +29,16 @@ export function parseChoiceReply<T extends AnswerableOption>(event: InboundEvent
   return option ? { kind: 'answer', option } : { kind: 'fail' };
 }
 
+/**
+ * A pick among the engine's own buttons (a did-you-mean guess, a next step after a flow), whose ids are whole (not
+ * `<step>:<option>`): the tapped one, or the typed number, label or synonym; undefined when the reply picks none.
+ */
+export function parseEnginePick<T extends AnswerableOption>(event: InboundEvent, options: readonly T[], words: WordLists, loose: boolean): T | undefined {
+  if (event.kind === 'choice') return options.find((o) => o.id === event.optionId);
+  if (event.kind === 'text') return matchTypedOption(options, event.text, words, loose);
+  return undefined;
+}
+
 export type MultiReply =
   /** A tap on one option: the choices so far, with that one added or removed (the question is asked again). */
   | { kind: 'toggle'; draft: string[] }

@@ -1,6 +1,7 @@
 import { rangeInstants, type DateRange } from '../campaign/figures';
 import type { Locality } from '../locality/localitySchema';
 import type { Logger } from '../logger';
+import { describeError } from '../errors';
 import { communesOf, scopeCovers, type OfficialsScope } from './officialsScope';
 import type { RecordKind, RecordStatus, StoredRecord, Urgency } from './RecordsRepository';
 import type { RecordsService } from './RecordsService';
@@ -156,7 +157,7 @@ export class UrgentReminders {
       if (this.running) return;
       this.running = this.runOnce()
         .then(() => undefined)
-        .catch((err: Error) => this.log.error({ err: { name: err.name, message: err.message } }, 'urgent reminders failed; trying again in a minute'))
+        .catch((err: unknown) => this.log.error({ err: describeError(err) }, 'urgent reminders failed; trying again in a minute'))
         .finally(() => (this.running = null));
     }, this.intervalMs);
     this.timer.unref();

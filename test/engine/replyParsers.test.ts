@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
-import { isSkipReply, parseChoiceReply, parseMultiReply, parseSummaryReply, tappedOptionId } from '../../src/engine/replyParsers';
+import { isSkipReply, parseChoiceReply, parseEnginePick, parseMultiReply, parseSummaryReply, tappedOptionId } from '../../src/engine/replyParsers';
 import type { InboundEvent } from '../../src/engine/types';
 import { loadWordLists } from '../../src/engine/words';
 
@@ -46,6 +46,18 @@ describe('reply parsers (pure: they say what a reply means and change nothing)',
     expect(parseMultiReply(text('1 7'), 's', symptoms, null, words)).toEqual({ kind: 'fail' });
     expect(parseMultiReply(text('sot va ho'), 's', symptoms, null, words)).toEqual({ kind: 'answer', ids: ['fever', 'cough'] });
     expect(parseMultiReply(text('bao giờ sửa đường'), 's', symptoms, null, words)).toEqual({ kind: 'fail' });
+  });
+
+  it("a pick among the engine's own buttons takes the whole button id, a number or a label", () => {
+    const offer = [
+      { id: '$:menu', label: 'Về menu' },
+      { id: '$:go:myreports', label: 'Báo cáo của tôi' },
+    ];
+    expect(parseEnginePick(tap('$:go:myreports'), offer, words, false)).toBe(offer[1]);
+    expect(parseEnginePick(tap('summary:confirm'), offer, words, false)).toBeUndefined();
+    expect(parseEnginePick(text('1'), offer, words, false)).toBe(offer[0]);
+    expect(parseEnginePick(text('bao cao cua toi'), offer, words, false)).toBe(offer[1]);
+    expect(parseEnginePick(text('3'), offer, words, false)).toBeUndefined();
   });
 
   it('skip and the summary read their words and numbers', () => {
