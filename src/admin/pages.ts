@@ -1,7 +1,7 @@
 import { localized } from '../engine/localized';
 import type { Broadcast } from '../broadcasts/BroadcastRepository';
 import type { SourcedFigure } from '../campaign/campaignSchema';
-import type { CampaignFiguresResult, CommuneFigures } from '../campaign/CampaignFigures';
+import type { CampaignFiguresResult, CommuneFigures, FieldEntry } from '../campaign/CampaignFigures';
 import type { Ratio } from '../campaign/figures';
 import type { Locale } from '../engine/types';
 import type { OfficialsScope } from '../records/officialsScope';
@@ -159,16 +159,6 @@ function summaryCard(ctx: PageContext, title: string, r: Ratio, target: string):
 </div>`;
 }
 
-export interface FieldEntry {
-  id: number;
-  commune: string;
-  day: string;
-  householdsVisited: number;
-  phonesChecked: number;
-  installsHelped: number;
-  enteredBy: string;
-  enteredAt: Date;
-}
 
 export function campaignPage(
   ctx: PageContext,

@@ -94,6 +94,9 @@ export interface NewFieldReport {
   now: Date;
 }
 
+/** A field report as stored: what was typed, with its number and when it was entered. */
+export type FieldEntry = Omit<NewFieldReport, 'idempotencyKey' | 'now'> & { id: number; enteredAt: Date };
+
 const EMPTY_FIELD: FieldWork = { householdsVisited: 0, phonesChecked: 0, installsHelped: 0, entries: 0 };
 const EMPTY_RECORDS: RecordCounts = { declaration: 0, symptoms: 0, entrant: 0, urgent: 0, open: 0, meanAckMinutes: null };
 
@@ -313,7 +316,7 @@ export class CampaignFigures {
     return { created: rows.length > 0 };
   }
 
-  async fieldReports(range: DateRange, scope: OfficialsScope, limit = 50) {
+  async fieldReports(range: DateRange, scope: OfficialsScope, limit = 50): Promise<FieldEntry[]> {
     const rows = await this.db.query<{ id: number; commune: string; day: string | Date; households_visited: number; phones_checked: number; installs_helped: number; entered_by: string; entered_at: Date | string }>(
       `SELECT id, commune, to_char(day, 'YYYY-MM-DD') AS day, households_visited, phones_checked, installs_helped, entered_by, entered_at FROM field_reports
         WHERE day >= $1 AND day <= $2 AND commune = ANY($3::text[]) ORDER BY day DESC, id DESC LIMIT $4`,
