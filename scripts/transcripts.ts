@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, PROJECT_ROOT } from '../src/config';
-import { formatChoicesAsText } from '../src/engine/contracts';
-import type { InboundEvent, Reply, Session } from '../src/engine/types';
+import { replyAsText } from '../src/engine/contracts';
+import type { InboundEvent, Session } from '../src/engine/types';
 import { createLogger } from '../src/logger';
 import { createRuntime } from '../src/runtime';
 
@@ -50,23 +50,6 @@ const JOURNEYS: Journey[] = [
 
 const LABELS = { vi: { person: 'Người dân', bot: 'Trợ lý' }, en: { person: 'Person', bot: 'Assistant' } } as const;
 
-function showReply(r: Reply): string {
-  switch (r.kind) {
-    case 'choices':
-      return formatChoicesAsText(r);
-    case 'image':
-      return `[ảnh/image ${r.url}] ${r.caption ?? ''}`;
-    case 'picture':
-      return `[ảnh/picture ${r.id}] ${r.caption}`;
-    case 'voice':
-      return `[voice ${r.ref}]`;
-    case 'document':
-      return `[document ${r.url}] ${r.caption ?? ''}`;
-    default:
-      return r.text;
-  }
-}
-
 async function main(): Promise<void> {
   const outDir = path.join(PROJECT_ROOT, 'docs', 'transcripts');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cgb-transcripts-'));
@@ -88,7 +71,7 @@ async function main(): Promise<void> {
           const result = await runtime.engine.handle(session, event, now);
           session = result.session;
           if (shown !== null) lines.push(`${LABELS[locale].person}: ${shown}`);
-          for (const r of result.replies) lines.push(`${LABELS[locale].bot}: ${showReply(r).replace(/\n/g, '\n    ')}`);
+          for (const r of result.replies) lines.push(`${LABELS[locale].bot}: ${replyAsText(r).replace(/\n/g, '\n    ')}`);
           lines.push('');
         };
         // Onboarding: language, commune (announcements are offered only where they can arrive).

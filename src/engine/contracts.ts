@@ -78,3 +78,21 @@ export function formatChoicesAsText(reply: Extract<Reply, { kind: 'choices' }>, 
     .map((o) => `${o.number}. ${selected.has(o.id) ? mark : ''}${o.label}`);
   return lines.length > 0 ? `${reply.text}\n\n${lines.join('\n')}` : reply.text;
 }
+
+/** A reply as plain text, as a person would read it (tests and the transcripts); media show as `[kind address]`. */
+export function replyAsText(reply: Reply): string {
+  switch (reply.kind) {
+    case 'choices':
+      return formatChoicesAsText(reply);
+    case 'image':
+      return `[image ${reply.url}] ${reply.caption ?? ''}`;
+    case 'picture':
+      return `[picture ${reply.id}] ${reply.caption}`;
+    case 'voice':
+      return `[voice ${reply.ref}]`;
+    case 'document':
+      return `[document ${reply.url}] ${reply.caption ?? ''}`;
+    default:
+      return reply.text;
+  }
+}

@@ -6,7 +6,7 @@ import { checkRegistryNames, createRegistry } from '../../src/actions/registry';
 import { BROADCAST_ACTION_NAMES, createBroadcastValidators } from '../../src/broadcasts/BroadcastService';
 import { MemoryCampaignStore } from '../../src/campaign/CampaignStore';
 import { loadConfig, PROJECT_ROOT, type Config } from '../../src/config';
-import { formatChoicesAsText } from '../../src/engine/contracts';
+import { replyAsText } from '../../src/engine/contracts';
 import type { Engine } from '../../src/engine/interpreter';
 import type { InboundEvent, Reply, Session } from '../../src/engine/types';
 import { createLogger } from '../../src/logger';
@@ -67,24 +67,7 @@ export function buildEngine(options: { resumeAfterMs?: number; localityFile?: st
 
 /** Everything a person would see of some replies, as plain text (numbered lists included). */
 export function show(replies: Reply[]): string {
-  return replies
-    .map((r) => {
-      switch (r.kind) {
-        case 'choices':
-          return formatChoicesAsText(r);
-        case 'image':
-          return `[image ${r.url}] ${r.caption ?? ''}`;
-        case 'picture':
-          return `[picture ${r.id}] ${r.caption}`;
-        case 'voice':
-          return `[voice ${r.ref}]`;
-        case 'document':
-          return `[document ${r.url}] ${r.caption ?? ''}`;
-        default:
-          return r.text;
-      }
-    })
-    .join('\n---\n');
+  return replies.map(replyAsText).join('\n---\n');
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
