@@ -5,7 +5,7 @@ import type { FlowSet } from './loadFlows';
 import { cleanTypedText, normalizeText, parseOptionNumber } from './normalize';
 import { formatPhoneVN } from './phone';
 import { answersOptions, matchTypedOption } from './optionAnswer';
-import { isSkipReply, parseChoiceReply, parseEnginePick, parseMultiReply, parseSummaryReply } from './replyParsers';
+import { parseChoiceReply, parseEnginePick, parseInputReply, parseLocationReply, parseMultiReply, parsePhotoReply, parseResumeReply, parseSummaryReply, type ValueReply } from './replyParsers';
 import { matchGlobalCommand, type GlobalCommand, type WordLists } from './words';
 import {
   createSession,
@@ -369,16 +369,8 @@ export class Engine {
 
   private async answerResume(turn: Turn): Promise<void> {
     const { s, event } = turn;
-    let pick: 'continue' | 'restart' | null = null;
-    if (event.kind === 'choice') {
-      if (event.optionId === `${ENGINE_BUTTON}:continue`) pick = 'continue';
-      if (event.optionId === `${ENGINE_BUTTON}:restart`) pick = 'restart';
-    } else if (event.kind === 'text') {
-      const n = parseOptionNumber(event.text);
-      const words = normalizeText(event.text);
-      if (n === 1 || this.options.words.continue.has(words) || words === normalizeText(this.text(s, 'engine.resumeContinue'))) pick = 'continue';
-      if (n === 2 || this.options.words.restart.has(words) || words === normalizeText(this.text(s, 'engine.resumeRestart'))) pick = 'restart';
-    }
+    const labels = { continue: this.text(s, 'engine.resumeContinue'), restart: this.text(s, 'engine.resumeRestart') };
+    const pick = parseResumeReply(event, ENGINE_BUTTON, labels, this.options.words);
     if (!pick) {
       this.say(turn, 'engine.hintChoice', { max: 2 });
       this.offerResume(turn);
@@ -491,64 +483,44 @@ export class Engine {
   }
 
   private async answerInput(turn: Turn, step: Extract<StepDefinition, { type: 'input' }>): Promise<void> {
-    const { s, event } = turn;
-    let raw: string | null = null;
-    if (event.kind === 'text') raw = event.text;
-    if (event.kind === 'contact' && step.requestPhone) raw = event.phone;
-    if (raw === null) {
-      this.reask(turn, step.requestPhone ? 'engine.hintPhone' : 'engine.hintText');
-      return;
-    }
-    if (step.optional && event.kind === 'text' && this.options.words.skip.has(normalizeText(raw))) {
-      this.save(s, step.save, null);
-      await this.moveOn(turn, step.next);
+    const { s } = turn;
+    const reply = parseInputReply(turn.event, step, this.options.words);
+    if (reply.kind !== 'answer') {
+      await this.actOnValueReply(turn, step, reply, step.requestPhone ? 'engine.hintPhone' : 'engine.hintText');
       return;
     }
     const validator = this.registry.validators[step.validator];
     if (!validator) throw new FlowRuntimeError(`Flow '${s.flow}', step '${s.step}': unknown validator '${step.validator}'`);
-    const result = validator(cleanTypedText(raw), { locale: this.locale(s), now: turn.now });
+    const result = validator(cleanTypedText(reply.value), { locale: this.locale(s), now: turn.now });
     if (!result.ok) {
       this.reask(turn, result.error, result.vars);
       return;
     }
-    this.save(s, step.save, result.value);
-    await this.moveOn(turn, step.next);
+    await this.actOnValueReply(turn, step, { kind: 'answer', value: result.value }, '');
   }
 
   private async answerLocation(turn: Turn, step: Extract<StepDefinition, { type: 'location' }>): Promise<void> {
-    const { s, event } = turn;
-    if (event.kind === 'location') {
-      this.save(s, step.save, { latitude: event.latitude, longitude: event.longitude });
-      await this.moveOn(turn, step.next);
-      return;
+    const reply = parseLocationReply(turn.event, turn.s.step!, step.optional ?? false, this.options.words);
+    if (reply.kind === 'fail') {
+      if (await this.divertToIntent(turn)) return;
+      this.noteMiss(turn);
     }
-    if (step.optional && this.isSkip(turn)) {
-      this.save(s, step.save, null);
-      await this.moveOn(turn, step.next);
-      return;
-    }
-    if (await this.divertToIntent(turn)) return;
-    this.noteMiss(turn);
-    this.reask(turn, step.optional ? 'engine.hintLocationOptional' : 'engine.hintLocation');
+    await this.actOnValueReply(turn, step, reply, step.optional ? 'engine.hintLocationOptional' : 'engine.hintLocation');
   }
 
   private async answerPhoto(turn: Turn, step: Extract<StepDefinition, { type: 'photo' }>): Promise<void> {
-    const { s, event } = turn;
-    if (event.kind === 'photo') {
-      this.save(s, step.save, { fileRef: event.fileRef, channel: event.channel });
-      await this.moveOn(turn, step.next);
-      return;
-    }
-    if (step.optional && this.isSkip(turn)) {
-      this.save(s, step.save, null);
-      await this.moveOn(turn, step.next);
-      return;
-    }
-    this.reask(turn, step.optional ? 'engine.hintPhotoOptional' : 'engine.hintPhoto');
+    const reply = parsePhotoReply(turn.event, turn.s.step!, step.optional ?? false, this.options.words);
+    await this.actOnValueReply(turn, step, reply, step.optional ? 'engine.hintPhotoOptional' : 'engine.hintPhoto');
   }
 
-  private isSkip(turn: Turn): boolean {
-    return isSkipReply(turn.event, turn.s.step!, this.options.words);
+  /** Saves an answer (null for a skip) and moves on, or asks the question again with the hint. */
+  private async actOnValueReply(turn: Turn, step: { save?: string; next?: string }, reply: ValueReply<JsonValue>, hintKey: string): Promise<void> {
+    if (reply.kind === 'fail') {
+      this.reask(turn, hintKey);
+      return;
+    }
+    this.save(turn.s, step.save, reply.kind === 'answer' ? reply.value : null);
+    await this.moveOn(turn, step.next);
   }
 
   private async answerSummary(turn: Turn, step: Extract<StepDefinition, { type: 'summary' }>): Promise<void> {

@@ -99,3 +99,48 @@ export function parseSummaryReply(event: InboundEvent, stepId: string, words: Wo
   if (n === 2 || words.edit.has(text)) pick = 'edit';
   return pick;
 }
+
+/** What a reply to a typed, location or photo question means: the value to save, a skip, or not an answer. */
+export type ValueReply<T> = { kind: 'answer'; value: T } | { kind: 'skip' } | { kind: 'fail' };
+
+/**
+ * A typed answer: the text as written (its validator judges it), or the shared phone number where the step asks for a
+ * phone. Only a skip word skips an optional typed answer: a number is a possible answer there.
+ */
+export function parseInputReply(event: InboundEvent, step: { optional?: boolean; requestPhone?: boolean }, words: WordLists): ValueReply<string> {
+  if (event.kind === 'contact' && step.requestPhone) return { kind: 'answer', value: event.phone };
+  if (event.kind !== 'text') return { kind: 'fail' };
+  if (step.optional && words.skip.has(normalizeText(event.text))) return { kind: 'skip' };
+  return { kind: 'answer', value: event.text };
+}
+
+/** A shared location, or a skip where the step is optional. */
+export function parseLocationReply(event: InboundEvent, stepId: string, optional: boolean, words: WordLists): ValueReply<{ latitude: number; longitude: number }> {
+  if (event.kind === 'location') return { kind: 'answer', value: { latitude: event.latitude, longitude: event.longitude } };
+  return optional && isSkipReply(event, stepId, words) ? { kind: 'skip' } : { kind: 'fail' };
+}
+
+/** A sent photo (its platform reference and channel, fetched only when an action needs it), or a skip where optional. */
+export function parsePhotoReply(event: InboundEvent, stepId: string, optional: boolean, words: WordLists): ValueReply<{ fileRef: string; channel: InboundEvent['channel'] }> {
+  if (event.kind === 'photo') return { kind: 'answer', value: { fileRef: event.fileRef, channel: event.channel } };
+  return optional && isSkipReply(event, stepId, words) ? { kind: 'skip' } : { kind: 'fail' };
+}
+
+/**
+ * At "continue where you left off, or start again?": the engine's button, 1 or 2, a continue or restart word, or the
+ * button's label typed out (`labels`, in the person's language); null when the reply is neither.
+ */
+export function parseResumeReply(event: InboundEvent, buttonPrefix: string, labels: { continue: string; restart: string }, words: WordLists): 'continue' | 'restart' | null {
+  if (event.kind === 'choice') {
+    if (event.optionId === `${buttonPrefix}:continue`) return 'continue';
+    if (event.optionId === `${buttonPrefix}:restart`) return 'restart';
+    return null;
+  }
+  if (event.kind !== 'text') return null;
+  const n = parseOptionNumber(event.text);
+  const text = normalizeText(event.text);
+  let pick: 'continue' | 'restart' | null = null;
+  if (n === 1 || words.continue.has(text) || text === normalizeText(labels.continue)) pick = 'continue';
+  if (n === 2 || words.restart.has(text) || text === normalizeText(labels.restart)) pick = 'restart';
+  return pick;
+}

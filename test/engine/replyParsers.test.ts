@@ -1,6 +1,17 @@
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
-import { isSkipReply, parseChoiceReply, parseEnginePick, parseMultiReply, parseSummaryReply, tappedOptionId } from '../../src/engine/replyParsers';
+import {
+  isSkipReply,
+  parseChoiceReply,
+  parseEnginePick,
+  parseInputReply,
+  parseLocationReply,
+  parseMultiReply,
+  parsePhotoReply,
+  parseResumeReply,
+  parseSummaryReply,
+  tappedOptionId,
+} from '../../src/engine/replyParsers';
 import type { InboundEvent } from '../../src/engine/types';
 import { loadWordLists } from '../../src/engine/words';
 
@@ -69,5 +80,44 @@ describe('reply parsers (pure: they say what a reply means and change nothing)',
     expect(parseSummaryReply(tap('summary:edit'), 'summary', words)).toBe('edit');
     expect(parseSummaryReply(text('2'), 'summary', words)).toBe('edit');
     expect(parseSummaryReply(text('5'), 'summary', words)).toBeNull();
+  });
+
+  it('a typed answer is the text as written, the shared phone where asked, a skip word only where optional', () => {
+    expect(parseInputReply(text('  Nguyễn Văn A '), {}, words)).toEqual({ kind: 'answer', value: '  Nguyễn Văn A ' });
+    expect(parseInputReply(text('bo qua'), {}, words)).toEqual({ kind: 'answer', value: 'bo qua' });
+    expect(parseInputReply(text('bo qua'), { optional: true }, words)).toEqual({ kind: 'skip' });
+    // A number is a possible answer to a typed question (an age, a temperature), never a skip.
+    expect(parseInputReply(text('1'), { optional: true }, words)).toEqual({ kind: 'answer', value: '1' });
+    const contact: InboundEvent = { ...base, kind: 'contact', phone: '+84912345678' };
+    expect(parseInputReply(contact, { requestPhone: true }, words)).toEqual({ kind: 'answer', value: '+84912345678' });
+    expect(parseInputReply(contact, {}, words)).toEqual({ kind: 'fail' });
+    expect(parseInputReply({ ...base, kind: 'photo', fileRef: 'f' }, {}, words)).toEqual({ kind: 'fail' });
+  });
+
+  it('a location or a photo answers its question; a skip counts only where the step is optional', () => {
+    const place: InboundEvent = { ...base, kind: 'location', latitude: 22.54, longitude: 104.29 };
+    expect(parseLocationReply(place, 'where', false, words)).toEqual({ kind: 'answer', value: { latitude: 22.54, longitude: 104.29 } });
+    expect(parseLocationReply(text('bo qua'), 'where', true, words)).toEqual({ kind: 'skip' });
+    expect(parseLocationReply(tap('where:skip'), 'where', true, words)).toEqual({ kind: 'skip' });
+    expect(parseLocationReply(text('bo qua'), 'where', false, words)).toEqual({ kind: 'fail' });
+    expect(parseLocationReply(text('thon Na Hoi'), 'where', true, words)).toEqual({ kind: 'fail' });
+    const photo: InboundEvent = { ...base, channel: 'zalo', kind: 'photo', fileRef: 'https://photo/1.jpg' };
+    expect(parsePhotoReply(photo, 'photo', false, words)).toEqual({ kind: 'answer', value: { fileRef: 'https://photo/1.jpg', channel: 'zalo' } });
+    expect(parsePhotoReply(text('1'), 'photo', true, words)).toEqual({ kind: 'skip' });
+    expect(parsePhotoReply(text('1'), 'photo', false, words)).toEqual({ kind: 'fail' });
+    expect(parsePhotoReply(place, 'photo', true, words)).toEqual({ kind: 'fail' });
+  });
+
+  it('"continue or start again" reads the buttons, 1 and 2, its words and its labels typed out', () => {
+    const labels = { continue: 'Làm tiếp', restart: 'Làm lại từ đầu' };
+    expect(parseResumeReply(tap('$:continue'), '$', labels, words)).toBe('continue');
+    expect(parseResumeReply(tap('$:restart'), '$', labels, words)).toBe('restart');
+    expect(parseResumeReply(tap('other:restart'), '$', labels, words)).toBeNull();
+    expect(parseResumeReply(text('1'), '$', labels, words)).toBe('continue');
+    expect(parseResumeReply(text('tiep tuc'), '$', labels, words)).toBe('continue');
+    expect(parseResumeReply(text('2'), '$', labels, words)).toBe('restart');
+    expect(parseResumeReply(text('lam lai tu dau'), '$', labels, words)).toBe('restart');
+    expect(parseResumeReply(text('3'), '$', labels, words)).toBeNull();
+    expect(parseResumeReply(text('gia lon hom nay'), '$', labels, words)).toBeNull();
   });
 });
