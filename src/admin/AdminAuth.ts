@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
-import type { Database } from '../db/Database';
+import { jsonColumn, type Database } from '../db/Database';
 import type { OfficialsScope } from '../records/officialsScope';
 
 const scrypt = promisify(crypto.scrypt) as (password: string, salt: Buffer, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>;
@@ -73,7 +73,7 @@ export class AdminAuth {
       [hash(token), now.toISOString()],
     );
     if (!rows[0]) return null;
-    const identity = typeof rows[0].identity === 'string' ? (JSON.parse(rows[0].identity) as AdminIdentity) : rows[0].identity;
+    const identity = jsonColumn<AdminIdentity>(rows[0].identity);
     return this.openSession(identity);
   }
 
@@ -99,7 +99,7 @@ export class AdminAuth {
     );
     const r = rows[0];
     if (!r) return null;
-    return { identity: typeof r.identity === 'string' ? (JSON.parse(r.identity) as AdminIdentity) : r.identity, csrf: r.csrf, expiresAt: new Date(r.expires_at) };
+    return { identity: jsonColumn<AdminIdentity>(r.identity), csrf: r.csrf, expiresAt: new Date(r.expires_at) };
   }
 
   async closeSession(sessionId: string): Promise<void> {
@@ -197,6 +197,6 @@ export class AuditLog {
       `SELECT at, actor, actor_name, action, subject, detail FROM audit_log ORDER BY at DESC, id DESC LIMIT $1`,
       [limit],
     );
-    return rows.map((r) => ({ at: new Date(r.at), actor: r.actor, actorName: r.actor_name, action: r.action, subject: r.subject, detail: typeof r.detail === 'string' ? JSON.parse(r.detail) : r.detail }));
+    return rows.map((r) => ({ at: new Date(r.at), actor: r.actor, actorName: r.actor_name, action: r.action, subject: r.subject, detail: jsonColumn(r.detail) }));
   }
 }

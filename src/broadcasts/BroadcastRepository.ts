@@ -1,5 +1,5 @@
 import type { ChannelName, Locale } from '../engine/types';
-import type { Database } from '../db/Database';
+import { jsonColumn, type Database } from '../db/Database';
 
 export type Topic = 'urgent' | 'news';
 export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'unreachable' | 'outside_window' | 'template' | 'article' | 'boxed' | 'unknown' | 'cancelled';
@@ -82,7 +82,7 @@ function toBroadcast(r: BroadcastRow): Broadcast {
     topic: r.topic,
     textVi: r.text_vi,
     textEn: r.text_en,
-    communes: typeof r.communes === 'string' ? (JSON.parse(r.communes) as string[] | null) : r.communes,
+    communes: jsonColumn(r.communes),
     status: r.status,
     createdBy: r.created_by,
     originChatId: r.origin_chat_id,

@@ -11,6 +11,14 @@ export interface Queryable {
 }
 
 /**
+ * A `jsonb` column's value: `pg` and PGlite hand it over parsed, but a value that went through a text cast or an older
+ * driver arrives as its JSON text; both read the same.
+ */
+export function jsonColumn<T>(value: T | string): T {
+  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
+}
+
+/**
  * The records database: PostgreSQL through `pg` when DATABASE_URL is set, otherwise PGlite (a real PostgreSQL
  * engine embedded in the process) under DATA_DIR. The same SQL and migrations run on both.
  */

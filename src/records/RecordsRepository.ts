@@ -1,5 +1,5 @@
 import type { ChannelName, JsonValue, Reply } from '../engine/types';
-import type { Database, Queryable } from '../db/Database';
+import { jsonColumn, type Database, type Queryable } from '../db/Database';
 
 export type RecordKind = 'declaration' | 'symptoms' | 'entrant' | 'callback';
 export type RecordStatus = 'new' | 'acknowledged' | 'resolved';
@@ -105,20 +105,16 @@ function toPendingNotice(r: NoticeRow): PendingNotice {
     recordId: r.record_id === null ? null : Number(r.record_id),
     channel: r.channel,
     recipient: r.recipient,
-    replies: json(r.replies),
+    replies: jsonColumn(r.replies),
     attempts: Number(r.attempts),
     redactText: r.redact_text,
-    messageIds: r.sent_message_ids === null ? [] : json(r.sent_message_ids),
+    messageIds: r.sent_message_ids === null ? [] : jsonColumn(r.sent_message_ids),
     waitingSince: r.waiting_since === null ? null : new Date(r.waiting_since),
     digest: r.digest === true,
     commune: r.commune,
     reference: r.reference,
     recordChatId: r.notice_chat_id,
   };
-}
-
-function json<T>(v: T | string): T {
-  return typeof v === 'string' ? (JSON.parse(v) as T) : v;
 }
 
 function toRecord(r: RecordRow): StoredRecord {
@@ -131,7 +127,7 @@ function toRecord(r: RecordRow): StoredRecord {
     commune: r.commune,
     urgency: r.urgency,
     status: r.status,
-    data: json(r.data),
+    data: jsonColumn(r.data),
     triageLevel: r.triage_level,
     ruleVersion: r.rule_version,
     reporterVisible: r.reporter_visible,

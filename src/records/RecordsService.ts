@@ -89,10 +89,6 @@ export const RECORD_ACTION_NAMES = [
 ] as const;
 export type RecordActionName = (typeof RECORD_ACTION_NAMES)[number];
 
-/**
- * The records actions by name, bound late: flows are checked at start-up before the database is opened, and the
- * service exists only once it is.
- */
 /** Text keys the records code uses outside flows; start-up checks them in every locale. */
 export const RECORDS_TEXT_KEYS = [
   'records.rateLimited',

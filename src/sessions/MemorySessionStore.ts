@@ -1,5 +1,5 @@
 import type { Session } from '../engine/types';
-import { parseStoredSession, serializeSession, sessionTtlFor, type ExclusiveResult, type SessionStore, type SessionStoreOptions } from './SessionStore';
+import { parseStoredSession, serializeSession, sessionTtlFor, type AfterCommit, type ExclusiveResult, type ExclusiveWork, type SessionStore, type SessionStoreOptions } from './SessionStore';
 
 interface Entry {
   value: string;
@@ -26,12 +26,7 @@ export class MemorySessionStore implements SessionStore {
     this.sweeper.unref();
   }
 
-  async runExclusive<T>(
-    userKey: string,
-    eventId: string,
-    work: (session: Session | null) => Promise<{ session: Session; value: T; forget?: boolean }>,
-    afterCommit?: (value: T, session: Session) => Promise<void>,
-  ): Promise<ExclusiveResult<T>> {
+  async runExclusive<T>(userKey: string, eventId: string, work: ExclusiveWork<T>, afterCommit?: AfterCommit<T>): Promise<ExclusiveResult<T>> {
     const previous = this.tails.get(userKey) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => (release = resolve));

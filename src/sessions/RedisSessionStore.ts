@@ -9,7 +9,9 @@ import {
   parseStoredSession,
   serializeSession,
   sessionTtlFor,
+  type AfterCommit,
   type ExclusiveResult,
+  type ExclusiveWork,
   type SessionStore,
   type SessionStoreOptions,
 } from './SessionStore';
@@ -82,12 +84,7 @@ export class RedisSessionStore implements SessionStore {
     };
   }
 
-  async runExclusive<T>(
-    userKey: string,
-    eventId: string,
-    work: (session: Session | null) => Promise<{ session: Session; value: T; forget?: boolean }>,
-    afterCommit?: (value: T, session: Session) => Promise<void>,
-  ): Promise<ExclusiveResult<T>> {
+  async runExclusive<T>(userKey: string, eventId: string, work: ExclusiveWork<T>, afterCommit?: AfterCommit<T>): Promise<ExclusiveResult<T>> {
     const k = this.keys(userKey, eventId);
     const token = crypto.randomUUID(); // unguessable and unique; drawn from Node's pooled entropy (cheaper than randomBytes)
     const deadline = Date.now() + this.options.waitMs;

@@ -20,12 +20,7 @@ export interface SessionStore {
    * - `forget: true` commits the event id and deletes the stored session instead of writing one (the person's data
    *   was erased inside the lease).
    */
-  runExclusive<T>(
-    userKey: string,
-    eventId: string,
-    work: (session: Session | null) => Promise<{ session: Session; value: T; forget?: boolean }>,
-    afterCommit?: (value: T, session: Session) => Promise<void>,
-  ): Promise<ExclusiveResult<T>>;
+  runExclusive<T>(userKey: string, eventId: string, work: ExclusiveWork<T>, afterCommit?: AfterCommit<T>): Promise<ExclusiveResult<T>>;
   /** The stored session without taking the lease (read-only views such as re-showing the current question). */
   peek(userKey: string): Promise<Session | null>;
   /** Deletes the user's session (the person asked for their data to be deleted). */
@@ -34,6 +29,12 @@ export interface SessionStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The work done inside a user's lease: the stored session in, the next session (and a value for the caller) out. */
+export type ExclusiveWork<T> = (session: Session | null) => Promise<{ session: Session; value: T; forget?: boolean }>;
+
+/** What runs after the commit, still inside the lease (sending the replies, in order). */
+export type AfterCommit<T> = (value: T, session: Session) => Promise<void>;
 
 export type ExclusiveResult<T> =
   | { status: 'duplicate'; session: Session | null }

@@ -1,4 +1,4 @@
-import type { Database } from '../../db/Database';
+import { jsonColumn, type Database } from '../../db/Database';
 import { TokenStoreError, type TokenPair, type TokenStore } from './ZaloTokens';
 
 /**
@@ -14,7 +14,7 @@ export class PgTokenStore implements TokenStore {
     const rows = await this.db.query<{ pair: TokenPair | string }>(`SELECT pair FROM channel_tokens WHERE channel = 'zalo'`);
     const raw = rows[0]?.pair;
     if (raw === undefined) return null;
-    const pair = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Partial<TokenPair>;
+    const pair = jsonColumn(raw) as Partial<TokenPair>;
     if (typeof pair.accessToken !== 'string' || typeof pair.seed !== 'string') {
       throw new TokenStoreError(
         "The stored Zalo tokens (table channel_tokens, channel 'zalo') are not readable. Delete that row and put a fresh pair in ZALO_ACCESS_TOKEN and ZALO_REFRESH_TOKEN.",
