@@ -4,8 +4,8 @@
  * private redis-server (or REDIS_URL), PGlite in a temporary DATA_DIR (or DATABASE_URL) and TELEGRAM_API_ROOT pointing
  * at a fake Bot API on localhost; and the peer, an idiomatic grammY bot (bench/peer/: grammy + conversations +
  * storage-redis + Express `webhookCallback`; its dependencies are installed on first use). Both are driven through
- * the same journey: /start → language → commune → announcements → main menu → a full health declaration → confirm →
- * the daily-update offer. Each user's updates go strictly one after another (as Telegram orders them per chat); many
+ * the same journey: /start → language → commune → announcements → main menu → the commune station's
+ * health declaration → confirm → the daily-update offer. Each user's updates go strictly one after another (as Telegram orders them per chat); many
  * users are in flight at once.
  *
  * Each server runs pinned to one core (the last) when the machine has more than one; the load generator and Redis run
@@ -38,6 +38,7 @@ const JOURNEY = [
   'ban pho', // commune
   '1', // yes, announcements
   '1', // main menu → health declaration
+  '2', // the commune station's form (1 is the national declaration on tokhaiyte.vn)
   '1', // for myself
   'Giàng Thị Mai',
   '1985',
@@ -56,7 +57,7 @@ const JOURNEY = [
 ];
 
 /** Short names of the journey's updates for the report (the typed texts themselves are sample personal data). */
-const STEP_NAMES = ['start', 'language', 'commune', 'announcements', 'menu', 'forWhom', 'name', 'birthYear', 'sex', 'phone', 'sameCommune', 'village', 'symptoms', 'dangerSigns', 'travel', 'contact', 'chronic', 'mayCall', 'confirm', 'dailyOffer'];
+const STEP_NAMES = ['start', 'language', 'commune', 'announcements', 'menu', 'stationForm', 'forWhom', 'name', 'birthYear', 'sex', 'phone', 'sameCommune', 'village', 'symptoms', 'dangerSigns', 'travel', 'contact', 'chronic', 'mayCall', 'confirm', 'dailyOffer'];
 
 function rssMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -1,6 +1,7 @@
 /*
  * The peer of `npm run bench:webhook`: the same citizen journey as our bot (/start → language → commune →
- * announcements → main menu → a 14-question health declaration → summary → confirm → daily-update offer), written
+ * announcements → main menu → the national-or-station choice → a 14-question health declaration → summary → confirm →
+ * the daily-update offer), written
  * the way grammY's documentation teaches it: grammy + @grammyjs/conversations (state in Redis through
  * @grammyjs/storage-redis; @grammyjs/auto-retry for failed Bot API calls, as our bot has) + Express with
  * `webhookCallback`. Like most bots built that way it has no de-duplication of
@@ -82,6 +83,16 @@ async function onboarding(conversation, ctx) {
 async function declaration(conversation, ctx) {
   const commune = await conversation.external((outside) => outside.session.commune);
   const q = (n, text) => `Câu ${n}/14\n${text}`;
+  const which = await choose(
+    conversation,
+    ctx,
+    'Có 2 việc khác nhau:\n1. Khai báo y tế toàn dân trên https://tokhaiyte.vn hoặc trong ứng dụng Bluezone: bắt buộc theo kế hoạch.\n2. Báo cho trạm y tế xã: cán bộ xã sẽ xem và gọi lại khi cần.',
+    ['Khai báo toàn dân (tokhaiyte.vn, Bluezone)', 'Báo cho trạm y tế xã'],
+  );
+  if (which === 0) {
+    await ctx.reply(`Khai báo y tế toàn dân: mở https://tokhaiyte.vn hoặc ứng dụng Bluezone.\n\n${MENU}`, { reply_markup: menuKeyboard });
+    return;
+  }
   const who = await choose(conversation, ctx, `Khai báo y tế giúp trạm y tế biết và hỗ trợ bạn. Chỉ mất vài phút. Gõ “huỷ” để dừng.\n\n${q(1, 'Bạn khai cho ai?')}`, ['Cho bản thân tôi', 'Cho người trong gia đình']);
   await ctx.reply(q(2, 'Họ và tên người được khai báo?'));
   const name = await conversation.form.text({ otherwise: (c) => c.reply('Gõ họ và tên.') });
