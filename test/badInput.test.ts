@@ -39,7 +39,7 @@ describe('bad input never gets a 5xx, and pages send security headers', () => {
   });
 
   const deliver = async (update: unknown) =>
-    (await fetch(`${server.url}/webhooks/telegram`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(update) })).status;
+    (await bot.postUpdate(`${server.url}/webhooks/telegram`, SECRET, update)).status;
   const texts = (chat: number) => bot.callsOf('sendMessage', chat).map((c) => String(c.payload.text));
   async function say(chat: number, text: string): Promise<string> {
     const before = texts(chat).length;

@@ -1,7 +1,7 @@
 import TelegramServer from 'telegram-test-api';
 import { FakeBotApi } from './support/fakeBotApi';
 import { startServer, testRedisUrl, uniquePrefix } from './support/harness';
-import { groupTextUpdate, newUpdateId, textUpdate } from './support/telegramUpdates';
+import { callbackUpdate, groupTextUpdate, newUpdateId, textUpdate } from './support/telegramUpdates';
 import { freePort } from './support/freePort';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -109,5 +109,16 @@ describe('Telegram polling against a fake Bot API', () => {
     const offsets = fake.callsOf('getUpdates').map((c) => c.payload.offset as number | undefined);
     expect(offsets.at(-1)).toBe(start.update_id + 1);
     expect(newUpdateId()).toBeGreaterThan(start.update_id);
+  });
+
+  it('answers a button tap with an answerCallbackQuery request: polling has no webhook answer to carry it', async () => {
+    const chat = 777_002;
+    fake.queueUpdates(textUpdate(chat, '/start'));
+    await fake.waitFor(() => fake.callsOf('sendMessage', chat).length >= 1, 8000);
+    const tap = callbackUpdate(chat, fake.buttonData(chat, 'Tiếng Việt'));
+    fake.queueUpdates(tap);
+    await fake.waitFor(() => fake.callsOf('sendMessage', chat).length >= 2, 8000);
+    await fake.waitFor(() => fake.requestsOf('answerCallbackQuery').some((c) => c.payload.callback_query_id === tap.callback_query.id), 8000);
+    expect(fake.callsOf('answerCallbackQuery').filter((c) => c.payload.callback_query_id === tap.callback_query.id)).toHaveLength(1);
   });
 });

@@ -4,7 +4,7 @@ import { Api, InputFile } from 'grammy';
 import { createBotApiFetch } from '../src/channels/telegram/botApiFetch';
 import { createTelegramApi, deadline } from '../src/channels/telegram/telegramApi';
 import { RecipientUnreachableError } from '../src/outbound/Outbound';
-import { FakeBotApi, type RecordedCall } from './support/fakeBotApi';
+import { FakeBotApi, type RecordedCall, type WebhookAnswer } from './support/fakeBotApi';
 import { startServer, testRedisUrl, uniquePrefix } from './support/harness';
 import { callbackUpdate, groupTextUpdate, myChatMemberUpdate, newUpdateId, photoUpdate, textUpdate } from './support/telegramUpdates';
 
@@ -38,11 +38,17 @@ describe('Telegram webhook through the real Express app', () => {
   const post = (body: unknown, headers: Record<string, string> = { 'x-telegram-bot-api-secret-token': SECRET }) =>
     fetch(`${server.url}/webhooks/telegram`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
-  /** Posts an update as Telegram does and expects 200. */
-  async function deliver(update: unknown): Promise<void> {
-    const res = await post(update);
-    expect(res.status).toBe(200);
+  /** Posts an update as Telegram does (performing the method its answer names) and expects 200. */
+  async function deliver(update: unknown): Promise<WebhookAnswer> {
+    const answer = await fake.postUpdate(`${server.url}/webhooks/telegram`, SECRET, update);
+    expect(answer.status).toBe(200);
+    return answer;
   }
+  /** What the webhook's answer to a tap carries: the tap's answer, and nothing else. */
+  const tapAnswer = (tap: { callback_query: { id: string } }, text?: string) => ({ method: 'answerCallbackQuery', callback_query_id: tap.callback_query.id, ...(text ? { text } : {}) });
+  /** The answerCallbackQuery requests the bot made itself for these taps. */
+  const answerRequests = (...taps: Array<{ callback_query: { id: string } }>) =>
+    fake.requestsOf('answerCallbackQuery').filter((c) => taps.some((t) => t.callback_query.id === c.payload.callback_query_id));
 
   const sent = (chatId: number) => fake.callsOf('sendMessage', chatId);
   const textsTo = (chatId: number) => sent(chatId).map((c) => c.payload.text as string);
@@ -101,9 +107,10 @@ describe('Telegram webhook through the real Express app', () => {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': type, 'x-telegram-bot-api-secret-token': secret }, body });
       // Express adds an ETag to its answers, the plain path does not: the two really are different paths.
       expect(res.headers.has('etag')).toBe(via === 'express');
-      return { status: res.status, body: await res.json(), csp: res.headers.get('content-security-policy'), nosniff: res.headers.get('x-content-type-options') };
+      return { status: res.status, type: res.headers.get('content-type'), body: await res.json(), csp: res.headers.get('content-security-policy'), nosniff: res.headers.get('x-content-type-options') };
     };
     const chat = newChat();
+    newChat(); // chat + 1 is used too
     const bodies = ['{"update_id": 1, "message": ', '"just a string"', '', JSON.stringify({ update_id: 'one' }), JSON.stringify({ update_id: newUpdateId(), poll: { id: '1', question: 'q', options: [] } })];
     for (const body of bodies) expect(await ask('plain', body)).toEqual(await ask('express', body));
     expect(await ask('plain', '{}', 'wrong')).toEqual(await ask('express', '{}', 'wrong'));
@@ -111,6 +118,46 @@ describe('Telegram webhook through the real Express app', () => {
     expect(plain).toMatchObject({ status: 200, body: { ok: true }, nosniff: 'nosniff' });
     expect(plain.csp).toContain("frame-ancestors 'none'");
     expect(await ask('express', JSON.stringify(textUpdate(chat + 1, '/start')))).toEqual(plain);
+    // A tap: both carry its answerCallbackQuery as the JSON body of their 200, and neither makes the request.
+    const taps = [callbackUpdate(chat, 'main:commune'), callbackUpdate(chat + 1, 'main:commune')] as const;
+    const plainTap = await ask('plain', JSON.stringify(taps[0]));
+    expect(plainTap).toMatchObject({ status: 200, type: 'application/json; charset=utf-8', body: tapAnswer(taps[0]) });
+    expect(await ask('express', JSON.stringify(taps[1]))).toEqual({ ...plainTap, body: tapAnswer(taps[1]) });
+    await settle();
+    expect(answerRequests(...taps)).toEqual([]);
+  });
+
+  it('carries a tap’s answerCallbackQuery in the webhook’s answer: one Bot API request per tap instead of two, and a message’s answer stays a plain 200', async () => {
+    const chat = newChat();
+    expect((await deliver(textUpdate(chat, '/start'))).body).toEqual({ ok: true });
+    await fake.waitFor(() => textsTo(chat).some((t) => t.includes('1. Tiếng Việt')));
+    await settle();
+    const before = fake.calls.length;
+    const tap = callbackUpdate(chat, fake.buttonData(chat, 'Tiếng Việt'));
+    const answer = await deliver(tap);
+    expect(answer.contentType).toMatch(/^application\/json/);
+    expect(answer.body).toEqual(tapAnswer(tap));
+    await fake.waitFor(() => textsTo(chat).some((t) => t.includes('Anh/Chị sống ở xã, thị trấn nào?')));
+    await settle();
+    // The tap's requests: its one reply. Answering the tap by a request as well made it two.
+    const ofTap = fake.calls.slice(before).filter((c) => c.method === 'answerCallbackQuery' || String(c.payload.chat_id) === String(chat));
+    expect(ofTap.filter((c) => !c.viaWebhookReply).map((c) => c.method)).toEqual(['sendMessage']);
+    expect(ofTap.filter((c) => c.viaWebhookReply).map((c) => c.payload)).toEqual([{ callback_query_id: tap.callback_query.id }]);
+  });
+
+  it('answers a redelivered tap in the webhook’s answer again, with no second effect and no request', async () => {
+    const chat = newChat();
+    await deliver(textUpdate(chat, '/start'));
+    const tap = callbackUpdate(chat, fake.buttonData(chat, 'English'));
+    expect((await deliver(tap)).body).toEqual(tapAnswer(tap));
+    await fake.waitFor(() => textsTo(chat).some((t) => t.includes('Which commune')));
+    await settle();
+    const replies = textsTo(chat).length;
+    const again = await Promise.all([deliver(tap), deliver(tap)]);
+    expect(again.map((a) => a.body)).toEqual([tapAnswer(tap), tapAnswer(tap)]);
+    await settle();
+    expect(textsTo(chat)).toHaveLength(replies);
+    expect(answerRequests(tap)).toEqual([]);
   });
 
   it('a citizen sends /start, taps a language, types a commune and reaches the menu', async () => {
@@ -123,9 +170,8 @@ describe('Telegram webhook through the real Express app', () => {
     expect(buttons.map((b) => b.text)).toEqual(['Tiếng Việt', 'English']);
 
     const tap = callbackUpdate(chat, buttons[0]!.callback_data);
-    await deliver(tap);
+    expect((await deliver(tap)).body).toEqual(tapAnswer(tap));
     await fake.waitFor(() => textsTo(chat).some((t) => t.includes('Anh/Chị sống ở xã, thị trấn nào?')));
-    await fake.waitFor(() => fake.callsOf('answerCallbackQuery').some((c) => c.payload.callback_query_id === tap.callback_query.id));
 
     await deliver(textUpdate(chat, 'ban pho'));
     // On Telegram, onboarding also offers the commune's announcements.
@@ -245,16 +291,16 @@ describe('Telegram webhook through the real Express app', () => {
     expect(await server.runtime.reachability.isReachable('telegram', String(chat))).toBe(false);
   });
 
-  it('answers every callback query, also for stale buttons, repeats and taps without data', async () => {
+  it('answers every callback query, also for stale buttons, repeats and taps without data, in the webhook’s answer', async () => {
     const chat = newChat();
     await deliver(textUpdate(chat, '/start'));
     const stale = callbackUpdate(chat, 'oldstep:x');
-    await deliver(stale);
-    await deliver(stale);
     const noData = callbackUpdate(chat, 'x');
     delete (noData.callback_query as { data?: string }).data;
-    await deliver(noData);
-    await fake.waitFor(() => fake.callsOf('answerCallbackQuery').filter((c) => [stale, noData].some((u) => u.callback_query.id === c.payload.callback_query_id)).length >= 3);
+    const answers = [await deliver(stale), await deliver(stale), await deliver(noData)];
+    expect(answers.map((a) => a.body)).toEqual([tapAnswer(stale), tapAnswer(stale), tapAnswer(noData)]);
+    await settle();
+    expect(answerRequests(stale, noData)).toEqual([]);
   });
 
   it('keeps only the photo’s file id and never downloads the file (officials get it forwarded by its id)', async () => {
@@ -268,15 +314,11 @@ describe('Telegram webhook through the real Express app', () => {
   it('passes group messages and taps to the officials’ handlers once, replies to the group and shows the toast', async () => {
     const group = -1_000_000_000_000 - newChat();
     const seen: string[] = [];
-    let failOnce = true;
+    const failOnce = new Set(['/fail', 'report:fail']);
     server.runtime.groups.register(async (event) => {
       if (event.chatId !== String(group)) return null;
-      if (event.kind === 'text' && event.text?.startsWith('/fail')) {
-        if (failOnce) {
-          failOnce = false;
-          throw new Error('records database is down');
-        }
-      }
+      const what = event.kind === 'text' ? event.text : event.data;
+      if (what !== undefined && failOnce.delete(what)) throw new Error('records database is down');
       seen.push(`${event.kind}:${event.text ?? event.data}:${event.fromName}`);
       return { replies: [{ kind: 'text', text: `Đã nhận: ${event.text ?? event.data}` }], toast: event.kind === 'button' ? 'Đã tiếp nhận' : undefined };
     });
@@ -285,8 +327,8 @@ describe('Telegram webhook through the real Express app', () => {
     await deliver(command);
     await deliver(command);
     const tap = callbackUpdate(group, 'report:ack:R7', newUpdateId(), 'group', 321);
-    await deliver(tap);
-    await fake.waitFor(() => fake.callsOf('answerCallbackQuery').some((c) => c.payload.callback_query_id === tap.callback_query.id && c.payload.text === 'Đã tiếp nhận'));
+    // The toast rides on the webhook's answer (the handler decided it at the commit).
+    expect((await deliver(tap)).body).toEqual(tapAnswer(tap, 'Đã tiếp nhận'));
     await fake.waitFor(() => sent(group).length >= 2);
     expect(seen).toEqual(['text:/hop Họp <khẩn>:Hoàng Văn Sơn', 'button:report:ack:R7:Lò Thị Mai']);
     expect(textsTo(group)).toEqual(['Đã nhận: /hop Họp &lt;khẩn&gt;', 'Đã nhận: report:ack:R7']);
@@ -300,6 +342,17 @@ describe('Telegram webhook through the real Express app', () => {
     await settle();
     expect(seen.filter((s) => s.startsWith('text:/fail'))).toHaveLength(1);
     expect(textsTo(group)).toHaveLength(3);
+
+    // A tap that cannot be committed: 503 without the tap's answer (nothing is known yet); the redelivery carries it.
+    const failingTap = callbackUpdate(group, 'report:fail', newUpdateId(), 'group', 321);
+    const refused = await fake.postUpdate(`${server.url}/webhooks/telegram`, SECRET, failingTap);
+    expect(refused.status).toBe(503);
+    expect(refused.body).toMatchObject({ error: 'unavailable' });
+    expect(refused.body).not.toHaveProperty('method');
+    expect((await deliver(failingTap)).body).toEqual(tapAnswer(failingTap, 'Đã tiếp nhận'));
+    await settle();
+    expect(seen.filter((s) => s.startsWith('button:report:fail'))).toHaveLength(1);
+    expect(answerRequests(tap, failingTap)).toEqual([]);
   });
 });
 

@@ -80,7 +80,7 @@ describe('venues: registration, posters, check-in on every channel, officials an
   // ---- Telegram --------------------------------------------------------------------------------------------
 
   const deliver = async (update: unknown) => {
-    const res = await fetch(`${server.url}/webhooks/telegram`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(update) });
+    const res = await bot.postUpdate(`${server.url}/webhooks/telegram`, SECRET, update);
     expect(res.status).toBe(200);
   };
   const textsTo = (chat: number | string) => bot.callsOf('sendMessage', chat).map((c) => String(c.payload.text));

@@ -59,7 +59,7 @@ describe('voice messages become call-back cards', () => {
   });
 
   const deliver = async (update: unknown) => {
-    const res = await fetch(`${server.url}/webhooks/telegram`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(update) });
+    const res = await bot.postUpdate(`${server.url}/webhooks/telegram`, SECRET, update);
     expect(res.status).toBe(200);
   };
   const textsTo = (chat: number | string) => bot.callsOf('sendMessage', chat).map((c) => String(c.payload.text));

@@ -35,7 +35,7 @@ describe('/thongbao belongs to the official who started it', () => {
   });
 
   const deliver = async (update: unknown) => {
-    const res = await fetch(`${server.url}/webhooks/telegram`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(update) });
+    const res = await bot.postUpdate(`${server.url}/webhooks/telegram`, SECRET, update);
     expect(res.status).toBe(200);
   };
   const author = (text: string) => deliver(groupTextUpdate(DISTRICT_GROUP, AUTHOR, text, newUpdateId(), person(AUTHOR, 'Vàng Thị', 'Dung')));

@@ -1,7 +1,7 @@
 import { FakeBotApi } from '../support/fakeBotApi';
 import { FakeZalo, newUserId, postZaloEvent, zaloEnv, zaloEvents } from '../support/fakeZalo';
 import { startServer, testRedisUrl, uniquePrefix } from '../support/harness';
-import { textUpdate } from '../support/telegramUpdates';
+import { callbackUpdate, textUpdate } from '../support/telegramUpdates';
 
 const TOKEN = '123456789:AAF1x-answer-webhook-token-abcdefg';
 const SECRET = 'answer_webhook_secret';
@@ -40,6 +40,11 @@ describe('Telegram and Zalo answer their webhooks the same way', () => {
     const telegram = await postTelegram(textUpdate(990_002, '/start'));
     const zaloAnswer = await postZaloEvent(server.url, zaloEvents.follow(newUserId()));
     expect([telegram.status, telegram.json.error]).toEqual([503, 'shutting_down']);
+    // A button tap is refused alike: no answerCallbackQuery in the answer, and none requested.
+    const tap = await postTelegram(callbackUpdate(990_002, 'main:commune'));
+    expect(tap).toEqual({ status: 503, json: expect.objectContaining({ error: 'shutting_down' }) });
+    expect(tap.json).not.toHaveProperty('method');
+    expect(bot.callsOf('answerCallbackQuery')).toHaveLength(0);
     expect([zaloAnswer.status, zaloAnswer.json.error]).toEqual([503, 'shutting_down']);
     expect(await server.runtime.store.peek('telegram:990002')).toBeNull();
   });

@@ -10,6 +10,15 @@ export interface RecordedCall {
   at: number;
   /** Answered with a scripted error (see `fail`). */
   failed?: boolean;
+  /** Named in a webhook's HTTP answer and performed by "Telegram" (see `postUpdate`), not requested by the bot. */
+  viaWebhookReply?: boolean;
+}
+
+/** A webhook's answer to an update, as `postUpdate` saw it. */
+export interface WebhookAnswer {
+  status: number;
+  contentType: string | null;
+  body: Record<string, any>;
 }
 
 interface Scripted {
@@ -90,6 +99,28 @@ export class FakeBotApi {
   /** Forgets every scripted error: the server answers normally again. */
   clearFailures(): void {
     this.scripted.length = 0;
+  }
+
+  /**
+   * Posts `update` to the bot's webhook as Telegram does, and performs the method a 200 answer names, as Telegram
+   * does (https://core.telegram.org/bots/api#making-requests-when-getting-updates): recorded among the calls with
+   * `viaWebhookReply`, its result known to nobody.
+   */
+  async postUpdate(webhookUrl: string, secret: string, update: unknown): Promise<WebhookAnswer> {
+    const res = await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret }, body: JSON.stringify(update) });
+    const contentType = res.headers.get('content-type');
+    const text = await res.text();
+    const body = (contentType?.startsWith('application/json') && text ? JSON.parse(text) : {}) as Record<string, any>;
+    if (res.status === 200 && typeof body.method === 'string') {
+      const { method, ...payload } = body;
+      if (this.recordCalls) this.calls.push({ method, payload, at: Date.now(), viaWebhookReply: true });
+    }
+    return { status: res.status, contentType, body };
+  }
+
+  /** The calls the bot made as Bot API requests (not those carried in a webhook's answer). */
+  requestsOf(method: string, chatId?: string | number): RecordedCall[] {
+    return this.callsOf(method, chatId).filter((c) => !c.viaWebhookReply);
   }
 
   callsOf(method: string, chatId?: string | number): RecordedCall[] {

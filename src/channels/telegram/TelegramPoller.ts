@@ -70,7 +70,8 @@ export class TelegramPoller {
           continue;
         }
         try {
-          await this.handler.handle(parsed.updateId, parsed.meaning);
+          // No webhook answer to carry a button tap's answer: it goes out as a request.
+          await this.handler.handle(parsed.updateId, parsed.meaning, 'request');
           this.offset = parsed.updateId + 1;
         } catch (err) {
           this.log.error({ channel: 'telegram', eventId: `tg:${parsed.updateId}`, err: describeTelegramError(err) }, 'update could not be committed; fetching it again');

@@ -33,8 +33,8 @@ export function verifyTelegramSecret(header: string | undefined, secret: string)
 /**
  * `POST /webhooks/telegram`, in the order of the update pipeline: the secret header (401, nothing else done), the
  * body (400 malformed JSON, 413 over 1 MB, via the app's error boundary), the update's shape (400 naming the
- * field; unknown update kinds 200 and ignored), then the handler: 200 once committed or a duplicate, 5xx when
- * the update could not be committed so that Telegram redelivers it.
+ * field; unknown update kinds 200 and ignored), then the handler: 200 once committed or a duplicate (a button tap's
+ * carrying its `answerCallbackQuery`), 5xx when the update could not be committed so that Telegram redelivers it.
  */
 export function createTelegramWebhookRouter(deps: WebhookDeps): Router {
   const router = express.Router();
@@ -52,14 +52,19 @@ export function createTelegramWebhookRouter(deps: WebhookDeps): Router {
 
 type WebhookDeps = { secret: string; handler: TelegramUpdateHandler; log: Logger; isClosing?: () => boolean };
 
-/** The update's shape (400 naming the field), then the handler (200 once committed, 5xx when not). */
+/**
+ * The update's shape (400 naming the field), then the handler: 200 once committed, 5xx when not. A button tap's 200
+ * carries its `answerCallbackQuery` (Telegram performs it), so no request is made for it.
+ */
 async function answerTelegramUpdate(body: unknown, res: WebhookResponse, deps: WebhookDeps): Promise<void> {
   const parsed = parseTelegramUpdate(body, deps.handler.botUsername);
   if (!parsed.ok) {
     res.status(400).json({ error: 'invalid_update', problems: parsed.problems });
     return;
   }
-  await answerWebhook(res, { channel: 'telegram', eventId: `tg:${parsed.updateId}`, log: deps.log, closing: deps.isClosing?.() ?? false }, () => deps.handler.handle(parsed.updateId, parsed.meaning));
+  await answerWebhook(res, { channel: 'telegram', eventId: `tg:${parsed.updateId}`, log: deps.log, closing: deps.isClosing?.() ?? false }, () =>
+    deps.handler.handle(parsed.updateId, parsed.meaning, 'webhook-reply'),
+  );
 }
 
 /**
