@@ -1,7 +1,7 @@
 import { cleanText } from '../src/safety/cleanText';
-import { FakeBotApi } from './support/fakeBotApi';
-import { startServer, testRedisUrl, uniquePrefix } from './support/harness';
-import { callbackUpdate, textUpdate } from './support/telegramUpdates';
+import type { FakeBotApi } from './support/fakeBotApi';
+import { startTelegramServer, type TelegramTestServer } from './support/telegramServer';
+import { callbackUpdate } from './support/telegramUpdates';
 
 const TOKEN = '123456789:AAF1x-badinput-test-token-abcdefgh';
 const SECRET = 'bad_input_test_secret';
@@ -17,36 +17,20 @@ describe('cleanText', () => {
 });
 
 describe('bad input never gets a 5xx, and pages send security headers', () => {
+  let t: TelegramTestServer;
   let bot: FakeBotApi;
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: TelegramTestServer['server'];
 
   beforeAll(async () => {
-    bot = await FakeBotApi.start(TOKEN);
-    server = await startServer({
-      TELEGRAM_BOT_TOKEN: TOKEN,
-      TELEGRAM_API_ROOT: bot.url,
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      PUBLIC_URL: 'https://bot.bacha.example.gov.vn',
-      REDIS_URL: testRedisUrl(),
-      REDIS_KEY_PREFIX: uniquePrefix(),
-      OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT_GROUP),
-      ADMIN_TOKEN,
-    });
+    t = await startTelegramServer({ token: TOKEN, secret: SECRET, env: { OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT_GROUP), ADMIN_TOKEN } });
+    ({ bot, server } = t);
   });
   afterAll(async () => {
-    await server.close();
-    await bot.close();
+    await t?.close();
   });
 
-  const deliver = async (update: unknown) =>
-    (await bot.postUpdate(`${server.url}/webhooks/telegram`, SECRET, update)).status;
-  const texts = (chat: number) => bot.callsOf('sendMessage', chat).map((c) => String(c.payload.text));
-  async function say(chat: number, text: string): Promise<string> {
-    const before = texts(chat).length;
-    expect(await deliver(textUpdate(chat, text))).toBe(200);
-    await bot.waitFor(() => texts(chat).length > before);
-    return texts(chat).slice(before).join('\n');
-  }
+  const deliver = async (update: unknown) => (await t.post(update)).status;
+  const say = (chat: number, text: string) => t.say(chat, text);
 
   it('a NUL byte or a lone surrogate in an answer is removed when it arrives, and the report is stored', async () => {
     const chat = 720001;

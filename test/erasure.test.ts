@@ -1,6 +1,6 @@
-import { FakeBotApi } from './support/fakeBotApi';
+import type { FakeBotApi } from './support/fakeBotApi';
 import { PipelineCitizen } from './support/citizens';
-import { startServer } from './support/harness';
+import { startTelegramServer, type TelegramTestServer } from './support/telegramServer';
 
 const TOKEN = '123456789:AAF1x-erasure-test-token-abcdefghi';
 const DISTRICT = -1002000000200;
@@ -15,8 +15,9 @@ const PERSONAL_COLUMN = /(^|_)(user_id|recipient|phone|official_id|official_name
 let now = Date.UTC(2021, 6, 15, 1, 0, 0);
 
 describe('"delete my data" deletes everything, and retention covers every table with personal data', () => {
+  let t: TelegramTestServer;
   let bot: FakeBotApi;
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: TelegramTestServer['server'];
   const q = <R = Record<string, unknown>>(sql: string, params: unknown[] = []) => server.runtime.db.query<R>(sql, params);
   const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) t`, params))[0]!.n);
   const dispatch = async () => {
@@ -26,15 +27,11 @@ describe('"delete my data" deletes everything, and retention covers every table 
   };
 
   beforeAll(async () => {
-    bot = await FakeBotApi.start(TOKEN);
-    server = await startServer(
-      { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: bot.url, TELEGRAM_WEBHOOK_SECRET: 'erasure_secret', PUBLIC_URL: 'https://bot.bacha.example.gov.vn', OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT) },
-      { clock: () => now },
-    );
+    t = await startTelegramServer({ token: TOKEN, secret: 'erasure_secret', env: { OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT), REDIS_URL: undefined }, clock: () => now });
+    ({ bot, server } = t);
   });
   afterAll(async () => {
-    await server.close();
-    await bot.close();
+    await t?.close();
   });
 
   it('every table with a personal column (read from the database schema) has an eraser and a retention rule', async () => {

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { ZALO_TOKEN_FILE } from '../src/channels/zalo/zaloChannel';
 import { FileTokenStore } from '../src/channels/zalo/ZaloTokens';
-import { FakeBotApi } from './support/fakeBotApi';
+import type { FakeBotApi } from './support/fakeBotApi';
 import { FakeZalo, newUserId, postZaloEvent, zaloEnv, zaloEvents } from './support/fakeZalo';
-import { startServer, tempDir, testRedisUrl, uniquePrefix } from './support/harness';
+import { startServer, tempDir } from './support/harness';
+import { startTelegramServer, type TelegramTestServer } from './support/telegramServer';
 import { sampleOf as sample } from './support/prometheusText';
 import { textUpdate } from './support/telegramUpdates';
 
@@ -12,24 +13,17 @@ const SECRET = 'metrics_test_secret';
 const METRICS_TOKEN = 'metrics-scrape-token-0123456789';
 
 describe('metrics and readiness', () => {
+  let t: TelegramTestServer;
   let bot: FakeBotApi;
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: TelegramTestServer['server'];
 
   beforeAll(async () => {
-    bot = await FakeBotApi.start(TOKEN);
-    server = await startServer({
-      TELEGRAM_BOT_TOKEN: TOKEN,
-      TELEGRAM_API_ROOT: bot.url,
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      TELEGRAM_MODE: 'webhook',
-      REDIS_URL: testRedisUrl(),
-      REDIS_KEY_PREFIX: uniquePrefix(),
-      METRICS_TOKEN,
-    });
+    t = await startTelegramServer({ token: TOKEN, secret: SECRET, env: { TELEGRAM_MODE: 'webhook', METRICS_TOKEN } });
+    ({ bot, server } = t);
   });
   afterAll(async () => {
-    await server.close().catch(() => undefined);
-    await bot.close();
+    // The readiness test stops Redis under the server, so its session store cannot say goodbye.
+    await t?.close().catch(() => undefined);
   });
 
   const scrape = async () => {
@@ -37,8 +31,7 @@ describe('metrics and readiness', () => {
     expect(res.status).toBe(200);
     return res.text();
   };
-  const deliver = async (update: unknown) =>
-    (await fetch(`${server.url}/webhooks/telegram`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(update) })).status;
+  const deliver = async (update: unknown) => (await t.post(update)).status;
 
   it('refuses a scrape without the token, and answers with it', async () => {
     expect((await fetch(`${server.url}/metrics`)).status).toBe(401);

@@ -1,6 +1,7 @@
 import { PipelineCitizen, referenceIn } from './support/citizens';
-import { FakeBotApi, type RecordedCall } from './support/fakeBotApi';
-import { startServer, testRedisUrl, uniquePrefix, WebUser } from './support/harness';
+import type { FakeBotApi, RecordedCall } from './support/fakeBotApi';
+import { WebUser } from './support/harness';
+import { startTelegramServer, type TelegramTestServer } from './support/telegramServer';
 
 const TOKEN = '123456789:AAF1x-photos-test-token-abcdefgh';
 const DISTRICT_GROUP = -1002000000077;
@@ -9,24 +10,16 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 
 /** The officials see the photo a citizen attached to a report, whichever channel the citizen used. */
 describe("a report's photo in the officials' Telegram group", () => {
+  let t: TelegramTestServer;
   let bot: FakeBotApi;
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: TelegramTestServer['server'];
 
   beforeAll(async () => {
-    bot = await FakeBotApi.start(TOKEN);
-    server = await startServer({
-      TELEGRAM_BOT_TOKEN: TOKEN,
-      TELEGRAM_API_ROOT: bot.url,
-      TELEGRAM_WEBHOOK_SECRET: 'photos_test_secret',
-      PUBLIC_URL: 'https://bot.bacha.example.gov.vn',
-      REDIS_URL: testRedisUrl(),
-      REDIS_KEY_PREFIX: uniquePrefix(),
-      OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT_GROUP),
-    });
+    t = await startTelegramServer({ token: TOKEN, secret: 'photos_test_secret', env: { OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT_GROUP) } });
+    ({ bot, server } = t);
   });
   afterAll(async () => {
-    await server.close();
-    await bot.close();
+    await t?.close();
   });
 
   /** The group's calls about one report, in the order they were made. */

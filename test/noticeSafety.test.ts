@@ -1,6 +1,6 @@
-import { FakeBotApi } from './support/fakeBotApi';
+import type { FakeBotApi } from './support/fakeBotApi';
 import { localityWithGroups, PipelineCitizen } from './support/citizens';
-import { startServer } from './support/harness';
+import { startTelegramServer, type TelegramTestServer } from './support/telegramServer';
 import { callbackUpdate, myChatMemberUpdate } from './support/telegramUpdates';
 
 const TOKEN = '123456789:AAF1x-notice-safety-token-abcdefg';
@@ -13,35 +13,27 @@ const COC_LY = -1002000000102;
 let now = Date.UTC(2021, 6, 15, 1, 0, 0);
 
 describe('notices are never silently given up, and never flood a group', () => {
+  let t: TelegramTestServer;
   let bot: FakeBotApi;
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: TelegramTestServer['server'];
   let n = 0;
   const citizen = () => new PipelineCitizen(server.runtime, String(830000 + ++n));
 
   beforeAll(async () => {
-    bot = await FakeBotApi.start(TOKEN);
-    server = await startServer(
-      {
-        TELEGRAM_BOT_TOKEN: TOKEN,
-        TELEGRAM_API_ROOT: bot.url,
-        TELEGRAM_WEBHOOK_SECRET: SECRET,
-        PUBLIC_URL: 'https://bot.bacha.example.gov.vn',
-        OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT),
-        LOCALITY_FILE: localityWithGroups({ 'ban-pho': String(BAN_PHO), 'coc-ly': String(COC_LY) }),
-      },
-      { clock: () => now },
-    );
+    t = await startTelegramServer({
+      token: TOKEN,
+      secret: SECRET,
+      env: { OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT), LOCALITY_FILE: localityWithGroups({ 'ban-pho': String(BAN_PHO), 'coc-ly': String(COC_LY) }), REDIS_URL: undefined },
+      clock: () => now,
+    });
+    ({ bot, server } = t);
   });
   afterAll(async () => {
-    await server.close();
-    await bot.close();
+    await t?.close();
   });
   afterEach(() => bot.clearFailures());
 
-  const deliver = async (update: unknown) => {
-    const res = await fetch(`${server.url}/webhooks/telegram`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(update) });
-    expect(res.status).toBe(200);
-  };
+  const deliver = (update: unknown) => t.send(update);
   const textsTo = (chat: number | string) => bot.callsOf('sendMessage', chat).filter((c) => !c.failed).map((c) => String(c.payload.text));
   /** Sends what is due, after any run a new record started, and waits for the runs it starts in turn. */
   const dispatch = async () => {

@@ -1,5 +1,5 @@
-import { FakeBotApi } from './support/fakeBotApi';
-import { startServer, testRedisUrl, uniquePrefix } from './support/harness';
+import type { FakeBotApi } from './support/fakeBotApi';
+import { startTelegramServer, type TelegramTestServer } from './support/telegramServer';
 import { callbackUpdate, textUpdate } from './support/telegramUpdates';
 
 const TOKEN = '123456789:AAF1x-records-test-token-abcdefgh';
@@ -10,41 +10,22 @@ const DISTRICT_GROUP = -1002000000001;
 let now = Date.UTC(2021, 6, 15, 1, 0, 0);
 
 describe('records through the Telegram webhook, and the officials\' inbox', () => {
+  let t: TelegramTestServer;
   let bot: FakeBotApi;
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: TelegramTestServer['server'];
 
   beforeAll(async () => {
-    bot = await FakeBotApi.start(TOKEN);
-    server = await startServer(
-      {
-        TELEGRAM_BOT_TOKEN: TOKEN,
-        TELEGRAM_API_ROOT: bot.url,
-        TELEGRAM_WEBHOOK_SECRET: SECRET,
-        PUBLIC_URL: 'https://bot.bacha.example.gov.vn',
-        REDIS_URL: testRedisUrl(),
-        REDIS_KEY_PREFIX: uniquePrefix(),
-        OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT_GROUP),
-      },
-      { clock: () => now },
-    );
+    t = await startTelegramServer({ token: TOKEN, secret: SECRET, env: { OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT_GROUP) }, clock: () => now });
+    ({ bot, server } = t);
   });
   afterAll(async () => {
-    await server.close();
-    await bot.close();
+    await t?.close();
   });
 
-  const deliver = async (update: unknown) => {
-    const res = await bot.postUpdate(`${server.url}/webhooks/telegram`, SECRET, update);
-    expect(res.status).toBe(200);
-  };
-  const textsTo = (chat: number | string) => bot.callsOf('sendMessage', chat).map((c) => String(c.payload.text));
+  const deliver = (update: unknown) => t.send(update);
+  const textsTo = (chat: number | string) => t.texts(chat);
   /** Sends a message and waits until the bot has answered it. */
-  async function say(chat: number, text: string): Promise<string> {
-    const before = bot.callsOf('sendMessage', chat).length;
-    await deliver(textUpdate(chat, text));
-    await bot.waitFor(() => bot.callsOf('sendMessage', chat).length > before);
-    return textsTo(chat).slice(before).join('\n---\n');
-  }
+  const say = async (chat: number, text: string) => (await t.reply(chat, textUpdate(chat, text))).join('\n---\n');
   async function onboard(chat: number): Promise<void> {
     await say(chat, '/start');
     await say(chat, '1');

@@ -1,6 +1,7 @@
-import { FakeBotApi } from './support/fakeBotApi';
+import type { FakeBotApi } from './support/fakeBotApi';
 import { FakeZalo, newUserId, onboardOnZalo, sayOnZalo, zaloEnv } from './support/fakeZalo';
-import { startServer, testRedisUrl, uniquePrefix, WebUser } from './support/harness';
+import { WebUser } from './support/harness';
+import { startTelegramServer, type TelegramTestServer } from './support/telegramServer';
 import { decodeQr, pdfText } from './support/posterReading';
 import { callbackUpdate, contactUpdate, groupTextUpdate, photoUpdate, textUpdate } from './support/telegramUpdates';
 
@@ -16,33 +17,23 @@ let now = Date.UTC(2021, 6, 15, 2, 0, 0);
 const MINUTE = 60_000;
 
 describe('venues: registration, posters, check-in on every channel, officials and tracing', () => {
+  let t: TelegramTestServer;
   let bot: FakeBotApi;
   let zalo: FakeZalo;
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: TelegramTestServer['server'];
 
   beforeAll(async () => {
-    bot = await FakeBotApi.start(TOKEN);
     zalo = await new FakeZalo(ZALO).start();
-    server = await startServer(
-      {
-        ...zaloEnv(zalo, ZALO),
-        TELEGRAM_BOT_TOKEN: TOKEN,
-        TELEGRAM_API_ROOT: bot.url,
-        TELEGRAM_WEBHOOK_SECRET: SECRET,
-        TELEGRAM_BOT_USERNAME: 'bacha_test_bot',
-        ZALO_OA_ID: '4024926008133882615',
-        PUBLIC_URL,
-        ADMIN_TOKEN,
-        REDIS_URL: testRedisUrl(),
-        REDIS_KEY_PREFIX: uniquePrefix(),
-        OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT_GROUP),
-      },
-      { clock: () => now },
-    );
+    t = await startTelegramServer({
+      token: TOKEN,
+      secret: SECRET,
+      env: { ...zaloEnv(zalo, ZALO), TELEGRAM_BOT_USERNAME: 'bacha_test_bot', ZALO_OA_ID: '4024926008133882615', PUBLIC_URL, ADMIN_TOKEN, OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT_GROUP) },
+      clock: () => now,
+    });
+    ({ bot, server } = t);
   });
   afterAll(async () => {
-    await server?.close();
-    await bot?.close();
+    await t?.close();
     await zalo?.stop();
   });
 
@@ -79,17 +70,9 @@ describe('venues: registration, posters, check-in on every channel, officials an
 
   // ---- Telegram --------------------------------------------------------------------------------------------
 
-  const deliver = async (update: unknown) => {
-    const res = await bot.postUpdate(`${server.url}/webhooks/telegram`, SECRET, update);
-    expect(res.status).toBe(200);
-  };
-  const textsTo = (chat: number | string) => bot.callsOf('sendMessage', chat).map((c) => String(c.payload.text));
-  async function tg(chat: number, update: unknown): Promise<string> {
-    const before = bot.callsOf('sendMessage', chat).length;
-    await deliver(update);
-    await bot.waitFor(() => bot.callsOf('sendMessage', chat).length > before);
-    return textsTo(chat).slice(before).join('\n---\n');
-  }
+  const deliver = (update: unknown) => t.send(update);
+  const textsTo = (chat: number | string) => t.texts(chat);
+  const tg = async (chat: number, update: unknown) => (await t.reply(chat, update)).join('\n---\n');
 
   // ---- Zalo ------------------------------------------------------------------------------------------------
 

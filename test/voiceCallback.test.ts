@@ -1,6 +1,6 @@
-import { FakeBotApi } from './support/fakeBotApi';
+import type { FakeBotApi } from './support/fakeBotApi';
 import { FakeZalo, newMsgId, postZaloEvent, zaloEnv, zaloEvents, FAKE_APP_ID, FAKE_OA_ID } from './support/fakeZalo';
-import { startServer, testRedisUrl, uniquePrefix } from './support/harness';
+import { startTelegramServer, type TelegramTestServer } from './support/telegramServer';
 import { callbackUpdate, newUpdateId, person, textUpdate } from './support/telegramUpdates';
 
 const TOKEN = '123456789:AAF1x-voice-test-token-abcdefghij';
@@ -34,41 +34,24 @@ function zaloAudio(userId: string, url: string) {
 
 /** People who speak rather than type: a voice message becomes a consent question, then a "cần gọi lại" card. */
 describe('voice messages become call-back cards', () => {
+  let t: TelegramTestServer;
   let bot: FakeBotApi;
   let zalo: FakeZalo;
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: TelegramTestServer['server'];
 
   beforeAll(async () => {
-    bot = await FakeBotApi.start(TOKEN);
     zalo = await new FakeZalo(INITIAL).start();
-    server = await startServer({
-      TELEGRAM_BOT_TOKEN: TOKEN,
-      TELEGRAM_API_ROOT: bot.url,
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      PUBLIC_URL: 'https://bot.bacha.example.gov.vn',
-      ...zaloEnv(zalo, INITIAL),
-      REDIS_URL: testRedisUrl(),
-      REDIS_KEY_PREFIX: uniquePrefix(),
-      OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT_GROUP),
-    });
+    t = await startTelegramServer({ token: TOKEN, secret: SECRET, env: { ...zaloEnv(zalo, INITIAL), OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT_GROUP) } });
+    ({ bot, server } = t);
   });
   afterAll(async () => {
-    await server.close();
-    await bot.close();
+    await t?.close();
     await zalo.stop();
   });
 
-  const deliver = async (update: unknown) => {
-    const res = await bot.postUpdate(`${server.url}/webhooks/telegram`, SECRET, update);
-    expect(res.status).toBe(200);
-  };
-  const textsTo = (chat: number | string) => bot.callsOf('sendMessage', chat).map((c) => String(c.payload.text));
-  async function say(chat: number, update: unknown): Promise<string> {
-    const before = bot.callsOf('sendMessage', chat).length;
-    await deliver(update);
-    await bot.waitFor(() => bot.callsOf('sendMessage', chat).length > before);
-    return textsTo(chat).slice(before).join('\n---\n');
-  }
+  const deliver = (update: unknown) => t.send(update);
+  const textsTo = (chat: number | string) => t.texts(chat);
+  const say = async (chat: number, update: unknown) => (await t.reply(chat, update)).join('\n---\n');
   const callbacks = async () => server.runtime.db.query<{ id: number; reference: string; commune: string; data: Record<string, unknown> | string }>(`SELECT id, reference, commune, data FROM records WHERE kind = 'callback' ORDER BY id`);
 
   it('on Telegram: asks for consent; with it, the recording and phone reach the commune officials as a card with the same buttons', async () => {

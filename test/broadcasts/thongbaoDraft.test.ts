@@ -1,5 +1,5 @@
-import { FakeBotApi } from '../support/fakeBotApi';
-import { startServer, testRedisUrl, uniquePrefix } from '../support/harness';
+import type { FakeBotApi } from '../support/fakeBotApi';
+import { startTelegramServer, type TelegramTestServer } from '../support/telegramServer';
 import { groupKey } from '../../src/pipeline/userKey';
 import { callbackUpdate, groupTextUpdate, newUpdateId, person } from '../support/telegramUpdates';
 
@@ -10,34 +10,20 @@ const AUTHOR = 6101;
 const OTHER = 6102;
 
 describe('/thongbao belongs to the official who started it', () => {
+  let t: TelegramTestServer;
   let bot: FakeBotApi;
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: TelegramTestServer['server'];
   let now = Date.now();
 
   beforeAll(async () => {
-    bot = await FakeBotApi.start(TOKEN);
-    server = await startServer(
-      {
-        TELEGRAM_BOT_TOKEN: TOKEN,
-        TELEGRAM_API_ROOT: bot.url,
-        TELEGRAM_WEBHOOK_SECRET: SECRET,
-        PUBLIC_URL: 'https://bot.bacha.example.gov.vn',
-        REDIS_URL: testRedisUrl(),
-        REDIS_KEY_PREFIX: uniquePrefix(),
-        OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT_GROUP),
-      },
-      { clock: () => now },
-    );
+    t = await startTelegramServer({ token: TOKEN, secret: SECRET, env: { OFFICIALS_TELEGRAM_CHAT_ID: String(DISTRICT_GROUP) }, clock: () => now });
+    ({ bot, server } = t);
   });
   afterAll(async () => {
-    await server.close();
-    await bot.close();
+    await t?.close();
   });
 
-  const deliver = async (update: unknown) => {
-    const res = await bot.postUpdate(`${server.url}/webhooks/telegram`, SECRET, update);
-    expect(res.status).toBe(200);
-  };
+  const deliver = (update: unknown) => t.send(update);
   const author = (text: string) => deliver(groupTextUpdate(DISTRICT_GROUP, AUTHOR, text, newUpdateId(), person(AUTHOR, 'Vàng Thị', 'Dung')));
   const other = (text: string) => deliver(groupTextUpdate(DISTRICT_GROUP, OTHER, text, newUpdateId(), person(OTHER, 'Giàng A', 'Páo')));
   const texts = () => bot.callsOf('sendMessage', DISTRICT_GROUP).map((c) => String(c.payload.text));
