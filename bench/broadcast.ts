@@ -17,7 +17,7 @@
  *
  * Usage: npm run bench:broadcast   (env: BENCH_RECIPIENTS=100000 BENCH_LATENCY_MS=5 BENCH_TELEGRAM_RATE=300
  *                                   BENCH_ZALO_RATE_PER_MINUTE=12000 BENCH_SKIP_KILL=1 BENCH_SKIP_REACH=1
- *                                   BENCH_NODE_OPTIONS=...)
+ *                                   BENCH_NODE_OPTIONS=... BENCH_NODE_ARGS=--cpu-prof)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -93,6 +93,11 @@ const TEMPLATE_ID = '318562';
 async function main(): Promise<void> {
   const redisPort = await freePort();
   const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  // Not left running when the benchmark fails (nor the server: see startServer).
+  process.on('exit', () => {
+    redis.kill();
+    server?.kill('SIGKILL');
+  });
   await sleep(300);
   const admin = new pg.Client({ connectionString: BASE_URL });
   await admin.connect();
@@ -138,7 +143,9 @@ async function main(): Promise<void> {
   let server: ChildProcess | null = null;
   let peakRss = 0;
   const startServer = async () => {
-    server = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (flags Node refuses in NODE_OPTIONS).
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    server = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
     for (let i = 0; i < 200; i++) {
       try {
         if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
