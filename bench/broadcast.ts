@@ -17,7 +17,7 @@
  *
  * Usage: npm run bench:broadcast   (env: BENCH_RECIPIENTS=100000 BENCH_LATENCY_MS=5 BENCH_TELEGRAM_RATE=300
  *                                   BENCH_ZALO_RATE_PER_MINUTE=12000 BENCH_SKIP_KILL=1 BENCH_SKIP_REACH=1
- *                                   BENCH_NODE_OPTIONS=... BENCH_NODE_ARGS=--cpu-prof)
+ *                                   BENCH_NODE_OPTIONS=... BENCH_CPU_PROF=<dir>)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -143,9 +143,9 @@ async function main(): Promise<void> {
   let server: ChildProcess | null = null;
   let peakRss = 0;
   const startServer = async () => {
-    // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (flags Node refuses in NODE_OPTIONS).
-    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    server = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    // BENCH_CPU_PROF=<dir>: the server under `node --cpu-prof` (a flag Node refuses in NODE_OPTIONS), as in benchServer.ts.
+    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    server = spawn(process.execPath, [...prof, path.join(ROOT, 'dist', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
     for (let i = 0; i < 200; i++) {
       try {
         if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
