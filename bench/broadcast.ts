@@ -299,11 +299,15 @@ async function main(): Promise<void> {
       zalo: [Math.min(...zaloTimes), Math.max(...zaloTimes), zaloTimes.length],
     };
     const delivered = spans.telegram![2] + spans.zalo![2];
-    const rateOf = (ch: string, configured: number) => {
+    const achievedOf = (ch: string) => {
       const [first, last, n] = spans[ch]!;
       const paused = (ch === 'telegram' ? RATE_LIMITED : 0) + (killed ? restartSeconds : 0);
       const span = (last - first) / 1000 - paused;
-      const achieved = span > 0 ? (n - 1) / span : 0;
+      return span > 0 ? (n - 1) / span : 0;
+    };
+    const rateOf = (ch: string, configured: number) => {
+      const [first, last, n] = spans[ch]!;
+      const achieved = achievedOf(ch);
       const raw = last > first ? (n - 1) / ((last - first) / 1000) : 0;
       return `${achieved.toFixed(1)}/s of ${configured.toFixed(0)}/s = ${(achieved / configured).toFixed(3)} (${(raw / configured).toFixed(3)} counting the pauses)`;
     };
@@ -312,7 +316,7 @@ async function main(): Promise<void> {
         `## ${scenario.name}`,
         `recipients ${total} (Telegram ${telegramCount}, Zalo ${zaloCount}); finished in ${seconds.toFixed(1)} s`,
         `rate Telegram: ${rateOf('telegram', TELEGRAM_RATE)}; Zalo: ${rateOf('zalo', ZALO_RATE_PER_MINUTE / 60)} (accepted by the fake platform ÷ configured)`,
-        `deliveries per second, all channels: ${(delivered / (seconds - (killed ? restartSeconds : 0))).toFixed(0)} (${delivered} delivered in ${seconds.toFixed(1)} s${killed ? ', restart left out' : ''})`,
+        `deliveries per second, all channels: ${(delivered / (seconds - (killed ? restartSeconds : 0))).toFixed(0)} (${delivered} delivered in ${seconds.toFixed(1)} s${killed ? ', restart left out' : ''}); while sending, the pauses left out: ${achievedOf('telegram').toFixed(0)} + ${achievedOf('zalo').toFixed(0)} = ${(achievedOf('telegram') + achievedOf('zalo')).toFixed(0)}/s (Telegram + Zalo side by side)`,
         `CPU per delivered message: server ${(serverCpu / delivered).toFixed(3)} ms, PostgreSQL backends ${(databaseCpu / delivered).toFixed(3)} ms (${backends.size} backends seen); besides: Redis ${(redisCpu / delivered).toFixed(3)} ms, this script (fake platforms) ${(benchCpu / delivered).toFixed(3)} ms, its polling's backend ${(pollCpu / delivered).toFixed(3)} ms`,
         `load average (1 min) at the start and the end: ${load0.toFixed(2)}, ${load1.toFixed(2)} on ${os.cpus().length} cores`,
         `duplicates: ${duplicates}; lost: ${lost}${killed ? `; sender back ${restartSeconds.toFixed(1)} s after the kill; in flight at the kill: ${resentRows[0]!.n} (${scenario.topic === 'urgent' ? 'resent' : 'unknown, not resent'})` : ''}`,
