@@ -17,7 +17,7 @@
  *
  * Usage: npm run bench:broadcast   (env: BENCH_RECIPIENTS=100000 BENCH_LATENCY_MS=5 BENCH_TELEGRAM_RATE=300
  *                                   BENCH_ZALO_RATE_PER_MINUTE=12000 BENCH_SKIP_KILL=1 BENCH_SKIP_REACH=1
- *                                   BENCH_NODE_OPTIONS=...)
+ *                                   BENCH_NODE_OPTIONS=... BENCH_CPU_PROF=<dir>)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -52,9 +52,12 @@ function rssOf(pid: number): number {
   }
 }
 
-/** Samples the CPU ms of the PostgreSQL backends serving `dbName` into `seen` (a backend first seen later counts from 0). */
-async function backendsCpu(admin: pg.Client, dbName: string, seen: Map<number, { first: number; last: number }>): Promise<void> {
-  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [dbName]);
+/**
+ * Samples the CPU ms of the PostgreSQL backends serving `dbName` into `seen` (a backend first seen later counts from
+ * 0), except the backend of this script's own polling (`ownPid`), measured apart.
+ */
+async function backendsCpu(admin: pg.Client, dbName: string, seen: Map<number, { first: number; last: number }>, ownPid: number): Promise<void> {
+  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> $2', [dbName, ownPid]);
   for (const { pid } of rows) {
     let used: number;
     try {
@@ -65,6 +68,15 @@ async function backendsCpu(admin: pg.Client, dbName: string, seen: Map<number, {
     const s = seen.get(pid);
     if (s) s.last = used;
     else seen.set(pid, { first: 0, last: used });
+  }
+}
+
+/** CPU ms of a process, 0 when it cannot be read (PostgreSQL on another machine). */
+function cpuOrZero(pid: number): number {
+  try {
+    return cpuMs(pid);
+  } catch {
+    return 0;
   }
 }
 
@@ -81,6 +93,11 @@ const TEMPLATE_ID = '318562';
 async function main(): Promise<void> {
   const redisPort = await freePort();
   const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  // Not left running when the benchmark fails (nor the server: see startServer).
+  process.on('exit', () => {
+    redis.kill();
+    server?.kill('SIGKILL');
+  });
   await sleep(300);
   const admin = new pg.Client({ connectionString: BASE_URL });
   await admin.connect();
@@ -126,7 +143,9 @@ async function main(): Promise<void> {
   let server: ChildProcess | null = null;
   let peakRss = 0;
   const startServer = async () => {
-    server = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    // BENCH_CPU_PROF=<dir>: the server under `node --cpu-prof` (a flag Node refuses in NODE_OPTIONS), as in benchServer.ts.
+    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    server = spawn(process.execPath, [...prof, path.join(ROOT, 'dist', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
     for (let i = 0; i < 200; i++) {
       try {
         if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
@@ -144,6 +163,8 @@ async function main(): Promise<void> {
   await startServer();
   const db = new pg.Client({ connectionString: dbUrl });
   await db.connect();
+  // This script's own polling (progress counts every 250 ms) is not the server's work: measured apart.
+  const ownBackend = Number((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
 
   const scenarios: Scenario[] = [
     { name: '10,000 recipients', recipients: Math.min(10_000, RECIPIENTS), killHalfWay: false, topic: 'news' },
@@ -194,9 +215,15 @@ async function main(): Promise<void> {
     const marker = `[bench ${index}]`;
     // CPU of the server (and of the PostgreSQL backends serving it) from here to the end of the broadcast.
     const backends = new Map<number, { first: number; last: number }>();
-    await backendsCpu(admin, dbName, backends);
+    await backendsCpu(admin, dbName, backends, ownBackend);
     for (const b of backends.values()) b.first = b.last;
     let serverCpu = -cpuMs(server!.pid!);
+    // The rest of the machine's work for the same messages: Redis, this script (the fake platforms, the polling)
+    // and its PostgreSQL backend.
+    const redisCpu0 = cpuMs(redis.pid!);
+    const benchCpu0 = process.cpuUsage();
+    const pollCpu0 = cpuOrZero(ownBackend);
+    const load0 = os.loadavg()[0]!;
     const started = Date.now();
     const res = await fetch(`http://127.0.0.1:${port}/api/broadcasts`, {
       method: 'POST',
@@ -233,15 +260,20 @@ async function main(): Promise<void> {
         await startServer();
         restartSeconds = (Date.now() - down) / 1000;
       }
-      await backendsCpu(admin, dbName, backends);
+      await backendsCpu(admin, dbName, backends, ownBackend);
       const { rows: b } = await db.query<{ status: string }>('SELECT status FROM broadcasts WHERE id = $1', [id]);
       if (b[0]?.status !== 'sending') break;
       if (Date.now() - started > 30 * 60_000) throw new Error('the broadcast did not finish within 30 minutes');
     }
     const seconds = (Date.now() - started) / 1000;
     serverCpu += cpuMs(server!.pid!);
-    await backendsCpu(admin, dbName, backends);
+    await backendsCpu(admin, dbName, backends, ownBackend);
     const databaseCpu = [...backends.values()].reduce((a, b) => a + b.last - b.first, 0);
+    const redisCpu = cpuMs(redis.pid!) - redisCpu0;
+    const benchUsage = process.cpuUsage(benchCpu0);
+    const benchCpu = (benchUsage.user + benchUsage.system) / 1000;
+    const pollCpu = cpuOrZero(ownBackend) - pollCpu0;
+    const load1 = os.loadavg()[0]!;
 
     const { rows: statuses } = await db.query<{ channel: string; status: string; n: number }>(
       `SELECT channel, status, count(*)::int AS n FROM deliveries WHERE broadcast_id = $1 GROUP BY channel, status ORDER BY channel, status`,
@@ -267,11 +299,15 @@ async function main(): Promise<void> {
       zalo: [Math.min(...zaloTimes), Math.max(...zaloTimes), zaloTimes.length],
     };
     const delivered = spans.telegram![2] + spans.zalo![2];
-    const rateOf = (ch: string, configured: number) => {
+    const achievedOf = (ch: string) => {
       const [first, last, n] = spans[ch]!;
       const paused = (ch === 'telegram' ? RATE_LIMITED : 0) + (killed ? restartSeconds : 0);
       const span = (last - first) / 1000 - paused;
-      const achieved = span > 0 ? (n - 1) / span : 0;
+      return span > 0 ? (n - 1) / span : 0;
+    };
+    const rateOf = (ch: string, configured: number) => {
+      const [first, last, n] = spans[ch]!;
+      const achieved = achievedOf(ch);
       const raw = last > first ? (n - 1) / ((last - first) / 1000) : 0;
       return `${achieved.toFixed(1)}/s of ${configured.toFixed(0)}/s = ${(achieved / configured).toFixed(3)} (${(raw / configured).toFixed(3)} counting the pauses)`;
     };
@@ -280,8 +316,9 @@ async function main(): Promise<void> {
         `## ${scenario.name}`,
         `recipients ${total} (Telegram ${telegramCount}, Zalo ${zaloCount}); finished in ${seconds.toFixed(1)} s`,
         `rate Telegram: ${rateOf('telegram', TELEGRAM_RATE)}; Zalo: ${rateOf('zalo', ZALO_RATE_PER_MINUTE / 60)} (accepted by the fake platform ÷ configured)`,
-        `deliveries per second, all channels: ${(delivered / (seconds - (killed ? restartSeconds : 0))).toFixed(0)} (${delivered} delivered in ${seconds.toFixed(1)} s${killed ? ', restart left out' : ''})`,
-        `CPU per delivered message: server ${(serverCpu / delivered).toFixed(3)} ms, PostgreSQL backends ${(databaseCpu / delivered).toFixed(3)} ms (${backends.size} backends seen)`,
+        `deliveries per second, all channels: ${(delivered / (seconds - (killed ? restartSeconds : 0))).toFixed(0)} (${delivered} delivered in ${seconds.toFixed(1)} s${killed ? ', restart left out' : ''}); while sending, the pauses left out: ${achievedOf('telegram').toFixed(0)} + ${achievedOf('zalo').toFixed(0)} = ${(achievedOf('telegram') + achievedOf('zalo')).toFixed(0)}/s (Telegram + Zalo side by side)`,
+        `CPU per delivered message: server ${(serverCpu / delivered).toFixed(3)} ms, PostgreSQL backends ${(databaseCpu / delivered).toFixed(3)} ms (${backends.size} backends seen); besides: Redis ${(redisCpu / delivered).toFixed(3)} ms, this script (fake platforms) ${(benchCpu / delivered).toFixed(3)} ms, its polling's backend ${(pollCpu / delivered).toFixed(3)} ms`,
+        `load average (1 min) at the start and the end: ${load0.toFixed(2)}, ${load1.toFixed(2)} on ${os.cpus().length} cores`,
         `duplicates: ${duplicates}; lost: ${lost}${killed ? `; sender back ${restartSeconds.toFixed(1)} s after the kill; in flight at the kill: ${resentRows[0]!.n} (${scenario.topic === 'urgent' ? 'resent' : 'unknown, not resent'})` : ''}`,
         `outcomes: ${statuses.map((s) => `${s.channel}/${s.status} ${s.n}`).join(', ')}`,
         `peak RSS of the server: ${(peakRss / 1024 / 1024).toFixed(0)} MB${killed ? ' (after the restart)' : ''}`,

@@ -85,7 +85,7 @@ describe('announcements beyond the window and across crashes', () => {
       expect(await repo().markSending(claimed[0]!)).toBe(true);
       expect(await repo().markSending(claimed[1]!)).toBe(true);
       // While its heartbeat holds, its rows are its own: nobody else sends them.
-      await sender().sendBatch({ channel: 'telegram', limiter: { reserve: async () => 0, penalize: async () => undefined } as never, concurrency: 10 });
+      await sender().sendBatch({ channel: 'telegram', limiter: { reserve: async () => 0, reserveMany: async (n: number) => new Array<number>(n).fill(0), penalize: async () => undefined } as never, concurrency: 10 });
       expect(bot.callsOf('sendMessage').filter((c) => String(c.payload.text).includes(text))).toHaveLength(0);
       // It dies: its heartbeat lapses (4 s after its last beat by default), long before the 60 s lease.
       await repo().heartbeat('dead-sender', new Date(Date.now() - 1));

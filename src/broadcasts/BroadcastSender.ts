@@ -60,6 +60,18 @@ interface PlannedSend {
   sendAt: number;
 }
 
+/** A claimed batch: its sends by slot, and the outcomes already known (no broadcast, no slot within the lease). */
+interface ClaimedBatch {
+  size: number;
+  due: PlannedSend[];
+  outcomes: DeliveryOutcome[];
+  claimedAt: number;
+  /** How many "retry after" this process had heard on the channel when the slots were reserved. */
+  penaltiesSeen: number;
+}
+
+const outcomeBase = (d: ClaimedDelivery) => ({ broadcastId: d.broadcastId, channel: d.channel, userId: d.userId, claim: d.claim });
+
 /** What the broadcast sender works with; `options` and `clock` have defaults. */
 export interface BroadcastSenderDeps {
   repo: BroadcastRepository;
@@ -81,6 +93,9 @@ export class BroadcastSender {
   private stopped = true;
   private loops: Array<Promise<void>> = [];
   private readonly cache = new Map<number, Broadcast>();
+  private readonly renders = new Map<string, Reply[]>();
+  /** How many "retry after" this process heard per channel: slots reserved before the last one are reserved again. */
+  private readonly penalties = new Map<ChannelName, number>();
   private wake: (() => void) | null = null;
   /** Sends attempted by this process (for benchmarks and logs). */
   sentCount = 0;
@@ -136,16 +151,46 @@ export class BroadcastSender {
     this.wake = null;
   }
 
+  /**
+   * Claims the next batch (and reserves its slots) while the current one is sent: the claim no longer waits for the
+   * sends, nor the sends for the claim. The next batch's rows stay `pending` until the current batch is done and they
+   * are marked in turn, so at most one batch is in flight (`sending`) at a time, as without the pipelining: a process
+   * killed here leaves the prefetched rows claimed but unsent, and they go out from another process once its
+   * heartbeat lapses.
+   */
   private async channelLoop(c: SenderChannel): Promise<void> {
+    let next: Promise<ClaimedBatch | null> | null = null;
+    const claimNext = () => {
+      const p = this.claimBatch(c);
+      p.catch(() => undefined); // awaited below; never an unhandled rejection while the current batch is sent
+      return p;
+    };
     while (!this.stopped) {
+      let batch: ClaimedBatch | null;
       try {
-        const sent = await this.sendBatch(c);
-        if (sent === 0) await this.idle(this.options.idleMs);
+        batch = await (next ?? this.claimBatch(c));
       } catch (err) {
+        next = null;
+        this.deps.log.error({ channel: c.channel, err: describeError(err) }, 'broadcast sender: claiming a batch failed; retrying shortly');
+        await this.idle(this.options.idleMs);
+        continue;
+      }
+      next = null;
+      if (!batch) {
+        await this.idle(this.options.idleMs);
+        continue;
+      }
+      if (!this.stopped) next = claimNext();
+      try {
+        await this.finishBatch(c, batch);
+      } catch (err) {
+        // The batch claimed ahead is still ours and is sent next.
         this.deps.log.error({ channel: c.channel, err: describeError(err) }, 'broadcast sender: batch failed; retrying shortly');
         await this.idle(this.options.idleMs);
       }
     }
+    // A claim still under way is let finish, so that `stop` frees its rows (`retireSender`) after it, not before.
+    if (next) await (next as Promise<unknown>).catch(() => undefined);
   }
 
   private async housekeepingLoop(): Promise<void> {
@@ -197,13 +242,53 @@ export class BroadcastSender {
 
   /** Claims up to `concurrency` deliveries, sends them at the global rate, records the outcomes. Returns how many. */
   async sendBatch(c: SenderChannel): Promise<number> {
+    const batch = await this.claimBatch(c);
+    if (!batch) return 0;
+    await this.finishBatch(c, batch);
+    return batch.size;
+  }
+
+  /**
+   * Claims up to `concurrency` due deliveries and reserves their slots at the channel's rate (one reservation of
+   * several slots: one Redis call per batch, not one per message). Null when nothing is due.
+   */
+  private async claimBatch(c: SenderChannel): Promise<ClaimedBatch | null> {
     await this.beat();
     const claimedAt = this.clock();
-    const batch = await this.deps.repo.claimDeliveries(c.channel, new Date(claimedAt), c.concurrency, this.options.leaseMs, this.senderId);
-    if (batch.length === 0) return 0;
-    const planned = await Promise.all(batch.map((d) => this.plan(c, d, claimedAt)));
-    const outcomes: DeliveryOutcome[] = planned.filter((p): p is { outcome: DeliveryOutcome } => 'outcome' in p).map((p) => p.outcome);
-    const due = planned.filter((p): p is PlannedSend => 'sendAt' in p).sort((x, y) => x.sendAt - y.sendAt);
+    const claimed = await this.deps.repo.claimDeliveries(c.channel, new Date(claimedAt), c.concurrency, this.options.leaseMs, this.senderId);
+    if (claimed.length === 0) return null;
+    const outcomes: DeliveryOutcome[] = [];
+    const sendable: Array<{ delivery: ClaimedDelivery; broadcast: Broadcast }> = [];
+    for (const d of claimed) {
+      const broadcast = await this.broadcast(d.broadcastId);
+      if (broadcast) sendable.push({ delivery: d, broadcast });
+      else outcomes.push({ ...outcomeBase(d), status: 'failed', error: 'broadcast not found' });
+    }
+    const batch: ClaimedBatch = { size: claimed.length, due: [], outcomes, claimedAt, penaltiesSeen: 0 };
+    await this.reserveSlots(c, batch, sendable);
+    return batch;
+  }
+
+  /** Reserves the slots of `planned` sends at the channel's rate, in one call; those beyond the lease wait for later. */
+  private async reserveSlots(c: SenderChannel, batch: ClaimedBatch, planned: Array<{ delivery: ClaimedDelivery; broadcast: Broadcast }>): Promise<void> {
+    const waits = await c.limiter.reserveMany(planned.length);
+    batch.penaltiesSeen = this.penalties.get(c.channel) ?? 0;
+    const reservedAt = this.clock();
+    const due: PlannedSend[] = [];
+    planned.forEach(({ delivery: d, broadcast }, i) => {
+      const sendAt = reservedAt + waits[i]!;
+      // Never send after our claim could have expired: another process would already count this row as lost.
+      if (sendAt > batch.claimedAt + this.options.leaseMs - 5_000) batch.outcomes.push({ ...outcomeBase(d), status: 'pending', retryAt: new Date(sendAt) });
+      else due.push({ delivery: d, broadcast, sendAt });
+    });
+    batch.due = due.sort((x, y) => x.sendAt - y.sendAt);
+  }
+
+  /** Sends a claimed batch at its reserved slots and records every outcome in one statement. */
+  private async finishBatch(c: SenderChannel, batch: ClaimedBatch): Promise<void> {
+    // Claimed while the previous batch was sent: if that one heard "retry after", these slots predate the pause.
+    if ((this.penalties.get(c.channel) ?? 0) !== batch.penaltiesSeen) await this.reserveSlots(c, batch, batch.due);
+    const { due, outcomes } = batch;
     const sends: Array<Promise<DeliveryOutcome>> = [];
     /*
      * Rows are marked `sending` in one UPDATE per group of sends due within MARK_AHEAD_MS of each other (not one per
@@ -222,39 +307,40 @@ export class BroadcastSender {
       for (const p of group) {
         // A row whose claim was lost before sending belongs to another process now: no outcome of ours.
         if (!ours.has(deliveryKey(p.delivery))) continue;
-        sends.push(sleep(Math.max(0, p.sendAt - this.clock())).then(() => this.send(c, p)));
+        const wait = p.sendAt - this.clock();
+        sends.push(wait > 0 ? sleep(wait).then(() => this.send(c, p)) : this.send(c, p));
       }
     }
     outcomes.push(...(await Promise.all(sends)));
     await this.deps.repo.recordOutcomes(outcomes, new Date(this.clock()));
     this.deps.hooks.onOutcomes?.(c.channel, outcomes);
-    return batch.length;
   }
 
-  /** Reserves a claimed delivery's slot at the channel's rate: when to send it, or at once what became of it. */
-  private async plan(c: SenderChannel, d: ClaimedDelivery, claimedAt: number): Promise<PlannedSend | { outcome: DeliveryOutcome }> {
-    const base = { broadcastId: d.broadcastId, channel: d.channel, userId: d.userId, claim: d.claim };
-    const broadcast = await this.broadcast(d.broadcastId);
-    if (!broadcast) return { outcome: { ...base, status: 'failed', error: 'broadcast not found' } };
-    const wait = await c.limiter.reserve();
-    // Never send after our claim could have expired: another process would already count this row as lost.
-    if (this.clock() + wait > claimedAt + this.options.leaseMs - 5_000) {
-      return { outcome: { ...base, status: 'pending', retryAt: new Date(this.clock() + wait) } };
+  /** The message of a broadcast in one language, rendered once per broadcast and language (not once per recipient). */
+  private rendered(broadcast: Broadcast, locale: Locale): Reply[] {
+    const key = `${broadcast.id}:${locale}`;
+    let replies = this.renders.get(key);
+    if (!replies) {
+      if (this.renders.size > 100) this.renders.clear();
+      replies = this.deps.hooks.render(broadcast, locale);
+      this.renders.set(key, replies);
     }
-    return { delivery: d, broadcast, sendAt: this.clock() + wait };
+    return replies;
   }
 
   /** Sends one delivery already marked `sending`; says what became of it. */
   private async send(c: SenderChannel, p: PlannedSend): Promise<DeliveryOutcome> {
     const { delivery: d, broadcast } = p;
-    const base = { broadcastId: d.broadcastId, channel: d.channel, userId: d.userId, claim: d.claim };
+    const base = outcomeBase(d);
     try {
       this.sentCount++;
-      await this.deps.outbound.send(d.channel, d.userId, this.deps.hooks.render(broadcast, d.locale), { bulk: true });
+      await this.deps.outbound.send(d.channel, d.userId, this.rendered(broadcast, d.locale), { bulk: true });
       return { ...base, status: 'sent' };
     } catch (err) {
       if (err instanceof RateLimitedError) {
         await c.limiter.penalize(err.retryAfterMs);
+        // Counted once the pause is in the limiter: a reservation answered after this one already waits for it.
+        this.penalties.set(c.channel, (this.penalties.get(c.channel) ?? 0) + 1);
         return { ...base, status: 'pending', error: err.message, retryAt: new Date(this.clock() + err.retryAfterMs) };
       }
       if (err instanceof RecipientUnreachableError) {

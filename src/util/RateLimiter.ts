@@ -8,6 +8,11 @@ import type { Redis } from 'ioredis';
 export interface RateLimiter {
   /** Milliseconds to wait before sending (0 = now). The slot is reserved: do send after waiting. */
   reserve(): Promise<number>;
+  /**
+   * `n` slots in one call (one Redis round trip), in order: the wait before each, as `n` calls of `reserve` in a row
+   * would give them. No other process's slot falls between them; the limits and the burst are the same.
+   */
+  reserveMany(n: number): Promise<number[]>;
   /** Like `reserve`, unless the wait would be longer than `maxWaitMs`: then null, and nothing is reserved. */
   tryReserve(maxWaitMs: number): Promise<number | null>;
   /** Every later reservation waits at least `ms` from now (a platform's "retry after", Zalo's -32). */
@@ -24,8 +29,9 @@ export interface RateShape {
 /*
  * KEYS[1]: the theoretical arrival time (TAT) of the next free slot, in microseconds on Redis' clock. ARGV: interval
  * (µs per call), burst (µs of credit: how far ahead of now reservations may run without waiting), penalty (µs, 0
- * for a reservation), the longest wait accepted (µs, -1 for any). Redis' own TIME keeps every process on one clock,
- * and the script runs atomically, so two processes never take the same slot.
+ * for a reservation), the longest wait accepted (µs, -1 for any; for the first slot), how many slots. Returns the
+ * wait of each slot (ms), or {-1} when the first would wait longer than accepted. Redis' own TIME keeps every
+ * process on one clock, and the script runs atomically, so two processes never take the same slot.
  */
 const RESERVE = `
 local t = redis.call('TIME')
@@ -41,18 +47,23 @@ if penalty > 0 then
   local untilTat = now + penalty + burst
   if tat < untilTat then tat = untilTat end
   redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 60000)
-  return 0
+  return {0}
 end
-local wait = tat - now - burst
-if wait < 0 then wait = 0 end
-if maxWait >= 0 and wait > maxWait then return -1 end
-local nextTat = tat + interval
-redis.call('SET', KEYS[1], string.format('%.0f', nextTat), 'PX', math.ceil((nextTat - now) / 1000) + 60000)
-return math.ceil(wait / 1000)
+local count = tonumber(ARGV[5])
+local waits = {}
+for i = 1, count do
+  local wait = tat - now - burst
+  if wait < 0 then wait = 0 end
+  if i == 1 and maxWait >= 0 and wait > maxWait then return {-1} end
+  waits[i] = math.ceil(wait / 1000)
+  tat = tat + interval
+end
+redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 60000)
+return waits
 `;
 
 interface ScriptedRedis extends Redis {
-  cgbReserve(key: string, interval: number, burst: number, penalty: number, maxWait: number): Promise<number>;
+  cgbReserve(key: string, interval: number, burst: number, penalty: number, maxWait: number, count: number): Promise<number[]>;
 }
 
 /** Microseconds between two calls, and of burst credit. */
@@ -77,17 +88,22 @@ export class RedisRateLimiter implements RateLimiter {
     ({ interval: this.intervalUs, credit: this.creditUs } = timing(shape, 1_000_000));
   }
 
-  reserve(): Promise<number> {
-    return this.redis.cgbReserve(this.key, this.intervalUs, this.creditUs, 0, -1);
+  async reserve(): Promise<number> {
+    return (await this.redis.cgbReserve(this.key, this.intervalUs, this.creditUs, 0, -1, 1))[0]!;
+  }
+
+  async reserveMany(n: number): Promise<number[]> {
+    if (n <= 0) return [];
+    return this.redis.cgbReserve(this.key, this.intervalUs, this.creditUs, 0, -1, n);
   }
 
   async tryReserve(maxWaitMs: number): Promise<number | null> {
-    const wait = await this.redis.cgbReserve(this.key, this.intervalUs, this.creditUs, 0, Math.max(0, maxWaitMs) * 1000);
-    return wait < 0 ? null : wait;
+    const [wait] = await this.redis.cgbReserve(this.key, this.intervalUs, this.creditUs, 0, Math.max(0, maxWaitMs) * 1000, 1);
+    return wait! < 0 ? null : wait!;
   }
 
   async penalize(ms: number): Promise<void> {
-    await this.redis.cgbReserve(this.key, this.intervalUs, this.creditUs, Math.ceil(ms * 1000), -1);
+    await this.redis.cgbReserve(this.key, this.intervalUs, this.creditUs, Math.ceil(ms * 1000), -1, 1);
   }
 }
 
@@ -105,10 +121,21 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   async reserve(): Promise<number> {
-    return (await this.tryReserve(Infinity))!;
+    return this.take(Infinity)!;
+  }
+
+  async reserveMany(n: number): Promise<number[]> {
+    const waits: number[] = [];
+    for (let i = 0; i < n; i++) waits.push(this.take(Infinity)!);
+    return waits;
   }
 
   async tryReserve(maxWaitMs: number): Promise<number | null> {
+    return this.take(maxWaitMs);
+  }
+
+  /** Synchronous, so that the slots of one `reserveMany` are consecutive. */
+  private take(maxWaitMs: number): number | null {
     const now = this.clock();
     const tat = Math.max(this.tat, now);
     const wait = Math.max(0, tat - now - this.credit);

@@ -25,6 +25,16 @@ describe('MemoryRateLimiter', () => {
     expect(await bursty.reserve()).toBe(3_000);
   });
 
+  it('reserves several slots in one call, as the same number of calls in a row would', async () => {
+    let now = 1_000;
+    const many = new MemoryRateLimiter({ perSecond: 10, burst: 3 }, () => now);
+    expect(await many.reserveMany(6)).toEqual([0, 0, 0, 100, 200, 300]);
+    expect(await many.reserve()).toBe(400);
+    expect(await many.reserveMany(0)).toEqual([]);
+    now += 2_000;
+    expect(await many.reserveMany(2)).toEqual([0, 0]);
+  });
+
   it('refuses a reservation that would wait too long, and reserves nothing then', async () => {
     const now = 0;
     const limiter = new MemoryRateLimiter({ perSecond: 10, burst: 1 }, () => now);
@@ -47,6 +57,44 @@ describe('RedisRateLimiter', () => {
     expect(await a.reserve()).toBe(0);
     expect(await b.reserve()).toBeGreaterThan(90_000);
     expect(await a.reserve()).toBeGreaterThan(190_000);
+  });
+
+  it('reserves several consecutive slots in one call, shared with the other processes on the key', async () => {
+    const key = `${uniquePrefix()}rate:test`;
+    // One message per 100 s after a burst of 2: every slot's wait tells whose it is, to within Redis' clock moving.
+    const [r1, r2] = [new Redis(testRedisUrl()), new Redis(testRedisUrl())];
+    const a: RateLimiter = new RedisRateLimiter(r1, key, { perSecond: 0.01, burst: 2 });
+    const b: RateLimiter = new RedisRateLimiter(r2, key, { perSecond: 0.01, burst: 2 });
+    try {
+      const first = await a.reserveMany(4);
+      const second = await b.reserveMany(3);
+      const third = await a.reserve();
+      const slots = [...first, ...second, third].map((w) => Math.round(w / 100_000));
+      // The burst of 2 at once, then one slot per 100 s, none taken twice, whichever process asked.
+      expect(slots).toEqual([0, 0, 1, 2, 3, 4, 5, 6]);
+      expect(await b.reserveMany(0)).toEqual([]);
+      // A penalty still pushes back what comes after a reservation of several.
+      await a.penalize(1_000_000);
+      expect(Math.min(...(await b.reserveMany(2)))).toBeGreaterThan(900_000);
+    } finally {
+      await Promise.all([r1.quit(), r2.quit()]);
+    }
+  });
+
+  it('keeps slots consecutive when two processes reserve several at the same time', async () => {
+    const key = `${uniquePrefix()}rate:test`;
+    const [r1, r2] = [new Redis(testRedisUrl()), new Redis(testRedisUrl())];
+    const a = new RedisRateLimiter(r1, key, { perSecond: 0.01, burst: 1 });
+    const b = new RedisRateLimiter(r2, key, { perSecond: 0.01, burst: 1 });
+    try {
+      const batches = await Promise.all([a.reserveMany(5), b.reserveMany(5), a.reserveMany(5), b.reserveMany(5)]);
+      const slots = batches.map((waits) => waits.map((w) => Math.round(w / 100_000)));
+      // Each call got 5 slots in a row; together the 20 slots are 0..19, each once.
+      for (const s of slots) expect(s).toEqual([s[0]!, s[0]! + 1, s[0]! + 2, s[0]! + 3, s[0]! + 4]);
+      expect(slots.flat().sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    } finally {
+      await Promise.all([r1.quit(), r2.quit()]);
+    }
   });
 
   it('pushes every later slot back after a "retry after", beyond the burst', async () => {

@@ -44,7 +44,10 @@ export class ZaloSender implements ChannelSender {
   /** Outside a conversation: refused without calling Zalo while the person is marked unreachable. */
   async send(userId: string, replies: Reply[]): Promise<void> {
     if (!(await this.deps.reachability.isReachable('zalo', userId))) throw new RecipientUnreachableError('zalo', 'marked unreachable (unfollowed the OA) until they follow or write again');
-    await this.reply(userId, replies, this.localeOf(await this.deps.store.peek(userKey({ channel: 'zalo', userId }))));
+    // Only a location or phone request adds words of ours (in the person's language): a broadcast's text needs no
+    // session read per recipient.
+    const translated = replies.some((r) => r.kind === 'request-location' || r.kind === 'request-phone');
+    await this.reply(userId, replies, translated ? this.localeOf(await this.deps.store.peek(userKey({ channel: 'zalo', userId }))) : this.deps.defaultLocale);
   }
 
   /**
