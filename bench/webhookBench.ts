@@ -38,6 +38,7 @@ const JOURNEY = [
   'ban pho', // commune
   '1', // yes, announcements
   '1', // main menu → health declaration
+  '2', // tell the commune health station (1 is the national declaration's instructions)
   '1', // for myself
   'Giàng Thị Mai',
   '1985',
@@ -56,7 +57,7 @@ const JOURNEY = [
 ];
 
 /** Short names of the journey's updates for the report (the typed texts themselves are sample personal data). */
-const STEP_NAMES = ['start', 'language', 'commune', 'announcements', 'menu', 'forWhom', 'name', 'birthYear', 'sex', 'phone', 'sameCommune', 'village', 'symptoms', 'dangerSigns', 'travel', 'contact', 'chronic', 'mayCall', 'confirm', 'dailyOffer'];
+const STEP_NAMES = ['start', 'language', 'commune', 'announcements', 'menu', 'station', 'forWhom', 'name', 'birthYear', 'sex', 'phone', 'sameCommune', 'village', 'symptoms', 'dangerSigns', 'travel', 'contact', 'chronic', 'mayCall', 'confirm', 'dailyOffer'];
 
 function rssMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
