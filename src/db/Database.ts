@@ -152,7 +152,9 @@ const db = new PGlite(process.argv[1], ${JSON.stringify(PGLITE_OPTIONS)});
 await db.waitReady;
 await db.close();`;
   const failure = await new Promise<string | null>((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, temporary], { cwd: path.resolve(__dirname, '..', '..'), stdio: ['ignore', 'ignore', 'pipe'] });
+    // Baseline code only here too, whatever EMBEDDED_DB_CODE says: initdb is one-off work, done sooner that way (2.3
+    // instead of 3.9 s of CPU) and with a lower peak (653 instead of 770 MB).
+    const child = spawn(process.execPath, [PGLITE_V8_FLAGS, '--input-type=module', '-e', script, temporary], { cwd: path.resolve(__dirname, '..', '..'), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (err) => resolve(err.message));
