@@ -54,7 +54,7 @@ const envSchema = z.object({
   REDIS_KEY_PREFIX: withDefault(z.string().regex(/^[A-Za-z0-9:_-]{1,40}$/, { message: 'expected 1-40 letters, digits, ":", "_" or "-"' }), 'cgb:'),
   DATABASE_URL: optional(urlWithProtocols(['postgres:', 'postgresql:'], 'a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/bot')),
   DATA_DIR: withDefault(z.string().min(1), './data'),
-  EMBEDDED_DB_CODE: withDefault(z.enum(['small', 'fast'], { message: 'expected small (less memory, the default) or fast (optimized code: ~50 MB more for a few % less CPU)' }), 'small'),
+  EMBEDDED_DB_CODE: withDefault(z.enum(['small', 'fast'], { message: 'expected small (less memory, the default) or fast (V8 also optimizes the embedded database: ~65 MB more)' }), 'small'),
   DEFAULT_LOCALE: withDefault(z.enum(['vi', 'en'], { message: 'expected vi or en' }), 'vi'),
   LOCALITY_FILE: withDefault(z.string().min(1), 'localities/bac-ha.json'),
   FLOWS_DIR: withDefault(z.string().min(1), 'flows'),

@@ -199,10 +199,11 @@ export const PGLITE_OPTIONS = {
 /*
  * V8 runs PGlite's PostgreSQL (9 MB of WebAssembly) with its baseline compiler (Liftoff), then recompiles the functions
  * that run most with its optimizing one (TurboFan), in the background. The optimized code and its compilation keep
- * 45-60 MB resident (bench/pgliteMemory.mjs: 47 MB after opening, 62 MB after 2,000 transactions; the server at
- * 1,000 x 100: ~60 MB idle and peak) for 5-9 % of CPU per update (1.14 -> 1.20-1.24 ms, single runs on a loaded
- * machine). Baseline code only is the default (EMBEDDED_DB_CODE=small); set before PGlite compiles its module, and
- * V8 reads it for WebAssembly only.
+ * 45-70 MB resident (bench/pgliteMemory.mjs: 47 MB after opening, 62 MB after 2,000 transactions; the server at
+ * 1,000 x 100, back to back: idle 304 -> 235 MB, peak 432 -> 369 MB), and the CPU they save did not show in that
+ * benchmark (1.58 ms per update with them, 1.46 without, on a loaded machine: the background compilation costs CPU
+ * too). Baseline code only is the default (EMBEDDED_DB_CODE=small); set before PGlite compiles its module, and V8
+ * reads it for WebAssembly only.
  */
 export const PGLITE_V8_FLAGS = '--liftoff-only';
 
