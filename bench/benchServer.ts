@@ -40,7 +40,7 @@ function spawnPinned(args: string[], cwd: string, env: Record<string, string>, c
 /**
  * Starts the real server as its own process in Telegram webhook mode (Redis, `DATA_DIR`, the Bot API at `apiRoot`):
  * `dist/main.js` when built, else the sources through tsx. BENCH_CPU_PROF=<dir> profiles it; BENCH_SERVER_LOG=<file>
- * keeps its log. DATABASE_URL, when set, is passed on (records in PostgreSQL instead of PGlite), and
+ * keeps its log. DATABASE_URL, when set, is passed on (records in PostgreSQL instead of PGlite), EMBEDDED_DB_CODE too, and
  * BENCH_NODE_OPTIONS as the server's NODE_OPTIONS.
  */
 export async function startBenchServer(apiRoot: string, redisUrl: string, dataDir: string, extraEnv: Record<string, string> = {}, options: BenchServerOptions = {}): Promise<{ child: ChildProcess; url: string }> {
@@ -67,6 +67,7 @@ export async function startBenchServer(apiRoot: string, redisUrl: string, dataDi
       WEB_REQUESTS_PER_MINUTE_PER_ADDRESS: '100000000',
       WEB_NEW_CHATS_PER_HOUR_PER_ADDRESS: '100000000',
       ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+      ...(process.env.EMBEDDED_DB_CODE ? { EMBEDDED_DB_CODE: process.env.EMBEDDED_DB_CODE } : {}),
       // e.g. BENCH_NODE_OPTIONS="--max-semi-space-size=4": V8 settings an operator may try on a small server.
       ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       ...extraEnv,

@@ -291,7 +291,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       'SERVER_SECRET: another process sharing this REDIS_URL uses a different server secret: web chat visitors switching between processes lose their conversation, and log tags and anonymous reporters differ. Set the same SERVER_SECRET on every process (or give them one DATA_DIR).',
     );
   }
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: options.inMemoryDatabase ? null : config.dataDir, schema: options.databaseSchema });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: options.inMemoryDatabase ? null : config.dataDir, schema: options.databaseSchema, embeddedCode: config.embeddedDbCode });
   const applied = await migrate(db, MIGRATIONS_DIR);
   // The embedded database sets its files' modes itself (0666), past the umask: narrowed after it opened and when
   // it closes. In between, files it adds sit in folders only the server's user may enter (0700).

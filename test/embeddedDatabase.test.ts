@@ -3,6 +3,9 @@ import path from 'node:path';
 import { DatabaseUnavailableError, openDatabase } from '../src/db/Database';
 import { tempDir } from './support/harness';
 
+/** What PostgreSQL inside PGlite runs with (src/db/Database.ts, PGLITE_OPTIONS), as `SHOW` prints it. */
+const EMBEDDED_MEMORY_SETTINGS = { maintenance_work_mem: '16MB', max_connections: '4', shared_buffers: '16MB' };
+
 /** This process's peak resident memory in MB (VmHWM), after resetting it when `reset` (Linux clear_refs 5). */
 function peakRssMb(reset = false): number {
   if (reset) fs.writeFileSync('/proc/self/clear_refs', '5');
@@ -28,6 +31,12 @@ describe('the embedded database folder under DATA_DIR', () => {
     const reopened = await openDatabase({ dataDir });
     try {
       expect(await reopened.query('SELECT x FROM kept')).toEqual([{ x: 7 }]);
+      // The memory settings apply to a folder made before (they are written at every open, not only by initdb).
+      const settings = await reopened.query<{ name: string; setting: string }>(
+        "SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1) ORDER BY name",
+        [Object.keys(EMBEDDED_MEMORY_SETTINGS)],
+      );
+      expect(Object.fromEntries(settings.map((r) => [r.name, r.setting]))).toEqual(EMBEDDED_MEMORY_SETTINGS);
     } finally {
       await reopened.close();
     }

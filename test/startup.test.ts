@@ -33,6 +33,12 @@ describe('configuration', () => {
     expect(c.dataDir).toBe(path.join(PROJECT_ROOT, 'data'));
   });
 
+  it('keeps the embedded database on baseline code unless EMBEDDED_DB_CODE asks for the fast one, and names a bad value', () => {
+    expect(loadConfig({}).embeddedDbCode).toBe('small');
+    expect(loadConfig({ EMBEDDED_DB_CODE: 'fast' }).embeddedDbCode).toBe('fast');
+    expect(problemsOf(() => loadConfig({ EMBEDDED_DB_CODE: 'quick' }))).toEqual([expect.stringMatching(/^EMBEDDED_DB_CODE: expected small .* or fast .*got "quick"/)]);
+  });
+
   it('treats an empty value as not set', () => {
     expect(loadConfig({ REDIS_URL: '', PORT: '' }).redisUrl).toBeUndefined();
   });

@@ -5,7 +5,15 @@ import type { Translator } from '../engine/contracts';
 import type { Locale, Reply } from '../engine/types';
 import { OperatorError } from '../errors';
 import { GUIDANCE_CARDS, type GuidanceCard } from './guidanceCards';
-import { renderGuidanceCard, type CardContent } from './renderGuidanceCard';
+import type { CardContent } from './renderGuidanceCard';
+import type * as CardRenderer from './renderGuidanceCard';
+
+let cardRenderer: typeof CardRenderer | undefined;
+/** The card renderer, loaded on the first card to draw: @napi-rs/canvas adds ~16 MB resident to a server that may never draw one. */
+function renderGuidanceCard(content: CardContent): Buffer {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  return (cardRenderer ??= require('./renderGuidanceCard') as typeof CardRenderer).renderGuidanceCard(content);
+}
 
 export type PictureReply = Extract<Reply, { kind: 'picture' }>;
 
