@@ -123,21 +123,18 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     }
     return new PgDatabase(pool);
   }
-  let db: PGlite;
+  let dir: string | null = null;
   if (options.dataDir) {
-    const dir = path.join(options.dataDir, 'pglite');
+    dir = path.join(options.dataDir, 'pglite');
     try {
       fs.mkdirSync(options.dataDir, { recursive: true });
     } catch (err) {
       throw new DatabaseUnavailableError(`DATA_DIR: cannot create ${options.dataDir} for the embedded database (${(err as Error).message}). Point DATA_DIR at a writable folder.`);
     }
     await createEmbeddedFolder(dir);
-    if (options.embeddedCode !== 'fast') v8.setFlagsFromString(PGLITE_V8_FLAGS);
-    db = new PGlite(dir, PGLITE_OPTIONS);
-  } else {
-    if (options.embeddedCode !== 'fast') v8.setFlagsFromString(PGLITE_V8_FLAGS);
-    db = new PGlite(PGLITE_OPTIONS);
   }
+  if (options.embeddedCode !== 'fast') v8.setFlagsFromString(PGLITE_V8_FLAGS);
+  const db = dir ? new PGlite(dir, PGLITE_OPTIONS) : new PGlite(PGLITE_OPTIONS);
   await db.waitReady;
   return new PgliteDatabase(db);
 }
